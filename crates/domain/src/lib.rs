@@ -1,0 +1,34 @@
+//! Styrhub's domain: the governance chain of a Swedish municipality and the rules that judge it.
+//!
+//! This crate knows nothing of HTTP, GraphQL, SQL or Kolada's wire format: those live in
+//! `styrhub-api`, `styrhub-store` and `styrhub-ingest`, which translate into these types. CI
+//! checks that its dependency tree holds none of sea-orm, axum, async-graphql or reqwest.
+//!
+//! # Layout
+//! - [`ids`]: parsed identifiers and values (`AreaCode`, `KpiId`, `Gender`, `Year`, `DateRange`).
+//! - One module per concept of the glossary: [`org_unit`], [`governance_model`], [`vision`],
+//!   [`goal`], [`indicator`], [`target`], [`observation`], [`assignment`], [`follow_up`],
+//!   [`budget`], [`mission`] (basic missions, quality factors, political directions).
+//! - [`rules`]: pure functions: target evaluation, trends, goal roll-ups, validation.
+//! - [`package`]: the municipality package (the demo and seed files) and its validation.
+//! - [`ports`]: the traits persistence implements, by capability.
+//! - [`error`]: the typed errors the ports return.
+
+pub mod assignment;
+pub mod budget;
+pub mod error;
+pub mod follow_up;
+pub mod goal;
+pub mod governance_model;
+pub mod ids;
+pub mod indicator;
+pub mod mission;
+pub mod observation;
+pub mod org_unit;
+pub mod package;
+pub mod ports;
+pub mod rules;
+pub mod target;
+pub mod vision;
+
+pub use error::{DomainError, RepoError};

@@ -1,0 +1,139 @@
+//! Observations: measured values of a KPI or an indicator for an area, a year and a gender,
+//! with where they came from and what they were before.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::DomainError;
+use crate::ids::{AreaCode, Gender, KpiId, Year};
+
+/// What a value measures: a source key figure, or an indicator the municipality measures itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum SeriesRef {
+    /// A key figure from a source such as Kolada.
+    Kpi(KpiId),
+    /// An indicator without a KPI, measured by the municipality (by database id).
+    Indicator(i64),
+}
+
+impl SeriesRef {
+    /// The stable text key stored with each observation: `kpi:N00973` or `indicator:42`.
+    /// One column keeps the unique index portable: NULLs in a composite unique index behave
+    /// differently across databases.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Kpi(k) => format!("kpi:{k}"),
+            Self::Indicator(id) => format!("indicator:{id}"),
+        }
+    }
+}
+
+/// Where a value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueSource {
+    /// Fetched from Kolada.
+    Kolada,
+    /// Imported from a file.
+    File,
+    /// Entered by hand.
+    Manual,
+    /// Generated for the demo: not a real figure. The API shows this with every value.
+    Example,
+}
+
+impl ValueSource {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Kolada => "kolada",
+            Self::File => "file",
+            Self::Manual => "manual",
+            Self::Example => "example",
+        }
+    }
+
+    /// Parses the snake_case name.
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        match s {
+            "kolada" => Ok(Self::Kolada),
+            "file" => Ok(Self::File),
+            "manual" => Ok(Self::Manual),
+            "example" => Ok(Self::Example),
+            other => Err(DomainError::new(
+                "source",
+                format!("`{other}` is not a value source (kolada, file, manual, example)"),
+            )),
+        }
+    }
+}
+
+/// One value as it arrives from a source, before it is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewObservation {
+    /// What it measures.
+    pub series: SeriesRef,
+    /// For which area.
+    pub area: AreaCode,
+    /// For which year.
+    pub period: Year,
+    /// For which gender.
+    pub gender: Gender,
+    /// The value; `None` is a missing value (zero is a value).
+    pub value: Option<f64>,
+    /// The source's status flag, e.g. "Missing"; empty when none.
+    pub status: Option<String>,
+    /// How many members contributed (groups) as the source gave it.
+    pub count: Option<i32>,
+    /// Where it came from.
+    pub source: ValueSource,
+    /// The source marked the value deleted: it is tombstoned, not kept as current.
+    pub deleted: bool,
+}
+
+/// A stored value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    /// Database id.
+    pub id: i64,
+    /// What it measures.
+    pub series: SeriesRef,
+    /// For which area.
+    pub area: AreaCode,
+    /// For which year.
+    pub period: i32,
+    /// For which gender.
+    pub gender: Gender,
+    /// The value; `None` is missing.
+    pub value: Option<f64>,
+    /// The source's status flag.
+    pub status: Option<String>,
+    /// Members that contributed, for groups.
+    pub count: Option<i32>,
+    /// Where it came from.
+    pub source: ValueSource,
+    /// Tombstoned by the source.
+    pub deleted: bool,
+    /// When the current value was stored.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a bulk write did; a second identical write reports everything unchanged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriteCounts {
+    /// New observations.
+    pub inserted: u64,
+    /// Observations whose value changed; the earlier value went to the revision history.
+    pub updated: u64,
+    /// Observations that were already stored as given.
+    pub unchanged: u64,
+}
+
+impl WriteCounts {
+    /// Adds another batch's counts.
+    pub fn add(&mut self, other: WriteCounts) {
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+    }
+}

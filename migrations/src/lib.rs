@@ -1,0 +1,26 @@
+//! Styrhub's database migrations. They use only sea-query's portable schema builder, so the
+//! same migrations run unchanged on SQLite (the embedded default) and PostgreSQL.
+//!
+//! # Layout
+//! - `m20261125_000001_governance`: organisation, governance models, the goal chain,
+//!   indicators, targets, follow-ups, assignments, budgets.
+//! - `m20261125_000002_observations`: areas, KPIs, observations and their revisions.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_governance;
+mod m20261125_000002_observations;
+mod columns;
+
+/// The migrator used by `styrhub migrate`, the server's start-up and the tests.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_governance::Migration),
+            Box::new(m20261125_000002_observations::Migration),
+        ]
+    }
+}
