@@ -58,3 +58,11 @@ pub trait PackageWriter: Send + Sync {
     /// Loads the package; loading the same package twice changes nothing.
     async fn load_package(&self, package: &ValidPackage) -> Result<LoadReport, RepoError>;
 }
+
+/// Writes observations, one transaction per call.
+#[async_trait]
+pub trait ObservationWriter: Send + Sync {
+    /// Writes a batch atomically: all of it or none. Writing the same batch twice reports
+    /// everything unchanged the second time.
+    async fn write_batch(&self, batch: &[crate::observation::NewObservation]) -> Result<crate::observation::WriteCounts, RepoError>;
+}

@@ -1,1 +1,20 @@
-//! placeholder
+//! Styrhub persistence: sea-orm entities, repositories that implement the domain's ports, and
+//! the conversions between rows and domain types. SQLite and PostgreSQL alike.
+//!
+//! # Layout
+//! - [`db`]: connecting (with one clear error for a bad URL or an unreachable database) and
+//!   migrating.
+//! - [`entities`]: one row type per table.
+//! - [`convert`]: rows → domain types.
+//! - [`governance`]: [`styrhub_domain::ports::GovernanceReader`].
+//! - [`package`]: [`styrhub_domain::ports::PackageWriter`], upserting on natural keys.
+//! - [`observations`]: bulk, idempotent observation writes that keep revisions.
+
+pub mod convert;
+pub mod db;
+pub mod entities;
+pub mod governance;
+pub mod observations;
+pub mod package;
+
+pub use db::{Store, StoreError};

@@ -1,0 +1,154 @@
+//! Connecting to SQLite or PostgreSQL, and migrating.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr};
+use sea_orm_migration::MigratorTrait;
+use styrhub_domain::ports::HealthCheck;
+use styrhub_domain::RepoError;
+use styrhub_migrations::Migrator;
+
+/// The default database: an SQLite file in the working directory, created on first run.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://styrhub.db?mode=rwc";
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL is not one Styrhub can use.
+    #[error("database URL `{url}` is not valid: {reason}")]
+    BadUrl {
+        /// The URL, with any password hidden.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The database did not answer or refused.
+    #[error("cannot connect to the database at `{url}`: {reason}")]
+    Unreachable {
+        /// The URL, with any password hidden.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// A migration failed.
+    #[error("migrating the database failed: {0}")]
+    Migration(String),
+}
+
+/// The database, shared by every repository.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+/// Hides the password of a URL such as `postgres://user:secret@host/db` for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let shown = redact(url);
+        let scheme = url.split("://").next().unwrap_or_default();
+        if !url.contains("://") || !matches!(scheme, "sqlite" | "postgres" | "postgresql") {
+            return Err(StoreError::BadUrl {
+                url: shown,
+                reason: "expected sqlite://PATH or postgres://USER@HOST/DATABASE".into(),
+            });
+        }
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
+            .sqlx_logging(false);
+        if scheme == "sqlite" {
+            // One writer at a time is what SQLite allows; a small pool avoids lock storms.
+            opts.max_connections(4).min_connections(1);
+        } else {
+            opts.max_connections(16);
+        }
+        let db = Database::connect(opts).await.map_err(|e| classify(&shown, e))?;
+        if scheme == "sqlite" {
+            // Foreign keys are off by default in SQLite; WAL lets readers run beside a writer.
+            for pragma in ["PRAGMA foreign_keys = ON", "PRAGMA journal_mode = WAL", "PRAGMA busy_timeout = 5000"] {
+                db.execute_unprepared(pragma).await.map_err(|e| classify(&shown, e))?;
+            }
+        }
+        Ok(Self { db })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.db, None).await.map_err(|e| StoreError::Migration(e.to_string()))
+    }
+
+    /// The connection, for repositories and tests.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// True for PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.db.get_database_backend(), sea_orm::DatabaseBackend::Postgres)
+    }
+}
+
+fn classify(url: &str, e: DbErr) -> StoreError {
+    let reason = match &e {
+        DbErr::Conn(RuntimeErr::SqlxError(inner)) => inner.to_string(),
+        other => other.to_string(),
+    };
+    // sqlx reports a malformed URL as a configuration error; anything else is reachability.
+    if reason.contains("configuration") || reason.contains("invalid") && reason.contains("url") {
+        StoreError::BadUrl { url: url.to_owned(), reason }
+    } else {
+        StoreError::Unreachable { url: url.to_owned(), reason }
+    }
+}
+
+/// Maps a database error to the port error: connection trouble is `Unavailable` (503 at the
+/// edge), a violated unique key a `Conflict`, anything else `Internal`.
+pub fn repo_err(e: DbErr) -> RepoError {
+    match &e {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => RepoError::Unavailable(e.to_string()),
+        _ => match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(m)) => RepoError::Conflict(m),
+            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(m)) => RepoError::Conflict(m),
+            _ => RepoError::Internal(e.to_string()),
+        },
+    }
+}
+
+#[async_trait]
+impl HealthCheck for Store {
+    async fn ping(&self) -> Result<(), RepoError> {
+        self.db.ping().await.map_err(|e| RepoError::Unavailable(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_hidden_in_messages() {
+        assert_eq!(redact("postgres://app:s3cret@db:5432/styrhub"), "postgres://app:***@db:5432/styrhub");
+        assert_eq!(redact("sqlite://styrhub.db?mode=rwc"), "sqlite://styrhub.db?mode=rwc");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_scheme_is_a_bad_url() {
+        let err = Store::connect("mysql://localhost/x").await.unwrap_err();
+        assert!(matches!(err, StoreError::BadUrl { .. }), "{err}");
+    }
+}

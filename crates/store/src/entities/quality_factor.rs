@@ -1,0 +1,23 @@
+//! Row of `quality_factor`: the database shape, converted to domain types in `crate::convert`.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "quality_factor")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub municipality_id: i64,
+    pub org_unit_id: i64,
+    pub key: String,
+    #[sea_orm(column_type = "Text")]
+    pub title: String,
+    #[sea_orm(column_type = "Text")]
+    pub description: Option<String>,
+    pub basic_mission_id: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
