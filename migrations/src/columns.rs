@@ -9,7 +9,12 @@ pub fn n(s: &'static str) -> Alias {
 
 /// `id` as an auto-incrementing 64-bit primary key.
 pub fn id() -> ColumnDef {
-    ColumnDef::new(n("id")).big_integer().not_null().auto_increment().primary_key().to_owned()
+    ColumnDef::new(n("id"))
+        .big_integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .to_owned()
 }
 
 /// A non-null text column.

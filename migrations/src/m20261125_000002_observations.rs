@@ -18,7 +18,11 @@ impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(table(
             "area",
-            vec![ColumnDef::new(n("code")).string().not_null().primary_key().to_owned(), text("title"), text("area_type")],
+            vec![
+                ColumnDef::new(n("code")).string().not_null().primary_key().to_owned(),
+                text("title"),
+                text("area_type"),
+            ],
             vec![],
         ))
         .await?;
@@ -60,13 +64,29 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_table(table(
             "observation_revision",
-            vec![id(), big("observation_id"), double_null("value"), text_null("status"), text("source"), boolean("deleted"), timestamp("valid_until")],
-            vec![fk("observation_revision", "observation_id", "observation", ForeignKeyAction::Cascade)],
+            vec![
+                id(),
+                big("observation_id"),
+                double_null("value"),
+                text_null("status"),
+                text("source"),
+                boolean("deleted"),
+                timestamp("valid_until"),
+            ],
+            vec![fk(
+                "observation_revision",
+                "observation_id",
+                "observation",
+                ForeignKeyAction::Cascade,
+            )],
         ))
         .await?;
-        m.create_index(index("observation", &["series_key", "area_code", "period", "gender"], true)).await?;
-        m.create_index(index("observation", &["kpi_id", "area_code", "period"], false)).await?;
-        m.create_index(index("observation", &["indicator_id", "area_code", "period"], false)).await?;
+        m.create_index(index("observation", &["series_key", "area_code", "period", "gender"], true))
+            .await?;
+        m.create_index(index("observation", &["kpi_id", "area_code", "period"], false))
+            .await?;
+        m.create_index(index("observation", &["indicator_id", "area_code", "period"], false))
+            .await?;
         m.create_index(index("observation_revision", &["observation_id"], false)).await?;
         Ok(())
     }

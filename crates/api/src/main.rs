@@ -1,1 +1,70 @@
-fn main() {}
+//! The `styrhub` binary: `migrate`, `demo`, `serve`, `schema`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use styrhub_api::app::{router, AppState};
+use styrhub_api::config::{Cli, Command};
+use styrhub_store::Store;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    styrhub_api::telemetry::init();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One clear line (plus the causes, on the same line) for the operator.
+            let causes: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            eprintln!("styrhub: error: {}", causes.join(": "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(url: &str) -> anyhow::Result<Store> {
+    let store = Store::connect(url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Schema => {
+            print!("{}", styrhub_api::graphql::sdl());
+        }
+        Command::Migrate => {
+            open(&cli.database_url).await?;
+            tracing::info!("migrations applied");
+        }
+        Command::Demo(args) => {
+            let store = open(&cli.database_url).await?;
+            for r in styrhub_api::demo::load_all(&store, &args.demo_dir).await? {
+                println!(
+                    "loaded {}: observations {} inserted, {} updated, {} unchanged; {} warning(s)",
+                    r.municipality,
+                    r.observations.inserted,
+                    r.observations.updated,
+                    r.observations.unchanged,
+                    r.warnings.len()
+                );
+            }
+        }
+        Command::Serve(args) => {
+            let store = open(&cli.database_url).await?;
+            if args.demo {
+                styrhub_api::demo::load_all(&store, &args.demo_args.demo_dir).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(args.addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.addr))?;
+            tracing::info!(addr = %args.addr, "styrhub listening; GraphiQL at http://{}/graphql", args.addr);
+            axum::serve(listener, router(AppState::new(store)))
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+        }
+    }
+    Ok(())
+}

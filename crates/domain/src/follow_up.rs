@@ -10,8 +10,10 @@ use crate::error::DomainError;
 #[serde(rename_all = "snake_case")]
 pub enum FollowUpKind {
     /// Delårsrapport 1 (typically January–April).
+    #[serde(rename = "interim_report_1")]
     InterimReport1,
     /// Delårsrapport 2 (typically January–August).
+    #[serde(rename = "interim_report_2")]
     InterimReport2,
     /// Årsredovisning.
     AnnualReport,
@@ -21,12 +23,7 @@ pub enum FollowUpKind {
 
 impl FollowUpKind {
     /// Every kind.
-    pub const ALL: [FollowUpKind; 4] = [
-        Self::InterimReport1,
-        Self::InterimReport2,
-        Self::AnnualReport,
-        Self::Monthly,
-    ];
+    pub const ALL: [FollowUpKind; 4] = [Self::InterimReport1, Self::InterimReport2, Self::AnnualReport, Self::Monthly];
 
     /// The snake_case name.
     pub fn as_str(self) -> &'static str {

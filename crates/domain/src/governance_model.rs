@@ -152,13 +152,19 @@ impl GovernanceRules {
             }
             if let Some(m) = f.due_month {
                 if !(1..=12).contains(&m) {
-                    return Err(DomainError::new(format!("follow_ups[{i}].due_month"), format!("{m} is not a month")));
+                    return Err(DomainError::new(
+                        format!("follow_ups[{i}].due_month"),
+                        format!("{m} is not a month"),
+                    ));
                 }
             }
         }
         for (i, e) in self.calendar.iter().enumerate() {
             if !(1..=12).contains(&e.month) {
-                return Err(DomainError::new(format!("calendar[{i}].month"), format!("{} is not a month", e.month)));
+                return Err(DomainError::new(
+                    format!("calendar[{i}].month"),
+                    format!("{} is not a month", e.month),
+                ));
             }
         }
         for (i, l) in self.levels.iter().enumerate() {

@@ -23,18 +23,16 @@ impl AreaCode {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         let s = s.trim();
         let ok = (s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()))
-            || (s.len() > 1
-                && s.starts_with('G')
-                && s[1..].bytes().all(|b| b.is_ascii_digit()))
-            || (s.len() > 4
-                && s.starts_with('V')
-                && s[1..].bytes().all(|b| b.is_ascii_alphanumeric()));
+            || (s.len() > 1 && s.starts_with('G') && s[1..].bytes().all(|b| b.is_ascii_digit()))
+            || (s.len() > 4 && s.starts_with('V') && s[1..].bytes().all(|b| b.is_ascii_alphanumeric()));
         if ok {
             Ok(Self(s.to_owned()))
         } else {
             Err(DomainError::new(
                 "area",
-                format!("`{s}` is not an area code (4 digits such as 1489 or 0000, a group such as G92790, or a unit such as V15E144001301)"),
+                format!(
+                    "`{s}` is not an area code (4 digits such as 1489 or 0000, a group such as G92790, or a unit such as V15E144001301)"
+                ),
             ))
         }
     }
@@ -213,10 +211,7 @@ impl DateRange {
     /// A well-formed range: `to`, when given, is not before `from`.
     pub fn new(from: NaiveDate, to: Option<NaiveDate>) -> Result<Self, DomainError> {
         match to {
-            Some(to) if to < from => Err(DomainError::new(
-                "valid_to",
-                format!("ends {to}, before it starts ({from})"),
-            )),
+            Some(to) if to < from => Err(DomainError::new("valid_to", format!("ends {to}, before it starts ({from})"))),
             _ => Ok(Self { from, to }),
         }
     }
@@ -241,8 +236,7 @@ impl DateRange {
 
 /// Parses a `YYYY-MM-DD` date, naming the field when it is not one.
 pub fn parse_date(field: &str, s: &str) -> Result<NaiveDate, DomainError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| DomainError::new(field, format!("`{s}` is not a date (YYYY-MM-DD)")))
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| DomainError::new(field, format!("`{s}` is not a date (YYYY-MM-DD)")))
 }
 
 #[cfg(test)]

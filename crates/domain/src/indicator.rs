@@ -117,13 +117,12 @@ pub fn parse_desired_direction(phrase: &str) -> Result<DesiredDirection, DomainE
     } else {
         return Err(DomainError::new(
             "desired",
-            format!("cannot tell from `{phrase}` whether higher or lower is better (expected a phrase such as \"ska öka\" or \"ska minska\")"),
+            format!(
+                "cannot tell from `{phrase}` whether higher or lower is better (expected a phrase such as \"ska öka\" or \"ska minska\")"
+            ),
         ));
     };
-    Ok(DesiredDirection {
-        direction,
-        measure_first,
-    })
+    Ok(DesiredDirection { direction, measure_first })
 }
 
 /// An indicator as stored.

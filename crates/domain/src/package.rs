@@ -542,7 +542,10 @@ impl Package {
         let mut f: Vec<Finding> = Vec::new();
         let p = &self;
         if !p.municipality.code.is_municipality() {
-            f.push(Finding::error("municipality.code", format!("`{}` is not a municipality code (4 digits)", p.municipality.code)));
+            f.push(Finding::error(
+                "municipality.code",
+                format!("`{}` is not a municipality code (4 digits)", p.municipality.code),
+            ));
         }
 
         let org = unique_keys(&mut f, "org_units", p.org_units.iter().map(|o| o.key.as_str()));
@@ -551,7 +554,11 @@ impl Package {
         let focus = unique_keys(&mut f, "focus_areas", p.focus_areas.iter().map(|v| v.key.as_str()));
         let goals = unique_keys(&mut f, "goals", p.goals.iter().map(|v| v.key.as_str()));
         let indicators = unique_keys(&mut f, "indicators", p.indicators.iter().map(|v| v.key.as_str()));
-        unique_keys(&mut f, "political_directions", p.political_directions.iter().map(|v| v.key.as_str()));
+        unique_keys(
+            &mut f,
+            "political_directions",
+            p.political_directions.iter().map(|v| v.key.as_str()),
+        );
         let missions = unique_keys(&mut f, "basic_missions", p.basic_missions.iter().map(|v| v.key.as_str()));
         let factors = unique_keys(&mut f, "quality_factors", p.quality_factors.iter().map(|v| v.key.as_str()));
         unique_keys(&mut f, "assignments", p.assignments.iter().map(|v| v.key.as_str()));
@@ -562,15 +569,25 @@ impl Package {
         // Organisation tree.
         for o in &p.org_units {
             if o.kind == OrgUnitKind::Municipality {
-                f.push(Finding::error(format!("org_units[{}].kind", o.key), "the municipality is the root of the tree and is given by [municipality], not as an org unit"));
+                f.push(Finding::error(
+                    format!("org_units[{}].kind", o.key),
+                    "the municipality is the root of the tree and is given by [municipality], not as an org unit",
+                ));
             }
             if let Some(parent) = &o.parent {
                 refers(&mut f, &org, format!("org_units[{}].parent", o.key), parent, "org unit");
             }
         }
-        let org_edges: Vec<(&str, &str)> = p.org_units.iter().filter_map(|o| o.parent.as_deref().map(|pa| (o.key.as_str(), pa))).collect();
+        let org_edges: Vec<(&str, &str)> = p
+            .org_units
+            .iter()
+            .filter_map(|o| o.parent.as_deref().map(|pa| (o.key.as_str(), pa)))
+            .collect();
         if let Some(cycle) = validate::find_goal_cycle(&org_edges) {
-            f.push(Finding::error("org_units", format!("the organisation tree has a cycle: {}", cycle.join(" → "))));
+            f.push(Finding::error(
+                "org_units",
+                format!("the organisation tree has a cycle: {}", cycle.join(" → ")),
+            ));
         }
 
         // Governance models.
@@ -626,9 +643,16 @@ impl Package {
                 f.extend(validate::check_goal_caps(owned, rules, name));
             }
         }
-        let goal_edges: Vec<(&str, &str)> = p.goals.iter().flat_map(|g| g.parents.iter().map(move |pa| (g.key.as_str(), pa.as_str()))).collect();
+        let goal_edges: Vec<(&str, &str)> = p
+            .goals
+            .iter()
+            .flat_map(|g| g.parents.iter().map(move |pa| (g.key.as_str(), pa.as_str())))
+            .collect();
         if let Some(cycle) = validate::find_goal_cycle(&goal_edges) {
-            f.push(Finding::error("goals.parents", format!("a goal is its own ancestor: {}", cycle.join(" → "))));
+            f.push(Finding::error(
+                "goals.parents",
+                format!("a goal is its own ancestor: {}", cycle.join(" → ")),
+            ));
         }
 
         // Indicators.
@@ -647,9 +671,15 @@ impl Package {
             let d = match &i.desired {
                 Some(phrase) => parse_desired_direction(phrase).unwrap_or_else(|e| {
                     f.push(Finding::error(at("desired"), e.message));
-                    DesiredDirection { direction: crate::indicator::Direction::None, measure_first: false }
+                    DesiredDirection {
+                        direction: crate::indicator::Direction::None,
+                        measure_first: false,
+                    }
                 }),
-                None => DesiredDirection { direction: crate::indicator::Direction::None, measure_first: false },
+                None => DesiredDirection {
+                    direction: crate::indicator::Direction::None,
+                    measure_first: false,
+                },
             };
             directions.push(d);
         }
@@ -668,7 +698,9 @@ impl Package {
                 Ok(r) => target_rules.push(r),
                 Err(e) => {
                     f.push(Finding::error(at(&e.field), e.message));
-                    target_rules.push(TargetRule::Direction { movement: crate::target::Movement::NotDecrease });
+                    target_rules.push(TargetRule::Direction {
+                        movement: crate::target::Movement::NotDecrease,
+                    });
                 }
             }
             if let Some(ind) = indicator_by_key.get(t.indicator.as_str()) {
@@ -684,7 +716,13 @@ impl Package {
         }
 
         for d in &p.political_directions {
-            refers(&mut f, &org, format!("political_directions[{}].org_unit", d.key), &d.org_unit, "org unit");
+            refers(
+                &mut f,
+                &org,
+                format!("political_directions[{}].org_unit", d.key),
+                &d.org_unit,
+                "org unit",
+            );
             if let Err(e) = DateRange::new(d.valid_from, d.valid_to) {
                 f.push(Finding::error(format!("political_directions[{}].{}", d.key, e.field), e.message));
             }
@@ -693,9 +731,21 @@ impl Package {
             refers(&mut f, &org, format!("basic_missions[{}].org_unit", m.key), &m.org_unit, "org unit");
         }
         for q in &p.quality_factors {
-            refers(&mut f, &org, format!("quality_factors[{}].org_unit", q.key), &q.org_unit, "org unit");
+            refers(
+                &mut f,
+                &org,
+                format!("quality_factors[{}].org_unit", q.key),
+                &q.org_unit,
+                "org unit",
+            );
             if let Some(m) = &q.basic_mission {
-                refers(&mut f, &missions, format!("quality_factors[{}].basic_mission", q.key), m, "basic mission");
+                refers(
+                    &mut f,
+                    &missions,
+                    format!("quality_factors[{}].basic_mission", q.key),
+                    m,
+                    "basic mission",
+                );
             }
         }
         for a in &p.assignments {
@@ -718,7 +768,13 @@ impl Package {
             if !budget_lines.insert((b.org_unit.as_str(), b.year, b.kind.as_str(), b.line.as_str())) {
                 f.push(Finding::error(
                     format!("budgets[{n}]"),
-                    format!("the line `{}` of {} {} {} is given twice", b.line, b.org_unit, b.kind.as_str(), b.year),
+                    format!(
+                        "the line `{}` of {} {} {} is given twice",
+                        b.line,
+                        b.org_unit,
+                        b.kind.as_str(),
+                        b.year
+                    ),
                 ));
             }
         }
@@ -728,9 +784,15 @@ impl Package {
             if let Some(i) = &o.indicator {
                 refers(&mut f, &indicators, at.clone(), i, "indicator");
             }
-            let series = o.indicator.clone().unwrap_or_else(|| o.kpi.as_ref().map(|k| k.to_string()).unwrap_or_default());
+            let series = o
+                .indicator
+                .clone()
+                .unwrap_or_else(|| o.kpi.as_ref().map(|k| k.to_string()).unwrap_or_default());
             if !obs_keys.insert((series.clone(), o.area.clone(), o.period, o.gender)) {
-                f.push(Finding::error(at, format!("a second value for {series} {} {} {}", o.area, o.period, o.gender.code())));
+                f.push(Finding::error(
+                    at,
+                    format!("a second value for {series} {} {} {}", o.area, o.period, o.gender.code()),
+                ));
             }
         }
 
@@ -738,7 +800,12 @@ impl Package {
         if !errors.is_empty() {
             return Err(PackageError::Invalid { errors });
         }
-        Ok(ValidPackage { package: self, directions, target_rules, warnings })
+        Ok(ValidPackage {
+            package: self,
+            directions,
+            target_rules,
+            warnings,
+        })
     }
 }
 
@@ -746,7 +813,10 @@ fn unique_keys<'a>(f: &mut Vec<Finding>, list: &str, keys: impl Iterator<Item = 
     let mut seen = BTreeSet::new();
     for k in keys {
         if k.is_empty() || !k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-            f.push(Finding::error(format!("{list}[{k}].key"), "a key is lower-case ASCII letters, digits and -"));
+            f.push(Finding::error(
+                format!("{list}[{k}].key"),
+                "a key is lower-case ASCII letters, digits and -",
+            ));
         }
         if !seen.insert(k.to_owned()) {
             f.push(Finding::error(format!("{list}[{k}].key"), format!("the key `{k}` is used twice")));
@@ -780,12 +850,19 @@ pub fn parse_observations_csv(text: &str) -> Result<Vec<ObservationDef>, String>
         }
         let cols: Vec<&str> = line.split(',').map(str::trim).collect();
         if cols.len() != OBSERVATION_COLUMNS.len() {
-            return Err(format!("line {n}: expected {} fields, found {}", OBSERVATION_COLUMNS.len(), cols.len()));
+            return Err(format!(
+                "line {n}: expected {} fields, found {}",
+                OBSERVATION_COLUMNS.len(),
+                cols.len()
+            ));
         }
         let err = |col: &str, msg: String| format!("line {n}, column {col}: {msg}");
         let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
         let indicator = opt(cols[0]);
-        let kpi = opt(cols[1]).map(|k| KpiId::parse(&k)).transpose().map_err(|e| err("kpi", e.message))?;
+        let kpi = opt(cols[1])
+            .map(|k| KpiId::parse(&k))
+            .transpose()
+            .map_err(|e| err("kpi", e.message))?;
         if indicator.is_some() == kpi.is_some() {
             return Err(err("indicator", "give exactly one of indicator and kpi".into()));
         }
@@ -805,7 +882,17 @@ pub fn parse_observations_csv(text: &str) -> Result<Vec<ObservationDef>, String>
             ),
         };
         let source = ValueSource::parse(cols[7]).map_err(|e| err("source", e.message))?;
-        out.push(ObservationDef { line: n, indicator, kpi, area, period, gender, value, status: opt(cols[6]), source });
+        out.push(ObservationDef {
+            line: n,
+            indicator,
+            kpi,
+            area,
+            period,
+            gender,
+            value,
+            status: opt(cols[6]),
+            source,
+        });
     }
     Ok(out)
 }

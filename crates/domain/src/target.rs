@@ -73,12 +73,7 @@ pub enum TargetRule {
 impl TargetRule {
     /// Builds a rule from the three-part form files and APIs use: a kind, a comparison word and
     /// the value or reference area that kind needs.
-    pub fn from_parts(
-        kind: &str,
-        comparison: &str,
-        value: Option<f64>,
-        reference_area: Option<&str>,
-    ) -> Result<Self, DomainError> {
+    pub fn from_parts(kind: &str, comparison: &str, value: Option<f64>, reference_area: Option<&str>) -> Result<Self, DomainError> {
         let bad = |what: &str| {
             DomainError::new(
                 "comparison",
@@ -93,9 +88,7 @@ impl TargetRule {
                     "equal" => Bound::Equal,
                     _ => return Err(bad("at_least, at_most or equal")),
                 };
-                let value = value.ok_or_else(|| {
-                    DomainError::new("value", "an absolute target needs a value")
-                })?;
+                let value = value.ok_or_else(|| DomainError::new("value", "an absolute target needs a value"))?;
                 if !value.is_finite() {
                     return Err(DomainError::new("value", "must be a finite number"));
                 }
@@ -119,13 +112,11 @@ impl TargetRule {
                     "at_most" => Relation::AtMost,
                     _ => return Err(bad("above, below, at_least or at_most")),
                 };
-                let area = reference_area.ok_or_else(|| {
-                    DomainError::new("reference_area", "a relative target needs a reference area, such as 0000")
-                })?;
+                let area = reference_area
+                    .ok_or_else(|| DomainError::new("reference_area", "a relative target needs a reference area, such as 0000"))?;
                 Ok(Self::Relative {
                     relation,
-                    reference_area: AreaCode::parse(area)
-                        .map_err(|e| DomainError::new("reference_area", e.message))?,
+                    reference_area: AreaCode::parse(area).map_err(|e| DomainError::new("reference_area", e.message))?,
                 })
             }
             other => Err(DomainError::new(
@@ -159,10 +150,7 @@ impl TargetRule {
                 None,
                 None,
             ),
-            Self::Relative {
-                relation,
-                reference_area,
-            } => (
+            Self::Relative { relation, reference_area } => (
                 "relative",
                 match relation {
                     Relation::Above => "above",

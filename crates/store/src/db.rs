@@ -80,7 +80,11 @@ impl Store {
         let db = Database::connect(opts).await.map_err(|e| classify(&shown, e))?;
         if scheme == "sqlite" {
             // Foreign keys are off by default in SQLite; WAL lets readers run beside a writer.
-            for pragma in ["PRAGMA foreign_keys = ON", "PRAGMA journal_mode = WAL", "PRAGMA busy_timeout = 5000"] {
+            for pragma in [
+                "PRAGMA foreign_keys = ON",
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA busy_timeout = 5000",
+            ] {
                 db.execute_unprepared(pragma).await.map_err(|e| classify(&shown, e))?;
             }
         }
@@ -110,9 +114,15 @@ fn classify(url: &str, e: DbErr) -> StoreError {
     };
     // sqlx reports a malformed URL as a configuration error; anything else is reachability.
     if reason.contains("configuration") || reason.contains("invalid") && reason.contains("url") {
-        StoreError::BadUrl { url: url.to_owned(), reason }
+        StoreError::BadUrl {
+            url: url.to_owned(),
+            reason,
+        }
     } else {
-        StoreError::Unreachable { url: url.to_owned(), reason }
+        StoreError::Unreachable {
+            url: url.to_owned(),
+            reason,
+        }
     }
 }
 
@@ -142,7 +152,10 @@ mod tests {
 
     #[test]
     fn passwords_are_hidden_in_messages() {
-        assert_eq!(redact("postgres://app:s3cret@db:5432/styrhub"), "postgres://app:***@db:5432/styrhub");
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/styrhub"),
+            "postgres://app:***@db:5432/styrhub"
+        );
         assert_eq!(redact("sqlite://styrhub.db?mode=rwc"), "sqlite://styrhub.db?mode=rwc");
     }
 

@@ -109,11 +109,18 @@ impl GovernanceReader for Store {
         if let Some(year) = filter.year {
             let (start, end) = match (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) {
                 (Some(s), Some(e)) => (s, e),
-                _ => return Err(RepoError::Invalid(styrhub_domain::DomainError::new("year", format!("{year} is not a year")))),
+                _ => {
+                    return Err(RepoError::Invalid(styrhub_domain::DomainError::new(
+                        "year",
+                        format!("{year} is not a year"),
+                    )))
+                }
             };
-            cond = cond
-                .add(goal::Column::ValidFrom.lte(end))
-                .add(Condition::any().add(goal::Column::ValidTo.is_null()).add(goal::Column::ValidTo.gte(start)));
+            cond = cond.add(goal::Column::ValidFrom.lte(end)).add(
+                Condition::any()
+                    .add(goal::Column::ValidTo.is_null())
+                    .add(goal::Column::ValidTo.gte(start)),
+            );
         }
         if !filter.include_archived {
             cond = cond.add(goal::Column::Archived.eq(false));

@@ -6,8 +6,8 @@
 //!   migrating.
 //! - [`entities`]: one row type per table.
 //! - [`convert`]: rows → domain types.
-//! - [`governance`]: [`styrhub_domain::ports::GovernanceReader`].
-//! - [`package`]: [`styrhub_domain::ports::PackageWriter`], upserting on natural keys.
+//! - [`governance`]: implements `styrhub_domain::ports::GovernanceReader`.
+//! - [`package`]: implements `styrhub_domain::ports::PackageWriter`, upserting on natural keys.
 //! - [`observations`]: bulk, idempotent observation writes that keep revisions.
 
 pub mod convert;

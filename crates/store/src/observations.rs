@@ -23,11 +23,20 @@ const IN_CHUNK: usize = 500;
 type Key = (String, String, i32, String);
 
 fn key_of(o: &NewObservation) -> Key {
-    (o.series.key(), o.area.as_str().to_owned(), o.period.get(), o.gender.code().to_owned())
+    (
+        o.series.key(),
+        o.area.as_str().to_owned(),
+        o.period.get(),
+        o.gender.code().to_owned(),
+    )
 }
 
 /// Writes `batch` on `conn` (the caller's transaction), returning what changed.
-pub async fn write_observations<C: ConnectionTrait>(conn: &C, batch: &[NewObservation], now: DateTime<Utc>) -> Result<WriteCounts, RepoError> {
+pub async fn write_observations<C: ConnectionTrait>(
+    conn: &C,
+    batch: &[NewObservation],
+    now: DateTime<Utc>,
+) -> Result<WriteCounts, RepoError> {
     let mut counts = WriteCounts::default();
     if batch.is_empty() {
         return Ok(counts);

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, Iterable, PaginatorTrait,
-    PrimaryKeyToColumn, QueryFilter, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, Iterable,
+    PaginatorTrait, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter, TransactionTrait,
 };
 use styrhub_domain::ids::AreaCode;
 use styrhub_domain::observation::{NewObservation, SeriesRef};
@@ -27,7 +27,11 @@ use crate::Store;
 
 /// Saves `new` in place of `old`: nothing when equal, an UPDATE when changed, an INSERT (with
 /// the primary key left to the database) when there was nothing.
-async fn save<A>(txn: &DatabaseTransaction, old: Option<<A::Entity as EntityTrait>::Model>, new: <A::Entity as EntityTrait>::Model) -> Result<<A::Entity as EntityTrait>::Model, RepoError>
+async fn save<A>(
+    txn: &DatabaseTransaction,
+    old: Option<<A::Entity as EntityTrait>::Model>,
+    new: <A::Entity as EntityTrait>::Model,
+) -> Result<<A::Entity as EntityTrait>::Model, RepoError>
 where
     A: ActiveModelTrait + ActiveModelBehavior + Send + From<<A::Entity as EntityTrait>::Model>,
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A> + PartialEq + Clone,
@@ -37,8 +41,11 @@ where
         Some(_) => A::from(new).reset_all().update(txn).await.map_err(repo_err),
         None => {
             let mut am = A::from(new).reset_all();
-            for pk in <A::Entity as EntityTrait>::PrimaryKey::iter() {
-                am.not_set(pk.into_column());
+            // Auto-increment keys are the database's to choose; natural keys (area codes) stay.
+            if <<A::Entity as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::auto_increment() {
+                for pk in <A::Entity as EntityTrait>::PrimaryKey::iter() {
+                    am.not_set(pk.into_column());
+                }
             }
             am.insert(txn).await.map_err(repo_err)
         }
@@ -49,12 +56,20 @@ fn by_key<M, K: Ord>(rows: Vec<M>, key: impl Fn(&M) -> K) -> BTreeMap<K, M> {
     rows.into_iter().map(|r| (key(&r), r)).collect()
 }
 
-fn id_of<'a>(ids: &'a BTreeMap<String, i64>, key: &str, what: &str) -> Result<i64, RepoError> {
-    ids.get(key).copied().ok_or_else(|| RepoError::Internal(format!("{what} `{key}` was validated but not written")))
+fn id_of(ids: &BTreeMap<String, i64>, key: &str, what: &str) -> Result<i64, RepoError> {
+    ids.get(key)
+        .copied()
+        .ok_or_else(|| RepoError::Internal(format!("{what} `{key}` was validated but not written")))
 }
 
 /// Makes the link table rows for `owner` equal `wanted`.
-async fn sync_links<E, F, G>(txn: &DatabaseTransaction, existing: Vec<(i64, i64)>, wanted: BTreeSet<(i64, i64)>, delete: F, insert: G) -> Result<(), RepoError>
+async fn sync_links<E, F, G>(
+    txn: &DatabaseTransaction,
+    existing: Vec<(i64, i64)>,
+    wanted: BTreeSet<(i64, i64)>,
+    delete: F,
+    insert: G,
+) -> Result<(), RepoError>
 where
     E: EntityTrait,
     F: Fn(i64, i64) -> sea_orm::DeleteMany<E>,
@@ -79,7 +94,11 @@ impl PackageWriter for Store {
         let code = p.municipality.code.as_str().to_owned();
 
         // The municipality: the root of its organisation tree.
-        let old_root = org_unit::Entity::find().filter(org_unit::Column::MunicipalityCode.eq(code.as_str())).one(&txn).await.map_err(repo_err)?;
+        let old_root = org_unit::Entity::find()
+            .filter(org_unit::Column::MunicipalityCode.eq(code.as_str()))
+            .one(&txn)
+            .await
+            .map_err(repo_err)?;
         let root_id = old_root.as_ref().map(|r| r.id).unwrap_or_default();
         let root = save::<org_unit::ActiveModel>(
             &txn,
@@ -99,14 +118,19 @@ impl PackageWriter for Store {
         .await?;
         let mid = root.id;
         if root.municipality_id != Some(mid) {
-            let fixed = org_unit::Model { municipality_id: Some(mid), ..root.clone() };
+            let fixed = org_unit::Model {
+                municipality_id: Some(mid),
+                ..root.clone()
+            };
             save::<org_unit::ActiveModel>(&txn, Some(root), fixed).await?;
         }
 
         // Areas the package's values refer to.
         let mut areas: BTreeMap<String, (String, String)> = BTreeMap::new();
         areas.insert(code.clone(), (p.municipality.name.clone(), "K".into()));
-        areas.entry(AreaCode::COUNTRY.into()).or_insert_with(|| ("Riket".into(), "L".into()));
+        areas
+            .entry(AreaCode::COUNTRY.into())
+            .or_insert_with(|| ("Riket".into(), "L".into()));
         let old_areas = by_key(area::Entity::find().all(&txn).await.map_err(repo_err)?, |a| a.code.clone());
         for (c, (title, ty)) in areas {
             let old = old_areas.get(&c).cloned();
@@ -115,11 +139,27 @@ impl PackageWriter for Store {
                 (Some(o), false) => o.title.clone(),
                 _ => title,
             };
-            save::<area::ActiveModel>(&txn, old, area::Model { code: c, title, area_type: ty }).await?;
+            save::<area::ActiveModel>(
+                &txn,
+                old,
+                area::Model {
+                    code: c,
+                    title,
+                    area_type: ty,
+                },
+            )
+            .await?;
         }
 
         // Organisation units, parents before children.
-        let mut old_units = by_key(org_unit::Entity::find().filter(org_unit::Column::MunicipalityId.eq(mid)).all(&txn).await.map_err(repo_err)?, |u| u.key.clone());
+        let mut old_units = by_key(
+            org_unit::Entity::find()
+                .filter(org_unit::Column::MunicipalityId.eq(mid))
+                .all(&txn)
+                .await
+                .map_err(repo_err)?,
+            |u| u.key.clone(),
+        );
         let mut unit_ids: BTreeMap<String, i64> = BTreeMap::new();
         let mut pending: Vec<_> = p.org_units.iter().collect();
         while !pending.is_empty() {
@@ -156,13 +196,22 @@ impl PackageWriter for Store {
                 unit_ids.insert(u.key.clone(), row.id);
             }
             if rest.len() == before {
-                return Err(RepoError::Internal("organisation units with unresolvable parents passed validation".into()));
+                return Err(RepoError::Internal(
+                    "organisation units with unresolvable parents passed validation".into(),
+                ));
             }
             pending = rest;
         }
 
         // Governance models.
-        let old_models = by_key(governance_model::Entity::find().filter(governance_model::Column::MunicipalityId.eq(mid)).all(&txn).await.map_err(repo_err)?, |m| m.key.clone());
+        let old_models = by_key(
+            governance_model::Entity::find()
+                .filter(governance_model::Column::MunicipalityId.eq(mid))
+                .all(&txn)
+                .await
+                .map_err(repo_err)?,
+            |m| m.key.clone(),
+        );
         let mut model_ids = BTreeMap::new();
         for m in &p.governance_models {
             let old = old_models.get(&m.key).cloned();
@@ -187,7 +236,14 @@ impl PackageWriter for Store {
         }
 
         // Visions and focus areas.
-        let old_visions = by_key(vision::Entity::find().filter(vision::Column::MunicipalityId.eq(mid)).all(&txn).await.map_err(repo_err)?, |m| m.key.clone());
+        let old_visions = by_key(
+            vision::Entity::find()
+                .filter(vision::Column::MunicipalityId.eq(mid))
+                .all(&txn)
+                .await
+                .map_err(repo_err)?,
+            |m| m.key.clone(),
+        );
         let mut vision_ids = BTreeMap::new();
         for v in &p.visions {
             let old = old_visions.get(&v.key).cloned();
@@ -207,7 +263,14 @@ impl PackageWriter for Store {
             .await?;
             vision_ids.insert(v.key.clone(), row.id);
         }
-        let old_focus = by_key(focus_area::Entity::find().filter(focus_area::Column::MunicipalityId.eq(mid)).all(&txn).await.map_err(repo_err)?, |m| m.key.clone());
+        let old_focus = by_key(
+            focus_area::Entity::find()
+                .filter(focus_area::Column::MunicipalityId.eq(mid))
+                .all(&txn)
+                .await
+                .map_err(repo_err)?,
+            |m| m.key.clone(),
+        );
         let mut focus_ids = BTreeMap::new();
         for f in &p.focus_areas {
             let old = old_focus.get(&f.key).cloned();
@@ -229,7 +292,14 @@ impl PackageWriter for Store {
         }
 
         // Goals, then their parent links.
-        let old_goals = by_key(goal::Entity::find().filter(goal::Column::MunicipalityId.eq(mid)).all(&txn).await.map_err(repo_err)?, |m| m.key.clone());
+        let old_goals = by_key(
+            goal::Entity::find()
+                .filter(goal::Column::MunicipalityId.eq(mid))
+                .all(&txn)
+                .await
+                .map_err(repo_err)?,
+            |m| m.key.clone(),
+        );
         let mut goal_ids = BTreeMap::new();
         for g in &p.goals {
             let old = old_goals.get(&g.key).cloned();
@@ -259,7 +329,11 @@ impl PackageWriter for Store {
             goal_ids.insert(g.key.clone(), row.id);
         }
         let ids: Vec<i64> = goal_ids.values().copied().collect();
-        let existing = goal_parent::Entity::find().filter(goal_parent::Column::GoalId.is_in(ids.clone())).all(&txn).await.map_err(repo_err)?;
+        let existing = goal_parent::Entity::find()
+            .filter(goal_parent::Column::GoalId.is_in(ids.clone()))
+            .all(&txn)
+            .await
+            .map_err(repo_err)?;
         let mut wanted = BTreeSet::new();
         for g in &p.goals {
             for parent in &g.parents {
@@ -270,13 +344,29 @@ impl PackageWriter for Store {
             &txn,
             existing.into_iter().map(|l| (l.goal_id, l.parent_id)).collect(),
             wanted,
-            |a, b| goal_parent::Entity::delete_many().filter(goal_parent::Column::GoalId.eq(a)).filter(goal_parent::Column::ParentId.eq(b)),
-            |a, b| goal_parent::Entity::insert(goal_parent::ActiveModel { goal_id: sea_orm::Set(a), parent_id: sea_orm::Set(b) }),
+            |a, b| {
+                goal_parent::Entity::delete_many()
+                    .filter(goal_parent::Column::GoalId.eq(a))
+                    .filter(goal_parent::Column::ParentId.eq(b))
+            },
+            |a, b| {
+                goal_parent::Entity::insert(goal_parent::ActiveModel {
+                    goal_id: sea_orm::Set(a),
+                    parent_id: sea_orm::Set(b),
+                })
+            },
         )
         .await?;
 
         // Basic missions and quality factors.
-        let old_missions = by_key(basic_mission::Entity::find().filter(basic_mission::Column::MunicipalityId.eq(mid)).all(&txn).await.map_err(repo_err)?, |m| m.key.clone());
+        let old_missions = by_key(
+            basic_mission::Entity::find()
+                .filter(basic_mission::Column::MunicipalityId.eq(mid))
+                .all(&txn)
+                .await
+                .map_err(repo_err)?,
+            |m| m.key.clone(),
+        );
         let mut mission_ids = BTreeMap::new();
         for b in &p.basic_missions {
             let old = old_missions.get(&b.key).cloned();
@@ -297,7 +387,14 @@ impl PackageWriter for Store {
             .await?;
             mission_ids.insert(b.key.clone(), row.id);
         }
-        let old_factors = by_key(quality_factor::Entity::find().filter(quality_factor::Column::MunicipalityId.eq(mid)).all(&txn).await.map_err(repo_err)?, |m| m.key.clone());
+        let old_factors = by_key(
+            quality_factor::Entity::find()
+                .filter(quality_factor::Column::MunicipalityId.eq(mid))
+                .all(&txn)
+                .await
+                .map_err(repo_err)?,
+            |m| m.key.clone(),
+        );
         let mut factor_ids = BTreeMap::new();
         for q in &p.quality_factors {
             let old = old_factors.get(&q.key).cloned();
@@ -311,7 +408,11 @@ impl PackageWriter for Store {
                     key: q.key.clone(),
                     title: q.title.clone(),
                     description: q.description.clone(),
-                    basic_mission_id: q.basic_mission.as_ref().map(|k| id_of(&mission_ids, k, "basic mission")).transpose()?,
+                    basic_mission_id: q
+                        .basic_mission
+                        .as_ref()
+                        .map(|k| id_of(&mission_ids, k, "basic mission"))
+                        .transpose()?,
                 },
             )
             .await?;
@@ -319,7 +420,14 @@ impl PackageWriter for Store {
         }
 
         // Indicators and their links.
-        let old_indicators = by_key(indicator::Entity::find().filter(indicator::Column::MunicipalityId.eq(mid)).all(&txn).await.map_err(repo_err)?, |m| m.key.clone());
+        let old_indicators = by_key(
+            indicator::Entity::find()
+                .filter(indicator::Column::MunicipalityId.eq(mid))
+                .all(&txn)
+                .await
+                .map_err(repo_err)?,
+            |m| m.key.clone(),
+        );
         let mut indicator_ids = BTreeMap::new();
         let mut indicator_kpis = BTreeMap::new();
         for (i, d) in p.indicators.iter().zip(&vp.directions) {
@@ -347,7 +455,11 @@ impl PackageWriter for Store {
             indicator_kpis.insert(i.key.clone(), i.kpi.clone());
         }
         let ids: Vec<i64> = indicator_ids.values().copied().collect();
-        let existing = indicator_goal::Entity::find().filter(indicator_goal::Column::IndicatorId.is_in(ids.clone())).all(&txn).await.map_err(repo_err)?;
+        let existing = indicator_goal::Entity::find()
+            .filter(indicator_goal::Column::IndicatorId.is_in(ids.clone()))
+            .all(&txn)
+            .await
+            .map_err(repo_err)?;
         let mut wanted = BTreeSet::new();
         for i in &p.indicators {
             for g in &i.goals {
@@ -358,11 +470,24 @@ impl PackageWriter for Store {
             &txn,
             existing.into_iter().map(|l| (l.indicator_id, l.goal_id)).collect(),
             wanted,
-            |a, b| indicator_goal::Entity::delete_many().filter(indicator_goal::Column::IndicatorId.eq(a)).filter(indicator_goal::Column::GoalId.eq(b)),
-            |a, b| indicator_goal::Entity::insert(indicator_goal::ActiveModel { indicator_id: sea_orm::Set(a), goal_id: sea_orm::Set(b) }),
+            |a, b| {
+                indicator_goal::Entity::delete_many()
+                    .filter(indicator_goal::Column::IndicatorId.eq(a))
+                    .filter(indicator_goal::Column::GoalId.eq(b))
+            },
+            |a, b| {
+                indicator_goal::Entity::insert(indicator_goal::ActiveModel {
+                    indicator_id: sea_orm::Set(a),
+                    goal_id: sea_orm::Set(b),
+                })
+            },
         )
         .await?;
-        let existing = indicator_quality_factor::Entity::find().filter(indicator_quality_factor::Column::IndicatorId.is_in(ids)).all(&txn).await.map_err(repo_err)?;
+        let existing = indicator_quality_factor::Entity::find()
+            .filter(indicator_quality_factor::Column::IndicatorId.is_in(ids))
+            .all(&txn)
+            .await
+            .map_err(repo_err)?;
         let mut wanted = BTreeSet::new();
         for i in &p.indicators {
             for q in &i.quality_factors {
@@ -373,14 +498,30 @@ impl PackageWriter for Store {
             &txn,
             existing.into_iter().map(|l| (l.indicator_id, l.quality_factor_id)).collect(),
             wanted,
-            |a, b| indicator_quality_factor::Entity::delete_many().filter(indicator_quality_factor::Column::IndicatorId.eq(a)).filter(indicator_quality_factor::Column::QualityFactorId.eq(b)),
-            |a, b| indicator_quality_factor::Entity::insert(indicator_quality_factor::ActiveModel { indicator_id: sea_orm::Set(a), quality_factor_id: sea_orm::Set(b) }),
+            |a, b| {
+                indicator_quality_factor::Entity::delete_many()
+                    .filter(indicator_quality_factor::Column::IndicatorId.eq(a))
+                    .filter(indicator_quality_factor::Column::QualityFactorId.eq(b))
+            },
+            |a, b| {
+                indicator_quality_factor::Entity::insert(indicator_quality_factor::ActiveModel {
+                    indicator_id: sea_orm::Set(a),
+                    quality_factor_id: sea_orm::Set(b),
+                })
+            },
         )
         .await?;
 
         // Targets, keyed by indicator, area and first year.
         let ids: Vec<i64> = indicator_ids.values().copied().collect();
-        let old_targets = by_key(target::Entity::find().filter(target::Column::IndicatorId.is_in(ids)).all(&txn).await.map_err(repo_err)?, |t| (t.indicator_id, t.area_code.clone(), t.period_from));
+        let old_targets = by_key(
+            target::Entity::find()
+                .filter(target::Column::IndicatorId.is_in(ids))
+                .all(&txn)
+                .await
+                .map_err(repo_err)?,
+            |t| (t.indicator_id, t.area_code.clone(), t.period_from),
+        );
         for (t, rule) in p.targets.iter().zip(&vp.target_rules) {
             let indicator_id = id_of(&indicator_ids, &t.indicator, "indicator")?;
             let old = old_targets.get(&(indicator_id, t.area.to_string(), t.period_from)).cloned();
@@ -405,9 +546,25 @@ impl PackageWriter for Store {
         }
 
         // Political directions and assignments.
-        let models_by_key: BTreeMap<&str, bool> = p.governance_models.iter().map(|m| (m.key.as_str(), m.political_directions_followed_up)).collect();
-        let default_followed_up = p.governance_models.iter().max_by_key(|m| m.valid_from).map(|m| models_by_key[m.key.as_str()]).unwrap_or(true);
-        let old_dirs = by_key(political_direction::Entity::find().filter(political_direction::Column::MunicipalityId.eq(mid)).all(&txn).await.map_err(repo_err)?, |m| m.key.clone());
+        let models_by_key: BTreeMap<&str, bool> = p
+            .governance_models
+            .iter()
+            .map(|m| (m.key.as_str(), m.political_directions_followed_up))
+            .collect();
+        let default_followed_up = p
+            .governance_models
+            .iter()
+            .max_by_key(|m| m.valid_from)
+            .map(|m| models_by_key[m.key.as_str()])
+            .unwrap_or(true);
+        let old_dirs = by_key(
+            political_direction::Entity::find()
+                .filter(political_direction::Column::MunicipalityId.eq(mid))
+                .all(&txn)
+                .await
+                .map_err(repo_err)?,
+            |m| m.key.clone(),
+        );
         for d in &p.political_directions {
             let old = old_dirs.get(&d.key).cloned();
             save::<political_direction::ActiveModel>(
@@ -427,7 +584,14 @@ impl PackageWriter for Store {
             )
             .await?;
         }
-        let old_assignments = by_key(assignment::Entity::find().filter(assignment::Column::MunicipalityId.eq(mid)).all(&txn).await.map_err(repo_err)?, |m| m.key.clone());
+        let old_assignments = by_key(
+            assignment::Entity::find()
+                .filter(assignment::Column::MunicipalityId.eq(mid))
+                .all(&txn)
+                .await
+                .map_err(repo_err)?,
+            |m| m.key.clone(),
+        );
         for a in &p.assignments {
             let old = old_assignments.get(&a.key).cloned();
             save::<assignment::ActiveModel>(
@@ -453,10 +617,19 @@ impl PackageWriter for Store {
 
         // Budget lines.
         let unit_id_list: Vec<i64> = unit_ids.values().copied().chain([mid]).collect();
-        let old_budget = by_key(budget::Entity::find().filter(budget::Column::OrgUnitId.is_in(unit_id_list)).all(&txn).await.map_err(repo_err)?, |b| (b.org_unit_id, b.year, b.kind.clone(), b.line.clone()));
+        let old_budget = by_key(
+            budget::Entity::find()
+                .filter(budget::Column::OrgUnitId.is_in(unit_id_list))
+                .all(&txn)
+                .await
+                .map_err(repo_err)?,
+            |b| (b.org_unit_id, b.year, b.kind.clone(), b.line.clone()),
+        );
         for b in &p.budgets {
             let org_unit_id = id_of(&unit_ids, &b.org_unit, "org unit")?;
-            let old = old_budget.get(&(org_unit_id, b.year.get(), b.kind.as_str().to_owned(), b.line.clone())).cloned();
+            let old = old_budget
+                .get(&(org_unit_id, b.year.get(), b.kind.as_str().to_owned(), b.line.clone()))
+                .cloned();
             save::<budget::ActiveModel>(
                 &txn,
                 old.clone(),
@@ -500,7 +673,12 @@ impl PackageWriter for Store {
 
         let counts = table_counts(&txn).await?;
         txn.commit().await.map_err(repo_err)?;
-        Ok(LoadReport { municipality: code, counts, observations, warnings: vp.warnings.clone() })
+        Ok(LoadReport {
+            municipality: code,
+            counts,
+            observations,
+            warnings: vp.warnings.clone(),
+        })
     }
 }
 
@@ -512,7 +690,26 @@ pub async fn table_counts<C: ConnectionTrait>(c: &C) -> Result<Vec<(String, u64)
         };
     }
     Ok(count!(
-        org_unit, governance_model, vision, focus_area, goal, goal_parent, basic_mission, quality_factor, indicator, indicator_goal, indicator_quality_factor,
-        target, political_direction, assignment, follow_up, goal_assessment, budget, area, kpi, observation, observation_revision
+        org_unit,
+        governance_model,
+        vision,
+        focus_area,
+        goal,
+        goal_parent,
+        basic_mission,
+        quality_factor,
+        indicator,
+        indicator_goal,
+        indicator_quality_factor,
+        target,
+        political_direction,
+        assignment,
+        follow_up,
+        goal_assessment,
+        budget,
+        area,
+        kpi,
+        observation,
+        observation_revision
     ))
 }

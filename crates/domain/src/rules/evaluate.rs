@@ -41,7 +41,11 @@ const EPSILON: f64 = 1e-9;
 fn fmt(v: f64) -> String {
     let s = format!("{:.2}", v);
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".to_owned() } else { s.to_owned() }
+    if s == "-0" {
+        "0".to_owned()
+    } else {
+        s.to_owned()
+    }
 }
 
 /// Evaluates `value` against `rule`.
@@ -76,10 +80,7 @@ pub fn evaluate(value: Option<f64>, rule: &TargetRule, ctx: Context) -> Evaluati
             };
             verdict(ok, change_text(d, "the previous period"))
         }
-        TargetRule::Relative {
-            relation,
-            reference_area,
-        } => {
+        TargetRule::Relative { relation, reference_area } => {
             let Some(r) = ctx.reference else {
                 return no_data(&format!("no value for the reference area {reference_area}"));
             };
@@ -158,14 +159,28 @@ mod tests {
 
     #[test]
     fn sick_leave_below_the_national_value_is_on_target() {
-        let e = evaluate(Some(7.1), &relative(Relation::Below), Context { reference: Some(7.5), previous: None });
+        let e = evaluate(
+            Some(7.1),
+            &relative(Relation::Below),
+            Context {
+                reference: Some(7.5),
+                previous: None,
+            },
+        );
         assert_eq!(e.status, TargetStatus::OnTarget);
         assert_eq!(e.explanation, "0.4 below the national value");
     }
 
     #[test]
     fn above_the_national_value_misses_a_below_target() {
-        let e = evaluate(Some(7.9), &relative(Relation::Below), Context { reference: Some(7.5), previous: None });
+        let e = evaluate(
+            Some(7.9),
+            &relative(Relation::Below),
+            Context {
+                reference: Some(7.5),
+                previous: None,
+            },
+        );
         assert_eq!(e.status, TargetStatus::NotOnTarget);
         assert_eq!(e.explanation, "0.4 above the national value");
     }
@@ -179,22 +194,33 @@ mod tests {
 
     #[test]
     fn at_least_four_percent_includes_four() {
-        let rule = TargetRule::Absolute { bound: Bound::AtLeast, value: 4.0 };
+        let rule = TargetRule::Absolute {
+            bound: Bound::AtLeast,
+            value: 4.0,
+        };
         assert_eq!(evaluate(Some(4.0), &rule, Context::default()).status, TargetStatus::OnTarget);
         assert_eq!(evaluate(Some(3.9), &rule, Context::default()).status, TargetStatus::NotOnTarget);
     }
 
     #[test]
     fn a_missing_value_is_no_data_not_zero() {
-        let rule = TargetRule::Absolute { bound: Bound::AtMost, value: 4.0 };
+        let rule = TargetRule::Absolute {
+            bound: Bound::AtMost,
+            value: 4.0,
+        };
         assert_eq!(evaluate(None, &rule, Context::default()).status, TargetStatus::NoData);
         assert_eq!(evaluate(Some(0.0), &rule, Context::default()).status, TargetStatus::OnTarget);
     }
 
     #[test]
     fn unchanged_or_increase_accepts_an_unchanged_value() {
-        let rule = TargetRule::Direction { movement: Movement::NotDecrease };
-        let ctx = Context { previous: Some(30.0), reference: None };
+        let rule = TargetRule::Direction {
+            movement: Movement::NotDecrease,
+        };
+        let ctx = Context {
+            previous: Some(30.0),
+            reference: None,
+        };
         assert_eq!(evaluate(Some(30.0), &rule, ctx).status, TargetStatus::OnTarget);
         assert_eq!(evaluate(Some(29.0), &rule, ctx).status, TargetStatus::NotOnTarget);
         assert_eq!(evaluate(Some(29.0), &rule, Context::default()).status, TargetStatus::NoData);

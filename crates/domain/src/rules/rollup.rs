@@ -60,7 +60,13 @@ pub fn roll_up(indicators: &[TargetStatus], children: &[Assessment]) -> Attainme
         };
         (a, Some(share))
     };
-    Attainment { assessment, share, on_target: on, not_on_target: off, no_data: none }
+    Attainment {
+        assessment,
+        share,
+        on_target: on,
+        not_on_target: off,
+        no_data: none,
+    }
 }
 
 #[cfg(test)]

@@ -41,7 +41,11 @@ pub fn trend(points: &[(i32, Option<f64>)], direction: Direction) -> Trend {
     pts.sort_by_key(|(p, _)| *p);
     pts.dedup_by_key(|(p, _)| *p);
     if pts.len() < 2 {
-        return Trend { kind: TrendKind::Insufficient, since: None, change: None };
+        return Trend {
+            kind: TrendKind::Insufficient,
+            since: None,
+            change: None,
+        };
     }
     let sign = |a: f64, b: f64| {
         let tol = STABLE_SHARE * a.abs().max(b.abs()).max(f64::MIN_POSITIVE);
@@ -67,7 +71,11 @@ pub fn trend(points: &[(i32, Option<f64>)], direction: Direction) -> Trend {
         (1, Direction::Increase) | (-1, Direction::Decrease) => TrendKind::Improving,
         _ => TrendKind::Worsening,
     };
-    Trend { kind, since: Some(pts[start].0), change: Some(change) }
+    Trend {
+        kind,
+        since: Some(pts[start].0),
+        change: Some(change),
+    }
 }
 
 impl Trend {
@@ -90,7 +98,16 @@ mod tests {
 
     #[test]
     fn a_rising_series_is_improving_when_higher_is_better() {
-        let t = trend(&[(2019, Some(5.0)), (2020, Some(4.0)), (2021, Some(4.5)), (2022, Some(5.5)), (2023, Some(6.0))], Direction::Increase);
+        let t = trend(
+            &[
+                (2019, Some(5.0)),
+                (2020, Some(4.0)),
+                (2021, Some(4.5)),
+                (2022, Some(5.5)),
+                (2023, Some(6.0)),
+            ],
+            Direction::Increase,
+        );
         assert_eq!(t.kind, TrendKind::Improving);
         assert_eq!(t.since, Some(2020));
         assert_eq!(t.describe(), "improving since 2020");

@@ -38,12 +38,20 @@ pub struct Finding {
 impl Finding {
     /// An error.
     pub fn error(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, field: field.into(), message: message.into() }
+        Self {
+            severity: Severity::Error,
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// A warning.
     pub fn warning(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, field: field.into(), message: message.into() }
+        Self {
+            severity: Severity::Warning,
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -158,7 +166,11 @@ pub fn check_goal_caps(goals: &[(String, OrgUnitKind, GoalKind)], rules: &Govern
             if kinds.len() as u32 > max {
                 out.push(Finding::warning(
                     format!("goals[owner={owner}]"),
-                    format!("{owner} has {} goals; {model_name} caps a {} at {max}", kinds.len(), org_kind.as_str()),
+                    format!(
+                        "{owner} has {} goals; {model_name} caps a {} at {max}",
+                        kinds.len(),
+                        org_kind.as_str()
+                    ),
                 ));
             }
         }

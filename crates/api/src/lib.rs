@@ -1,0 +1,18 @@
+//! Styrhub's HTTP server and the `styrhub` binary's commands.
+//!
+//! # Layout
+//! - [`config`]: the one typed configuration (defaults → `STYRHUB_*` environment → flags).
+//! - [`app`]: application state (ports as `Arc<dyn …>`) and the axum router.
+//! - [`health`]: `/healthz` and `/readyz`.
+//! - [`graphql`]: the GraphQL schema, one file per concept, built in one place.
+//! - [`error`]: the one mapping from domain errors to HTTP statuses and GraphQL codes.
+//! - [`demo`]: loading the municipality packages under `demo/`.
+//! - [`telemetry`]: tracing set-up (JSON when not on a terminal).
+
+pub mod app;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod graphql;
+pub mod health;
+pub mod telemetry;
