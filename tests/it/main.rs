@@ -1,1 +1,23 @@
-fn main() {}
+//! Styrhub's integration tests: one binary, one harness, two databases.
+//!
+//! Every test in [`both`] runs on a fresh SQLite file, and again on a fresh PostgreSQL database
+//! when `STYRHUB_TEST_DATABASE_URL` is set (CI sets it). The server is the real router on a
+//! port chosen by the OS; GraphQL and REST are exercised over HTTP.
+//!
+//! # Layout
+//! - [`helpers`]: `TestDb` (a database per test) and `TestApp` (a running server).
+//! - [`architecture`]: crate boundaries (the domain crate depends on no framework).
+//! - [`cli`]: the `styrhub` binary end to end: migrate, demo twice, bad URLs.
+//! - [`demo`]: the demo municipality loads, and loads again without changing anything.
+//! - [`graphql`]: the demo's goals over HTTP, GraphiQL, the committed schema.
+//! - [`health`]: `/healthz` and `/readyz`.
+//! - [`migrations`]: migrations up, down and up again on both databases.
+
+mod helpers;
+
+mod architecture;
+mod cli;
+mod demo;
+mod graphql;
+mod health;
+mod migrations;

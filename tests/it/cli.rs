@@ -1,0 +1,98 @@
+//! The `styrhub` binary end to end.
+
+use std::process::{Command, Output};
+
+use crate::helpers::{both, demo_dir, repo_root};
+
+fn styrhub(args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_styrhub"))
+        .args(args)
+        .current_dir(dir.path())
+        .env_remove("STYRHUB_DATABASE_URL")
+        .env_remove("STYRHUB_DEMO_DIR")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A failure is one line on stderr naming what was wrong, and a non-zero exit.
+fn assert_one_line_error(o: &Output, expected: &str) {
+    assert!(!o.status.success(), "expected a failure, got {:?}", o.status);
+    let err = stderr(o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "one line on stderr, got: {err}");
+    assert!(lines[0].starts_with("styrhub: error: "), "{err}");
+    assert!(lines[0].contains(expected), "`{expected}` in: {err}");
+}
+
+both! {
+    async fn migrate_then_demo_twice_through_the_binary(db: TestDb) {
+        let url = db.url.clone();
+        let demo = demo_dir().display().to_string();
+        let o = styrhub(&["--database-url", &url, "migrate"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let first = styrhub(&["--database-url", &url, "demo", "--demo-dir", &demo]);
+        assert!(first.status.success(), "{}", stderr(&first));
+        assert!(stdout(&first).contains("loaded 1489"), "{}", stdout(&first));
+        let second = styrhub(&["--database-url", &url, "demo", "--demo-dir", &demo]);
+        assert!(second.status.success(), "{}", stderr(&second));
+        for line in stdout(&second).lines().filter(|l| l.starts_with("loaded")) {
+            assert!(line.contains(" 0 inserted, 0 updated"), "the second load changes nothing: {line}");
+        }
+    }
+}
+
+#[test]
+fn a_malformed_database_url_is_one_clear_line() {
+    let o = styrhub(&["--database-url", "mysql://localhost/x", "migrate"]);
+    assert_one_line_error(&o, "database URL `mysql://localhost/x` is not valid");
+}
+
+#[test]
+fn an_unreachable_database_is_one_clear_line() {
+    // Port 1 on loopback: nothing listens there.
+    let o = styrhub(&["--database-url", "postgres://styrhub:secret@127.0.0.1:1/styrhub", "migrate"]);
+    assert_one_line_error(&o, "cannot connect to the database");
+    assert!(!stderr(&o).contains("secret"), "the password is never printed: {}", stderr(&o));
+}
+
+#[test]
+fn a_missing_demo_folder_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("x.db").display());
+    let o = styrhub(&["--database-url", &url, "demo", "--demo-dir", "/nonexistent/demo"]);
+    assert_one_line_error(&o, "/nonexistent/demo");
+}
+
+#[test]
+fn an_invalid_package_names_the_file_and_field_and_loads_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("demo").join("test");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(
+        pkg.join("municipality.toml"),
+        "[municipality]\ncode = \"0764\"\nname = \"Alvesta\"\n\n[[org_units]]\nkey = \"kf\"\nname = \"KF\"\nkind = \"council\"\nparent = \"nope\"\n",
+    )
+    .unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("x.db").display());
+    let o = styrhub(&["--database-url", &url, "demo", "--demo-dir", &dir.path().join("demo").display().to_string()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("org_units[kf].parent"), "{}", stderr(&o));
+}
+
+#[test]
+fn schema_prints_the_committed_sdl() {
+    let o = styrhub(&["schema"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let committed = std::fs::read_to_string(repo_root().join("schema.graphql")).unwrap_or_default();
+    assert_eq!(stdout(&o), committed);
+}

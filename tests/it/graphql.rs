@@ -1,0 +1,78 @@
+use serde_json::json;
+
+use crate::helpers::{both, repo_root, TestApp};
+
+const GOALS: &str = r#"
+query Goals($m: String!, $model: String, $kind: GoalKind) {
+  goals(municipality: $m, governanceModel: $model, kind: $kind) {
+    key title kind validFrom validTo
+    owner { name shortName kind }
+    focusArea { key title }
+  }
+}"#;
+
+both! {
+    async fn the_demo_council_goals_come_back_over_http(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let data = app.graphql_data(GOALS, json!({ "m": "1489", "model": "styrmodell-2019", "kind": "COUNCIL_GOAL" })).await;
+        let goals = data["goals"].as_array().unwrap();
+        assert_eq!(goals.len(), 5, "{data:#}");
+        assert_eq!(goals[0]["title"], "I Alingsås ska alla ha tillgång till det goda och trygga livet");
+        assert_eq!(goals[0]["validFrom"], "2021-01-01");
+        assert_eq!(goals[0]["validTo"], "2023-12-31");
+        for g in goals {
+            assert_eq!(g["kind"], "COUNCIL_GOAL");
+            assert_eq!(g["owner"]["kind"], "COUNCIL", "{g:#}");
+            assert!(g["focusArea"]["title"].is_string(), "every council goal has a focus area: {g:#}");
+        }
+    }
+
+    async fn the_2024_model_has_its_one_overarching_goal(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let data = app.graphql_data(GOALS, json!({ "m": "1489", "model": "styrmodell-2024" })).await;
+        let titles: Vec<&str> = data["goals"].as_array().unwrap().iter().map(|g| g["title"].as_str().unwrap()).collect();
+        assert_eq!(titles, ["Sveriges mest effektiva kommun"]);
+    }
+
+    async fn an_unknown_municipality_is_not_found_with_a_code(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let body = app.graphql(GOALS, json!({ "m": "9999" })).await;
+        let err = &body["errors"][0];
+        assert_eq!(err["extensions"]["code"], "NOT_FOUND", "{body:#}");
+        assert!(err["message"].as_str().unwrap().contains("9999"), "{body:#}");
+    }
+
+    async fn municipalities_and_their_governance_models_are_listed(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let data = app
+            .graphql_data(
+                r#"{ municipalities { municipalityCode name }
+                     governanceModels(municipality: "0764") { key qualityIndicatorsHaveTargets followUpReports } }"#,
+                json!({}),
+            )
+            .await;
+        let codes: Vec<&str> = data["municipalities"].as_array().unwrap().iter().map(|m| m["municipalityCode"].as_str().unwrap()).collect();
+        assert_eq!(codes, ["0486", "0764", "1489", "1490"]);
+        let alvesta = &data["governanceModels"][0];
+        assert_eq!(alvesta["qualityIndicatorsHaveTargets"], false, "Alvesta never sets targets on quality indicators");
+    }
+
+    async fn graphiql_is_served_to_browsers(db: TestDb) {
+        let app = TestApp::spawn(db).await;
+        let res = app.get("/graphql").await;
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("graphiql"), "{html}");
+    }
+}
+
+#[test]
+fn the_committed_schema_is_up_to_date() {
+    let path = repo_root().join("schema.graphql");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    let current = styrhub_api::graphql::sdl();
+    assert!(
+        committed == current,
+        "schema.graphql is out of date: run `cargo run -q -p styrhub-api -- schema > schema.graphql` and commit it"
+    );
+}

@@ -1,0 +1,159 @@
+//! The test harness: a fresh database per test, on SQLite always and on PostgreSQL when
+//! `STYRHUB_TEST_DATABASE_URL` is set, and the real router served on a port chosen by the OS.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sea_orm::{ConnectionTrait, Database, Statement};
+use serde_json::{json, Value};
+use styrhub_api::app::{router, AppState};
+use styrhub_store::Store;
+use tokio::sync::OnceCell;
+
+/// Runs each listed test on SQLite and, when `STYRHUB_TEST_DATABASE_URL` is set, on
+/// PostgreSQL: `both! { async fn name(db: TestDb) { … } }` makes `name::sqlite` and
+/// `name::postgres`.
+macro_rules! both {
+    ($(async fn $name:ident($db:ident: TestDb) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let $db = $crate::helpers::TestDb::sqlite().await;
+                $body
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let Some($db) = $crate::helpers::TestDb::postgres().await else {
+                    eprintln!("STYRHUB_TEST_DATABASE_URL is not set: skipping the PostgreSQL run");
+                    return;
+                };
+                $body
+            }
+        }
+    )*};
+}
+pub(crate) use both;
+
+/// The repository root (where `demo/` and `schema.graphql` live).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// The shipped municipality packages.
+pub fn demo_dir() -> PathBuf {
+    repo_root().join("demo")
+}
+
+/// A fresh, empty database for one test. SQLite: a file in a temporary folder removed on drop.
+/// PostgreSQL: a new database next to the one `STYRHUB_TEST_DATABASE_URL` names.
+pub struct TestDb {
+    /// The URL the app connects with.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+static PG_CLEANED: OnceCell<()> = OnceCell::const_new();
+
+impl TestDb {
+    /// A new SQLite file.
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("styrhub.db").display());
+        Self { url, _dir: Some(dir) }
+    }
+
+    /// A new PostgreSQL database, or `None` when `STYRHUB_TEST_DATABASE_URL` is not set.
+    pub async fn postgres() -> Option<Self> {
+        let base = std::env::var("STYRHUB_TEST_DATABASE_URL").ok().filter(|s| !s.is_empty())?;
+        let (server, base_name) = base.rsplit_once('/').expect("STYRHUB_TEST_DATABASE_URL ends in /DATABASE");
+        let base_name = base_name.split('?').next().unwrap_or(base_name).to_owned();
+        let admin = Database::connect(base.as_str()).await.expect("STYRHUB_TEST_DATABASE_URL answers");
+        let prefix = format!("{base_name}_t");
+        // Databases of earlier runs are dropped once per run, before this run makes its own.
+        PG_CLEANED
+            .get_or_init(|| async {
+                let rows = admin
+                    .query_all_raw(Statement::from_string(
+                        admin.get_database_backend(),
+                        format!("SELECT datname FROM pg_database WHERE datname LIKE '{prefix}%'"),
+                    ))
+                    .await
+                    .expect("list databases");
+                for r in rows {
+                    let name: String = r.try_get("", "datname").expect("datname");
+                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.expect("drop old test database");
+                }
+            })
+            .await;
+        let name = format!("{prefix}{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+        admin.close().await.ok();
+        Some(Self { url: format!("{server}/{name}"), _dir: None })
+    }
+
+    /// Connects and migrates.
+    pub async fn store(&self) -> Store {
+        let store = Store::connect(&self.url).await.expect("connect to the test database");
+        store.migrate().await.expect("migrate the test database");
+        store
+    }
+}
+
+/// The real router on `127.0.0.1:0`, over a migrated test database.
+pub struct TestApp {
+    /// Where the server listens.
+    pub addr: SocketAddr,
+    /// The store the server uses, for checks behind the API's back.
+    pub store: Store,
+    /// The database, kept as long as the app (a SQLite file is removed on drop).
+    _db: TestDb,
+    client: reqwest::Client,
+}
+
+impl TestApp {
+    /// Migrates `db` and serves the router on it.
+    pub async fn spawn(db: TestDb) -> Self {
+        let store = db.store().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
+        let addr = listener.local_addr().expect("local address");
+        let app = router(AppState::new(store.clone()));
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+        Self { addr, store, _db: db, client: reqwest::Client::new() }
+    }
+
+    /// Loads the shipped municipality packages.
+    pub async fn with_demo(self) -> Self {
+        styrhub_api::demo::load_all(&self.store, &demo_dir()).await.expect("the demo loads");
+        self
+    }
+
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A GET request.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// A GraphQL request over HTTP; returns the whole response body (`data` and `errors`).
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let res = self.client.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables })).send().await.expect("POST /graphql");
+        assert!(res.status().is_success(), "POST /graphql answered {}", res.status());
+        res.json().await.expect("a JSON body")
+    }
+
+    /// A GraphQL request that must succeed; returns `data`.
+    pub async fn graphql_data(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        assert!(body.get("errors").is_none(), "GraphQL errors: {body:#}");
+        body["data"].clone()
+    }
+}

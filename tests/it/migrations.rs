@@ -1,0 +1,57 @@
+use sea_orm_migration::MigratorTrait;
+use styrhub_migrations::Migrator;
+
+use crate::helpers::both;
+
+/// Every table the migrations create.
+const TABLES: [&str; 21] = [
+    "org_unit",
+    "governance_model",
+    "vision",
+    "focus_area",
+    "goal",
+    "goal_parent",
+    "basic_mission",
+    "quality_factor",
+    "indicator",
+    "indicator_goal",
+    "indicator_quality_factor",
+    "target",
+    "political_direction",
+    "assignment",
+    "follow_up",
+    "goal_assessment",
+    "budget",
+    "area",
+    "kpi",
+    "observation",
+    "observation_revision",
+];
+
+both! {
+    async fn migrations_go_up_down_and_up_again(db: TestDb) {
+        let store = db.store().await;
+        let conn = store.connection();
+        let manager = sea_orm_migration::SchemaManager::new(conn);
+        for t in TABLES {
+            assert!(manager.has_table(t).await.unwrap(), "table {t} after migrating");
+        }
+        // Migrating an up-to-date database is a no-op.
+        store.migrate().await.unwrap();
+        assert!(Migrator::get_pending_migrations(conn).await.unwrap().is_empty());
+
+        Migrator::down(conn, None).await.unwrap();
+        for t in TABLES {
+            assert!(!manager.has_table(t).await.unwrap(), "table {t} after rolling back");
+        }
+        store.migrate().await.unwrap();
+        assert!(manager.has_table("observation").await.unwrap());
+    }
+
+    async fn observations_are_indexed_for_series_look_ups(db: TestDb) {
+        let store = db.store().await;
+        let manager = sea_orm_migration::SchemaManager::new(store.connection());
+        assert!(manager.has_index("observation", "ix_observation_kpi_id_area_code_period").await.unwrap());
+        assert!(manager.has_index("observation", "ix_observation_indicator_id_area_code_period").await.unwrap());
+    }
+}
