@@ -6,7 +6,18 @@ use std::process::Command;
 fn the_domain_crate_depends_on_no_framework() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["tree", "--offline", "-p", "styrhub-domain", "-e", "normal", "--prefix", "none", "--format", "{p}"])
+        .args([
+            "tree",
+            "--offline",
+            "-p",
+            "styrhub-domain",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
         .current_dir(crate::helpers::repo_root())
         .output()
         .expect("cargo tree runs");

@@ -84,7 +84,13 @@ fn an_invalid_package_names_the_file_and_field_and_loads_nothing() {
     )
     .unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("x.db").display());
-    let o = styrhub(&["--database-url", &url, "demo", "--demo-dir", &dir.path().join("demo").display().to_string()]);
+    let o = styrhub(&[
+        "--database-url",
+        &url,
+        "demo",
+        "--demo-dir",
+        &dir.path().join("demo").display().to_string(),
+    ]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("org_units[kf].parent"), "{}", stderr(&o));
 }
@@ -95,4 +101,17 @@ fn schema_prints_the_committed_sdl() {
     assert!(o.status.success(), "{}", stderr(&o));
     let committed = std::fs::read_to_string(repo_root().join("schema.graphql")).unwrap_or_default();
     assert_eq!(stdout(&o), committed);
+}
+
+#[tokio::test]
+async fn healthcheck_asks_a_running_server() {
+    let app = crate::helpers::TestApp::spawn(crate::helpers::TestDb::sqlite().await).await;
+    let addr = app.addr.to_string();
+    // The binary blocks; run it off the runtime that serves the app.
+    let o = tokio::task::spawn_blocking(move || styrhub(&["healthcheck", "--addr", &addr]))
+        .await
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = styrhub(&["healthcheck", "--addr", "127.0.0.1:1"]);
+    assert_one_line_error(&o, "nothing answers on 127.0.0.1:1");
 }

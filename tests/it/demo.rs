@@ -9,14 +9,21 @@ async fn dump(store: &styrhub_store::Store) -> Vec<(String, Vec<JsonValue>)> {
     let mut out = Vec::new();
     for (table, _) in table_counts(conn).await.unwrap() {
         let sql = format!("SELECT * FROM {table} ORDER BY 1, 2");
-        let rows = JsonValue::find_by_statement(Statement::from_string(conn.get_database_backend(), sql)).all(conn).await.unwrap();
+        let rows = JsonValue::find_by_statement(Statement::from_string(conn.get_database_backend(), sql))
+            .all(conn)
+            .await
+            .unwrap();
         out.push((table, rows));
     }
     out
 }
 
 fn count(counts: &[(String, u64)], table: &str) -> u64 {
-    counts.iter().find(|(t, _)| t == table).map(|(_, n)| *n).unwrap_or_else(|| panic!("no count for {table}"))
+    counts
+        .iter()
+        .find(|(t, _)| t == table)
+        .map(|(_, n)| *n)
+        .unwrap_or_else(|| panic!("no count for {table}"))
 }
 
 both! {

@@ -87,14 +87,23 @@ impl TestDb {
                     .expect("list databases");
                 for r in rows {
                     let name: String = r.try_get("", "datname").expect("datname");
-                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.expect("drop old test database");
+                    admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .await
+                        .expect("drop old test database");
                 }
             })
             .await;
         let name = format!("{prefix}{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
-        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create test database");
         admin.close().await.ok();
-        Some(Self { url: format!("{server}/{name}"), _dir: None })
+        Some(Self {
+            url: format!("{server}/{name}"),
+            _dir: None,
+        })
     }
 
     /// Connects and migrates.
@@ -124,7 +133,12 @@ impl TestApp {
         let addr = listener.local_addr().expect("local address");
         let app = router(AppState::new(store.clone()));
         tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
-        Self { addr, store, _db: db, client: reqwest::Client::new() }
+        Self {
+            addr,
+            store,
+            _db: db,
+            client: reqwest::Client::new(),
+        }
     }
 
     /// Loads the shipped municipality packages.
@@ -145,7 +159,13 @@ impl TestApp {
 
     /// A GraphQL request over HTTP; returns the whole response body (`data` and `errors`).
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        let res = self.client.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables })).send().await.expect("POST /graphql");
+        let res = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("POST /graphql");
         assert!(res.status().is_success(), "POST /graphql answered {}", res.status());
         res.json().await.expect("a JSON body")
     }

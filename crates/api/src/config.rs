@@ -30,6 +30,16 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the GraphQL schema (SDL) to standard output.
     Schema,
+    /// Ask a running server's `/healthz` whether it is up (for container health checks).
+    Healthcheck(HealthcheckArgs),
+}
+
+/// Options of `healthcheck`.
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// The server's address; an unspecified IP (0.0.0.0) means this host.
+    #[arg(long, env = "STYRHUB_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
 }
 
 /// Where the municipality packages are.

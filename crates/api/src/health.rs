@@ -1,9 +1,14 @@
 //! Liveness and readiness.
 
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use anyhow::Context;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::app::AppState;
 
@@ -25,4 +30,32 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
             )
         }
     }
+}
+
+/// `styrhub healthcheck`: GET `/healthz` on a running server, so that a container health check
+/// needs nothing but the binary. A plain HTTP/1.0 request over TCP is all it takes; pulling an
+/// HTTP client into the server for this would cost more than these lines.
+pub async fn probe(addr: SocketAddr) -> anyhow::Result<()> {
+    let addr = if addr.ip().is_unspecified() {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, addr.port()))
+    } else {
+        addr
+    };
+    let ask = async {
+        let mut stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .with_context(|| format!("nothing answers on {addr}"))?;
+        stream.write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n").await?;
+        let mut head = vec![0; 64];
+        let n = stream.read(&mut head).await?;
+        let status = String::from_utf8_lossy(&head[..n]).lines().next().unwrap_or_default().to_owned();
+        anyhow::ensure!(
+            status.split_whitespace().nth(1) == Some("200"),
+            "http://{addr}/healthz answered `{status}`"
+        );
+        Ok(())
+    };
+    tokio::time::timeout(Duration::from_secs(3), ask)
+        .await
+        .with_context(|| format!("http://{addr}/healthz did not answer within 3 s"))?
 }

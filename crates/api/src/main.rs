@@ -33,6 +33,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schema => {
             print!("{}", styrhub_api::graphql::sdl());
         }
+        Command::Healthcheck(args) => {
+            styrhub_api::health::probe(args.addr).await?;
+            println!("ok");
+        }
         Command::Migrate => {
             open(&cli.database_url).await?;
             tracing::info!("migrations applied");

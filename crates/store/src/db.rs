@@ -12,6 +12,9 @@ use styrhub_migrations::Migrator;
 /// The default database: an SQLite file in the working directory, created on first run.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://styrhub.db?mode=rwc";
 
+/// How long to wait for the database before giving up with a clear error.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Why the store could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -67,9 +70,12 @@ impl Store {
                 reason: "expected sqlite://PATH or postgres://USER@HOST/DATABASE".into(),
             });
         }
+        if scheme != "sqlite" {
+            probe_postgres(url, &shown).await?;
+        }
         let mut opts = ConnectOptions::new(url.to_owned());
-        opts.connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(5))
+        opts.connect_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(CONNECT_TIMEOUT)
             .sqlx_logging(false);
         if scheme == "sqlite" {
             // One writer at a time is what SQLite allows; a small pool avoids lock storms.
@@ -104,6 +110,30 @@ impl Store {
     /// True for PostgreSQL.
     pub fn is_postgres(&self) -> bool {
         matches!(self.db.get_database_backend(), sea_orm::DatabaseBackend::Postgres)
+    }
+}
+
+/// One direct connection before the pool is built: the pool retries until its timeout and then
+/// reports only "pool timed out", while a single attempt says what is wrong (refused, unknown
+/// host, no such database, bad password).
+async fn probe_postgres(url: &str, shown: &str) -> Result<(), StoreError> {
+    use sea_orm::sqlx::{postgres::PgConnection, Connection};
+    let unreachable = |reason: String| StoreError::Unreachable {
+        url: shown.to_owned(),
+        reason,
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect(url)).await {
+        Err(_) => Err(unreachable(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()))),
+        Ok(Err(sea_orm::sqlx::Error::Configuration(e))) => Err(StoreError::BadUrl {
+            url: shown.to_owned(),
+            reason: e.to_string(),
+        }),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Ok(Ok(conn)) => {
+            // Closing politely is not worth an error of its own.
+            let _ = conn.close().await;
+            Ok(())
+        }
     }
 }
 
