@@ -12,6 +12,7 @@
 //! - [`graphql`]: the demo's goals over HTTP, GraphiQL, the committed schema.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`migrations`]: migrations up, down and up again on both databases.
+//! - [`package`]: package loads upsert, keep approved follow-ups locked, and are all or nothing.
 
 mod helpers;
 
@@ -21,3 +22,4 @@ mod demo;
 mod graphql;
 mod health;
 mod migrations;
+mod package;

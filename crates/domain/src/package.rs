@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::assignment::AssignmentStatus;
 use crate::budget::BudgetKind;
+use crate::follow_up::{Assessment, FollowUpKind};
 use crate::goal::GoalKind;
 use crate::governance_model::{CalendarEvent, FollowUpRule, GoalLevel, GovernanceRules};
 use crate::ids::{AreaCode, DateRange, Gender, KpiId, Year};
@@ -320,6 +321,38 @@ pub struct BudgetDef {
     pub line: String,
 }
 
+/// `[[follow_ups]]`: a report of the governance model's calendar for one year (and month, for
+/// monthly reports), with the goals' assessments.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpDef {
+    /// Governance model key: whose calendar the report belongs to.
+    pub governance_model: String,
+    /// Which report.
+    pub kind: FollowUpKind,
+    /// The year reported on.
+    pub year: Year,
+    /// The month, for monthly reports only.
+    pub month: Option<u32>,
+    /// Assessments of goals.
+    #[serde(default)]
+    pub assessments: Vec<AssessmentDef>,
+}
+
+/// `[[follow_ups.assessments]]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentDef {
+    /// Goal key.
+    pub goal: String,
+    /// The judgement.
+    pub assessment: Assessment,
+    /// Forecast for the year's end.
+    pub forecast: Option<Assessment>,
+    /// The analysis as written.
+    pub analysis: Option<String>,
+}
+
 /// One row of `observations.csv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservationDef {
@@ -372,6 +405,8 @@ struct PackageFile {
     assignments: Vec<AssignmentDef>,
     #[serde(default)]
     budgets: Vec<BudgetDef>,
+    #[serde(default)]
+    follow_ups: Vec<FollowUpDef>,
 }
 
 /// A whole package, parsed but not yet validated.
@@ -403,6 +438,8 @@ pub struct Package {
     pub assignments: Vec<AssignmentDef>,
     /// Budget lines.
     pub budgets: Vec<BudgetDef>,
+    /// Follow-up reports and their assessments.
+    pub follow_ups: Vec<FollowUpDef>,
     /// Values.
     pub observations: Vec<ObservationDef>,
 }
@@ -507,6 +544,7 @@ impl Package {
             acc.quality_factors.extend(f.quality_factors);
             acc.assignments.extend(f.assignments);
             acc.budgets.extend(f.budgets);
+            acc.follow_ups.extend(f.follow_ups);
         }
         let (_, municipality) = municipality.ok_or_else(|| PackageError::Parse {
             path: files.first().map(|(n, _)| n.clone()).unwrap_or_else(|| "package".into()),
@@ -533,6 +571,7 @@ impl Package {
             quality_factors: acc.quality_factors,
             assignments: acc.assignments,
             budgets: acc.budgets,
+            follow_ups: acc.follow_ups,
             observations,
         })
     }
@@ -778,6 +817,58 @@ impl Package {
                 ));
             }
         }
+        // Follow-ups: a report the model's calendar has, in a year the model is in force,
+        // assessing goals set under that model, each once.
+        let model_validity: BTreeMap<&str, (NaiveDate, Option<NaiveDate>)> =
+            p.governance_models.iter().map(|m| (m.key.as_str(), (m.valid_from, m.valid_to))).collect();
+        let mut reports = BTreeSet::new();
+        for (n, fu) in p.follow_ups.iter().enumerate() {
+            let at = |field: &str| format!("follow_ups[{n}].{field}");
+            refers(&mut f, &models, at("governance_model"), &fu.governance_model, "governance model");
+            if let Some((rules, name)) = model_rules.get(fu.governance_model.as_str()) {
+                if let Err(e) = validate::check_follow_up_kind(&at("kind"), fu.kind, rules, name) {
+                    f.push(e);
+                }
+            }
+            if let Some((from, to)) = model_validity.get(fu.governance_model.as_str()) {
+                if let Ok(range) = DateRange::new(*from, *to) {
+                    if !range.overlaps_year(fu.year.get()) {
+                        f.push(Finding::error(
+                            at("year"),
+                            format!("{} is outside the period of the governance model `{}`", fu.year, fu.governance_model),
+                        ));
+                    }
+                }
+            }
+            match (fu.kind, fu.month) {
+                (FollowUpKind::Monthly, None) => f.push(Finding::error(at("month"), "a monthly report needs its month (1–12)")),
+                (FollowUpKind::Monthly, Some(m)) if !(1..=12).contains(&m) => f.push(Finding::error(at("month"), format!("{m} is not a month"))),
+                (k, Some(_)) if k != FollowUpKind::Monthly => {
+                    f.push(Finding::error(at("month"), format!("only monthly reports have a month, not {}", k.as_str())))
+                }
+                _ => {}
+            }
+            if !reports.insert((fu.governance_model.as_str(), fu.kind, fu.year, fu.month)) {
+                f.push(Finding::error(at("kind"), format!("{} {} is given twice", fu.kind.as_str(), fu.year)));
+            }
+            let mut assessed = BTreeSet::new();
+            for a in &fu.assessments {
+                let at = format!("follow_ups[{n}].assessments[{}]", a.goal);
+                refers(&mut f, &goals, format!("{at}.goal"), &a.goal, "goal");
+                if let Some(model) = goal_model.get(a.goal.as_str()) {
+                    if *model != fu.governance_model {
+                        f.push(Finding::error(
+                            format!("{at}.goal"),
+                            format!("the goal is set under `{model}`, not under `{}` whose report this is", fu.governance_model),
+                        ));
+                    }
+                }
+                if !assessed.insert(a.goal.as_str()) {
+                    f.push(Finding::error(format!("{at}.goal"), "the goal is assessed twice in one report"));
+                }
+            }
+        }
+
         let mut obs_keys = BTreeSet::new();
         for o in &p.observations {
             let at = format!("observations.csv line {}", o.line);
@@ -980,6 +1071,49 @@ max_per_kind = { development_goal = 3 }
         );
         let err = pkg(&extra).unwrap_err();
         assert!(err.to_string().contains("no targets for quality indicators"), "{err}");
+    }
+
+    const REPORTS: &str = "[[governance_models.follow_ups]]\nkind = \"interim_report_1\"\nname = \"Delårsrapport 1\"\ncovers_from = \"01-01\"\ncovers_to = \"04-30\"\n";
+
+    fn report(kind: &str, year: i32, month: &str, goals: &[&str]) -> String {
+        let mut s = format!("[[follow_ups]]\ngovernance_model = \"m\"\nkind = \"{kind}\"\nyear = {year}\n{month}\n");
+        for g in goals {
+            s += &format!("[[follow_ups.assessments]]\ngoal = \"{g}\"\nassessment = \"partly_achieved\"\nforecast = \"achieved\"\n");
+        }
+        s
+    }
+
+    #[test]
+    fn a_follow_up_in_the_calendar_with_assessments_passes() {
+        let p = pkg(&format!("{REPORTS}\n{}\n{}", goal("a", ""), report("interim_report_1", 2021, "", &["a"]))).unwrap();
+        assert_eq!(p.package.follow_ups[0].assessments.len(), 1);
+    }
+
+    #[test]
+    fn a_follow_up_the_calendar_does_not_have_is_refused_naming_what_it_has() {
+        let err = pkg(&format!("{REPORTS}\n{}", report("annual_report", 2021, "", &[]))).unwrap_err().to_string();
+        assert!(err.contains("follow_ups[0].kind: Styrmodell has no annual_report in its follow-up calendar (it has: interim_report_1)"), "{err}");
+    }
+
+    #[test]
+    fn a_follow_up_before_the_model_was_in_force_is_refused() {
+        let err = pkg(&format!("{REPORTS}\n{}", report("interim_report_1", 2019, "", &[]))).unwrap_err().to_string();
+        assert!(err.contains("follow_ups[0].year: 2019 is outside the period"), "{err}");
+    }
+
+    #[test]
+    fn only_monthly_reports_have_a_month() {
+        let err = pkg(&format!("{REPORTS}\n{}", report("interim_report_1", 2021, "month = 4", &[]))).unwrap_err().to_string();
+        assert!(err.contains("follow_ups[0].month: only monthly reports have a month"), "{err}");
+    }
+
+    #[test]
+    fn a_goal_assessed_twice_or_unknown_is_refused() {
+        let err = pkg(&format!("{REPORTS}\n{}\n{}", goal("a", ""), report("interim_report_1", 2021, "", &["a", "a", "zz"])))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("follow_ups[0].assessments[a].goal: the goal is assessed twice"), "{err}");
+        assert!(err.contains("follow_ups[0].assessments[zz].goal: no goal has the key `zz`"), "{err}");
     }
 
     #[test]

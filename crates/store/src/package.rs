@@ -645,6 +645,65 @@ impl PackageWriter for Store {
             .await?;
         }
 
+        // Follow-ups and their assessments. An approved follow-up is locked: a reload may find
+        // it as it is, but may not change it.
+        let model_id_list: Vec<i64> = model_ids.values().copied().collect();
+        let old_reports = by_key(
+            follow_up::Entity::find().filter(follow_up::Column::GovernanceModelId.is_in(model_id_list)).all(&txn).await.map_err(repo_err)?,
+            |r| (r.governance_model_id, r.kind.clone(), r.year, r.month),
+        );
+        for fu in &p.follow_ups {
+            let governance_model_id = id_of(&model_ids, &fu.governance_model, "governance model")?;
+            let month = fu.month.map(|m| m as i32).unwrap_or(0);
+            let old = old_reports.get(&(governance_model_id, fu.kind.as_str().to_owned(), fu.year.get(), month)).cloned();
+            let locked = old.as_ref().is_some_and(|o| o.approved_at.is_some());
+            let report = match old {
+                Some(o) => o,
+                None => {
+                    save::<follow_up::ActiveModel>(
+                        &txn,
+                        None,
+                        follow_up::Model {
+                            id: 0,
+                            governance_model_id,
+                            kind: fu.kind.as_str().into(),
+                            year: fu.year.get(),
+                            month,
+                            approved_at: None,
+                            snapshot: None,
+                        },
+                    )
+                    .await?
+                }
+            };
+            let old_assessments = by_key(
+                goal_assessment::Entity::find().filter(goal_assessment::Column::FollowUpId.eq(report.id)).all(&txn).await.map_err(repo_err)?,
+                |a| a.goal_id,
+            );
+            for a in &fu.assessments {
+                let goal_id = id_of(&goal_ids, &a.goal, "goal")?;
+                let old = old_assessments.get(&goal_id).cloned();
+                let row = goal_assessment::Model {
+                    id: old.as_ref().map(|o| o.id).unwrap_or_default(),
+                    follow_up_id: report.id,
+                    goal_id,
+                    assessment: a.assessment.as_str().into(),
+                    forecast: a.forecast.map(|f| f.as_str().into()),
+                    analysis: a.analysis.clone(),
+                };
+                if locked && old.as_ref() != Some(&row) {
+                    return Err(RepoError::Conflict(format!(
+                        "{} {} of {} is approved and locked; its assessment of goal `{}` cannot change",
+                        fu.kind.as_str(),
+                        fu.year,
+                        fu.governance_model,
+                        a.goal
+                    )));
+                }
+                save::<goal_assessment::ActiveModel>(&txn, old, row).await?;
+            }
+        }
+
         // Values: an indicator with a KPI stores its values as that KPI's series, so that a
         // later Kolada sync of the same KPI finds and revises them.
         let mut batch = Vec::with_capacity(p.observations.len());
