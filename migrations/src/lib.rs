@@ -5,12 +5,14 @@
 //! - `m20261125_000001_governance`: organisation, governance models, the goal chain,
 //!   indicators, targets, follow-ups, assignments, budgets.
 //! - `m20261125_000002_observations`: areas, KPIs, observations and their revisions.
+//! - `m20261125_000003_series_digest`: each series whole in one row, for fast look-ups.
 
 pub use sea_orm_migration::prelude::*;
 
 mod columns;
 mod m20261125_000001_governance;
 mod m20261125_000002_observations;
+mod m20261125_000003_series_digest;
 
 /// The migrator used by `styrhub migrate`, the server's start-up and the tests.
 pub struct Migrator;
@@ -21,6 +23,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_governance::Migration),
             Box::new(m20261125_000002_observations::Migration),
+            Box::new(m20261125_000003_series_digest::Migration),
         ]
     }
 }

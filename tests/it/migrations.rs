@@ -4,7 +4,7 @@ use styrhub_migrations::Migrator;
 use crate::helpers::both;
 
 /// Every table the migrations create.
-const TABLES: [&str; 21] = [
+const TABLES: [&str; 22] = [
     "org_unit",
     "governance_model",
     "vision",
@@ -26,6 +26,7 @@ const TABLES: [&str; 21] = [
     "kpi",
     "observation",
     "observation_revision",
+    "series_digest",
 ];
 
 both! {

@@ -20,6 +20,7 @@ pub mod error;
 pub mod follow_up;
 pub mod goal;
 pub mod governance_model;
+pub mod hierarchy;
 pub mod ids;
 pub mod indicator;
 pub mod mission;
@@ -28,6 +29,7 @@ pub mod org_unit;
 pub mod package;
 pub mod ports;
 pub mod rules;
+pub mod series;
 pub mod target;
 pub mod vision;
 

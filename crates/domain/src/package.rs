@@ -819,8 +819,11 @@ impl Package {
         }
         // Follow-ups: a report the model's calendar has, in a year the model is in force,
         // assessing goals set under that model, each once.
-        let model_validity: BTreeMap<&str, (NaiveDate, Option<NaiveDate>)> =
-            p.governance_models.iter().map(|m| (m.key.as_str(), (m.valid_from, m.valid_to))).collect();
+        let model_validity: BTreeMap<&str, (NaiveDate, Option<NaiveDate>)> = p
+            .governance_models
+            .iter()
+            .map(|m| (m.key.as_str(), (m.valid_from, m.valid_to)))
+            .collect();
         let mut reports = BTreeSet::new();
         for (n, fu) in p.follow_ups.iter().enumerate() {
             let at = |field: &str| format!("follow_ups[{n}].{field}");
@@ -835,21 +838,30 @@ impl Package {
                     if !range.overlaps_year(fu.year.get()) {
                         f.push(Finding::error(
                             at("year"),
-                            format!("{} is outside the period of the governance model `{}`", fu.year, fu.governance_model),
+                            format!(
+                                "{} is outside the period of the governance model `{}`",
+                                fu.year, fu.governance_model
+                            ),
                         ));
                     }
                 }
             }
             match (fu.kind, fu.month) {
                 (FollowUpKind::Monthly, None) => f.push(Finding::error(at("month"), "a monthly report needs its month (1–12)")),
-                (FollowUpKind::Monthly, Some(m)) if !(1..=12).contains(&m) => f.push(Finding::error(at("month"), format!("{m} is not a month"))),
-                (k, Some(_)) if k != FollowUpKind::Monthly => {
-                    f.push(Finding::error(at("month"), format!("only monthly reports have a month, not {}", k.as_str())))
+                (FollowUpKind::Monthly, Some(m)) if !(1..=12).contains(&m) => {
+                    f.push(Finding::error(at("month"), format!("{m} is not a month")))
                 }
+                (k, Some(_)) if k != FollowUpKind::Monthly => f.push(Finding::error(
+                    at("month"),
+                    format!("only monthly reports have a month, not {}", k.as_str()),
+                )),
                 _ => {}
             }
             if !reports.insert((fu.governance_model.as_str(), fu.kind, fu.year, fu.month)) {
-                f.push(Finding::error(at("kind"), format!("{} {} is given twice", fu.kind.as_str(), fu.year)));
+                f.push(Finding::error(
+                    at("kind"),
+                    format!("{} {} is given twice", fu.kind.as_str(), fu.year),
+                ));
             }
             let mut assessed = BTreeSet::new();
             for a in &fu.assessments {
@@ -859,7 +871,10 @@ impl Package {
                     if *model != fu.governance_model {
                         f.push(Finding::error(
                             format!("{at}.goal"),
-                            format!("the goal is set under `{model}`, not under `{}` whose report this is", fu.governance_model),
+                            format!(
+                                "the goal is set under `{model}`, not under `{}` whose report this is",
+                                fu.governance_model
+                            ),
                         ));
                     }
                 }
@@ -1085,35 +1100,59 @@ max_per_kind = { development_goal = 3 }
 
     #[test]
     fn a_follow_up_in_the_calendar_with_assessments_passes() {
-        let p = pkg(&format!("{REPORTS}\n{}\n{}", goal("a", ""), report("interim_report_1", 2021, "", &["a"]))).unwrap();
+        let p = pkg(&format!(
+            "{REPORTS}\n{}\n{}",
+            goal("a", ""),
+            report("interim_report_1", 2021, "", &["a"])
+        ))
+        .unwrap();
         assert_eq!(p.package.follow_ups[0].assessments.len(), 1);
     }
 
     #[test]
     fn a_follow_up_the_calendar_does_not_have_is_refused_naming_what_it_has() {
-        let err = pkg(&format!("{REPORTS}\n{}", report("annual_report", 2021, "", &[]))).unwrap_err().to_string();
-        assert!(err.contains("follow_ups[0].kind: Styrmodell has no annual_report in its follow-up calendar (it has: interim_report_1)"), "{err}");
+        let err = pkg(&format!("{REPORTS}\n{}", report("annual_report", 2021, "", &[])))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("follow_ups[0].kind: Styrmodell has no annual_report in its follow-up calendar (it has: interim_report_1)"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_follow_up_before_the_model_was_in_force_is_refused() {
-        let err = pkg(&format!("{REPORTS}\n{}", report("interim_report_1", 2019, "", &[]))).unwrap_err().to_string();
+        let err = pkg(&format!("{REPORTS}\n{}", report("interim_report_1", 2019, "", &[])))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("follow_ups[0].year: 2019 is outside the period"), "{err}");
     }
 
     #[test]
     fn only_monthly_reports_have_a_month() {
-        let err = pkg(&format!("{REPORTS}\n{}", report("interim_report_1", 2021, "month = 4", &[]))).unwrap_err().to_string();
+        let err = pkg(&format!("{REPORTS}\n{}", report("interim_report_1", 2021, "month = 4", &[])))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("follow_ups[0].month: only monthly reports have a month"), "{err}");
     }
 
     #[test]
     fn a_goal_assessed_twice_or_unknown_is_refused() {
-        let err = pkg(&format!("{REPORTS}\n{}\n{}", goal("a", ""), report("interim_report_1", 2021, "", &["a", "a", "zz"])))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("follow_ups[0].assessments[a].goal: the goal is assessed twice"), "{err}");
-        assert!(err.contains("follow_ups[0].assessments[zz].goal: no goal has the key `zz`"), "{err}");
+        let err = pkg(&format!(
+            "{REPORTS}\n{}\n{}",
+            goal("a", ""),
+            report("interim_report_1", 2021, "", &["a", "a", "zz"])
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("follow_ups[0].assessments[a].goal: the goal is assessed twice"),
+            "{err}"
+        );
+        assert!(
+            err.contains("follow_ups[0].assessments[zz].goal: no goal has the key `zz`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -649,13 +649,19 @@ impl PackageWriter for Store {
         // it as it is, but may not change it.
         let model_id_list: Vec<i64> = model_ids.values().copied().collect();
         let old_reports = by_key(
-            follow_up::Entity::find().filter(follow_up::Column::GovernanceModelId.is_in(model_id_list)).all(&txn).await.map_err(repo_err)?,
+            follow_up::Entity::find()
+                .filter(follow_up::Column::GovernanceModelId.is_in(model_id_list))
+                .all(&txn)
+                .await
+                .map_err(repo_err)?,
             |r| (r.governance_model_id, r.kind.clone(), r.year, r.month),
         );
         for fu in &p.follow_ups {
             let governance_model_id = id_of(&model_ids, &fu.governance_model, "governance model")?;
             let month = fu.month.map(|m| m as i32).unwrap_or(0);
-            let old = old_reports.get(&(governance_model_id, fu.kind.as_str().to_owned(), fu.year.get(), month)).cloned();
+            let old = old_reports
+                .get(&(governance_model_id, fu.kind.as_str().to_owned(), fu.year.get(), month))
+                .cloned();
             let locked = old.as_ref().is_some_and(|o| o.approved_at.is_some());
             let report = match old {
                 Some(o) => o,
@@ -677,7 +683,11 @@ impl PackageWriter for Store {
                 }
             };
             let old_assessments = by_key(
-                goal_assessment::Entity::find().filter(goal_assessment::Column::FollowUpId.eq(report.id)).all(&txn).await.map_err(repo_err)?,
+                goal_assessment::Entity::find()
+                    .filter(goal_assessment::Column::FollowUpId.eq(report.id))
+                    .all(&txn)
+                    .await
+                    .map_err(repo_err)?,
                 |a| a.goal_id,
             );
             for a in &fu.assessments {
@@ -769,6 +779,7 @@ pub async fn table_counts<C: ConnectionTrait>(c: &C) -> Result<Vec<(String, u64)
         area,
         kpi,
         observation,
-        observation_revision
+        observation_revision,
+        series_digest
     ))
 }

@@ -3,5 +3,6 @@
 
 pub mod evaluate;
 pub mod rollup;
+pub mod status;
 pub mod trend;
 pub mod validate;

@@ -20,5 +20,6 @@ pub mod observation_revision;
 pub mod org_unit;
 pub mod political_direction;
 pub mod quality_factor;
+pub mod series_digest;
 pub mod target;
 pub mod vision;
