@@ -73,3 +73,18 @@ pub struct Assignment {
     /// The goal it serves.
     pub goal_id: Option<i64>,
 }
+
+/// Which assignments to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssignmentFilter {
+    /// Of this municipality.
+    pub municipality_id: i64,
+    /// Given by this unit.
+    pub from_org_unit_id: Option<i64>,
+    /// Given to this unit.
+    pub to_org_unit_id: Option<i64>,
+    /// In this status.
+    pub status: Option<AssignmentStatus>,
+    /// Serving this goal.
+    pub goal_id: Option<i64>,
+}

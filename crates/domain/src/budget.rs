@@ -52,3 +52,16 @@ pub struct BudgetLine {
     /// Amount in thousands of SEK.
     pub amount_tkr: f64,
 }
+
+/// Which budget lines to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BudgetFilter {
+    /// Of this municipality.
+    pub municipality_id: i64,
+    /// Of these units only.
+    pub org_unit_ids: Option<Vec<i64>>,
+    /// For this year.
+    pub year: Option<i32>,
+    /// Operating or investment.
+    pub kind: Option<BudgetKind>,
+}

@@ -42,3 +42,10 @@ pub enum RepoError {
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// Lets infallible row conversions share the code of fallible ones.
+impl From<std::convert::Infallible> for RepoError {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}

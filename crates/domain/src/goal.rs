@@ -102,8 +102,36 @@ pub struct GoalFilter {
     pub governance_model: Option<String>,
     /// Goals of this kind.
     pub kind: Option<GoalKind>,
+    /// Goals owned by this organisation unit …
+    pub owner_id: Option<i64>,
+    /// … or by any unit below it.
+    pub include_subtree: bool,
+    /// Goals of this focus area.
+    pub focus_area_id: Option<i64>,
+    /// Goals tagged with this Agenda 2030 goal (1–17).
+    pub agenda2030: Option<u8>,
+    /// Title or description containing this text (case-insensitive).
+    pub text: Option<String>,
     /// Goals in force some time during this year.
     pub year: Option<i32>,
     /// Include archived goals.
     pub include_archived: bool,
+}
+
+/// Case-insensitive "contains" for free-text filters; Swedish letters included, which SQL's
+/// `LOWER` does not fold on SQLite, so text filters are applied in Rust.
+pub fn text_matches(needle: &str, haystacks: &[Option<&str>]) -> bool {
+    let needle = needle.trim().to_lowercase();
+    needle.is_empty() || haystacks.iter().flatten().any(|h| h.to_lowercase().contains(&needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_filters_fold_swedish_letters() {
+        assert!(text_matches("ÄLDRE", &[Some("Nöjdhet inom äldreomsorgen")]));
+        assert!(!text_matches("skola", &[None, Some("Trygghet")]));
+    }
 }

@@ -154,6 +154,34 @@ pub struct Indicator {
     pub position: i32,
 }
 
+impl Indicator {
+    /// The series its values are stored under: its KPI's when it has one (so that a Kolada
+    /// sync and the indicator share values), else its own.
+    pub fn series(&self) -> crate::observation::SeriesRef {
+        match &self.kpi {
+            Some(k) => crate::observation::SeriesRef::Kpi(k.clone()),
+            None => crate::observation::SeriesRef::Indicator(self.id),
+        }
+    }
+}
+
+/// Which indicators to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IndicatorFilter {
+    /// Indicators of this municipality (by code).
+    pub municipality_code: Option<String>,
+    /// Indicators linked to this goal.
+    pub goal_id: Option<i64>,
+    /// Indicators owned by this unit or its subtree, or following up a goal owned there.
+    pub org_unit_id: Option<i64>,
+    /// Of this kind.
+    pub kind: Option<IndicatorKind>,
+    /// Sourced from this KPI.
+    pub kpi: Option<String>,
+    /// Title containing this text (case-insensitive).
+    pub text: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,7 @@ pub mod governance_model;
 pub mod hierarchy;
 pub mod ids;
 pub mod indicator;
+pub mod kpi;
 pub mod mission;
 pub mod observation;
 pub mod org_unit;

@@ -5,12 +5,21 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::assignment::{Assignment, AssignmentFilter};
+use crate::budget::{BudgetFilter, BudgetLine};
 use crate::error::RepoError;
+use crate::follow_up::{FollowUp, GoalAssessment};
 use crate::goal::{Goal, GoalFilter};
 use crate::governance_model::GovernanceModel;
+use crate::ids::Gender;
+use crate::indicator::{Indicator, IndicatorFilter};
+use crate::kpi::{Area, Kpi, KpiFilter};
+use crate::mission::{BasicMission, PoliticalDirection, QualityFactor};
 use crate::org_unit::OrgUnit;
 use crate::package::ValidPackage;
 use crate::rules::validate::Finding;
+use crate::series::SeriesDigest;
+use crate::target::Target;
 use crate::vision::{FocusArea, Vision};
 
 /// Is the database there?
@@ -20,7 +29,8 @@ pub trait HealthCheck: Send + Sync {
     async fn ping(&self) -> Result<(), RepoError>;
 }
 
-/// Reads the governance chain.
+/// Reads the governance chain. Every `…_by_…` method takes many ids at once: the API's data
+/// loaders batch a whole request level into one call.
 #[async_trait]
 pub trait GovernanceReader: Send + Sync {
     /// All municipalities (root org units).
@@ -29,14 +39,75 @@ pub trait GovernanceReader: Send + Sync {
     async fn municipality_by_code(&self, code: &str) -> Result<Option<OrgUnit>, RepoError>;
     /// Org units by id.
     async fn org_units_by_ids(&self, ids: &[i64]) -> Result<Vec<OrgUnit>, RepoError>;
+    /// Every org unit of these municipalities, the roots included.
+    async fn org_units_of(&self, municipality_ids: &[i64]) -> Result<Vec<OrgUnit>, RepoError>;
     /// Governance models of a municipality.
     async fn governance_models(&self, municipality_id: i64) -> Result<Vec<GovernanceModel>, RepoError>;
+    /// Governance models by id.
+    async fn governance_models_by_ids(&self, ids: &[i64]) -> Result<Vec<GovernanceModel>, RepoError>;
     /// Visions of a municipality.
     async fn visions(&self, municipality_id: i64) -> Result<Vec<Vision>, RepoError>;
+    /// Visions by id.
+    async fn visions_by_ids(&self, ids: &[i64]) -> Result<Vec<Vision>, RepoError>;
     /// Focus areas by id.
     async fn focus_areas_by_ids(&self, ids: &[i64]) -> Result<Vec<FocusArea>, RepoError>;
-    /// Goals matching a filter, ordered by kind, position and key.
+    /// Focus areas of these visions, in order.
+    async fn focus_areas_of(&self, vision_ids: &[i64]) -> Result<Vec<FocusArea>, RepoError>;
+    /// Goals matching a filter, ordered by model, kind, position and key.
     async fn goals(&self, filter: &GoalFilter) -> Result<Vec<Goal>, RepoError>;
+    /// Goals by id (archived ones too).
+    async fn goals_by_ids(&self, ids: &[i64]) -> Result<Vec<Goal>, RepoError>;
+    /// Every goal → parent-goal edge of these municipalities, as (child, parent).
+    async fn goal_edges(&self, municipality_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError>;
+    /// Basic missions of a municipality, optionally of some units only.
+    async fn basic_missions(&self, municipality_id: i64, org_unit_ids: Option<&[i64]>) -> Result<Vec<BasicMission>, RepoError>;
+    /// Quality factors of a municipality, optionally of some units only.
+    async fn quality_factors(&self, municipality_id: i64, org_unit_ids: Option<&[i64]>) -> Result<Vec<QualityFactor>, RepoError>;
+    /// Quality factors by id.
+    async fn quality_factors_by_ids(&self, ids: &[i64]) -> Result<Vec<QualityFactor>, RepoError>;
+    /// Political directions of a municipality, optionally of some units only.
+    async fn political_directions(&self, municipality_id: i64, org_unit_ids: Option<&[i64]>) -> Result<Vec<PoliticalDirection>, RepoError>;
+    /// Assignments matching a filter.
+    async fn assignments(&self, filter: &AssignmentFilter) -> Result<Vec<Assignment>, RepoError>;
+    /// Budget lines matching a filter.
+    async fn budgets(&self, filter: &BudgetFilter) -> Result<Vec<BudgetLine>, RepoError>;
+    /// Follow-ups of these governance models, newest first.
+    async fn follow_ups(&self, governance_model_ids: &[i64]) -> Result<Vec<FollowUp>, RepoError>;
+    /// Follow-ups by id.
+    async fn follow_ups_by_ids(&self, ids: &[i64]) -> Result<Vec<FollowUp>, RepoError>;
+    /// Assessments of these goals, in every follow-up.
+    async fn assessments_of_goals(&self, goal_ids: &[i64]) -> Result<Vec<GoalAssessment>, RepoError>;
+    /// Assessments made in these follow-ups.
+    async fn assessments_in(&self, follow_up_ids: &[i64]) -> Result<Vec<GoalAssessment>, RepoError>;
+}
+
+/// Reads indicators, their links and targets.
+#[async_trait]
+pub trait IndicatorReader: Send + Sync {
+    /// Indicators matching a filter, ordered by position and key.
+    async fn indicators(&self, filter: &IndicatorFilter) -> Result<Vec<Indicator>, RepoError>;
+    /// Indicators by id.
+    async fn indicators_by_ids(&self, ids: &[i64]) -> Result<Vec<Indicator>, RepoError>;
+    /// The indicators of these goals, as (goal id, indicator), in indicator order.
+    async fn indicators_of_goals(&self, goal_ids: &[i64]) -> Result<Vec<(i64, Indicator)>, RepoError>;
+    /// The goals these indicators follow up, as (indicator id, goal id).
+    async fn goal_links(&self, indicator_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError>;
+    /// The quality factors these indicators follow up, as (indicator id, quality factor id).
+    async fn quality_factor_links(&self, indicator_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError>;
+    /// Targets of these indicators.
+    async fn targets_of(&self, indicator_ids: &[i64]) -> Result<Vec<Target>, RepoError>;
+}
+
+/// Reads key-figure values and metadata.
+#[async_trait]
+pub trait SeriesReader: Send + Sync {
+    /// The whole series for every combination of these series keys, areas and genders that has
+    /// values.
+    async fn digests(&self, series_keys: &[String], areas: &[String], genders: &[Gender]) -> Result<Vec<SeriesDigest>, RepoError>;
+    /// KPI metadata matching a filter, by id.
+    async fn kpis(&self, filter: &KpiFilter) -> Result<Vec<Kpi>, RepoError>;
+    /// Areas by code.
+    async fn areas_by_codes(&self, codes: &[String]) -> Result<Vec<Area>, RepoError>;
 }
 
 /// What loading a package did.

@@ -1,14 +1,25 @@
 //! Rows → domain types. A row that does not convert means the database holds something the
 //! code never writes: reported as an internal error naming the table and id.
 
+use styrhub_domain::assignment::{Assignment, AssignmentStatus};
+use styrhub_domain::budget::{BudgetKind, BudgetLine};
+use styrhub_domain::follow_up::{Assessment, FollowUp, FollowUpKind, GoalAssessment};
 use styrhub_domain::goal::{Goal, GoalKind};
 use styrhub_domain::governance_model::{GovernanceModel, GovernanceRules};
-use styrhub_domain::ids::DateRange;
+use styrhub_domain::ids::{AreaCode, DateRange, Gender, KpiId};
+use styrhub_domain::indicator::{Direction, Indicator, IndicatorKind};
+use styrhub_domain::kpi::{Area, Kpi};
+use styrhub_domain::mission::{BasicMission, PoliticalDirection, QualityFactor};
 use styrhub_domain::org_unit::{OrgUnit, OrgUnitKind};
+use styrhub_domain::series::SeriesDigest;
+use styrhub_domain::target::{Target, TargetRule};
 use styrhub_domain::vision::{FocusArea, Vision};
 use styrhub_domain::{DomainError, RepoError};
 
-use crate::entities::{focus_area, goal, governance_model, org_unit, vision};
+use crate::entities::{
+    area, assignment, basic_mission, budget, focus_area, follow_up, goal, goal_assessment, governance_model, indicator, kpi, org_unit,
+    political_direction, quality_factor, series_digest, target, vision,
+};
 
 fn corrupt(table: &str, id: i64, e: impl std::fmt::Display) -> RepoError {
     RepoError::Internal(format!("{table} {id} holds a value the code cannot read: {e}"))
@@ -116,6 +127,195 @@ impl TryFrom<goal::Model> for Goal {
             decision: m.decision,
             position: m.position,
             archived: m.archived,
+        })
+    }
+}
+
+impl TryFrom<indicator::Model> for Indicator {
+    type Error = RepoError;
+    fn try_from(m: indicator::Model) -> Result<Self, RepoError> {
+        Ok(Indicator {
+            kind: IndicatorKind::parse(&m.kind).map_err(|e| corrupt("indicator", m.id, e))?,
+            direction: Direction::parse(&m.direction).map_err(|e| corrupt("indicator", m.id, e))?,
+            kpi: m
+                .kpi_id
+                .as_deref()
+                .map(KpiId::parse)
+                .transpose()
+                .map_err(|e| corrupt("indicator", m.id, e))?,
+            id: m.id,
+            municipality_id: m.municipality_id,
+            key: m.key,
+            title: m.title,
+            unit: m.unit,
+            desired_text: m.desired_text,
+            measure_first: m.measure_first,
+            owner_id: m.owner_id,
+            position: m.position,
+        })
+    }
+}
+
+impl TryFrom<target::Model> for Target {
+    type Error = RepoError;
+    fn try_from(m: target::Model) -> Result<Self, RepoError> {
+        let rule =
+            TargetRule::from_parts(&m.kind, &m.comparison, m.value, m.reference_area.as_deref()).map_err(|e| corrupt("target", m.id, e))?;
+        Ok(Target {
+            area: AreaCode::parse(&m.area_code).map_err(|e| corrupt("target", m.id, e))?,
+            id: m.id,
+            indicator_id: m.indicator_id,
+            period_from: m.period_from,
+            period_to: m.period_to,
+            rule,
+            note: m.note,
+        })
+    }
+}
+
+impl From<kpi::Model> for Kpi {
+    fn from(m: kpi::Model) -> Self {
+        Kpi {
+            id: m.id,
+            title: m.title,
+            description: m.description,
+            operating_area: m.operating_area,
+            municipality_type: m.municipality_type,
+            is_divided_by_gender: m.is_divided_by_gender,
+            publication_date: m.publication_date,
+        }
+    }
+}
+
+impl From<area::Model> for Area {
+    fn from(m: area::Model) -> Self {
+        Area {
+            code: m.code,
+            title: m.title,
+            area_type: m.area_type,
+        }
+    }
+}
+
+impl TryFrom<assignment::Model> for Assignment {
+    type Error = RepoError;
+    fn try_from(m: assignment::Model) -> Result<Self, RepoError> {
+        Ok(Assignment {
+            status: AssignmentStatus::parse(&m.status).map_err(|e| corrupt("assignment", m.id, e))?,
+            id: m.id,
+            municipality_id: m.municipality_id,
+            key: m.key,
+            title: m.title,
+            description: m.description,
+            from_org_unit_id: m.from_org_unit_id,
+            to_org_unit_id: m.to_org_unit_id,
+            deadline: m.deadline,
+            funding: m.funding,
+            funding_tkr: m.funding_tkr,
+            goal_id: m.goal_id,
+        })
+    }
+}
+
+impl TryFrom<budget::Model> for BudgetLine {
+    type Error = RepoError;
+    fn try_from(m: budget::Model) -> Result<Self, RepoError> {
+        Ok(BudgetLine {
+            kind: BudgetKind::parse(&m.kind).map_err(|e| corrupt("budget", m.id, e))?,
+            id: m.id,
+            org_unit_id: m.org_unit_id,
+            year: m.year,
+            line: m.line,
+            amount_tkr: m.amount_tkr,
+        })
+    }
+}
+
+impl TryFrom<basic_mission::Model> for BasicMission {
+    type Error = RepoError;
+    fn try_from(m: basic_mission::Model) -> Result<Self, RepoError> {
+        Ok(BasicMission {
+            target_groups: text_to_list("basic_mission", m.id, &m.target_groups)?,
+            governing_documents: text_to_list("basic_mission", m.id, &m.governing_documents)?,
+            risks: text_to_list("basic_mission", m.id, &m.risks)?,
+            id: m.id,
+            org_unit_id: m.org_unit_id,
+            key: m.key,
+            purpose: m.purpose,
+        })
+    }
+}
+
+impl From<quality_factor::Model> for QualityFactor {
+    fn from(m: quality_factor::Model) -> Self {
+        QualityFactor {
+            id: m.id,
+            org_unit_id: m.org_unit_id,
+            key: m.key,
+            title: m.title,
+            description: m.description,
+            basic_mission_id: m.basic_mission_id,
+        }
+    }
+}
+
+impl TryFrom<political_direction::Model> for PoliticalDirection {
+    type Error = RepoError;
+    fn try_from(m: political_direction::Model) -> Result<Self, RepoError> {
+        Ok(PoliticalDirection {
+            validity: DateRange::new(m.valid_from, m.valid_to).map_err(|e| corrupt("political_direction", m.id, e))?,
+            id: m.id,
+            org_unit_id: m.org_unit_id,
+            key: m.key,
+            title: m.title,
+            description: m.description,
+            followed_up: m.followed_up,
+        })
+    }
+}
+
+impl TryFrom<follow_up::Model> for FollowUp {
+    type Error = RepoError;
+    fn try_from(m: follow_up::Model) -> Result<Self, RepoError> {
+        Ok(FollowUp {
+            kind: FollowUpKind::parse(&m.kind).map_err(|e| corrupt("follow_up", m.id, e))?,
+            id: m.id,
+            governance_model_id: m.governance_model_id,
+            year: m.year,
+            // 0 stands for "not monthly" in the unique index.
+            month: (m.month != 0).then_some(m.month as u32),
+            approved_at: m.approved_at,
+        })
+    }
+}
+
+impl TryFrom<goal_assessment::Model> for GoalAssessment {
+    type Error = RepoError;
+    fn try_from(m: goal_assessment::Model) -> Result<Self, RepoError> {
+        Ok(GoalAssessment {
+            assessment: Assessment::parse(&m.assessment).map_err(|e| corrupt("goal_assessment", m.id, e))?,
+            forecast: m
+                .forecast
+                .as_deref()
+                .map(Assessment::parse)
+                .transpose()
+                .map_err(|e| corrupt("goal_assessment", m.id, e))?,
+            id: m.id,
+            follow_up_id: m.follow_up_id,
+            goal_id: m.goal_id,
+            analysis: m.analysis,
+        })
+    }
+}
+
+impl TryFrom<series_digest::Model> for SeriesDigest {
+    type Error = RepoError;
+    fn try_from(m: series_digest::Model) -> Result<Self, RepoError> {
+        Ok(SeriesDigest {
+            area: AreaCode::parse(&m.area_code).map_err(|e| corrupt("series_digest", m.id, e))?,
+            gender: Gender::parse(&m.gender).map_err(|e| corrupt("series_digest", m.id, e))?,
+            points: serde_json::from_str(&m.points).map_err(|e| corrupt("series_digest", m.id, e))?,
+            series_key: m.series_key,
         })
     }
 }

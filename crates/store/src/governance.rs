@@ -1,31 +1,108 @@
 //! Reading the governance chain: [`GovernanceReader`] for the store.
+//!
+//! Every `…_by_ids` read is one statement for the whole batch (split only beyond
+//! [`MAX_IN`] ids), which is what lets the API's data loaders keep a request's statement count
+//! independent of how many goals it touches.
+
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
-use styrhub_domain::goal::{Goal, GoalFilter};
+use sea_orm::sea_query::{IntoCondition, Query};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use styrhub_domain::assignment::{Assignment, AssignmentFilter};
+use styrhub_domain::budget::{BudgetFilter, BudgetLine};
+use styrhub_domain::follow_up::{FollowUp, GoalAssessment};
+use styrhub_domain::goal::{text_matches, Goal, GoalFilter};
 use styrhub_domain::governance_model::GovernanceModel;
+use styrhub_domain::hierarchy::Hierarchy;
+use styrhub_domain::mission::{BasicMission, PoliticalDirection, QualityFactor};
 use styrhub_domain::org_unit::OrgUnit;
 use styrhub_domain::ports::GovernanceReader;
 use styrhub_domain::vision::{FocusArea, Vision};
-use styrhub_domain::RepoError;
+use styrhub_domain::{DomainError, RepoError};
 
 use crate::db::repo_err;
-use crate::entities::{focus_area, goal, governance_model, org_unit, vision};
+use crate::entities::{
+    assignment, basic_mission, budget, focus_area, follow_up, goal, goal_assessment, goal_parent, governance_model, org_unit,
+    political_direction, quality_factor, vision,
+};
 use crate::Store;
+
+/// Ids per `IN (…)` list: well below SQLite's and PostgreSQL's bind-parameter limits.
+pub const MAX_IN: usize = 10_000;
+
+/// Runs `query` for `ids` in chunks of [`MAX_IN`] and converts every row.
+pub(crate) async fn by_ids<E, T, F, Fut>(ids: &[i64], query: F) -> Result<Vec<T>, RepoError>
+where
+    F: Fn(Vec<i64>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<E>, sea_orm::DbErr>>,
+    T: TryFrom<E>,
+    RepoError: From<T::Error>,
+{
+    let unique: Vec<i64> = ids.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+    let mut out = Vec::with_capacity(unique.len());
+    for chunk in unique.chunks(MAX_IN) {
+        for row in query(chunk.to_vec()).await.map_err(repo_err)? {
+            out.push(T::try_from(row)?);
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn convert<E, T>(rows: Vec<E>) -> Result<Vec<T>, RepoError>
+where
+    T: TryFrom<E>,
+    RepoError: From<T::Error>,
+{
+    rows.into_iter().map(|r| T::try_from(r).map_err(RepoError::from)).collect()
+}
+
+fn units_condition<C: ColumnTrait>(column: C, municipality_column: C, municipality_id: i64, org_unit_ids: Option<&[i64]>) -> Condition {
+    let mut cond = municipality_column.eq(municipality_id).into_condition();
+    if let Some(ids) = org_unit_ids {
+        cond = cond.add(column.is_in(ids.iter().copied()));
+    }
+    cond
+}
+
+impl Store {
+    /// The ids of `unit` and every unit below it.
+    pub async fn org_unit_subtree(&self, unit: i64) -> Result<Vec<i64>, RepoError> {
+        let Some(u) = org_unit::Entity::find_by_id(unit).one(self.connection()).await.map_err(repo_err)? else {
+            return Err(RepoError::NotFound(format!("organisation unit {unit}")));
+        };
+        let municipality = u.municipality_id.unwrap_or(u.id);
+        let units = org_unit::Entity::find()
+            .filter(org_unit::Column::MunicipalityId.eq(municipality))
+            .all(self.connection())
+            .await
+            .map_err(repo_err)?;
+        let tree = Hierarchy::new(units.iter().filter_map(|u| u.parent_id.map(|p| (u.id, p))));
+        Ok(std::iter::once(unit)
+            .chain(tree.descendants(unit, None).into_iter().map(|r| r.id))
+            .collect())
+    }
+
+    async fn municipality_id(&self, code: &str) -> Result<i64, RepoError> {
+        self.municipality_by_code(code)
+            .await?
+            .map(|m| m.id)
+            .ok_or_else(|| RepoError::NotFound(format!("municipality {code}")))
+    }
+}
 
 #[async_trait]
 impl GovernanceReader for Store {
     async fn municipalities(&self) -> Result<Vec<OrgUnit>, RepoError> {
-        org_unit::Entity::find()
-            .filter(org_unit::Column::Kind.eq("municipality"))
-            .order_by_asc(org_unit::Column::MunicipalityCode)
-            .all(self.connection())
-            .await
-            .map_err(repo_err)?
-            .into_iter()
-            .map(OrgUnit::try_from)
-            .collect()
+        convert(
+            org_unit::Entity::find()
+                .filter(org_unit::Column::Kind.eq("municipality"))
+                .order_by_asc(org_unit::Column::MunicipalityCode)
+                .all(self.connection())
+                .await
+                .map_err(repo_err)?,
+        )
     }
 
     async fn municipality_by_code(&self, code: &str) -> Result<Option<OrgUnit>, RepoError> {
@@ -39,62 +116,91 @@ impl GovernanceReader for Store {
     }
 
     async fn org_units_by_ids(&self, ids: &[i64]) -> Result<Vec<OrgUnit>, RepoError> {
-        org_unit::Entity::find()
-            .filter(org_unit::Column::Id.is_in(ids.iter().copied()))
-            .all(self.connection())
-            .await
-            .map_err(repo_err)?
-            .into_iter()
-            .map(OrgUnit::try_from)
-            .collect()
+        by_ids(ids, |c| {
+            org_unit::Entity::find()
+                .filter(org_unit::Column::Id.is_in(c))
+                .all(self.connection())
+        })
+        .await
+    }
+
+    async fn org_units_of(&self, municipality_ids: &[i64]) -> Result<Vec<OrgUnit>, RepoError> {
+        by_ids(municipality_ids, |c| {
+            org_unit::Entity::find()
+                .filter(org_unit::Column::MunicipalityId.is_in(c))
+                .order_by_asc(org_unit::Column::Id)
+                .all(self.connection())
+        })
+        .await
     }
 
     async fn governance_models(&self, municipality_id: i64) -> Result<Vec<GovernanceModel>, RepoError> {
-        governance_model::Entity::find()
-            .filter(governance_model::Column::MunicipalityId.eq(municipality_id))
-            .order_by_asc(governance_model::Column::ValidFrom)
-            .all(self.connection())
-            .await
-            .map_err(repo_err)?
-            .into_iter()
-            .map(GovernanceModel::try_from)
-            .collect()
+        convert(
+            governance_model::Entity::find()
+                .filter(governance_model::Column::MunicipalityId.eq(municipality_id))
+                .order_by_asc(governance_model::Column::ValidFrom)
+                .all(self.connection())
+                .await
+                .map_err(repo_err)?,
+        )
+    }
+
+    async fn governance_models_by_ids(&self, ids: &[i64]) -> Result<Vec<GovernanceModel>, RepoError> {
+        by_ids(ids, |c| {
+            governance_model::Entity::find()
+                .filter(governance_model::Column::Id.is_in(c))
+                .all(self.connection())
+        })
+        .await
     }
 
     async fn visions(&self, municipality_id: i64) -> Result<Vec<Vision>, RepoError> {
-        vision::Entity::find()
-            .filter(vision::Column::MunicipalityId.eq(municipality_id))
-            .order_by_asc(vision::Column::Id)
-            .all(self.connection())
-            .await
-            .map_err(repo_err)?
-            .into_iter()
-            .map(Vision::try_from)
-            .collect()
+        convert(
+            vision::Entity::find()
+                .filter(vision::Column::MunicipalityId.eq(municipality_id))
+                .order_by_asc(vision::Column::Id)
+                .all(self.connection())
+                .await
+                .map_err(repo_err)?,
+        )
+    }
+
+    async fn visions_by_ids(&self, ids: &[i64]) -> Result<Vec<Vision>, RepoError> {
+        by_ids(ids, |c| {
+            vision::Entity::find().filter(vision::Column::Id.is_in(c)).all(self.connection())
+        })
+        .await
     }
 
     async fn focus_areas_by_ids(&self, ids: &[i64]) -> Result<Vec<FocusArea>, RepoError> {
-        Ok(focus_area::Entity::find()
-            .filter(focus_area::Column::Id.is_in(ids.iter().copied()))
-            .order_by_asc(focus_area::Column::Position)
-            .all(self.connection())
-            .await
-            .map_err(repo_err)?
-            .into_iter()
-            .map(FocusArea::from)
-            .collect())
+        by_ids(ids, |c| {
+            focus_area::Entity::find()
+                .filter(focus_area::Column::Id.is_in(c))
+                .order_by_asc(focus_area::Column::Position)
+                .all(self.connection())
+        })
+        .await
+    }
+
+    async fn focus_areas_of(&self, vision_ids: &[i64]) -> Result<Vec<FocusArea>, RepoError> {
+        by_ids(vision_ids, |c| {
+            focus_area::Entity::find()
+                .filter(focus_area::Column::VisionId.is_in(c))
+                .order_by_asc(focus_area::Column::Position)
+                .order_by_asc(focus_area::Column::Id)
+                .all(self.connection())
+        })
+        .await
     }
 
     async fn goals(&self, filter: &GoalFilter) -> Result<Vec<Goal>, RepoError> {
         let mut cond = Condition::all();
         if let Some(code) = &filter.municipality_code {
-            let Some(m) = self.municipality_by_code(code).await? else {
-                return Err(RepoError::NotFound(format!("municipality {code}")));
-            };
-            cond = cond.add(goal::Column::MunicipalityId.eq(m.id));
+            let mid = self.municipality_id(code).await?;
+            cond = cond.add(goal::Column::MunicipalityId.eq(mid));
             if let Some(key) = &filter.governance_model {
                 let model = governance_model::Entity::find()
-                    .filter(governance_model::Column::MunicipalityId.eq(m.id))
+                    .filter(governance_model::Column::MunicipalityId.eq(mid))
                     .filter(governance_model::Column::Key.eq(key.as_str()))
                     .one(self.connection())
                     .await
@@ -106,15 +212,21 @@ impl GovernanceReader for Store {
         if let Some(kind) = filter.kind {
             cond = cond.add(goal::Column::Kind.eq(kind.as_str()));
         }
+        if let Some(owner) = filter.owner_id {
+            let owners = if filter.include_subtree {
+                self.org_unit_subtree(owner).await?
+            } else {
+                vec![owner]
+            };
+            cond = cond.add(goal::Column::OwnerId.is_in(owners));
+        }
+        if let Some(fa) = filter.focus_area_id {
+            cond = cond.add(goal::Column::FocusAreaId.eq(fa));
+        }
         if let Some(year) = filter.year {
             let (start, end) = match (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) {
                 (Some(s), Some(e)) => (s, e),
-                _ => {
-                    return Err(RepoError::Invalid(styrhub_domain::DomainError::new(
-                        "year",
-                        format!("{year} is not a year"),
-                    )))
-                }
+                _ => return Err(RepoError::Invalid(DomainError::new("year", format!("{year} is not a year")))),
             };
             cond = cond.add(goal::Column::ValidFrom.lte(end)).add(
                 Condition::any()
@@ -125,17 +237,224 @@ impl GovernanceReader for Store {
         if !filter.include_archived {
             cond = cond.add(goal::Column::Archived.eq(false));
         }
-        goal::Entity::find()
+        let goals: Vec<Goal> = convert(
+            goal::Entity::find()
+                .filter(cond)
+                .order_by_asc(goal::Column::GovernanceModelId)
+                .order_by_asc(goal::Column::Kind)
+                .order_by_asc(goal::Column::Position)
+                .order_by_asc(goal::Column::Key)
+                .all(self.connection())
+                .await
+                .map_err(repo_err)?,
+        )?;
+        // Tags and free text are matched here: see `text_matches` for why not in SQL.
+        Ok(goals
+            .into_iter()
+            .filter(|g| filter.agenda2030.is_none_or(|t| g.agenda2030.contains(&t)))
+            .filter(|g| {
+                filter
+                    .text
+                    .as_deref()
+                    .is_none_or(|t| text_matches(t, &[Some(&g.title), g.description.as_deref()]))
+            })
+            .collect())
+    }
+
+    async fn goals_by_ids(&self, ids: &[i64]) -> Result<Vec<Goal>, RepoError> {
+        by_ids(ids, |c| {
+            goal::Entity::find().filter(goal::Column::Id.is_in(c)).all(self.connection())
+        })
+        .await
+    }
+
+    async fn goal_edges(&self, municipality_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError> {
+        let mut out = Vec::new();
+        for chunk in municipality_ids.chunks(MAX_IN) {
+            let rows: Vec<(i64, i64)> = goal_parent::Entity::find()
+                .select_only()
+                .column(goal_parent::Column::GoalId)
+                .column(goal_parent::Column::ParentId)
+                .filter(
+                    goal_parent::Column::GoalId.in_subquery(
+                        Query::select()
+                            .column(goal::Column::Id)
+                            .from(goal::Entity)
+                            .and_where(goal::Column::MunicipalityId.is_in(chunk.iter().copied()))
+                            .to_owned(),
+                    ),
+                )
+                .into_tuple()
+                .all(self.connection())
+                .await
+                .map_err(repo_err)?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    async fn basic_missions(&self, municipality_id: i64, org_unit_ids: Option<&[i64]>) -> Result<Vec<BasicMission>, RepoError> {
+        let cond = units_condition(
+            basic_mission::Column::OrgUnitId,
+            basic_mission::Column::MunicipalityId,
+            municipality_id,
+            org_unit_ids,
+        );
+        convert(
+            basic_mission::Entity::find()
+                .filter(cond)
+                .order_by_asc(basic_mission::Column::Id)
+                .all(self.connection())
+                .await
+                .map_err(repo_err)?,
+        )
+    }
+
+    async fn quality_factors(&self, municipality_id: i64, org_unit_ids: Option<&[i64]>) -> Result<Vec<QualityFactor>, RepoError> {
+        let cond = units_condition(
+            quality_factor::Column::OrgUnitId,
+            quality_factor::Column::MunicipalityId,
+            municipality_id,
+            org_unit_ids,
+        );
+        Ok(quality_factor::Entity::find()
             .filter(cond)
-            .order_by_asc(goal::Column::GovernanceModelId)
-            .order_by_asc(goal::Column::Kind)
-            .order_by_asc(goal::Column::Position)
-            .order_by_asc(goal::Column::Key)
+            .order_by_asc(quality_factor::Column::Id)
             .all(self.connection())
             .await
             .map_err(repo_err)?
             .into_iter()
-            .map(Goal::try_from)
-            .collect()
+            .map(QualityFactor::from)
+            .collect())
+    }
+
+    async fn quality_factors_by_ids(&self, ids: &[i64]) -> Result<Vec<QualityFactor>, RepoError> {
+        by_ids(ids, |c| {
+            quality_factor::Entity::find()
+                .filter(quality_factor::Column::Id.is_in(c))
+                .all(self.connection())
+        })
+        .await
+    }
+
+    async fn political_directions(&self, municipality_id: i64, org_unit_ids: Option<&[i64]>) -> Result<Vec<PoliticalDirection>, RepoError> {
+        let cond = units_condition(
+            political_direction::Column::OrgUnitId,
+            political_direction::Column::MunicipalityId,
+            municipality_id,
+            org_unit_ids,
+        );
+        convert(
+            political_direction::Entity::find()
+                .filter(cond)
+                .order_by_asc(political_direction::Column::ValidFrom)
+                .order_by_asc(political_direction::Column::Id)
+                .all(self.connection())
+                .await
+                .map_err(repo_err)?,
+        )
+    }
+
+    async fn assignments(&self, filter: &AssignmentFilter) -> Result<Vec<Assignment>, RepoError> {
+        let mut cond = Condition::all().add(assignment::Column::MunicipalityId.eq(filter.municipality_id));
+        if let Some(id) = filter.from_org_unit_id {
+            cond = cond.add(assignment::Column::FromOrgUnitId.eq(id));
+        }
+        if let Some(id) = filter.to_org_unit_id {
+            cond = cond.add(assignment::Column::ToOrgUnitId.eq(id));
+        }
+        if let Some(s) = filter.status {
+            cond = cond.add(assignment::Column::Status.eq(s.as_str()));
+        }
+        if let Some(g) = filter.goal_id {
+            cond = cond.add(assignment::Column::GoalId.eq(g));
+        }
+        convert(
+            assignment::Entity::find()
+                .filter(cond)
+                .order_by_asc(assignment::Column::Deadline)
+                .order_by_asc(assignment::Column::Id)
+                .all(self.connection())
+                .await
+                .map_err(repo_err)?,
+        )
+    }
+
+    async fn budgets(&self, filter: &BudgetFilter) -> Result<Vec<BudgetLine>, RepoError> {
+        let units: Vec<i64> = match &filter.org_unit_ids {
+            Some(ids) => ids.clone(),
+            None => org_unit::Entity::find()
+                .select_only()
+                .column(org_unit::Column::Id)
+                .filter(org_unit::Column::MunicipalityId.eq(filter.municipality_id))
+                .into_tuple()
+                .all(self.connection())
+                .await
+                .map_err(repo_err)?,
+        };
+        let mut cond = Condition::all().add(budget::Column::OrgUnitId.is_in(units));
+        if let Some(y) = filter.year {
+            cond = cond.add(budget::Column::Year.eq(y));
+        }
+        if let Some(k) = filter.kind {
+            cond = cond.add(budget::Column::Kind.eq(k.as_str()));
+        }
+        convert(
+            budget::Entity::find()
+                .filter(cond)
+                .order_by_asc(budget::Column::Year)
+                .order_by_asc(budget::Column::Kind)
+                .order_by_asc(budget::Column::Id)
+                .all(self.connection())
+                .await
+                .map_err(repo_err)?,
+        )
+    }
+
+    async fn follow_ups(&self, governance_model_ids: &[i64]) -> Result<Vec<FollowUp>, RepoError> {
+        let mut all: Vec<FollowUp> = by_ids(governance_model_ids, |c| {
+            follow_up::Entity::find()
+                .filter(follow_up::Column::GovernanceModelId.is_in(c))
+                .all(self.connection())
+        })
+        .await?;
+        all.sort_by_key(|f| {
+            (
+                std::cmp::Reverse(f.year),
+                std::cmp::Reverse(f.month.unwrap_or(13)),
+                std::cmp::Reverse(f.kind),
+                f.id,
+            )
+        });
+        Ok(all)
+    }
+
+    async fn follow_ups_by_ids(&self, ids: &[i64]) -> Result<Vec<FollowUp>, RepoError> {
+        by_ids(ids, |c| {
+            follow_up::Entity::find()
+                .filter(follow_up::Column::Id.is_in(c))
+                .all(self.connection())
+        })
+        .await
+    }
+
+    async fn assessments_of_goals(&self, goal_ids: &[i64]) -> Result<Vec<GoalAssessment>, RepoError> {
+        by_ids(goal_ids, |c| {
+            goal_assessment::Entity::find()
+                .filter(goal_assessment::Column::GoalId.is_in(c))
+                .order_by_asc(goal_assessment::Column::Id)
+                .all(self.connection())
+        })
+        .await
+    }
+
+    async fn assessments_in(&self, follow_up_ids: &[i64]) -> Result<Vec<GoalAssessment>, RepoError> {
+        by_ids(follow_up_ids, |c| {
+            goal_assessment::Entity::find()
+                .filter(goal_assessment::Column::FollowUpId.is_in(c))
+                .order_by_asc(goal_assessment::Column::Id)
+                .all(self.connection())
+        })
+        .await
     }
 }

@@ -7,6 +7,8 @@
 //! - [`entities`]: one row type per table.
 //! - [`convert`]: rows → domain types.
 //! - [`governance`]: implements `styrhub_domain::ports::GovernanceReader`.
+//! - [`indicators`]: implements `styrhub_domain::ports::IndicatorReader`.
+//! - [`series`]: implements `styrhub_domain::ports::SeriesReader` (series digests, KPI metadata, areas).
 //! - [`package`]: implements `styrhub_domain::ports::PackageWriter`, upserting on natural keys.
 //! - [`observations`]: bulk, idempotent observation writes that keep revisions.
 
@@ -14,7 +16,9 @@ pub mod convert;
 pub mod db;
 pub mod entities;
 pub mod governance;
+pub mod indicators;
 pub mod observations;
 pub mod package;
+pub mod series;
 
 pub use db::{Store, StoreError};

@@ -12,6 +12,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The linked indicator: lets a goal's indicators come in one joined statement.
+    #[sea_orm(
+        belongs_to = "super::indicator::Entity",
+        from = "Column::IndicatorId",
+        to = "super::indicator::Column::Id"
+    )]
+    Indicator,
+}
+
+impl Related<super::indicator::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Indicator.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,161 @@
+//! Reading indicators, their links and targets: [`IndicatorReader`] for the store.
+
+use async_trait::async_trait;
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use styrhub_domain::goal::text_matches;
+use styrhub_domain::indicator::{Indicator, IndicatorFilter};
+use styrhub_domain::ports::{GovernanceReader, IndicatorReader};
+use styrhub_domain::target::Target;
+use styrhub_domain::RepoError;
+
+use crate::db::repo_err;
+use crate::entities::{goal, indicator, indicator_goal, indicator_quality_factor, org_unit, target};
+use crate::governance::{by_ids, convert, MAX_IN};
+use crate::Store;
+
+#[async_trait]
+impl IndicatorReader for Store {
+    async fn indicators(&self, filter: &IndicatorFilter) -> Result<Vec<Indicator>, RepoError> {
+        let mut cond = Condition::all();
+        if let Some(code) = &filter.municipality_code {
+            let m = self
+                .municipality_by_code(code)
+                .await?
+                .ok_or_else(|| RepoError::NotFound(format!("municipality {code}")))?;
+            cond = cond.add(indicator::Column::MunicipalityId.eq(m.id));
+        }
+        if let Some(g) = filter.goal_id {
+            cond = cond.add(
+                indicator::Column::Id.in_subquery(
+                    Query::select()
+                        .column(indicator_goal::Column::IndicatorId)
+                        .from(indicator_goal::Entity)
+                        .and_where(indicator_goal::Column::GoalId.eq(g))
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(unit) = filter.org_unit_id {
+            if org_unit::Entity::find_by_id(unit)
+                .one(self.connection())
+                .await
+                .map_err(repo_err)?
+                .is_none()
+            {
+                return Err(RepoError::NotFound(format!("organisation unit {unit}")));
+            }
+            let units = self.org_unit_subtree(unit).await?;
+            let goals_there = Query::select()
+                .column(goal::Column::Id)
+                .from(goal::Entity)
+                .and_where(goal::Column::OwnerId.is_in(units.clone()))
+                .to_owned();
+            let linked = Query::select()
+                .column(indicator_goal::Column::IndicatorId)
+                .from(indicator_goal::Entity)
+                .and_where(indicator_goal::Column::GoalId.in_subquery(goals_there))
+                .to_owned();
+            cond = cond.add(
+                Condition::any()
+                    .add(indicator::Column::OwnerId.is_in(units))
+                    .add(indicator::Column::Id.in_subquery(linked)),
+            );
+        }
+        if let Some(kind) = filter.kind {
+            cond = cond.add(indicator::Column::Kind.eq(kind.as_str()));
+        }
+        if let Some(kpi) = &filter.kpi {
+            cond = cond.add(indicator::Column::KpiId.eq(kpi.as_str()));
+        }
+        let all: Vec<Indicator> = convert(
+            indicator::Entity::find()
+                .filter(cond)
+                .order_by_asc(indicator::Column::MunicipalityId)
+                .order_by_asc(indicator::Column::Position)
+                .order_by_asc(indicator::Column::Key)
+                .all(self.connection())
+                .await
+                .map_err(repo_err)?,
+        )?;
+        Ok(all
+            .into_iter()
+            .filter(|i| filter.text.as_deref().is_none_or(|t| text_matches(t, &[Some(&i.title)])))
+            .collect())
+    }
+
+    async fn indicators_by_ids(&self, ids: &[i64]) -> Result<Vec<Indicator>, RepoError> {
+        by_ids(ids, |c| {
+            indicator::Entity::find()
+                .filter(indicator::Column::Id.is_in(c))
+                .all(self.connection())
+        })
+        .await
+    }
+
+    async fn indicators_of_goals(&self, goal_ids: &[i64]) -> Result<Vec<(i64, Indicator)>, RepoError> {
+        let mut out = Vec::new();
+        for chunk in goal_ids.chunks(MAX_IN) {
+            let rows = indicator_goal::Entity::find()
+                .filter(indicator_goal::Column::GoalId.is_in(chunk.iter().copied()))
+                .find_also_related(indicator::Entity)
+                .order_by_asc(indicator::Column::Position)
+                .order_by_asc(indicator::Column::Key)
+                .all(self.connection())
+                .await
+                .map_err(repo_err)?;
+            for (link, ind) in rows {
+                if let Some(ind) = ind {
+                    out.push((link.goal_id, Indicator::try_from(ind)?));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn goal_links(&self, indicator_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError> {
+        let mut out = Vec::new();
+        for chunk in indicator_ids.chunks(MAX_IN) {
+            let rows: Vec<(i64, i64)> = indicator_goal::Entity::find()
+                .select_only()
+                .column(indicator_goal::Column::IndicatorId)
+                .column(indicator_goal::Column::GoalId)
+                .filter(indicator_goal::Column::IndicatorId.is_in(chunk.iter().copied()))
+                .order_by_asc(indicator_goal::Column::GoalId)
+                .into_tuple()
+                .all(self.connection())
+                .await
+                .map_err(repo_err)?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    async fn quality_factor_links(&self, indicator_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError> {
+        let mut out = Vec::new();
+        for chunk in indicator_ids.chunks(MAX_IN) {
+            let rows: Vec<(i64, i64)> = indicator_quality_factor::Entity::find()
+                .select_only()
+                .column(indicator_quality_factor::Column::IndicatorId)
+                .column(indicator_quality_factor::Column::QualityFactorId)
+                .filter(indicator_quality_factor::Column::IndicatorId.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(self.connection())
+                .await
+                .map_err(repo_err)?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    async fn targets_of(&self, indicator_ids: &[i64]) -> Result<Vec<Target>, RepoError> {
+        by_ids(indicator_ids, |c| {
+            target::Entity::find()
+                .filter(target::Column::IndicatorId.is_in(c))
+                .order_by_asc(target::Column::PeriodFrom)
+                .order_by_asc(target::Column::Id)
+                .all(self.connection())
+        })
+        .await
+    }
+}
