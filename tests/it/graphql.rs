@@ -4,10 +4,13 @@ use crate::helpers::{both, repo_root, TestApp};
 
 const GOALS: &str = r#"
 query Goals($m: String!, $model: String, $kind: GoalKind) {
-  goals(municipality: $m, governanceModel: $model, kind: $kind) {
-    key title kind validFrom validTo
-    owner { name shortName kind }
-    focusArea { key title }
+  goals(municipality: $m, filter: { governanceModel: $model, kind: $kind }) {
+    totalCount
+    nodes {
+      key title kind validFrom validTo
+      owner { name shortName kind }
+      focusArea { key title }
+    }
   }
 }"#;
 
@@ -15,7 +18,7 @@ both! {
     async fn the_demo_council_goals_come_back_over_http(db: TestDb) {
         let app = TestApp::spawn(db).await.with_demo().await;
         let data = app.graphql_data(GOALS, json!({ "m": "1489", "model": "styrmodell-2019", "kind": "COUNCIL_GOAL" })).await;
-        let goals = data["goals"].as_array().unwrap();
+        let goals = data["goals"]["nodes"].as_array().unwrap();
         assert_eq!(goals.len(), 5, "{data:#}");
         assert_eq!(goals[0]["title"], "I Alingsås ska alla ha tillgång till det goda och trygga livet");
         assert_eq!(goals[0]["validFrom"], "2021-01-01");
@@ -30,7 +33,7 @@ both! {
     async fn the_2024_model_has_its_one_overarching_goal(db: TestDb) {
         let app = TestApp::spawn(db).await.with_demo().await;
         let data = app.graphql_data(GOALS, json!({ "m": "1489", "model": "styrmodell-2024" })).await;
-        let titles: Vec<&str> = data["goals"].as_array().unwrap().iter().map(|g| g["title"].as_str().unwrap()).collect();
+        let titles: Vec<&str> = data["goals"]["nodes"].as_array().unwrap().iter().map(|g| g["title"].as_str().unwrap()).collect();
         assert_eq!(titles, ["Sveriges mest effektiva kommun"]);
     }
 

@@ -8,19 +8,39 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
-use styrhub_domain::ports::{GovernanceReader, HealthCheck};
+use styrhub_domain::ports::{GovernanceReader, HealthCheck, IndicatorReader, SeriesReader};
 use styrhub_store::Store;
 use tower_http::trace::TraceLayer;
 
+use crate::graphql::loaders::Loaders;
 use crate::graphql::{build_schema, StyrhubSchema};
 
-/// What every handler can reach: the ports, never the database itself.
+/// The ports, by capability: what handlers and resolvers reach instead of the database.
 #[derive(Clone)]
-pub struct AppState {
+pub struct Ports {
     /// Database liveness.
     pub health: Arc<dyn HealthCheck>,
     /// The governance chain.
     pub governance: Arc<dyn GovernanceReader>,
+    /// Indicators, links and targets.
+    pub indicators: Arc<dyn IndicatorReader>,
+    /// Series and key-figure metadata.
+    pub series: Arc<dyn SeriesReader>,
+}
+
+impl Ports {
+    /// Every port backed by the store.
+    pub fn from_store(store: Store) -> Self {
+        let store = Arc::new(store);
+        Self { health: store.clone(), governance: store.clone(), indicators: store.clone(), series: store }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The ports.
+    pub ports: Ports,
     /// The GraphQL schema, built once.
     pub schema: StyrhubSchema,
 }
@@ -28,13 +48,7 @@ pub struct AppState {
 impl AppState {
     /// State backed by the store.
     pub fn new(store: Store) -> Self {
-        let store = Arc::new(store);
-        let governance: Arc<dyn GovernanceReader> = store.clone();
-        Self {
-            health: store,
-            schema: build_schema(governance.clone()),
-            governance,
-        }
+        Self { ports: Ports::from_store(store), schema: build_schema() }
     }
 }
 
@@ -49,7 +63,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn graphql(State(state): State<AppState>, req: GraphQLRequest) -> GraphQLResponse {
-    state.schema.execute(req.into_inner()).await.into()
+    let req = req.into_inner().data(Loaders::new(&state.ports)).data(state.ports.clone());
+    state.schema.execute(req).await.into()
 }
 
 /// GraphiQL for browsers on GET `/graphql`.

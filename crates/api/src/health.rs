@@ -20,7 +20,7 @@ pub async fn healthz() -> Json<Value> {
 
 /// `/readyz`: the database answers; 503 when it does not.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.health.ping().await {
+    match state.ports.health.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready", "database": "ok" }))),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

@@ -55,6 +55,8 @@ pub trait GovernanceReader: Send + Sync {
     async fn focus_areas_of(&self, vision_ids: &[i64]) -> Result<Vec<FocusArea>, RepoError>;
     /// Goals matching a filter, ordered by model, kind, position and key.
     async fn goals(&self, filter: &GoalFilter) -> Result<Vec<Goal>, RepoError>;
+    /// The goals (not archived) of these focus areas, in order.
+    async fn goals_of_focus_areas(&self, focus_area_ids: &[i64]) -> Result<Vec<Goal>, RepoError>;
     /// Goals by id (archived ones too).
     async fn goals_by_ids(&self, ids: &[i64]) -> Result<Vec<Goal>, RepoError>;
     /// Every goal → parent-goal edge of these municipalities, as (child, parent).

@@ -261,6 +261,19 @@ impl GovernanceReader for Store {
             .collect())
     }
 
+    async fn goals_of_focus_areas(&self, focus_area_ids: &[i64]) -> Result<Vec<Goal>, RepoError> {
+        by_ids(focus_area_ids, |c| {
+            goal::Entity::find()
+                .filter(goal::Column::FocusAreaId.is_in(c))
+                .filter(goal::Column::Archived.eq(false))
+                .order_by_asc(goal::Column::Kind)
+                .order_by_asc(goal::Column::Position)
+                .order_by_asc(goal::Column::Key)
+                .all(self.connection())
+        })
+        .await
+    }
+
     async fn goals_by_ids(&self, ids: &[i64]) -> Result<Vec<Goal>, RepoError> {
         by_ids(ids, |c| {
             goal::Entity::find().filter(goal::Column::Id.is_in(c)).all(self.connection())

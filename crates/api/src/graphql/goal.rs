@@ -1,15 +1,23 @@
 //! Goals: the wire shape of `domain::Goal`, and the goal queries.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 
-use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use styrhub_domain::follow_up::Assessment as DomainAssessment;
 use styrhub_domain::goal::{Goal as DomainGoal, GoalFilter, GoalKind as DomainKind};
-use styrhub_domain::ports::GovernanceReader;
+use styrhub_domain::ids::AreaCode;
+use styrhub_domain::rules::evaluate::TargetStatus as DomainStatus;
+use styrhub_domain::rules::rollup::{roll_up, Attainment};
+use styrhub_domain::{DomainError, RepoError};
 
 use crate::error::gql;
-use crate::graphql::loaders::{loader_err, FocusAreaLoader, OrgUnitLoader};
-use crate::graphql::org_unit::OrgUnit;
+use crate::graphql::context::{loaders, municipality, municipality_code, ports};
+use crate::graphql::follow_up::{Assessment, GoalAssessment};
+use crate::graphql::indicator::{status_of, Indicator};
+use crate::graphql::loaders::loader_err;
+use crate::graphql::org_unit::{GovernanceModel, OrgUnit};
+use crate::graphql::page::{paginate, Page};
+use crate::graphql::vision::FocusArea;
 
 /// What kind of goal.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -58,21 +66,79 @@ impl From<GoalKind> for DomainKind {
     }
 }
 
-/// A focus area (fokusområde) that groups goals under a vision.
+/// A goal reached by walking the goal hierarchy, with how far it is.
 #[derive(SimpleObject)]
-pub struct FocusArea {
-    /// Database id.
-    pub id: i64,
-    /// Stable key.
-    pub key: String,
-    /// Title as written.
-    pub title: String,
-    /// Order under the vision.
-    pub position: i32,
+pub struct GoalAtDepth {
+    /// Steps from the goal asked about: 1 for a parent or child.
+    pub depth: u32,
+    /// The goal.
+    pub goal: Goal,
 }
 
-/// A goal at any level of the governance chain.
+/// One step of the path from a goal up to its vision.
+#[derive(SimpleObject)]
+pub struct PathStep {
+    /// GOAL, FOCUS_AREA or VISION.
+    pub level: PathLevel,
+    /// Database id of the goal, focus area or vision.
+    pub id: i64,
+    /// Its key.
+    pub key: String,
+    /// Its title.
+    pub title: String,
+}
+
+/// What a path step is.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum PathLevel {
+    /// A goal.
+    Goal,
+    /// A focus area.
+    FocusArea,
+    /// A vision.
+    Vision,
+}
+
+/// A goal's attainment rolled up from its indicators' statuses and its child goals.
+#[derive(SimpleObject)]
+pub struct GoalAttainment {
+    /// Achieved when everything judged is on target, not achieved when nothing is, partly in
+    /// between, not assessed when nothing could be judged.
+    pub assessment: Assessment,
+    /// Share of the judged parts on target, 0–1; null when nothing was judged.
+    pub share: Option<f64>,
+    /// The goal's own indicators on target.
+    pub on_target: u32,
+    /// The goal's own indicators not on target.
+    pub not_on_target: u32,
+    /// The goal's own indicators without data.
+    pub no_data: u32,
+}
+
+impl From<Attainment> for GoalAttainment {
+    fn from(a: Attainment) -> Self {
+        Self { assessment: a.assessment.into(), share: a.share, on_target: a.on_target, not_on_target: a.not_on_target, no_data: a.no_data }
+    }
+}
+
+/// A goal at any level of the governance chain: council goals, committee goals, development
+/// goals, unit goals … A goal may contribute to several goals above it.
 pub struct Goal(pub DomainGoal);
+
+impl Goal {
+    async fn graph(&self, ctx: &Context<'_>) -> Result<std::sync::Arc<styrhub_domain::hierarchy::Hierarchy>> {
+        loaders(ctx)
+            .goal_graph
+            .load_one(self.0.municipality_id)
+            .await
+            .map_err(loader_err)?
+            .ok_or_else(|| gql(RepoError::Internal("goal graph missing".into())))
+    }
+
+    async fn goals(ctx: &Context<'_>, ids: impl IntoIterator<Item = i64>) -> Result<HashMap<i64, DomainGoal>> {
+        loaders(ctx).goal.load_many(ids).await.map_err(loader_err)
+    }
+}
 
 #[Object]
 impl Goal {
@@ -122,20 +188,164 @@ impl Goal {
     }
     /// The organisation unit that owns the goal.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        let loader = ctx.data::<DataLoader<OrgUnitLoader>>()?;
-        Ok(loader.load_one(self.0.owner_id).await.map_err(loader_err)?.map(OrgUnit))
+        Ok(loaders(ctx).org_unit.load_one(self.0.owner_id).await.map_err(loader_err)?.map(OrgUnit))
+    }
+    /// The governance model (goal set) it was set under.
+    async fn governance_model(&self, ctx: &Context<'_>) -> Result<Option<GovernanceModel>> {
+        Ok(loaders(ctx).governance_model.load_one(self.0.governance_model_id).await.map_err(loader_err)?.map(GovernanceModel))
     }
     /// The focus area it belongs to, if any.
     async fn focus_area(&self, ctx: &Context<'_>) -> Result<Option<FocusArea>> {
         let Some(id) = self.0.focus_area_id else { return Ok(None) };
-        let loader = ctx.data::<DataLoader<FocusAreaLoader>>()?;
-        Ok(loader.load_one(id).await.map_err(loader_err)?.map(|f| FocusArea {
-            id: f.id,
-            key: f.key,
-            title: f.title,
-            position: f.position,
-        }))
+        Ok(loaders(ctx).focus_area.load_one(id).await.map_err(loader_err)?.map(FocusArea))
     }
+    /// The goals it contributes to.
+    async fn parents(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
+        let graph = self.graph(ctx).await?;
+        let ids = graph.parents(self.0.id).to_vec();
+        let found = Self::goals(ctx, ids.iter().copied()).await?;
+        Ok(ids.iter().filter_map(|id| found.get(id).cloned()).map(Goal).collect())
+    }
+    /// The goals that contribute to it (archived ones left out).
+    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
+        let graph = self.graph(ctx).await?;
+        let ids = graph.children(self.0.id).to_vec();
+        let found = Self::goals(ctx, ids.iter().copied()).await?;
+        let mut out: Vec<DomainGoal> = ids.iter().filter_map(|id| found.get(id).cloned()).filter(|g| !g.archived).collect();
+        out.sort_by(|a, b| (a.position, &a.key).cmp(&(b.position, &b.key)));
+        Ok(out.into_iter().map(Goal).collect())
+    }
+    /// Every goal above, nearest first.
+    async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<GoalAtDepth>> {
+        let reached = self.graph(ctx).await?.ancestors(self.0.id);
+        let found = Self::goals(ctx, reached.iter().map(|r| r.id)).await?;
+        Ok(reached.into_iter().filter_map(|r| found.get(&r.id).cloned().map(|g| GoalAtDepth { depth: r.depth, goal: Goal(g) })).collect())
+    }
+    /// Every goal below, nearest first (archived ones left out).
+    async fn descendants(&self, ctx: &Context<'_>, #[graphql(desc = "Stop this many levels down; all levels when left out.")] max_depth: Option<u32>) -> Result<Vec<GoalAtDepth>> {
+        let reached = self.graph(ctx).await?.descendants(self.0.id, max_depth);
+        let found = Self::goals(ctx, reached.iter().map(|r| r.id)).await?;
+        Ok(reached
+            .into_iter()
+            .filter_map(|r| found.get(&r.id).cloned().filter(|g| !g.archived).map(|g| GoalAtDepth { depth: r.depth, goal: Goal(g) }))
+            .collect())
+    }
+    /// The path from this goal up to the vision: the goal, its first parent, that goal's first
+    /// parent … until a goal with a focus area, then the focus area and its vision.
+    async fn path(&self, ctx: &Context<'_>) -> Result<Vec<PathStep>> {
+        let graph = self.graph(ctx).await?;
+        let mut steps = Vec::new();
+        let mut current = self.0.clone();
+        loop {
+            steps.push(PathStep { level: PathLevel::Goal, id: current.id, key: current.key.clone(), title: current.title.clone() });
+            if let Some(fa) = current.focus_area_id {
+                if let Some(fa) = loaders(ctx).focus_area.load_one(fa).await.map_err(loader_err)? {
+                    steps.push(PathStep { level: PathLevel::FocusArea, id: fa.id, key: fa.key.clone(), title: fa.title.clone() });
+                    if let Some(v) = loaders(ctx).vision.load_one(fa.vision_id).await.map_err(loader_err)? {
+                        steps.push(PathStep { level: PathLevel::Vision, id: v.id, key: v.key, title: v.title });
+                    }
+                }
+                break;
+            }
+            let parents = graph.parents(current.id).to_vec();
+            let found = Self::goals(ctx, parents.iter().copied()).await?;
+            // The first parent in the goal order; a walk back onto the path (a cycle in stored
+            // data) ends it.
+            let next = parents.iter().filter_map(|p| found.get(p)).min_by(|a, b| (a.position, &a.key).cmp(&(b.position, &b.key))).cloned();
+            match next {
+                Some(g) if !steps.iter().any(|s| s.id == g.id && s.level == PathLevel::Goal) => current = g,
+                _ => break,
+            }
+        }
+        Ok(steps)
+    }
+    /// The indicators that follow the goal up, in order.
+    async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
+        Ok(loaders(ctx).indicators_of_goal.load_one(self.0.id).await.map_err(loader_err)?.unwrap_or_default().into_iter().map(Indicator).collect())
+    }
+    /// Attainment rolled up from the indicators' statuses for an area (the municipality by
+    /// default) and, recursively, the goals below.
+    async fn attainment(&self, ctx: &Context<'_>, #[graphql(desc = "Area code; the goal's municipality when left out.")] area: Option<String>) -> Result<GoalAttainment> {
+        let area = match area {
+            Some(a) => AreaCode::parse(&a).map_err(|e| gql(RepoError::Invalid(DomainError::new("area", e.message))))?,
+            None => AreaCode::parse(&municipality_code(ctx, self.0.municipality_id).await?).map_err(|e| gql(RepoError::Internal(e.to_string())))?,
+        };
+        let graph = self.graph(ctx).await?;
+        let below: Vec<i64> = graph.descendants(self.0.id, None).into_iter().map(|r| r.id).collect();
+        let all: Vec<i64> = std::iter::once(self.0.id).chain(below.iter().copied()).collect();
+        let goals = Self::goals(ctx, all.iter().copied()).await?;
+        let indicators = loaders(ctx).indicators_of_goal.load_many(all.iter().copied()).await.map_err(loader_err)?;
+        let unique: HashMap<i64, styrhub_domain::indicator::Indicator> = indicators.values().flatten().map(|i| (i.id, i.clone())).collect();
+        let statuses = statuses_of(ctx, unique.values(), &area).await?;
+        // Bottom-up over the hierarchy, each goal once; archived goals do not count.
+        fn visit(
+            id: i64,
+            graph: &styrhub_domain::hierarchy::Hierarchy,
+            goals: &HashMap<i64, DomainGoal>,
+            indicators: &HashMap<i64, Vec<styrhub_domain::indicator::Indicator>>,
+            statuses: &HashMap<i64, DomainStatus>,
+            memo: &mut HashMap<i64, Attainment>,
+            on_path: &mut Vec<i64>,
+        ) -> Attainment {
+            if let Some(a) = memo.get(&id) {
+                return a.clone();
+            }
+            on_path.push(id);
+            let own: Vec<DomainStatus> = indicators.get(&id).into_iter().flatten().filter_map(|i| statuses.get(&i.id).copied()).collect();
+            let next: Vec<i64> = graph.children(id).iter().copied().filter(|c| goals.get(c).is_some_and(|g| !g.archived) && !on_path.contains(c)).collect();
+            let children: Vec<DomainAssessment> = next.into_iter().map(|c| visit(c, graph, goals, indicators, statuses, memo, on_path).assessment).collect();
+            on_path.pop();
+            let a = roll_up(&own, &children);
+            memo.insert(id, a.clone());
+            a
+        }
+        let mut memo = HashMap::new();
+        Ok(visit(self.0.id, &graph, &goals, &indicators, &statuses, &mut memo, &mut Vec::new()).into())
+    }
+    /// The goal's assessments in follow-ups (interim reports, annual reports …), newest first.
+    async fn assessments(&self, ctx: &Context<'_>) -> Result<Vec<GoalAssessment>> {
+        let list = loaders(ctx).assessments_of_goal.load_one(self.0.id).await.map_err(loader_err)?.unwrap_or_default();
+        let reports = loaders(ctx).follow_up.load_many(list.iter().map(|a| a.follow_up_id)).await.map_err(loader_err)?;
+        let mut list: Vec<_> = list.into_iter().map(|a| (reports.get(&a.follow_up_id).map(|f| (f.year, f.month.unwrap_or(13), f.kind)), a)).collect();
+        list.sort_by(|a, b| b.0.cmp(&a.0));
+        Ok(list.into_iter().map(|(_, a)| GoalAssessment(a)).collect())
+    }
+}
+
+/// Computes every indicator's status concurrently, so the loaders batch them.
+async fn statuses_of<'a>(
+    ctx: &Context<'_>,
+    indicators: impl Iterator<Item = &'a styrhub_domain::indicator::Indicator>,
+    area: &AreaCode,
+) -> Result<HashMap<i64, DomainStatus>> {
+    let futures = indicators.map(|i| async move { status_of(ctx, i, area).await.map(|s| (i.id, s.status)) });
+    let results = futures_util::future::join_all(futures).await;
+    results.into_iter().collect()
+}
+
+/// Which goals to list.
+#[derive(InputObject, Default)]
+pub struct GoalFilterInput {
+    /// Goals of this governance model (goal set), by key, e.g. "styrmodell-2019".
+    pub governance_model: Option<String>,
+    /// Goals of this kind.
+    pub kind: Option<GoalKind>,
+    /// Goals owned by this organisation unit (id) …
+    pub org_unit: Option<i64>,
+    /// … and, unless false, by the units below it.
+    #[graphql(default = true)]
+    pub include_subtree: bool,
+    /// Goals of this focus area (id).
+    pub focus_area: Option<i64>,
+    /// Goals tagged with this Agenda 2030 goal (1–17).
+    pub agenda2030: Option<i32>,
+    /// Title or description containing this text (case-insensitive).
+    pub text: Option<String>,
+    /// Goals in force some time during this year.
+    pub year: Option<i32>,
+    /// Include archived goals.
+    #[graphql(default = false)]
+    pub include_archived: bool,
 }
 
 /// Goal queries.
@@ -144,25 +354,45 @@ pub struct GoalQuery;
 
 #[Object]
 impl GoalQuery {
-    /// Goals of a municipality, filtered by governance model (goal set), kind and year in force.
-    /// Archived goals are left out unless asked for.
+    /// A goal by id.
+    async fn goal(&self, ctx: &Context<'_>, id: i64) -> Result<Option<Goal>> {
+        Ok(loaders(ctx).goal.load_one(id).await.map_err(loader_err)?.map(Goal))
+    }
+
+    /// Goals of a municipality, filtered, in the order of model, kind and position.
+    #[allow(clippy::too_many_arguments)]
     async fn goals(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Municipality code, e.g. \"1489\".")] municipality: String,
-        #[graphql(desc = "Key of a governance model, e.g. \"styrmodell-2019\".")] governance_model: Option<String>,
-        #[graphql(desc = "Only goals of this kind.")] kind: Option<GoalKind>,
-        #[graphql(desc = "Only goals in force some time during this year.")] year: Option<i32>,
-        #[graphql(desc = "Include archived goals.", default = false)] include_archived: bool,
-    ) -> Result<Vec<Goal>> {
-        let g = ctx.data::<Arc<dyn GovernanceReader>>()?;
-        let filter = GoalFilter {
-            municipality_code: Some(municipality),
-            governance_model,
-            kind: kind.map(Into::into),
-            year,
-            include_archived,
+        #[graphql(desc = "Which goals.")] filter: Option<GoalFilterInput>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Goal>> {
+        let m = self::municipality(ctx, &municipality).await?;
+        let f = filter.unwrap_or_default();
+        let agenda2030 = match f.agenda2030 {
+            Some(n) if (1..=17).contains(&n) => Some(n as u8),
+            Some(n) => return Err(gql(RepoError::Invalid(DomainError::new("filter.agenda2030", format!("{n} is not one of the 17 global goals"))))),
+            None => None,
         };
-        Ok(g.goals(&filter).await.map_err(gql)?.into_iter().map(Goal).collect())
+        let filter = GoalFilter {
+            municipality_code: m.municipality_code.clone(),
+            governance_model: f.governance_model,
+            kind: f.kind.map(Into::into),
+            owner_id: f.org_unit,
+            include_subtree: f.include_subtree,
+            focus_area_id: f.focus_area,
+            agenda2030,
+            text: f.text,
+            year: f.year,
+            include_archived: f.include_archived,
+        };
+        let goals = ports(ctx).governance.goals(&filter).await.map_err(gql)?;
+        // Fields below ask for these goals again (parents, paths): prime the loader.
+        loaders(ctx).goal.feed_many(goals.iter().map(|g| (g.id, g.clone()))).await;
+        paginate(goals, after, before, first, last, Goal).await
     }
 }

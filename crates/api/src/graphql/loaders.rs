@@ -1,42 +1,303 @@
-//! Data loaders: every parent → child edge is fetched in one query per request level.
+//! Data loaders: every parent → child edge of the schema is fetched in one statement per
+//! request level, whatever the number of parents. They are made per request ([`Loaders::new`])
+//! so that their caches never outlive a request.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::time::Duration;
 
-use async_graphql::dataloader::Loader;
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use styrhub_domain::follow_up::{FollowUp, GoalAssessment};
+use styrhub_domain::goal::Goal;
+use styrhub_domain::governance_model::GovernanceModel;
+use styrhub_domain::hierarchy::Hierarchy;
+use styrhub_domain::ids::Gender;
+use styrhub_domain::indicator::Indicator;
+use styrhub_domain::kpi::{Area, Kpi, KpiFilter};
+use styrhub_domain::mission::QualityFactor;
 use styrhub_domain::org_unit::OrgUnit;
-use styrhub_domain::ports::GovernanceReader;
-use styrhub_domain::vision::FocusArea;
+use styrhub_domain::series::SeriesDigest;
+use styrhub_domain::target::Target;
+use styrhub_domain::vision::{FocusArea, Vision};
 use styrhub_domain::RepoError;
 
-/// Loads organisation units by id.
-pub struct OrgUnitLoader(pub Arc<dyn GovernanceReader>);
+use crate::app::Ports;
 
-impl Loader<i64> for OrgUnitLoader {
-    type Value = OrgUnit;
-    type Error = Arc<RepoError>;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, OrgUnit>, Self::Error> {
-        Ok(self.0.org_units_by_ids(keys).await?.into_iter().map(|u| (u.id, u)).collect())
-    }
-}
-
-/// Loads focus areas by id.
-pub struct FocusAreaLoader(pub Arc<dyn GovernanceReader>);
-
-impl Loader<i64> for FocusAreaLoader {
-    type Value = FocusArea;
-    type Error = Arc<RepoError>;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, FocusArea>, Self::Error> {
-        Ok(self.0.focus_areas_by_ids(keys).await?.into_iter().map(|f| (f.id, f)).collect())
-    }
-}
+/// Loader errors are shared between every field that waited on the batch.
+pub type LoadError = Arc<RepoError>;
 
 /// Turns a loader error into a GraphQL error with its code.
 pub fn loader_err(e: Arc<RepoError>) -> async_graphql::Error {
     match Arc::try_unwrap(e) {
         Ok(e) => crate::error::gql(e),
-        Err(shared) => crate::error::gql(RepoError::Internal(shared.to_string())),
+        Err(shared) => crate::error::gql(match &*shared {
+            RepoError::NotFound(m) => RepoError::NotFound(m.clone()),
+            RepoError::Conflict(m) => RepoError::Conflict(m.clone()),
+            RepoError::Invalid(d) => RepoError::Invalid(d.clone()),
+            RepoError::Unavailable(m) => RepoError::Unavailable(m.clone()),
+            RepoError::Internal(m) => RepoError::Internal(m.clone()),
+        }),
+    }
+}
+
+/// Defines a loader from a key to one value, fetched by a batch method of a port.
+macro_rules! by_id_loader {
+    ($(#[$doc:meta])* $name:ident, $key:ty => $value:ty, |$ports:ident, $keys:ident| $fetch:expr, |$v:ident| $key_of:expr) => {
+        $(#[$doc])*
+        pub struct $name(pub Ports);
+
+        impl Loader<$key> for $name {
+            type Value = $value;
+            type Error = LoadError;
+
+            async fn load(&self, $keys: &[$key]) -> Result<HashMap<$key, $value>, LoadError> {
+                let $ports = &self.0;
+                Ok($fetch.await?.into_iter().map(|$v| ($key_of, $v)).collect())
+            }
+        }
+    };
+}
+
+/// Defines a loader from a key to a list, grouped from one batch fetch of (key, item) pairs.
+macro_rules! group_loader {
+    ($(#[$doc:meta])* $name:ident, $key:ty => $item:ty, |$ports:ident, $keys:ident| $fetch:expr) => {
+        $(#[$doc])*
+        pub struct $name(pub Ports);
+
+        impl Loader<$key> for $name {
+            type Value = Vec<$item>;
+            type Error = LoadError;
+
+            async fn load(&self, $keys: &[$key]) -> Result<HashMap<$key, Vec<$item>>, LoadError> {
+                let $ports = &self.0;
+                let mut out: HashMap<$key, Vec<$item>> = $keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+                for (k, v) in $fetch.await? {
+                    out.entry(k).or_default().push(v);
+                }
+                Ok(out)
+            }
+        }
+    };
+}
+
+by_id_loader!(
+    /// Organisation units by id.
+    OrgUnitLoader, i64 => OrgUnit, |p, keys| p.governance.org_units_by_ids(keys), |u| u.id
+);
+by_id_loader!(
+    /// Goals by id.
+    GoalLoader, i64 => Goal, |p, keys| p.governance.goals_by_ids(keys), |g| g.id
+);
+by_id_loader!(
+    /// Focus areas by id.
+    FocusAreaLoader, i64 => FocusArea, |p, keys| p.governance.focus_areas_by_ids(keys), |f| f.id
+);
+by_id_loader!(
+    /// Visions by id.
+    VisionLoader, i64 => Vision, |p, keys| p.governance.visions_by_ids(keys), |v| v.id
+);
+by_id_loader!(
+    /// Governance models by id.
+    GovernanceModelLoader, i64 => GovernanceModel, |p, keys| p.governance.governance_models_by_ids(keys), |m| m.id
+);
+by_id_loader!(
+    /// Indicators by id.
+    IndicatorLoader, i64 => Indicator, |p, keys| p.indicators.indicators_by_ids(keys), |i| i.id
+);
+by_id_loader!(
+    /// Quality factors by id.
+    QualityFactorLoader, i64 => QualityFactor, |p, keys| p.governance.quality_factors_by_ids(keys), |q| q.id
+);
+by_id_loader!(
+    /// Follow-ups by id.
+    FollowUpLoader, i64 => FollowUp, |p, keys| p.governance.follow_ups_by_ids(keys), |f| f.id
+);
+by_id_loader!(
+    /// KPI metadata by id.
+    KpiLoader, String => Kpi, |p, keys| p.series.kpis(&KpiFilter { ids: Some(keys.to_vec()), text: None }), |k| k.id.clone()
+);
+by_id_loader!(
+    /// Areas by code.
+    AreaLoader, String => Area, |p, keys| p.series.areas_by_codes(keys), |a| a.code.clone()
+);
+
+group_loader!(
+    /// The indicators of each goal.
+    IndicatorsOfGoal, i64 => Indicator, |p, keys| p.indicators.indicators_of_goals(keys)
+);
+group_loader!(
+    /// The goal ids each indicator follows up.
+    GoalsOfIndicator, i64 => i64, |p, keys| p.indicators.goal_links(keys)
+);
+group_loader!(
+    /// The quality factor ids each indicator follows up.
+    QualityFactorsOfIndicator, i64 => i64, |p, keys| p.indicators.quality_factor_links(keys)
+);
+group_loader!(
+    /// The focus areas of each vision.
+    FocusAreasOfVision, i64 => FocusArea, |p, keys| async { Ok::<_, RepoError>(p.governance.focus_areas_of(keys).await?.into_iter().map(|f| (f.vision_id, f))) }
+);
+group_loader!(
+    /// The goals of each focus area.
+    GoalsOfFocusArea, i64 => Goal, |p, keys| async { Ok::<_, RepoError>(p.governance.goals_of_focus_areas(keys).await?.into_iter().filter_map(|g| g.focus_area_id.map(|f| (f, g)))) }
+);
+group_loader!(
+    /// The targets of each indicator.
+    TargetsOfIndicator, i64 => Target, |p, keys| async { Ok::<_, RepoError>(p.indicators.targets_of(keys).await?.into_iter().map(|t| (t.indicator_id, t))) }
+);
+group_loader!(
+    /// The assessments of each goal, in every follow-up.
+    AssessmentsOfGoal, i64 => GoalAssessment, |p, keys| async { Ok::<_, RepoError>(p.governance.assessments_of_goals(keys).await?.into_iter().map(|a| (a.goal_id, a))) }
+);
+group_loader!(
+    /// The assessments made in each follow-up.
+    AssessmentsInFollowUp, i64 => GoalAssessment, |p, keys| async { Ok::<_, RepoError>(p.governance.assessments_in(keys).await?.into_iter().map(|a| (a.follow_up_id, a))) }
+);
+
+/// A municipality's organisation tree: every unit, and the parent/child index.
+pub struct OrgTree {
+    /// Units by id.
+    pub units: HashMap<i64, OrgUnit>,
+    /// Child → parent edges.
+    pub hierarchy: Hierarchy,
+}
+
+/// The organisation tree of each municipality (by the municipality's id).
+pub struct OrgTreeLoader(pub Ports);
+
+impl Loader<i64> for OrgTreeLoader {
+    type Value = Arc<OrgTree>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Arc<OrgTree>>, LoadError> {
+        let units = self.0.governance.org_units_of(keys).await?;
+        let mut by_m: HashMap<i64, Vec<OrgUnit>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for u in units {
+            by_m.entry(u.municipality_id).or_default().push(u);
+        }
+        Ok(by_m
+            .into_iter()
+            .map(|(m, units)| {
+                let hierarchy = Hierarchy::new(units.iter().filter_map(|u| u.parent_id.map(|p| (u.id, p))));
+                (m, Arc::new(OrgTree { units: units.into_iter().map(|u| (u.id, u)).collect(), hierarchy }))
+            })
+            .collect())
+    }
+}
+
+/// The goal hierarchy of each municipality (by the municipality's id).
+pub struct GoalGraphLoader(pub Ports);
+
+impl Loader<i64> for GoalGraphLoader {
+    type Value = Arc<Hierarchy>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Arc<Hierarchy>>, LoadError> {
+        // One statement for all municipalities; edges are split by their goal's municipality
+        // through the goals the edges name, which the caller already holds, so a shared graph
+        // per key is simplest: goals of different municipalities are never linked.
+        let edges = self.0.governance.goal_edges(keys).await?;
+        let graph = Arc::new(Hierarchy::new(edges));
+        Ok(keys.iter().map(|k| (*k, graph.clone())).collect())
+    }
+}
+
+/// A series for one area and gender.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DigestKey {
+    /// `kpi:N00090` or `indicator:42`.
+    pub series_key: String,
+    /// Area code.
+    pub area: String,
+    /// Gender.
+    pub gender: Gender,
+}
+
+/// Whole series by (series, area, gender): one statement for a whole goal tree's values.
+pub struct DigestLoader(pub Ports);
+
+impl Loader<DigestKey> for DigestLoader {
+    type Value = Arc<SeriesDigest>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[DigestKey]) -> Result<HashMap<DigestKey, Arc<SeriesDigest>>, LoadError> {
+        let series: Vec<String> = keys.iter().map(|k| k.series_key.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let areas: Vec<String> = keys.iter().map(|k| k.area.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let genders: Vec<Gender> = keys.iter().map(|k| k.gender).collect::<BTreeSet<_>>().into_iter().collect();
+        let wanted: std::collections::HashSet<&DigestKey> = keys.iter().collect();
+        Ok(self
+            .0
+            .series
+            .digests(&series, &areas, &genders)
+            .await?
+            .into_iter()
+            .map(|d| (DigestKey { series_key: d.series_key.clone(), area: d.area.to_string(), gender: d.gender }, Arc::new(d)))
+            // The query is a cross product of the keys' parts; keep what was asked for.
+            .filter(|(k, _)| wanted.contains(k))
+            .collect())
+    }
+}
+
+/// Every loader of a request.
+pub struct Loaders {
+    pub org_unit: DataLoader<OrgUnitLoader, HashMapCache>,
+    pub org_tree: DataLoader<OrgTreeLoader, HashMapCache>,
+    pub goal: DataLoader<GoalLoader, HashMapCache>,
+    pub goal_graph: DataLoader<GoalGraphLoader, HashMapCache>,
+    pub focus_area: DataLoader<FocusAreaLoader, HashMapCache>,
+    pub focus_areas_of_vision: DataLoader<FocusAreasOfVision, HashMapCache>,
+    pub goals_of_focus_area: DataLoader<GoalsOfFocusArea, HashMapCache>,
+    pub vision: DataLoader<VisionLoader, HashMapCache>,
+    pub governance_model: DataLoader<GovernanceModelLoader, HashMapCache>,
+    pub indicator: DataLoader<IndicatorLoader, HashMapCache>,
+    pub indicators_of_goal: DataLoader<IndicatorsOfGoal, HashMapCache>,
+    pub goals_of_indicator: DataLoader<GoalsOfIndicator, HashMapCache>,
+    pub quality_factors_of_indicator: DataLoader<QualityFactorsOfIndicator, HashMapCache>,
+    pub quality_factor: DataLoader<QualityFactorLoader, HashMapCache>,
+    pub targets: DataLoader<TargetsOfIndicator, HashMapCache>,
+    pub digest: DataLoader<DigestLoader, HashMapCache>,
+    pub assessments_of_goal: DataLoader<AssessmentsOfGoal, HashMapCache>,
+    pub assessments_in: DataLoader<AssessmentsInFollowUp, HashMapCache>,
+    pub follow_up: DataLoader<FollowUpLoader, HashMapCache>,
+    pub kpi: DataLoader<KpiLoader, HashMapCache>,
+    pub area: DataLoader<AreaLoader, HashMapCache>,
+}
+
+/// How long a loader waits to collect the keys of one request level. Sibling fields register
+/// their keys in the same pass of the executor, well within this.
+const BATCH_DELAY: Duration = Duration::from_millis(1);
+/// Keys per batch: a goal tree's 2,000 indicators load in one statement.
+const MAX_BATCH: usize = 20_000;
+
+fn make<T: Send + Sync + 'static>(loader: T) -> DataLoader<T, HashMapCache> {
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(BATCH_DELAY).max_batch_size(MAX_BATCH)
+}
+
+impl Loaders {
+    /// Fresh loaders (and caches) for one request.
+    pub fn new(p: &Ports) -> Self {
+        Self {
+            org_unit: make(OrgUnitLoader(p.clone())),
+            org_tree: make(OrgTreeLoader(p.clone())),
+            goal: make(GoalLoader(p.clone())),
+            goal_graph: make(GoalGraphLoader(p.clone())),
+            focus_area: make(FocusAreaLoader(p.clone())),
+            focus_areas_of_vision: make(FocusAreasOfVision(p.clone())),
+            goals_of_focus_area: make(GoalsOfFocusArea(p.clone())),
+            vision: make(VisionLoader(p.clone())),
+            governance_model: make(GovernanceModelLoader(p.clone())),
+            indicator: make(IndicatorLoader(p.clone())),
+            indicators_of_goal: make(IndicatorsOfGoal(p.clone())),
+            goals_of_indicator: make(GoalsOfIndicator(p.clone())),
+            quality_factors_of_indicator: make(QualityFactorsOfIndicator(p.clone())),
+            quality_factor: make(QualityFactorLoader(p.clone())),
+            targets: make(TargetsOfIndicator(p.clone())),
+            digest: make(DigestLoader(p.clone())),
+            assessments_of_goal: make(AssessmentsOfGoal(p.clone())),
+            assessments_in: make(AssessmentsInFollowUp(p.clone())),
+            follow_up: make(FollowUpLoader(p.clone())),
+            kpi: make(KpiLoader(p.clone())),
+            area: make(AreaLoader(p.clone())),
+        }
     }
 }

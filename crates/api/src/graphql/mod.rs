@@ -1,40 +1,53 @@
 //! The GraphQL schema: one file per concept, merged here, built in one place for the server,
 //! `styrhub schema` and the tests.
+//!
+//! Every request gets its own data loaders ([`loaders::Loaders`]), so that a goal tree of any
+//! size costs a fixed number of SQL statements and no cache outlives a request.
 
-use std::sync::Arc;
-
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
-use styrhub_domain::ports::GovernanceReader;
 
+pub mod assignment;
+pub mod budget;
+pub mod context;
+pub mod follow_up;
 pub mod goal;
+pub mod indicator;
 pub mod loaders;
+pub mod mission;
 pub mod org_unit;
+pub mod page;
+pub mod series;
+pub mod vision;
 
 /// The schema type.
 pub type StyrhubSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
 /// Every query, merged from the concept files.
 #[derive(MergedObject, Default)]
-pub struct Query(org_unit::OrgUnitQuery, goal::GoalQuery);
+pub struct Query(
+    org_unit::OrgUnitQuery,
+    vision::VisionQuery,
+    goal::GoalQuery,
+    indicator::IndicatorQuery,
+    series::SeriesQuery,
+    mission::MissionQuery,
+    assignment::AssignmentQuery,
+    follow_up::FollowUpQuery,
+    budget::BudgetQuery,
+);
 
-/// Deepest nesting a query may have; the goal chain is at most a handful of levels.
-pub const MAX_DEPTH: usize = 12;
-/// Largest complexity a query may have.
-pub const MAX_COMPLEXITY: usize = 5_000;
+/// Deepest nesting a query may have: vision → focus areas → goals → children → indicators →
+/// status → target fits with room to spare.
+pub const MAX_DEPTH: usize = 16;
+/// Largest complexity a query may have (fields counted once; lists are bounded by pages).
+pub const MAX_COMPLEXITY: usize = 10_000;
 
-/// Builds the schema with its data loaders and limits.
-pub fn build_schema(governance: Arc<dyn GovernanceReader>) -> StyrhubSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
-        .data(DataLoader::new(loaders::OrgUnitLoader(governance.clone()), tokio::spawn))
-        .data(DataLoader::new(loaders::FocusAreaLoader(governance.clone()), tokio::spawn))
-        .data(governance)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+/// Builds the schema with its limits. Request data (ports, loaders) is added per request.
+pub fn build_schema() -> StyrhubSchema {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription).limit_depth(MAX_DEPTH).limit_complexity(MAX_COMPLEXITY).finish()
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription).finish().sdl()
+    build_schema().sdl()
 }

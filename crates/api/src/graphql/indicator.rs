@@ -1,0 +1,428 @@
+//! Indicators: what goals and quality factors are followed up with, their targets, values and
+//! status against target.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use styrhub_domain::ids::{AreaCode, Gender as DomainGender};
+use styrhub_domain::indicator::{Direction as DomainDirection, Indicator as DomainIndicator, IndicatorFilter, IndicatorKind as DomainKind};
+use styrhub_domain::rules::evaluate::TargetStatus as DomainStatus;
+use styrhub_domain::rules::status::{indicator_status, IndicatorStatus as DomainIndicatorStatus};
+use styrhub_domain::rules::trend::{Trend as DomainTrend, TrendKind as DomainTrendKind};
+use styrhub_domain::target::{Target as DomainTarget, TargetRule};
+use styrhub_domain::{DomainError, RepoError};
+
+use crate::error::gql;
+use crate::graphql::context::{loaders, municipality, municipality_code, ports};
+use crate::graphql::goal::Goal;
+use crate::graphql::loaders::{loader_err, DigestKey};
+use crate::graphql::mission::QualityFactor;
+use crate::graphql::org_unit::OrgUnit;
+use crate::graphql::page::{paginate, Page};
+use crate::graphql::series::{series_for, Gender, Kpi, Point, Series};
+
+/// The role an indicator plays.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum IndicatorKind {
+    /// Målindikator: measures a goal, has a desired direction and targets.
+    GoalIndicator,
+    /// Kvalitetsindikator: follows a quality factor.
+    QualityIndicator,
+    /// Nyckeltal: a measured series shown for context.
+    KeyFigure,
+}
+
+impl From<DomainKind> for IndicatorKind {
+    fn from(k: DomainKind) -> Self {
+        match k {
+            DomainKind::GoalIndicator => Self::GoalIndicator,
+            DomainKind::QualityIndicator => Self::QualityIndicator,
+            DomainKind::KeyFigure => Self::KeyFigure,
+        }
+    }
+}
+
+impl From<IndicatorKind> for DomainKind {
+    fn from(k: IndicatorKind) -> Self {
+        match k {
+            IndicatorKind::GoalIndicator => Self::GoalIndicator,
+            IndicatorKind::QualityIndicator => Self::QualityIndicator,
+            IndicatorKind::KeyFigure => Self::KeyFigure,
+        }
+    }
+}
+
+/// Which way is better.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum Direction {
+    /// Higher is better ("ska öka").
+    Increase,
+    /// Lower is better ("ska minska").
+    Decrease,
+    /// Neither (a key figure shown for context).
+    None,
+}
+
+impl From<DomainDirection> for Direction {
+    fn from(d: DomainDirection) -> Self {
+        match d {
+            DomainDirection::Increase => Self::Increase,
+            DomainDirection::Decrease => Self::Decrease,
+            DomainDirection::None => Self::None,
+        }
+    }
+}
+
+/// A value judged against its target.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum TargetStatus {
+    /// The value meets the target.
+    OnTarget,
+    /// The value misses the target.
+    NotOnTarget,
+    /// No value, or nothing to compare it with.
+    NoData,
+}
+
+impl From<DomainStatus> for TargetStatus {
+    fn from(s: DomainStatus) -> Self {
+        match s {
+            DomainStatus::OnTarget => Self::OnTarget,
+            DomainStatus::NotOnTarget => Self::NotOnTarget,
+            DomainStatus::NoData => Self::NoData,
+        }
+    }
+}
+
+/// Which way a series is moving, judged by which way is better.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum TrendKind {
+    /// Moving the desired way.
+    Improving,
+    /// Moving against the desired way.
+    Worsening,
+    /// Not moving.
+    Stable,
+    /// Moving, but no direction is better.
+    Changing,
+    /// Fewer than two values.
+    Insufficient,
+}
+
+impl From<DomainTrendKind> for TrendKind {
+    fn from(k: DomainTrendKind) -> Self {
+        match k {
+            DomainTrendKind::Improving => Self::Improving,
+            DomainTrendKind::Worsening => Self::Worsening,
+            DomainTrendKind::Stable => Self::Stable,
+            DomainTrendKind::Changing => Self::Changing,
+            DomainTrendKind::Insufficient => Self::Insufficient,
+        }
+    }
+}
+
+/// The trend of a series: the latest run of moves in one direction.
+#[derive(SimpleObject)]
+pub struct Trend {
+    /// The verdict.
+    pub kind: TrendKind,
+    /// First period of the run ("improving since 2021").
+    pub since: Option<i32>,
+    /// Change from `since` to the latest period.
+    pub change: Option<f64>,
+    /// A short phrase, e.g. "improving since 2021".
+    pub description: String,
+}
+
+impl From<DomainTrend> for Trend {
+    fn from(t: DomainTrend) -> Self {
+        Self { description: t.describe(), kind: t.kind.into(), since: t.since, change: t.change }
+    }
+}
+
+/// How a target compares: the three-part form of files and APIs.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum TargetKind {
+    /// An absolute value.
+    Absolute,
+    /// A direction versus the previous period.
+    Direction,
+    /// Relative to a reference area's value for the same period.
+    Relative,
+}
+
+/// A target (målvärde) for an indicator, an area and a range of years.
+pub struct Target(pub DomainTarget);
+
+#[Object]
+impl Target {
+    /// Database id.
+    async fn id(&self) -> i64 {
+        self.0.id
+    }
+    /// The area it applies to.
+    async fn area(&self) -> &str {
+        self.0.area.as_str()
+    }
+    /// First year it holds.
+    async fn period_from(&self) -> i32 {
+        self.0.period_from
+    }
+    /// Last year it holds; null until further notice.
+    async fn period_to(&self) -> Option<i32> {
+        self.0.period_to
+    }
+    /// Absolute, direction or relative.
+    async fn kind(&self) -> TargetKind {
+        match self.0.rule {
+            TargetRule::Absolute { .. } => TargetKind::Absolute,
+            TargetRule::Direction { .. } => TargetKind::Direction,
+            TargetRule::Relative { .. } => TargetKind::Relative,
+        }
+    }
+    /// The comparison: at_least, at_most, equal (absolute); increase, decrease, not_decrease,
+    /// not_increase (direction); above, below, at_least, at_most (relative).
+    async fn comparison(&self) -> &'static str {
+        self.0.rule.to_parts().1
+    }
+    /// The target value (absolute targets).
+    async fn value(&self) -> Option<f64> {
+        self.0.rule.to_parts().2
+    }
+    /// The area compared with (relative targets), e.g. 0000 for the whole country.
+    async fn reference_area(&self) -> Option<&str> {
+        self.0.rule.to_parts().3
+    }
+    /// The phrase as written, e.g. "ska vara under riksgenomsnittet".
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+}
+
+/// An indicator's latest value judged against its target, with an explanation.
+pub struct IndicatorStatus(pub DomainIndicatorStatus, pub Vec<DomainTarget>);
+
+#[Object]
+impl IndicatorStatus {
+    /// On target, not on target, or no data.
+    async fn status(&self) -> TargetStatus {
+        self.0.status.into()
+    }
+    /// What the verdict rests on, e.g. "0.4 above the national value, improving since 2021".
+    async fn explanation(&self) -> &str {
+        &self.0.explanation
+    }
+    /// The period judged: the latest with a value.
+    async fn period(&self) -> Option<i32> {
+        self.0.period
+    }
+    /// The value judged.
+    async fn value(&self) -> Option<f64> {
+        self.0.value
+    }
+    /// The target used; null when judged by the desired direction alone.
+    async fn target(&self) -> Option<Target> {
+        let id = self.0.target_id?;
+        self.1.iter().find(|t| t.id == id).cloned().map(Target)
+    }
+    /// Which way the series is moving.
+    async fn trend(&self) -> Trend {
+        self.0.trend.clone().into()
+    }
+}
+
+/// Judges an indicator for `area`: its targets, then its series and, for relative targets, the
+/// reference areas' series, each fetched through the request's loaders (one batch per step for
+/// all indicators of a query).
+pub async fn status_of(ctx: &Context<'_>, i: &DomainIndicator, area: &AreaCode) -> Result<DomainIndicatorStatus> {
+    Ok(status_with_targets(ctx, i, area).await?.0)
+}
+
+async fn status_with_targets(ctx: &Context<'_>, i: &DomainIndicator, area: &AreaCode) -> Result<(DomainIndicatorStatus, Vec<DomainTarget>)> {
+    let l = loaders(ctx);
+    let targets = l.targets.load_one(i.id).await.map_err(loader_err)?.unwrap_or_default();
+    let series_key = i.series().key();
+    let key = |a: &str| DigestKey { series_key: series_key.clone(), area: a.to_owned(), gender: DomainGender::Total };
+    let mut keys = vec![key(area.as_str())];
+    for t in &targets {
+        if let TargetRule::Relative { reference_area, .. } = &t.rule {
+            if &t.area == area {
+                keys.push(key(reference_area.as_str()));
+            }
+        }
+    }
+    let digests = l.digest.load_many(keys).await.map_err(loader_err)?;
+    let own = digests.get(&key(area.as_str())).map(|d| d.as_ref());
+    let status = indicator_status(i.direction, &targets, area, own, |a, p| digests.get(&key(a.as_str())).and_then(|d| d.value_at(p)));
+    Ok((status, targets))
+}
+
+/// An indicator (målindikator, kvalitetsindikator or nyckeltal).
+pub struct Indicator(pub DomainIndicator);
+
+impl Indicator {
+    async fn area(&self, ctx: &Context<'_>, area: Option<String>) -> Result<AreaCode> {
+        let code = match area {
+            Some(a) => a,
+            None => municipality_code(ctx, self.0.municipality_id).await?,
+        };
+        AreaCode::parse(&code).map_err(|e| gql(RepoError::Invalid(DomainError::new("area", e.message))))
+    }
+}
+
+#[Object]
+impl Indicator {
+    /// Database id.
+    async fn id(&self) -> i64 {
+        self.0.id
+    }
+    /// Stable key within the municipality.
+    async fn key(&self) -> &str {
+        &self.0.key
+    }
+    /// Title as written.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Role of the indicator.
+    async fn kind(&self) -> IndicatorKind {
+        self.0.kind.into()
+    }
+    /// Unit as written ("andel %", "antal", "skala 0-10" …).
+    async fn unit(&self) -> Option<&str> {
+        self.0.unit.as_deref()
+    }
+    /// Which way is better.
+    async fn direction(&self) -> Direction {
+        self.0.direction.into()
+    }
+    /// The phrase the direction was read from, e.g. "ska öka".
+    async fn desired_text(&self) -> Option<&str> {
+        self.0.desired_text.as_deref()
+    }
+    /// True when the indicator is first to be measured ("ska mätas och öka").
+    async fn measure_first(&self) -> bool {
+        self.0.measure_first
+    }
+    /// The Kolada KPI it is sourced from, where known.
+    async fn kpi_id(&self) -> Option<&str> {
+        self.0.kpi.as_ref().map(|k| k.as_str())
+    }
+    /// The KPI's metadata, when the hub has it.
+    async fn kpi(&self, ctx: &Context<'_>) -> Result<Option<Kpi>> {
+        let Some(k) = &self.0.kpi else { return Ok(None) };
+        Ok(loaders(ctx).kpi.load_one(k.to_string()).await.map_err(loader_err)?.map(Kpi))
+    }
+    /// The series key values are stored under: kpi:ID or indicator:ID.
+    async fn series_key(&self) -> String {
+        self.0.series().key()
+    }
+    /// The organisation unit responsible, if any.
+    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        let Some(id) = self.0.owner_id else { return Ok(None) };
+        Ok(loaders(ctx).org_unit.load_one(id).await.map_err(loader_err)?.map(OrgUnit))
+    }
+    /// The goals it follows up.
+    async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
+        let ids = loaders(ctx).goals_of_indicator.load_one(self.0.id).await.map_err(loader_err)?.unwrap_or_default();
+        let found = loaders(ctx).goal.load_many(ids.iter().copied()).await.map_err(loader_err)?;
+        Ok(ids.iter().filter_map(|id| found.get(id).cloned()).map(Goal).collect())
+    }
+    /// The quality factors it follows up.
+    async fn quality_factors(&self, ctx: &Context<'_>) -> Result<Vec<QualityFactor>> {
+        let ids = loaders(ctx).quality_factors_of_indicator.load_one(self.0.id).await.map_err(loader_err)?.unwrap_or_default();
+        let found = loaders(ctx).quality_factor.load_many(ids.iter().copied()).await.map_err(loader_err)?;
+        Ok(ids.iter().filter_map(|id| found.get(id).cloned()).map(QualityFactor).collect())
+    }
+    /// Its targets, oldest first; only those for `area` when given.
+    async fn targets(&self, ctx: &Context<'_>, #[graphql(desc = "Only targets for this area.")] area: Option<String>) -> Result<Vec<Target>> {
+        let all = loaders(ctx).targets.load_one(self.0.id).await.map_err(loader_err)?.unwrap_or_default();
+        Ok(all.into_iter().filter(|t| area.as_deref().is_none_or(|a| t.area.as_str() == a)).map(Target).collect())
+    }
+    /// The values for one or more areas (the municipality by default), period by period. Every
+    /// value carries its source: `EXAMPLE` marks generated demo values.
+    async fn series(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Area codes; the indicator's municipality when left out.")] areas: Option<Vec<String>>,
+        #[graphql(desc = "First year.")] from: Option<i32>,
+        #[graphql(desc = "Last year.")] to: Option<i32>,
+        #[graphql(desc = "Gender; the total by default.", default_with = "Gender::T")] gender: Gender,
+    ) -> Result<Vec<Series>> {
+        let areas = match areas {
+            Some(a) if !a.is_empty() => a,
+            _ => vec![municipality_code(ctx, self.0.municipality_id).await?],
+        };
+        series_for(ctx, &self.0.series().key(), &areas, from, to, gender.into()).await
+    }
+    /// The latest value for an area (the municipality by default).
+    async fn latest_value(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Area code; the indicator's municipality when left out.")] area: Option<String>,
+        #[graphql(desc = "Gender; the total by default.", default_with = "Gender::T")] gender: Gender,
+    ) -> Result<Option<Point>> {
+        let area = self.area(ctx, area).await?;
+        let key = DigestKey { series_key: self.0.series().key(), area: area.to_string(), gender: gender.into() };
+        let d = loaders(ctx).digest.load_one(key).await.map_err(loader_err)?;
+        Ok(d.and_then(|d| d.latest().cloned()).map(Point))
+    }
+    /// The latest value judged against the target that holds for its period (or the desired
+    /// direction when none does), for an area (the municipality by default).
+    async fn status(&self, ctx: &Context<'_>, #[graphql(desc = "Area code; the indicator's municipality when left out.")] area: Option<String>) -> Result<IndicatorStatus> {
+        let area = self.area(ctx, area).await?;
+        let (status, targets) = status_with_targets(ctx, &self.0, &area).await?;
+        Ok(IndicatorStatus(status, targets))
+    }
+}
+
+/// Which indicators to list.
+#[derive(InputObject, Default)]
+pub struct IndicatorFilterInput {
+    /// Indicators of this goal (id).
+    pub goal: Option<i64>,
+    /// Indicators owned by this unit (id) or its subtree, or following up a goal owned there.
+    pub org_unit: Option<i64>,
+    /// Of this kind.
+    pub kind: Option<IndicatorKind>,
+    /// Sourced from this KPI, e.g. "N00090".
+    pub kpi: Option<String>,
+    /// Title containing this text (case-insensitive).
+    pub text: Option<String>,
+}
+
+/// Indicator queries.
+#[derive(Default)]
+pub struct IndicatorQuery;
+
+#[Object]
+impl IndicatorQuery {
+    /// An indicator by id.
+    async fn indicator(&self, ctx: &Context<'_>, id: i64) -> Result<Option<Indicator>> {
+        Ok(loaders(ctx).indicator.load_one(id).await.map_err(loader_err)?.map(Indicator))
+    }
+
+    /// Indicators of a municipality, filtered, in order.
+    #[allow(clippy::too_many_arguments)]
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Municipality code, e.g. \"1489\".")] municipality: String,
+        #[graphql(desc = "Which indicators.")] filter: Option<IndicatorFilterInput>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Indicator>> {
+        let m = self::municipality(ctx, &municipality).await?;
+        let f = filter.unwrap_or_default();
+        let filter = IndicatorFilter {
+            municipality_code: m.municipality_code.clone(),
+            goal_id: f.goal,
+            org_unit_id: f.org_unit,
+            kind: f.kind.map(Into::into),
+            kpi: f.kpi,
+            text: f.text,
+        };
+        let list = ports(ctx).indicators.indicators(&filter).await.map_err(gql)?;
+        paginate(list, after, before, first, last, Indicator).await
+    }
+}

@@ -1,0 +1,318 @@
+//! Key figures and series: KPI metadata, values for any area, and comparisons of areas side by
+//! side, independent of goals.
+
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use styrhub_domain::ids::{AreaCode, Gender as DomainGender, KpiId};
+use styrhub_domain::kpi::{Kpi as DomainKpi, KpiFilter};
+use styrhub_domain::observation::{SeriesRef, ValueSource as DomainSource};
+use styrhub_domain::series::Point as DomainPoint;
+use styrhub_domain::{DomainError, RepoError};
+
+use crate::error::gql;
+use crate::graphql::context::{loaders, ports};
+use crate::graphql::loaders::{loader_err, DigestKey};
+use crate::graphql::page::{paginate, Page};
+
+/// Most areas one series or comparison call may ask for.
+pub const MAX_AREAS: usize = 50;
+
+/// The gender dimension of a value.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum Gender {
+    /// Total.
+    T,
+    /// Kvinnor, women.
+    K,
+    /// Män, men.
+    M,
+}
+
+impl From<Gender> for DomainGender {
+    fn from(g: Gender) -> Self {
+        match g {
+            Gender::T => Self::Total,
+            Gender::K => Self::Women,
+            Gender::M => Self::Men,
+        }
+    }
+}
+
+impl From<DomainGender> for Gender {
+    fn from(g: DomainGender) -> Self {
+        match g {
+            DomainGender::Total => Self::T,
+            DomainGender::Women => Self::K,
+            DomainGender::Men => Self::M,
+        }
+    }
+}
+
+/// Where a value came from.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum ValueSource {
+    /// Fetched from Kolada.
+    Kolada,
+    /// Imported from a file.
+    File,
+    /// Entered by hand.
+    Manual,
+    /// Generated for the demo: not a real figure.
+    Example,
+}
+
+impl From<DomainSource> for ValueSource {
+    fn from(s: DomainSource) -> Self {
+        match s {
+            DomainSource::Kolada => Self::Kolada,
+            DomainSource::File => Self::File,
+            DomainSource::Manual => Self::Manual,
+            DomainSource::Example => Self::Example,
+        }
+    }
+}
+
+/// One value of a series.
+pub struct Point(pub DomainPoint);
+
+#[Object]
+impl Point {
+    /// The year.
+    async fn period(&self) -> i32 {
+        self.0.period
+    }
+    /// The value; null when missing (zero is a value).
+    async fn value(&self) -> Option<f64> {
+        self.0.value
+    }
+    /// The source's status flag, such as "Missing".
+    async fn status(&self) -> Option<&str> {
+        self.0.status.as_deref()
+    }
+    /// Where the value came from.
+    async fn source(&self) -> ValueSource {
+        self.0.source.into()
+    }
+    /// True for generated demo values, which are not real figures.
+    async fn is_example(&self) -> bool {
+        self.0.source == DomainSource::Example
+    }
+}
+
+/// The values of one series for one area and gender, oldest first.
+pub struct Series {
+    series_key: String,
+    area: String,
+    gender: DomainGender,
+    points: Vec<DomainPoint>,
+}
+
+#[Object]
+impl Series {
+    /// kpi:ID or indicator:ID.
+    async fn series_key(&self) -> &str {
+        &self.series_key
+    }
+    /// The area code.
+    async fn area(&self) -> &str {
+        &self.area
+    }
+    /// The area's name, when the hub knows it (Riket for 0000).
+    async fn area_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(loaders(ctx).area.load_one(self.area.clone()).await.map_err(loader_err)?.map(|a| a.title))
+    }
+    /// The gender.
+    async fn gender(&self) -> Gender {
+        self.gender.into()
+    }
+    /// The values, oldest first.
+    async fn points(&self) -> Vec<Point> {
+        self.points.iter().cloned().map(Point).collect()
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> async_graphql::Error {
+    gql(RepoError::Invalid(DomainError::new(field, message)))
+}
+
+fn check_areas(areas: &[String]) -> Result<Vec<String>> {
+    if areas.is_empty() {
+        return Err(invalid("areas", "give at least one area code, such as 1489 or 0000"));
+    }
+    if areas.len() > MAX_AREAS {
+        return Err(invalid("areas", format!("{} areas asked for; at most {MAX_AREAS}", areas.len())));
+    }
+    areas.iter().map(|a| AreaCode::parse(a).map(|a| a.to_string()).map_err(|e| invalid("areas", e.message))).collect()
+}
+
+/// The series `series_key` for each of `areas` (in that order; an area without values gets an
+/// empty series), limited to `from..=to`. One batched read for all areas.
+pub async fn series_for(ctx: &Context<'_>, series_key: &str, areas: &[String], from: Option<i32>, to: Option<i32>, gender: DomainGender) -> Result<Vec<Series>> {
+    let areas = check_areas(areas)?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            return Err(invalid("to", format!("{t} is before from ({f})")));
+        }
+    }
+    let keys: Vec<DigestKey> = areas.iter().map(|a| DigestKey { series_key: series_key.to_owned(), area: a.clone(), gender }).collect();
+    let found = loaders(ctx).digest.load_many(keys.iter().cloned()).await.map_err(loader_err)?;
+    Ok(keys
+        .into_iter()
+        .map(|k| {
+            let points = found
+                .get(&k)
+                .map(|d| d.points.iter().filter(|p| from.is_none_or(|f| p.period >= f) && to.is_none_or(|t| p.period <= t)).cloned().collect())
+                .unwrap_or_default();
+            Series { series_key: k.series_key, area: k.area, gender, points }
+        })
+        .collect())
+}
+
+/// Several areas' values side by side, one row per period: what BI users compare.
+#[derive(SimpleObject)]
+pub struct Comparison {
+    /// The series compared.
+    pub series_key: String,
+    /// The areas, in the order of each row's values.
+    pub areas: Vec<String>,
+    /// One row per period that has a value for any area, oldest first.
+    pub rows: Vec<ComparisonRow>,
+}
+
+/// One period of a comparison.
+#[derive(SimpleObject)]
+pub struct ComparisonRow {
+    /// The year.
+    pub period: i32,
+    /// The value of each area, in the order of `areas`; null where missing.
+    pub values: Vec<Option<f64>>,
+    /// True when any value of the row is a generated demo value.
+    pub has_examples: bool,
+}
+
+/// A key figure's metadata (a Kolada KPI).
+pub struct Kpi(pub DomainKpi);
+
+#[Object]
+impl Kpi {
+    /// The id, e.g. N00090.
+    async fn id(&self) -> &str {
+        &self.0.id
+    }
+    /// Title as the source writes it.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Description as the source writes it.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// The source's operating area (verksamhetsområde).
+    async fn operating_area(&self) -> Option<&str> {
+        self.0.operating_area.as_deref()
+    }
+    /// K (municipalities), L (regions) or both.
+    async fn municipality_type(&self) -> Option<&str> {
+        self.0.municipality_type.as_deref()
+    }
+    /// Whether values come per gender besides the total.
+    async fn is_divided_by_gender(&self) -> Option<bool> {
+        self.0.is_divided_by_gender
+    }
+    /// When the source published it.
+    async fn publication_date(&self) -> Option<&str> {
+        self.0.publication_date.as_deref()
+    }
+    /// The values for one or more areas.
+    async fn series(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Area codes, e.g. [\"1489\", \"0000\"].")] areas: Vec<String>,
+        #[graphql(desc = "First year.")] from: Option<i32>,
+        #[graphql(desc = "Last year.")] to: Option<i32>,
+        #[graphql(desc = "Gender; the total by default.", default_with = "Gender::T")] gender: Gender,
+    ) -> Result<Vec<Series>> {
+        series_for(ctx, &format!("kpi:{}", self.0.id), &areas, from, to, gender.into()).await
+    }
+}
+
+fn series_key(kpi: Option<String>, indicator: Option<i64>) -> Result<String> {
+    match (kpi, indicator) {
+        (Some(k), None) => Ok(SeriesRef::Kpi(KpiId::parse(&k).map_err(|e| invalid("kpi", e.message))?).key()),
+        (None, Some(i)) => Ok(SeriesRef::Indicator(i).key()),
+        _ => Err(invalid("kpi", "give exactly one of kpi and indicator")),
+    }
+}
+
+/// Key-figure queries.
+#[derive(Default)]
+pub struct SeriesQuery;
+
+#[Object]
+impl SeriesQuery {
+    /// A KPI's metadata by id.
+    async fn kpi(&self, ctx: &Context<'_>, #[graphql(desc = "KPI id, e.g. \"N00090\".")] id: String) -> Result<Option<Kpi>> {
+        Ok(loaders(ctx).kpi.load_one(id).await.map_err(loader_err)?.map(Kpi))
+    }
+
+    /// KPI metadata, by id, optionally only those whose id or title contains `search`.
+    async fn kpis(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Text in the id or title (case-insensitive).")] search: Option<String>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Kpi>> {
+        let list = ports(ctx).series.kpis(&KpiFilter { ids: None, text: search }).await.map_err(gql)?;
+        paginate(list, after, before, first, last, Kpi).await
+    }
+
+    /// A series for one or more areas: a KPI's (any area, with or without goals) or an
+    /// indicator's own (by id). Give exactly one of `kpi` and `indicator`.
+    async fn series(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "KPI id, e.g. \"N00090\".")] kpi: Option<String>,
+        #[graphql(desc = "Indicator id, for indicators measured without a KPI.")] indicator: Option<i64>,
+        #[graphql(desc = "Area codes, e.g. [\"1489\", \"0000\"].")] areas: Vec<String>,
+        #[graphql(desc = "First year.")] from: Option<i32>,
+        #[graphql(desc = "Last year.")] to: Option<i32>,
+        #[graphql(desc = "Gender; the total by default.", default_with = "Gender::T")] gender: Gender,
+    ) -> Result<Vec<Series>> {
+        let key = series_key(kpi, indicator)?;
+        series_for(ctx, &key, &areas, from, to, gender.into()).await
+    }
+
+    /// Several areas side by side, one row per period: the municipality, the whole country
+    /// (0000), comparable municipalities … Give exactly one of `kpi` and `indicator`.
+    #[allow(clippy::too_many_arguments)]
+    async fn compare(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "KPI id, e.g. \"N00090\".")] kpi: Option<String>,
+        #[graphql(desc = "Indicator id, for indicators measured without a KPI.")] indicator: Option<i64>,
+        #[graphql(desc = "Area codes in the order wanted, e.g. [\"1489\", \"0000\"].")] areas: Vec<String>,
+        #[graphql(desc = "First year.")] from: Option<i32>,
+        #[graphql(desc = "Last year.")] to: Option<i32>,
+        #[graphql(desc = "Gender; the total by default.", default_with = "Gender::T")] gender: Gender,
+    ) -> Result<Comparison> {
+        let key = series_key(kpi, indicator)?;
+        let series = series_for(ctx, &key, &areas, from, to, gender.into()).await?;
+        let mut periods: Vec<i32> = series.iter().flat_map(|s| s.points.iter().filter(|p| p.value.is_some()).map(|p| p.period)).collect();
+        periods.sort_unstable();
+        periods.dedup();
+        let rows = periods
+            .into_iter()
+            .map(|period| {
+                let at: Vec<Option<&DomainPoint>> = series.iter().map(|s| s.points.iter().find(|p| p.period == period)).collect();
+                ComparisonRow {
+                    period,
+                    values: at.iter().map(|p| p.and_then(|p| p.value)).collect(),
+                    has_examples: at.iter().flatten().any(|p| p.source == DomainSource::Example),
+                }
+            })
+            .collect();
+        Ok(Comparison { series_key: key, areas: series.iter().map(|s| s.area.clone()).collect(), rows })
+    }
+}
