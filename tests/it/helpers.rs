@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{json, Value};
@@ -129,6 +130,24 @@ impl TestApp {
     /// Migrates `db` and serves the router on it.
     pub async fn spawn(db: TestDb) -> Self {
         let store = db.store().await;
+        Self::serve(db, store).await
+    }
+
+    /// Like [`TestApp::spawn`], counting every SQL statement the server runs.
+    pub async fn spawn_counting(db: TestDb) -> (Self, Arc<AtomicUsize>) {
+        let mut store = db.store().await;
+        let count = Arc::new(AtomicUsize::new(0));
+        let c = count.clone();
+        store.observe_statements(move |sql| {
+            if std::env::var_os("STYRHUB_TEST_PRINT_SQL").is_some() {
+                eprintln!("SQL: {}", &sql[..sql.len().min(150)]);
+            }
+            c.fetch_add(1, Ordering::SeqCst);
+        });
+        (Self::serve(db, store).await, count)
+    }
+
+    async fn serve(db: TestDb, store: Store) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
         let addr = listener.local_addr().expect("local address");
         let app = router(AppState::new(store.clone()));

@@ -7,6 +7,7 @@
 //! # Layout
 //! - [`helpers`]: `TestDb` (a database per test) and `TestApp` (a running server).
 //! - [`architecture`]: crate boundaries (the domain crate depends on no framework).
+//! - [`chain`]: the GraphQL API over the whole chain, hierarchies, status, statement counts.
 //! - [`cli`]: the `styrhub` binary end to end: migrate, demo twice, bad URLs.
 //! - [`demo`]: the demo municipality loads, and loads again without changing anything.
 //! - [`graphql`]: the demo's goals over HTTP, GraphiQL, the committed schema.
@@ -17,6 +18,7 @@
 mod helpers;
 
 mod architecture;
+mod chain;
 mod cli;
 mod demo;
 mod graphql;

@@ -32,7 +32,12 @@ impl Ports {
     /// Every port backed by the store.
     pub fn from_store(store: Store) -> Self {
         let store = Arc::new(store);
-        Self { health: store.clone(), governance: store.clone(), indicators: store.clone(), series: store }
+        Self {
+            health: store.clone(),
+            governance: store.clone(),
+            indicators: store.clone(),
+            series: store,
+        }
     }
 }
 
@@ -48,7 +53,10 @@ pub struct AppState {
 impl AppState {
     /// State backed by the store.
     pub fn new(store: Store) -> Self {
-        Self { ports: Ports::from_store(store), schema: build_schema() }
+        Self {
+            ports: Ports::from_store(store),
+            schema: build_schema(),
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! - [`graphql`]: the GraphQL schema, one file per concept, built in one place.
 //! - [`error`]: the one mapping from domain errors to HTTP statuses and GraphQL codes.
 //! - [`demo`]: loading the municipality packages under `demo/`.
+//! - [`synthetic`]: a synthetic municipality of any size, for benchmarks and statement counts.
 //! - [`telemetry`]: tracing set-up (JSON when not on a terminal).
 
 pub mod app;
@@ -15,4 +16,5 @@ pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod health;
+pub mod synthetic;
 pub mod telemetry;

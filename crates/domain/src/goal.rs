@@ -96,8 +96,8 @@ pub struct Goal {
 /// into SQL.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GoalFilter {
-    /// Goals of this municipality (by its code, e.g. 1489).
-    pub municipality_code: Option<String>,
+    /// Goals of this municipality (its root unit's id).
+    pub municipality_id: Option<i64>,
     /// Goals of this governance model (by key).
     pub governance_model: Option<String>,
     /// Goals of this kind.

@@ -168,8 +168,8 @@ impl Indicator {
 /// Which indicators to list.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IndicatorFilter {
-    /// Indicators of this municipality (by code).
-    pub municipality_code: Option<String>,
+    /// Indicators of this municipality (its root unit's id).
+    pub municipality_id: Option<i64>,
     /// Indicators linked to this goal.
     pub goal_id: Option<i64>,
     /// Indicators owned by this unit or its subtree, or following up a goal owned there.

@@ -83,13 +83,6 @@ impl Store {
             .chain(tree.descendants(unit, None).into_iter().map(|r| r.id))
             .collect())
     }
-
-    async fn municipality_id(&self, code: &str) -> Result<i64, RepoError> {
-        self.municipality_by_code(code)
-            .await?
-            .map(|m| m.id)
-            .ok_or_else(|| RepoError::NotFound(format!("municipality {code}")))
-    }
 }
 
 #[async_trait]
@@ -195,8 +188,7 @@ impl GovernanceReader for Store {
 
     async fn goals(&self, filter: &GoalFilter) -> Result<Vec<Goal>, RepoError> {
         let mut cond = Condition::all();
-        if let Some(code) = &filter.municipality_code {
-            let mid = self.municipality_id(code).await?;
+        if let Some(mid) = filter.municipality_id {
             cond = cond.add(goal::Column::MunicipalityId.eq(mid));
             if let Some(key) = &filter.governance_model {
                 let model = governance_model::Entity::find()
@@ -205,7 +197,7 @@ impl GovernanceReader for Store {
                     .one(self.connection())
                     .await
                     .map_err(repo_err)?
-                    .ok_or_else(|| RepoError::NotFound(format!("governance model {key} of {code}")))?;
+                    .ok_or_else(|| RepoError::NotFound(format!("governance model {key}")))?;
                 cond = cond.add(goal::Column::GovernanceModelId.eq(model.id));
             }
         }

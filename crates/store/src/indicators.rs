@@ -5,7 +5,7 @@ use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use styrhub_domain::goal::text_matches;
 use styrhub_domain::indicator::{Indicator, IndicatorFilter};
-use styrhub_domain::ports::{GovernanceReader, IndicatorReader};
+use styrhub_domain::ports::IndicatorReader;
 use styrhub_domain::target::Target;
 use styrhub_domain::RepoError;
 
@@ -18,12 +18,8 @@ use crate::Store;
 impl IndicatorReader for Store {
     async fn indicators(&self, filter: &IndicatorFilter) -> Result<Vec<Indicator>, RepoError> {
         let mut cond = Condition::all();
-        if let Some(code) = &filter.municipality_code {
-            let m = self
-                .municipality_by_code(code)
-                .await?
-                .ok_or_else(|| RepoError::NotFound(format!("municipality {code}")))?;
-            cond = cond.add(indicator::Column::MunicipalityId.eq(m.id));
+        if let Some(mid) = filter.municipality_id {
+            cond = cond.add(indicator::Column::MunicipalityId.eq(mid));
         }
         if let Some(g) = filter.goal_id {
             cond = cond.add(

@@ -84,11 +84,21 @@ impl Assignment {
     }
     /// The unit that gave it.
     async fn from(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        Ok(loaders(ctx).org_unit.load_one(self.0.from_org_unit_id).await.map_err(loader_err)?.map(OrgUnit))
+        Ok(loaders(ctx)
+            .org_unit
+            .load_one(self.0.from_org_unit_id)
+            .await
+            .map_err(loader_err)?
+            .map(OrgUnit))
     }
     /// The unit that carries it out.
     async fn to(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        Ok(loaders(ctx).org_unit.load_one(self.0.to_org_unit_id).await.map_err(loader_err)?.map(OrgUnit))
+        Ok(loaders(ctx)
+            .org_unit
+            .load_one(self.0.to_org_unit_id)
+            .await
+            .map_err(loader_err)?
+            .map(OrgUnit))
     }
     /// The goal it serves.
     async fn goal(&self, ctx: &Context<'_>) -> Result<Option<Goal>> {

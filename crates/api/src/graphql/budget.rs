@@ -63,7 +63,12 @@ impl BudgetLine {
     }
     /// The unit it belongs to.
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        Ok(loaders(ctx).org_unit.load_one(self.0.org_unit_id).await.map_err(loader_err)?.map(OrgUnit))
+        Ok(loaders(ctx)
+            .org_unit
+            .load_one(self.0.org_unit_id)
+            .await
+            .map_err(loader_err)?
+            .map(OrgUnit))
     }
 }
 
@@ -88,7 +93,12 @@ impl BudgetQuery {
         last: Option<i32>,
     ) -> Result<Page<BudgetLine>> {
         let m = self::municipality(ctx, &municipality).await?;
-        let filter = BudgetFilter { municipality_id: m.id, org_unit_ids: org_unit.map(|u| vec![u]), year, kind: kind.map(Into::into) };
+        let filter = BudgetFilter {
+            municipality_id: m.id,
+            org_unit_ids: org_unit.map(|u| vec![u]),
+            year,
+            kind: kind.map(Into::into),
+        };
         let list = ports(ctx).governance.budgets(&filter).await.map_err(gql)?;
         paginate(list, after, before, first, last, BudgetLine).await
     }

@@ -1,7 +1,9 @@
 //! Follow-ups (interim reports, annual reports, monthly reports) and goals' assessments in them.
 
 use async_graphql::{Context, Enum, Object, Result};
-use styrhub_domain::follow_up::{Assessment as DomainAssessment, FollowUp as DomainFollowUp, FollowUpKind as DomainKind, GoalAssessment as DomainGoalAssessment};
+use styrhub_domain::follow_up::{
+    Assessment as DomainAssessment, FollowUp as DomainFollowUp, FollowUpKind as DomainKind, GoalAssessment as DomainGoalAssessment,
+};
 
 use crate::error::gql;
 use crate::graphql::context::{loaders, municipality, ports};
@@ -113,11 +115,24 @@ impl FollowUp {
     }
     /// The governance model whose calendar it belongs to.
     async fn governance_model(&self, ctx: &Context<'_>) -> Result<Option<GovernanceModel>> {
-        Ok(loaders(ctx).governance_model.load_one(self.0.governance_model_id).await.map_err(loader_err)?.map(GovernanceModel))
+        Ok(loaders(ctx)
+            .governance_model
+            .load_one(self.0.governance_model_id)
+            .await
+            .map_err(loader_err)?
+            .map(GovernanceModel))
     }
     /// The goals' assessments in this report.
     async fn assessments(&self, ctx: &Context<'_>) -> Result<Vec<GoalAssessment>> {
-        Ok(loaders(ctx).assessments_in.load_one(self.0.id).await.map_err(loader_err)?.unwrap_or_default().into_iter().map(GoalAssessment).collect())
+        Ok(loaders(ctx)
+            .assessments_in
+            .load_one(self.0.id)
+            .await
+            .map_err(loader_err)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(GoalAssessment)
+            .collect())
     }
 }
 
@@ -148,7 +163,12 @@ impl GoalAssessment {
     }
     /// The follow-up it was made in.
     async fn follow_up(&self, ctx: &Context<'_>) -> Result<Option<FollowUp>> {
-        Ok(loaders(ctx).follow_up.load_one(self.0.follow_up_id).await.map_err(loader_err)?.map(FollowUp))
+        Ok(loaders(ctx)
+            .follow_up
+            .load_one(self.0.follow_up_id)
+            .await
+            .map_err(loader_err)?
+            .map(FollowUp))
     }
 }
 
@@ -177,7 +197,14 @@ impl FollowUpQuery {
         last: Option<i32>,
     ) -> Result<Page<FollowUp>> {
         let m = self::municipality(ctx, &municipality).await?;
-        let models: Vec<i64> = ports(ctx).governance.governance_models(m.id).await.map_err(gql)?.iter().map(|g| g.id).collect();
+        let models: Vec<i64> = ports(ctx)
+            .governance
+            .governance_models(m.id)
+            .await
+            .map_err(gql)?
+            .iter()
+            .map(|g| g.id)
+            .collect();
         let mut list = ports(ctx).governance.follow_ups(&models).await.map_err(gql)?;
         list.retain(|f| year.is_none_or(|y| f.year == y) && kind.is_none_or(|k| DomainKind::from(k) == f.kind));
         paginate(list, after, before, first, last, FollowUp).await

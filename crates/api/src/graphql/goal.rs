@@ -13,7 +13,7 @@ use styrhub_domain::{DomainError, RepoError};
 use crate::error::gql;
 use crate::graphql::context::{loaders, municipality, municipality_code, ports};
 use crate::graphql::follow_up::{Assessment, GoalAssessment};
-use crate::graphql::indicator::{status_of, Indicator};
+use crate::graphql::indicator::{prefetch, status_of, Indicator};
 use crate::graphql::loaders::loader_err;
 use crate::graphql::org_unit::{GovernanceModel, OrgUnit};
 use crate::graphql::page::{paginate, Page};
@@ -117,7 +117,13 @@ pub struct GoalAttainment {
 
 impl From<Attainment> for GoalAttainment {
     fn from(a: Attainment) -> Self {
-        Self { assessment: a.assessment.into(), share: a.share, on_target: a.on_target, not_on_target: a.not_on_target, no_data: a.no_data }
+        Self {
+            assessment: a.assessment.into(),
+            share: a.share,
+            on_target: a.on_target,
+            not_on_target: a.not_on_target,
+            no_data: a.no_data,
+        }
     }
 }
 
@@ -188,11 +194,21 @@ impl Goal {
     }
     /// The organisation unit that owns the goal.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        Ok(loaders(ctx).org_unit.load_one(self.0.owner_id).await.map_err(loader_err)?.map(OrgUnit))
+        Ok(loaders(ctx)
+            .org_unit
+            .load_one(self.0.owner_id)
+            .await
+            .map_err(loader_err)?
+            .map(OrgUnit))
     }
     /// The governance model (goal set) it was set under.
     async fn governance_model(&self, ctx: &Context<'_>) -> Result<Option<GovernanceModel>> {
-        Ok(loaders(ctx).governance_model.load_one(self.0.governance_model_id).await.map_err(loader_err)?.map(GovernanceModel))
+        Ok(loaders(ctx)
+            .governance_model
+            .load_one(self.0.governance_model_id)
+            .await
+            .map_err(loader_err)?
+            .map(GovernanceModel))
     }
     /// The focus area it belongs to, if any.
     async fn focus_area(&self, ctx: &Context<'_>) -> Result<Option<FocusArea>> {
@@ -219,15 +235,32 @@ impl Goal {
     async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<GoalAtDepth>> {
         let reached = self.graph(ctx).await?.ancestors(self.0.id);
         let found = Self::goals(ctx, reached.iter().map(|r| r.id)).await?;
-        Ok(reached.into_iter().filter_map(|r| found.get(&r.id).cloned().map(|g| GoalAtDepth { depth: r.depth, goal: Goal(g) })).collect())
+        Ok(reached
+            .into_iter()
+            .filter_map(|r| {
+                found.get(&r.id).cloned().map(|g| GoalAtDepth {
+                    depth: r.depth,
+                    goal: Goal(g),
+                })
+            })
+            .collect())
     }
     /// Every goal below, nearest first (archived ones left out).
-    async fn descendants(&self, ctx: &Context<'_>, #[graphql(desc = "Stop this many levels down; all levels when left out.")] max_depth: Option<u32>) -> Result<Vec<GoalAtDepth>> {
+    async fn descendants(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Stop this many levels down; all levels when left out.")] max_depth: Option<u32>,
+    ) -> Result<Vec<GoalAtDepth>> {
         let reached = self.graph(ctx).await?.descendants(self.0.id, max_depth);
         let found = Self::goals(ctx, reached.iter().map(|r| r.id)).await?;
         Ok(reached
             .into_iter()
-            .filter_map(|r| found.get(&r.id).cloned().filter(|g| !g.archived).map(|g| GoalAtDepth { depth: r.depth, goal: Goal(g) }))
+            .filter_map(|r| {
+                found.get(&r.id).cloned().filter(|g| !g.archived).map(|g| GoalAtDepth {
+                    depth: r.depth,
+                    goal: Goal(g),
+                })
+            })
             .collect())
     }
     /// The path from this goal up to the vision: the goal, its first parent, that goal's first
@@ -237,12 +270,27 @@ impl Goal {
         let mut steps = Vec::new();
         let mut current = self.0.clone();
         loop {
-            steps.push(PathStep { level: PathLevel::Goal, id: current.id, key: current.key.clone(), title: current.title.clone() });
+            steps.push(PathStep {
+                level: PathLevel::Goal,
+                id: current.id,
+                key: current.key.clone(),
+                title: current.title.clone(),
+            });
             if let Some(fa) = current.focus_area_id {
                 if let Some(fa) = loaders(ctx).focus_area.load_one(fa).await.map_err(loader_err)? {
-                    steps.push(PathStep { level: PathLevel::FocusArea, id: fa.id, key: fa.key.clone(), title: fa.title.clone() });
+                    steps.push(PathStep {
+                        level: PathLevel::FocusArea,
+                        id: fa.id,
+                        key: fa.key.clone(),
+                        title: fa.title.clone(),
+                    });
                     if let Some(v) = loaders(ctx).vision.load_one(fa.vision_id).await.map_err(loader_err)? {
-                        steps.push(PathStep { level: PathLevel::Vision, id: v.id, key: v.key, title: v.title });
+                        steps.push(PathStep {
+                            level: PathLevel::Vision,
+                            id: v.id,
+                            key: v.key,
+                            title: v.title,
+                        });
                     }
                 }
                 break;
@@ -251,7 +299,11 @@ impl Goal {
             let found = Self::goals(ctx, parents.iter().copied()).await?;
             // The first parent in the goal order; a walk back onto the path (a cycle in stored
             // data) ends it.
-            let next = parents.iter().filter_map(|p| found.get(p)).min_by(|a, b| (a.position, &a.key).cmp(&(b.position, &b.key))).cloned();
+            let next = parents
+                .iter()
+                .filter_map(|p| found.get(p))
+                .min_by(|a, b| (a.position, &a.key).cmp(&(b.position, &b.key)))
+                .cloned();
             match next {
                 Some(g) if !steps.iter().any(|s| s.id == g.id && s.level == PathLevel::Goal) => current = g,
                 _ => break,
@@ -261,20 +313,37 @@ impl Goal {
     }
     /// The indicators that follow the goal up, in order.
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
-        Ok(loaders(ctx).indicators_of_goal.load_one(self.0.id).await.map_err(loader_err)?.unwrap_or_default().into_iter().map(Indicator).collect())
+        Ok(loaders(ctx)
+            .indicators_of_goal
+            .load_one(self.0.id)
+            .await
+            .map_err(loader_err)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Indicator)
+            .collect())
     }
     /// Attainment rolled up from the indicators' statuses for an area (the municipality by
     /// default) and, recursively, the goals below.
-    async fn attainment(&self, ctx: &Context<'_>, #[graphql(desc = "Area code; the goal's municipality when left out.")] area: Option<String>) -> Result<GoalAttainment> {
+    async fn attainment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Area code; the goal's municipality when left out.")] area: Option<String>,
+    ) -> Result<GoalAttainment> {
         let area = match area {
             Some(a) => AreaCode::parse(&a).map_err(|e| gql(RepoError::Invalid(DomainError::new("area", e.message))))?,
-            None => AreaCode::parse(&municipality_code(ctx, self.0.municipality_id).await?).map_err(|e| gql(RepoError::Internal(e.to_string())))?,
+            None => AreaCode::parse(&municipality_code(ctx, self.0.municipality_id).await?)
+                .map_err(|e| gql(RepoError::Internal(e.to_string())))?,
         };
         let graph = self.graph(ctx).await?;
         let below: Vec<i64> = graph.descendants(self.0.id, None).into_iter().map(|r| r.id).collect();
         let all: Vec<i64> = std::iter::once(self.0.id).chain(below.iter().copied()).collect();
         let goals = Self::goals(ctx, all.iter().copied()).await?;
-        let indicators = loaders(ctx).indicators_of_goal.load_many(all.iter().copied()).await.map_err(loader_err)?;
+        let indicators = loaders(ctx)
+            .indicators_of_goal
+            .load_many(all.iter().copied())
+            .await
+            .map_err(loader_err)?;
         let unique: HashMap<i64, styrhub_domain::indicator::Indicator> = indicators.values().flatten().map(|i| (i.id, i.clone())).collect();
         let statuses = statuses_of(ctx, unique.values(), &area).await?;
         // Bottom-up over the hierarchy, each goal once; archived goals do not count.
@@ -291,9 +360,22 @@ impl Goal {
                 return a.clone();
             }
             on_path.push(id);
-            let own: Vec<DomainStatus> = indicators.get(&id).into_iter().flatten().filter_map(|i| statuses.get(&i.id).copied()).collect();
-            let next: Vec<i64> = graph.children(id).iter().copied().filter(|c| goals.get(c).is_some_and(|g| !g.archived) && !on_path.contains(c)).collect();
-            let children: Vec<DomainAssessment> = next.into_iter().map(|c| visit(c, graph, goals, indicators, statuses, memo, on_path).assessment).collect();
+            let own: Vec<DomainStatus> = indicators
+                .get(&id)
+                .into_iter()
+                .flatten()
+                .filter_map(|i| statuses.get(&i.id).copied())
+                .collect();
+            let next: Vec<i64> = graph
+                .children(id)
+                .iter()
+                .copied()
+                .filter(|c| goals.get(c).is_some_and(|g| !g.archived) && !on_path.contains(c))
+                .collect();
+            let children: Vec<DomainAssessment> = next
+                .into_iter()
+                .map(|c| visit(c, graph, goals, indicators, statuses, memo, on_path).assessment)
+                .collect();
             on_path.pop();
             let a = roll_up(&own, &children);
             memo.insert(id, a.clone());
@@ -304,9 +386,21 @@ impl Goal {
     }
     /// The goal's assessments in follow-ups (interim reports, annual reports …), newest first.
     async fn assessments(&self, ctx: &Context<'_>) -> Result<Vec<GoalAssessment>> {
-        let list = loaders(ctx).assessments_of_goal.load_one(self.0.id).await.map_err(loader_err)?.unwrap_or_default();
-        let reports = loaders(ctx).follow_up.load_many(list.iter().map(|a| a.follow_up_id)).await.map_err(loader_err)?;
-        let mut list: Vec<_> = list.into_iter().map(|a| (reports.get(&a.follow_up_id).map(|f| (f.year, f.month.unwrap_or(13), f.kind)), a)).collect();
+        let list = loaders(ctx)
+            .assessments_of_goal
+            .load_one(self.0.id)
+            .await
+            .map_err(loader_err)?
+            .unwrap_or_default();
+        let reports = loaders(ctx)
+            .follow_up
+            .load_many(list.iter().map(|a| a.follow_up_id))
+            .await
+            .map_err(loader_err)?;
+        let mut list: Vec<_> = list
+            .into_iter()
+            .map(|a| (reports.get(&a.follow_up_id).map(|f| (f.year, f.month.unwrap_or(13), f.kind)), a))
+            .collect();
         list.sort_by(|a, b| b.0.cmp(&a.0));
         Ok(list.into_iter().map(|(_, a)| GoalAssessment(a)).collect())
     }
@@ -375,11 +469,16 @@ impl GoalQuery {
         let f = filter.unwrap_or_default();
         let agenda2030 = match f.agenda2030 {
             Some(n) if (1..=17).contains(&n) => Some(n as u8),
-            Some(n) => return Err(gql(RepoError::Invalid(DomainError::new("filter.agenda2030", format!("{n} is not one of the 17 global goals"))))),
+            Some(n) => {
+                return Err(gql(RepoError::Invalid(DomainError::new(
+                    "filter.agenda2030",
+                    format!("{n} is not one of the 17 global goals"),
+                ))))
+            }
             None => None,
         };
         let filter = GoalFilter {
-            municipality_code: m.municipality_code.clone(),
+            municipality_id: Some(m.id),
             governance_model: f.governance_model,
             kind: f.kind.map(Into::into),
             owner_id: f.org_unit,
@@ -393,6 +492,23 @@ impl GoalQuery {
         let goals = ports(ctx).governance.goals(&filter).await.map_err(gql)?;
         // Fields below ask for these goals again (parents, paths): prime the loader.
         loaders(ctx).goal.feed_many(goals.iter().map(|g| (g.id, g.clone()))).await;
-        paginate(goals, after, before, first, last, Goal).await
+        let page = paginate(goals, after, before, first, last, Goal).await?;
+        let la = ctx.look_ahead();
+        let fields = [
+            la.field("nodes").field("indicators"),
+            la.field("edges").field("node").field("indicators"),
+        ];
+        if fields.iter().any(|f| f.exists()) {
+            // The page's indicators in one statement, then what their fields need.
+            let by_goal = loaders(ctx)
+                .indicators_of_goal
+                .load_many(page.edges.iter().map(|e| e.node.0.id))
+                .await
+                .map_err(loader_err)?;
+            let mut seen = std::collections::HashSet::new();
+            let indicators: Vec<_> = by_goal.into_values().flatten().filter(|i| seen.insert(i.id)).collect();
+            prefetch(ctx, &indicators, &fields, m.municipality_code.as_deref().unwrap_or_default()).await?;
+        }
+        Ok(page)
     }
 }

@@ -1,7 +1,7 @@
 //! Indicators: what goals and quality factors are followed up with, their targets, values and
 //! status against target.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, Lookahead, Object, Result, SimpleObject};
 use styrhub_domain::ids::{AreaCode, Gender as DomainGender};
 use styrhub_domain::indicator::{Direction as DomainDirection, Indicator as DomainIndicator, IndicatorFilter, IndicatorKind as DomainKind};
 use styrhub_domain::rules::evaluate::TargetStatus as DomainStatus;
@@ -134,7 +134,12 @@ pub struct Trend {
 
 impl From<DomainTrend> for Trend {
     fn from(t: DomainTrend) -> Self {
-        Self { description: t.describe(), kind: t.kind.into(), since: t.since, change: t.change }
+        Self {
+            description: t.describe(),
+            kind: t.kind.into(),
+            since: t.since,
+            change: t.change,
+        }
     }
 }
 
@@ -236,11 +241,19 @@ pub async fn status_of(ctx: &Context<'_>, i: &DomainIndicator, area: &AreaCode) 
     Ok(status_with_targets(ctx, i, area).await?.0)
 }
 
-async fn status_with_targets(ctx: &Context<'_>, i: &DomainIndicator, area: &AreaCode) -> Result<(DomainIndicatorStatus, Vec<DomainTarget>)> {
+async fn status_with_targets(
+    ctx: &Context<'_>,
+    i: &DomainIndicator,
+    area: &AreaCode,
+) -> Result<(DomainIndicatorStatus, Vec<DomainTarget>)> {
     let l = loaders(ctx);
     let targets = l.targets.load_one(i.id).await.map_err(loader_err)?.unwrap_or_default();
     let series_key = i.series().key();
-    let key = |a: &str| DigestKey { series_key: series_key.clone(), area: a.to_owned(), gender: DomainGender::Total };
+    let key = |a: &str| DigestKey {
+        series_key: series_key.clone(),
+        area: a.to_owned(),
+        gender: DomainGender::Total,
+    };
     let mut keys = vec![key(area.as_str())];
     for t in &targets {
         if let TargetRule::Relative { reference_area, .. } = &t.rule {
@@ -250,9 +263,50 @@ async fn status_with_targets(ctx: &Context<'_>, i: &DomainIndicator, area: &Area
         }
     }
     let digests = l.digest.load_many(keys).await.map_err(loader_err)?;
-    let own = digests.get(&key(area.as_str())).map(|d| d.as_ref());
-    let status = indicator_status(i.direction, &targets, area, own, |a, p| digests.get(&key(a.as_str())).and_then(|d| d.value_at(p)));
+    let own = digests.get(&key(area.as_str())).and_then(|d| d.as_deref());
+    let status = indicator_status(i.direction, &targets, area, own, |a, p| {
+        digests.get(&key(a.as_str())).and_then(|d| d.as_deref()).and_then(|d| d.value_at(p))
+    });
     Ok((status, targets))
+}
+
+/// Loads, in one statement each, what the selected fields of many indicators will ask for:
+/// their targets, and their series for `area` and their targets' reference areas. Called by
+/// list resolvers that hold all the indicators at once, so that a tree's statement count does
+/// not depend on how the executor interleaves thousands of sibling fields.
+pub async fn prefetch(ctx: &Context<'_>, indicators: &[DomainIndicator], fields: &[Lookahead<'_>], area: &str) -> Result<()> {
+    let wants = |name: &str| fields.iter().any(|f| f.field(name).exists());
+    let (status, values) = (wants("status"), wants("latestValue"));
+    if indicators.is_empty() || !(status || values || wants("targets")) {
+        return Ok(());
+    }
+    let l = loaders(ctx);
+    let targets = l.targets.load_many(indicators.iter().map(|i| i.id)).await.map_err(loader_err)?;
+    if !(status || values) {
+        return Ok(());
+    }
+    let mut keys = Vec::new();
+    for i in indicators {
+        let series_key = i.series().key();
+        keys.push(DigestKey {
+            series_key: series_key.clone(),
+            area: area.to_owned(),
+            gender: DomainGender::Total,
+        });
+        for t in targets.get(&i.id).into_iter().flatten() {
+            if let TargetRule::Relative { reference_area, .. } = &t.rule {
+                if t.area.as_str() == area {
+                    keys.push(DigestKey {
+                        series_key: series_key.clone(),
+                        area: reference_area.to_string(),
+                        gender: DomainGender::Total,
+                    });
+                }
+            }
+        }
+    }
+    l.digest.load_many(keys).await.map_err(loader_err)?;
+    Ok(())
 }
 
 /// An indicator (målindikator, kvalitetsindikator or nyckeltal).
@@ -322,20 +376,47 @@ impl Indicator {
     }
     /// The goals it follows up.
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
-        let ids = loaders(ctx).goals_of_indicator.load_one(self.0.id).await.map_err(loader_err)?.unwrap_or_default();
+        let ids = loaders(ctx)
+            .goals_of_indicator
+            .load_one(self.0.id)
+            .await
+            .map_err(loader_err)?
+            .unwrap_or_default();
         let found = loaders(ctx).goal.load_many(ids.iter().copied()).await.map_err(loader_err)?;
         Ok(ids.iter().filter_map(|id| found.get(id).cloned()).map(Goal).collect())
     }
     /// The quality factors it follows up.
     async fn quality_factors(&self, ctx: &Context<'_>) -> Result<Vec<QualityFactor>> {
-        let ids = loaders(ctx).quality_factors_of_indicator.load_one(self.0.id).await.map_err(loader_err)?.unwrap_or_default();
-        let found = loaders(ctx).quality_factor.load_many(ids.iter().copied()).await.map_err(loader_err)?;
+        let ids = loaders(ctx)
+            .quality_factors_of_indicator
+            .load_one(self.0.id)
+            .await
+            .map_err(loader_err)?
+            .unwrap_or_default();
+        let found = loaders(ctx)
+            .quality_factor
+            .load_many(ids.iter().copied())
+            .await
+            .map_err(loader_err)?;
         Ok(ids.iter().filter_map(|id| found.get(id).cloned()).map(QualityFactor).collect())
     }
     /// Its targets, oldest first; only those for `area` when given.
-    async fn targets(&self, ctx: &Context<'_>, #[graphql(desc = "Only targets for this area.")] area: Option<String>) -> Result<Vec<Target>> {
-        let all = loaders(ctx).targets.load_one(self.0.id).await.map_err(loader_err)?.unwrap_or_default();
-        Ok(all.into_iter().filter(|t| area.as_deref().is_none_or(|a| t.area.as_str() == a)).map(Target).collect())
+    async fn targets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only targets for this area.")] area: Option<String>,
+    ) -> Result<Vec<Target>> {
+        let all = loaders(ctx)
+            .targets
+            .load_one(self.0.id)
+            .await
+            .map_err(loader_err)?
+            .unwrap_or_default();
+        Ok(all
+            .into_iter()
+            .filter(|t| area.as_deref().is_none_or(|a| t.area.as_str() == a))
+            .map(Target)
+            .collect())
     }
     /// The values for one or more areas (the municipality by default), period by period. Every
     /// value carries its source: `EXAMPLE` marks generated demo values.
@@ -361,13 +442,21 @@ impl Indicator {
         #[graphql(desc = "Gender; the total by default.", default_with = "Gender::T")] gender: Gender,
     ) -> Result<Option<Point>> {
         let area = self.area(ctx, area).await?;
-        let key = DigestKey { series_key: self.0.series().key(), area: area.to_string(), gender: gender.into() };
-        let d = loaders(ctx).digest.load_one(key).await.map_err(loader_err)?;
+        let key = DigestKey {
+            series_key: self.0.series().key(),
+            area: area.to_string(),
+            gender: gender.into(),
+        };
+        let d = loaders(ctx).digest.load_one(key).await.map_err(loader_err)?.flatten();
         Ok(d.and_then(|d| d.latest().cloned()).map(Point))
     }
     /// The latest value judged against the target that holds for its period (or the desired
     /// direction when none does), for an area (the municipality by default).
-    async fn status(&self, ctx: &Context<'_>, #[graphql(desc = "Area code; the indicator's municipality when left out.")] area: Option<String>) -> Result<IndicatorStatus> {
+    async fn status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Area code; the indicator's municipality when left out.")] area: Option<String>,
+    ) -> Result<IndicatorStatus> {
         let area = self.area(ctx, area).await?;
         let (status, targets) = status_with_targets(ctx, &self.0, &area).await?;
         Ok(IndicatorStatus(status, targets))
@@ -415,7 +504,7 @@ impl IndicatorQuery {
         let m = self::municipality(ctx, &municipality).await?;
         let f = filter.unwrap_or_default();
         let filter = IndicatorFilter {
-            municipality_code: m.municipality_code.clone(),
+            municipality_id: Some(m.id),
             goal_id: f.goal,
             org_unit_id: f.org_unit,
             kind: f.kind.map(Into::into),
@@ -423,6 +512,11 @@ impl IndicatorQuery {
             text: f.text,
         };
         let list = ports(ctx).indicators.indicators(&filter).await.map_err(gql)?;
-        paginate(list, after, before, first, last, Indicator).await
+        let page = paginate(list, after, before, first, last, Indicator).await?;
+        let la = ctx.look_ahead();
+        let fields = [la.field("nodes"), la.field("edges").field("node")];
+        let nodes: Vec<DomainIndicator> = page.edges.iter().map(|e| e.node.0.clone()).collect();
+        prefetch(ctx, &nodes, &fields, m.municipality_code.as_deref().unwrap_or_default()).await?;
+        Ok(page)
     }
 }

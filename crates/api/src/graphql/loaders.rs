@@ -179,7 +179,13 @@ impl Loader<i64> for OrgTreeLoader {
             .into_iter()
             .map(|(m, units)| {
                 let hierarchy = Hierarchy::new(units.iter().filter_map(|u| u.parent_id.map(|p| (u.id, p))));
-                (m, Arc::new(OrgTree { units: units.into_iter().map(|u| (u.id, u)).collect(), hierarchy }))
+                (
+                    m,
+                    Arc::new(OrgTree {
+                        units: units.into_iter().map(|u| (u.id, u)).collect(),
+                        hierarchy,
+                    }),
+                )
             })
             .collect())
     }
@@ -217,24 +223,32 @@ pub struct DigestKey {
 pub struct DigestLoader(pub Ports);
 
 impl Loader<DigestKey> for DigestLoader {
-    type Value = Arc<SeriesDigest>;
+    /// `None` for a series without values, so that the absence is cached too.
+    type Value = Option<Arc<SeriesDigest>>;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[DigestKey]) -> Result<HashMap<DigestKey, Arc<SeriesDigest>>, LoadError> {
-        let series: Vec<String> = keys.iter().map(|k| k.series_key.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    async fn load(&self, keys: &[DigestKey]) -> Result<HashMap<DigestKey, Option<Arc<SeriesDigest>>>, LoadError> {
+        let series: Vec<String> = keys
+            .iter()
+            .map(|k| k.series_key.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let areas: Vec<String> = keys.iter().map(|k| k.area.clone()).collect::<BTreeSet<_>>().into_iter().collect();
         let genders: Vec<Gender> = keys.iter().map(|k| k.gender).collect::<BTreeSet<_>>().into_iter().collect();
-        let wanted: std::collections::HashSet<&DigestKey> = keys.iter().collect();
-        Ok(self
-            .0
-            .series
-            .digests(&series, &areas, &genders)
-            .await?
-            .into_iter()
-            .map(|d| (DigestKey { series_key: d.series_key.clone(), area: d.area.to_string(), gender: d.gender }, Arc::new(d)))
+        let mut out: HashMap<DigestKey, Option<Arc<SeriesDigest>>> = keys.iter().map(|k| (k.clone(), None)).collect();
+        for d in self.0.series.digests(&series, &areas, &genders).await? {
+            let key = DigestKey {
+                series_key: d.series_key.clone(),
+                area: d.area.to_string(),
+                gender: d.gender,
+            };
             // The query is a cross product of the keys' parts; keep what was asked for.
-            .filter(|(k, _)| wanted.contains(k))
-            .collect())
+            if let Some(slot) = out.get_mut(&key) {
+                *slot = Some(Arc::new(d));
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -270,7 +284,9 @@ const BATCH_DELAY: Duration = Duration::from_millis(1);
 const MAX_BATCH: usize = 20_000;
 
 fn make<T: Send + Sync + 'static>(loader: T) -> DataLoader<T, HashMapCache> {
-    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(BATCH_DELAY).max_batch_size(MAX_BATCH)
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+        .delay(BATCH_DELAY)
+        .max_batch_size(MAX_BATCH)
 }
 
 impl Loaders {

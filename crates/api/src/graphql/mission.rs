@@ -170,7 +170,11 @@ impl MissionQuery {
     ) -> Result<Page<PoliticalDirection>> {
         let m = self::municipality(ctx, &municipality).await?;
         let units = org_unit.map(|u| vec![u]);
-        let list = ports(ctx).governance.political_directions(m.id, units.as_deref()).await.map_err(gql)?;
+        let list = ports(ctx)
+            .governance
+            .political_directions(m.id, units.as_deref())
+            .await
+            .map_err(gql)?;
         paginate(list, after, before, first, last, PoliticalDirection).await
     }
 }

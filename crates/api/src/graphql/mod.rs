@@ -44,7 +44,10 @@ pub const MAX_COMPLEXITY: usize = 10_000;
 
 /// Builds the schema with its limits. Request data (ports, loaders) is added per request.
 pub fn build_schema() -> StyrhubSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription).limit_depth(MAX_DEPTH).limit_complexity(MAX_COMPLEXITY).finish()
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.

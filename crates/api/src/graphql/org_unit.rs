@@ -83,7 +83,12 @@ impl OrgUnit {
             .load_one(self.0.municipality_id)
             .await
             .map_err(loader_err)?
-            .ok_or_else(|| gql(RepoError::Internal(format!("no organisation tree for municipality {}", self.0.municipality_id))))
+            .ok_or_else(|| {
+                gql(RepoError::Internal(format!(
+                    "no organisation tree for municipality {}",
+                    self.0.municipality_id
+                )))
+            })
     }
 }
 
@@ -133,7 +138,12 @@ impl OrgUnit {
     /// The units directly below, by name.
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnit>> {
         let tree = self.tree(ctx).await?;
-        let mut out: Vec<DomainOrgUnit> = tree.hierarchy.children(self.0.id).iter().filter_map(|id| tree.units.get(id).cloned()).collect();
+        let mut out: Vec<DomainOrgUnit> = tree
+            .hierarchy
+            .children(self.0.id)
+            .iter()
+            .filter_map(|id| tree.units.get(id).cloned())
+            .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out.into_iter().map(OrgUnit).collect())
     }
@@ -144,17 +154,31 @@ impl OrgUnit {
             .hierarchy
             .ancestors(self.0.id)
             .into_iter()
-            .filter_map(|r| tree.units.get(&r.id).cloned().map(|u| OrgUnitAtDepth { depth: r.depth, unit: OrgUnit(u) }))
+            .filter_map(|r| {
+                tree.units.get(&r.id).cloned().map(|u| OrgUnitAtDepth {
+                    depth: r.depth,
+                    unit: OrgUnit(u),
+                })
+            })
             .collect())
     }
     /// Every unit below, nearest first.
-    async fn descendants(&self, ctx: &Context<'_>, #[graphql(desc = "Stop this many levels down; all levels when left out.")] max_depth: Option<u32>) -> Result<Vec<OrgUnitAtDepth>> {
+    async fn descendants(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Stop this many levels down; all levels when left out.")] max_depth: Option<u32>,
+    ) -> Result<Vec<OrgUnitAtDepth>> {
         let tree = self.tree(ctx).await?;
         Ok(tree
             .hierarchy
             .descendants(self.0.id, max_depth)
             .into_iter()
-            .filter_map(|r| tree.units.get(&r.id).cloned().map(|u| OrgUnitAtDepth { depth: r.depth, unit: OrgUnit(u) }))
+            .filter_map(|r| {
+                tree.units.get(&r.id).cloned().map(|u| OrgUnitAtDepth {
+                    depth: r.depth,
+                    unit: OrgUnit(u),
+                })
+            })
             .collect())
     }
 }
@@ -269,7 +293,15 @@ impl GovernanceModel {
     }
     /// Other events of the annual cycle.
     async fn calendar(&self) -> Vec<CalendarEvent> {
-        self.0.rules.calendar.iter().map(|e: &DomainEvent| CalendarEvent { month: e.month, event: e.event.clone() }).collect()
+        self.0
+            .rules
+            .calendar
+            .iter()
+            .map(|e: &DomainEvent| CalendarEvent {
+                month: e.month,
+                event: e.event.clone(),
+            })
+            .collect()
     }
 }
 
@@ -278,7 +310,14 @@ fn level(l: &GoalLevel) -> GoalLevelRule {
         org_kind: l.org_kind.into(),
         goal_kinds: l.goal_kinds.iter().map(|k| (*k).into()).collect(),
         max_goals: l.max_goals,
-        max_per_kind: l.max_per_kind.iter().map(|(k, n)| GoalKindCap { kind: (*k).into(), max: *n }).collect(),
+        max_per_kind: l
+            .max_per_kind
+            .iter()
+            .map(|(k, n)| GoalKindCap {
+                kind: (*k).into(),
+                max: *n,
+            })
+            .collect(),
     }
 }
 
@@ -302,14 +341,32 @@ pub struct OrgUnitQuery;
 impl OrgUnitQuery {
     /// Every municipality in the hub, by code (Sweden has 290: a bounded list).
     async fn municipalities(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnit>> {
-        Ok(ports(ctx).governance.municipalities().await.map_err(gql)?.into_iter().map(OrgUnit).collect())
+        Ok(ports(ctx)
+            .governance
+            .municipalities()
+            .await
+            .map_err(gql)?
+            .into_iter()
+            .map(OrgUnit)
+            .collect())
     }
 
     /// A municipality by its Kolada/SCB code, e.g. "1489"; null when the hub does not have it.
-    async fn municipality(&self, ctx: &Context<'_>, #[graphql(desc = "Municipality code, e.g. \"1489\".")] code: String) -> Result<Option<OrgUnit>> {
+    async fn municipality(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Municipality code, e.g. \"1489\".")] code: String,
+    ) -> Result<Option<OrgUnit>> {
         match municipality(ctx, &code).await {
             Ok(m) => Ok(Some(OrgUnit(m))),
-            Err(e) if e.extensions.as_ref().and_then(|x| x.get("code")).is_some_and(|c| c == &async_graphql::Value::from("NOT_FOUND")) => Ok(None),
+            Err(e)
+                if e.extensions
+                    .as_ref()
+                    .and_then(|x| x.get("code"))
+                    .is_some_and(|c| c == &async_graphql::Value::from("NOT_FOUND")) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     }
@@ -332,9 +389,19 @@ impl OrgUnitQuery {
         last: Option<i32>,
     ) -> Result<Page<OrgUnit>> {
         let m = crate::graphql::context::municipality(ctx, &municipality).await?;
-        let tree = loaders(ctx).org_tree.load_one(m.id).await.map_err(loader_err)?.ok_or_else(|| gql(RepoError::NotFound(format!("municipality {municipality}"))))?;
+        let tree = loaders(ctx)
+            .org_tree
+            .load_one(m.id)
+            .await
+            .map_err(loader_err)?
+            .ok_or_else(|| gql(RepoError::NotFound(format!("municipality {municipality}"))))?;
         let mut units: Vec<(u32, DomainOrgUnit)> = std::iter::once((0, m.clone()))
-            .chain(tree.hierarchy.descendants(m.id, None).into_iter().filter_map(|r| tree.units.get(&r.id).cloned().map(|u| (r.depth, u))))
+            .chain(
+                tree.hierarchy
+                    .descendants(m.id, None)
+                    .into_iter()
+                    .filter_map(|r| tree.units.get(&r.id).cloned().map(|u| (r.depth, u))),
+            )
             .collect();
         units.retain(|(_, u)| kind.is_none_or(|k| DomainKind::from(k) == u.kind));
         units.sort_by(|a, b| (a.0, &a.1.name).cmp(&(b.0, &b.1.name)));
@@ -342,8 +409,19 @@ impl OrgUnitQuery {
     }
 
     /// The governance models of a municipality, oldest first.
-    async fn governance_models(&self, ctx: &Context<'_>, #[graphql(desc = "Municipality code, e.g. \"1489\".")] municipality: String) -> Result<Vec<GovernanceModel>> {
+    async fn governance_models(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Municipality code, e.g. \"1489\".")] municipality: String,
+    ) -> Result<Vec<GovernanceModel>> {
         let m = crate::graphql::context::municipality(ctx, &municipality).await?;
-        Ok(ports(ctx).governance.governance_models(m.id).await.map_err(gql)?.into_iter().map(GovernanceModel).collect())
+        Ok(ports(ctx)
+            .governance
+            .governance_models(m.id)
+            .await
+            .map_err(gql)?
+            .into_iter()
+            .map(GovernanceModel)
+            .collect())
     }
 }

@@ -24,7 +24,14 @@ pub type Page<N> = Connection<usize, N, PageTotals>;
 
 /// Cuts the page `after`/`before`/`first`/`last` ask for out of `items`, already filtered and
 /// ordered. Cursors are positions in that order.
-pub async fn paginate<T, N, F>(items: Vec<T>, after: Option<String>, before: Option<String>, first: Option<i32>, last: Option<i32>, map: F) -> Result<Page<N>>
+pub async fn paginate<T, N, F>(
+    items: Vec<T>,
+    after: Option<String>,
+    before: Option<String>,
+    first: Option<i32>,
+    last: Option<i32>,
+    map: F,
+) -> Result<Page<N>>
 where
     N: OutputType,
     F: Fn(T) -> N,
@@ -32,22 +39,38 @@ where
     for (name, n) in [("first", first), ("last", last)] {
         if let Some(n) = n {
             if n < 0 || n as usize > MAX_PAGE {
-                return Err(gql(RepoError::Invalid(DomainError::new(name, format!("{n} is not a page size between 0 and {MAX_PAGE}")))));
+                return Err(gql(RepoError::Invalid(DomainError::new(
+                    name,
+                    format!("{n} is not a page size between 0 and {MAX_PAGE}"),
+                ))));
             }
         }
     }
     let total = items.len();
-    query(after, before, first, last, |after: Option<usize>, before: Option<usize>, first, last| async move {
-        let mut start = after.map(|a| a + 1).unwrap_or(0).min(total);
-        let mut end = before.unwrap_or(total).min(total).max(start);
-        match (first, last) {
-            (Some(f), _) => end = (start + f).min(end),
-            (None, Some(l)) => start = end.saturating_sub(l).max(start),
-            (None, None) => end = (start + DEFAULT_PAGE).min(end),
-        }
-        let mut connection = Connection::with_additional_fields(start > 0, end < total, PageTotals { total_count: total });
-        connection.edges.extend(items.into_iter().enumerate().skip(start).take(end - start).map(|(i, item)| Edge::new(i, map(item))));
-        Ok::<_, async_graphql::Error>(connection)
-    })
+    query(
+        after,
+        before,
+        first,
+        last,
+        |after: Option<usize>, before: Option<usize>, first, last| async move {
+            let mut start = after.map(|a| a + 1).unwrap_or(0).min(total);
+            let mut end = before.unwrap_or(total).min(total).max(start);
+            match (first, last) {
+                (Some(f), _) => end = (start + f).min(end),
+                (None, Some(l)) => start = end.saturating_sub(l).max(start),
+                (None, None) => end = (start + DEFAULT_PAGE).min(end),
+            }
+            let mut connection = Connection::with_additional_fields(start > 0, end < total, PageTotals { total_count: total });
+            connection.edges.extend(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .skip(start)
+                    .take(end - start)
+                    .map(|(i, item)| Edge::new(i, map(item))),
+            );
+            Ok::<_, async_graphql::Error>(connection)
+        },
+    )
     .await
 }

@@ -118,7 +118,12 @@ impl Series {
     }
     /// The area's name, when the hub knows it (Riket for 0000).
     async fn area_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        Ok(loaders(ctx).area.load_one(self.area.clone()).await.map_err(loader_err)?.map(|a| a.title))
+        Ok(loaders(ctx)
+            .area
+            .load_one(self.area.clone())
+            .await
+            .map_err(loader_err)?
+            .map(|a| a.title))
     }
     /// The gender.
     async fn gender(&self) -> Gender {
@@ -141,28 +146,57 @@ fn check_areas(areas: &[String]) -> Result<Vec<String>> {
     if areas.len() > MAX_AREAS {
         return Err(invalid("areas", format!("{} areas asked for; at most {MAX_AREAS}", areas.len())));
     }
-    areas.iter().map(|a| AreaCode::parse(a).map(|a| a.to_string()).map_err(|e| invalid("areas", e.message))).collect()
+    areas
+        .iter()
+        .map(|a| AreaCode::parse(a).map(|a| a.to_string()).map_err(|e| invalid("areas", e.message)))
+        .collect()
 }
 
 /// The series `series_key` for each of `areas` (in that order; an area without values gets an
 /// empty series), limited to `from..=to`. One batched read for all areas.
-pub async fn series_for(ctx: &Context<'_>, series_key: &str, areas: &[String], from: Option<i32>, to: Option<i32>, gender: DomainGender) -> Result<Vec<Series>> {
+pub async fn series_for(
+    ctx: &Context<'_>,
+    series_key: &str,
+    areas: &[String],
+    from: Option<i32>,
+    to: Option<i32>,
+    gender: DomainGender,
+) -> Result<Vec<Series>> {
     let areas = check_areas(areas)?;
     if let (Some(f), Some(t)) = (from, to) {
         if t < f {
             return Err(invalid("to", format!("{t} is before from ({f})")));
         }
     }
-    let keys: Vec<DigestKey> = areas.iter().map(|a| DigestKey { series_key: series_key.to_owned(), area: a.clone(), gender }).collect();
+    let keys: Vec<DigestKey> = areas
+        .iter()
+        .map(|a| DigestKey {
+            series_key: series_key.to_owned(),
+            area: a.clone(),
+            gender,
+        })
+        .collect();
     let found = loaders(ctx).digest.load_many(keys.iter().cloned()).await.map_err(loader_err)?;
     Ok(keys
         .into_iter()
         .map(|k| {
             let points = found
                 .get(&k)
-                .map(|d| d.points.iter().filter(|p| from.is_none_or(|f| p.period >= f) && to.is_none_or(|t| p.period <= t)).cloned().collect())
+                .and_then(|d| d.as_deref())
+                .map(|d| {
+                    d.points
+                        .iter()
+                        .filter(|p| from.is_none_or(|f| p.period >= f) && to.is_none_or(|t| p.period <= t))
+                        .cloned()
+                        .collect()
+                })
                 .unwrap_or_default();
-            Series { series_key: k.series_key, area: k.area, gender, points }
+            Series {
+                series_key: k.series_key,
+                area: k.area,
+                gender,
+                points,
+            }
         })
         .collect())
 }
@@ -299,7 +333,10 @@ impl SeriesQuery {
     ) -> Result<Comparison> {
         let key = series_key(kpi, indicator)?;
         let series = series_for(ctx, &key, &areas, from, to, gender.into()).await?;
-        let mut periods: Vec<i32> = series.iter().flat_map(|s| s.points.iter().filter(|p| p.value.is_some()).map(|p| p.period)).collect();
+        let mut periods: Vec<i32> = series
+            .iter()
+            .flat_map(|s| s.points.iter().filter(|p| p.value.is_some()).map(|p| p.period))
+            .collect();
         periods.sort_unstable();
         periods.dedup();
         let rows = periods
@@ -313,6 +350,10 @@ impl SeriesQuery {
                 }
             })
             .collect();
-        Ok(Comparison { series_key: key, areas: series.iter().map(|s| s.area.clone()).collect(), rows })
+        Ok(Comparison {
+            series_key: key,
+            areas: series.iter().map(|s| s.area.clone()).collect(),
+            rows,
+        })
     }
 }

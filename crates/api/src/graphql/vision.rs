@@ -39,7 +39,15 @@ impl Vision {
     }
     /// Its focus areas, in order.
     async fn focus_areas(&self, ctx: &Context<'_>) -> Result<Vec<FocusArea>> {
-        Ok(loaders(ctx).focus_areas_of_vision.load_one(self.0.id).await.map_err(loader_err)?.unwrap_or_default().into_iter().map(FocusArea).collect())
+        Ok(loaders(ctx)
+            .focus_areas_of_vision
+            .load_one(self.0.id)
+            .await
+            .map_err(loader_err)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(FocusArea)
+            .collect())
     }
 }
 
@@ -70,11 +78,24 @@ impl FocusArea {
     }
     /// The vision it belongs to.
     async fn vision(&self, ctx: &Context<'_>) -> Result<Option<Vision>> {
-        Ok(loaders(ctx).vision.load_one(self.0.vision_id).await.map_err(loader_err)?.map(Vision))
+        Ok(loaders(ctx)
+            .vision
+            .load_one(self.0.vision_id)
+            .await
+            .map_err(loader_err)?
+            .map(Vision))
     }
     /// The goals (not archived) of this focus area.
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
-        Ok(loaders(ctx).goals_of_focus_area.load_one(self.0.id).await.map_err(loader_err)?.unwrap_or_default().into_iter().map(Goal).collect())
+        Ok(loaders(ctx)
+            .goals_of_focus_area
+            .load_one(self.0.id)
+            .await
+            .map_err(loader_err)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Goal)
+            .collect())
     }
 }
 
@@ -85,15 +106,44 @@ pub struct VisionQuery;
 #[Object]
 impl VisionQuery {
     /// The visions of a municipality.
-    async fn visions(&self, ctx: &Context<'_>, #[graphql(desc = "Municipality code, e.g. \"1489\".")] municipality: String) -> Result<Vec<Vision>> {
+    async fn visions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Municipality code, e.g. \"1489\".")] municipality: String,
+    ) -> Result<Vec<Vision>> {
         let m = crate::graphql::context::municipality(ctx, &municipality).await?;
-        Ok(ports(ctx).governance.visions(m.id).await.map_err(gql)?.into_iter().map(Vision).collect())
+        Ok(ports(ctx)
+            .governance
+            .visions(m.id)
+            .await
+            .map_err(gql)?
+            .into_iter()
+            .map(Vision)
+            .collect())
     }
 
     /// The focus areas of a municipality's visions, in order.
-    async fn focus_areas(&self, ctx: &Context<'_>, #[graphql(desc = "Municipality code, e.g. \"1489\".")] municipality: String) -> Result<Vec<FocusArea>> {
+    async fn focus_areas(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Municipality code, e.g. \"1489\".")] municipality: String,
+    ) -> Result<Vec<FocusArea>> {
         let m = self::municipality(ctx, &municipality).await?;
-        let visions: Vec<i64> = ports(ctx).governance.visions(m.id).await.map_err(gql)?.into_iter().map(|v| v.id).collect();
-        Ok(ports(ctx).governance.focus_areas_of(&visions).await.map_err(gql)?.into_iter().map(FocusArea).collect())
+        let visions: Vec<i64> = ports(ctx)
+            .governance
+            .visions(m.id)
+            .await
+            .map_err(gql)?
+            .into_iter()
+            .map(|v| v.id)
+            .collect();
+        Ok(ports(ctx)
+            .governance
+            .focus_areas_of(&visions)
+            .await
+            .map_err(gql)?
+            .into_iter()
+            .map(FocusArea)
+            .collect())
     }
 }

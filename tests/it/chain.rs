@@ -1,0 +1,226 @@
+//! The GraphQL API over the demo and synthetic municipalities: the whole chain, hierarchies,
+//! status against target, comparisons, pagination, and a statement count that does not grow
+//! with the tree.
+
+use std::sync::atomic::Ordering;
+
+use serde_json::{json, Value};
+use styrhub_api::synthetic::{self, Size};
+use styrhub_domain::ports::PackageWriter;
+
+use crate::helpers::{both, TestApp, TestDb};
+
+const CHAIN: &str = r#"
+{
+  visions(municipality: "1489") {
+    title values
+    focusAreas {
+      title
+      goals {
+        title kind
+        indicators {
+          title direction desiredText
+          latestValue { period value source isExample }
+          status { status explanation period target { kind referenceArea } trend { kind since } }
+        }
+      }
+    }
+  }
+}"#;
+
+both! {
+    async fn the_whole_alingsas_chain_comes_in_one_query(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let data = app.graphql_data(CHAIN, json!({})).await;
+        let vision = &data["visions"][0];
+        assert_eq!(vision["title"], "Vision 2040");
+        let areas = vision["focusAreas"].as_array().unwrap();
+        assert_eq!(areas.len(), 5, "{vision:#}");
+        let goals: Vec<&Value> = areas.iter().flat_map(|a| a["goals"].as_array().unwrap()).collect();
+        let council: Vec<&&Value> = goals.iter().filter(|g| g["kind"] == "COUNCIL_GOAL").collect();
+        assert_eq!(council.len(), 5, "the five council goals 2021–2023 sit under the focus areas");
+        let indicators: Vec<&Value> = council.iter().flat_map(|g| g["indicators"].as_array().unwrap()).collect();
+        assert!(indicators.len() >= 40, "every indicator of the council goals: {}", indicators.len());
+        let with_values = indicators.iter().filter(|i| i["latestValue"]["value"].is_number()).count();
+        assert!(with_values >= indicators.len() - 5, "values for nearly all: {with_values}/{}", indicators.len());
+        for i in &indicators {
+            if !i["latestValue"].is_null() {
+                assert_eq!(i["latestValue"]["source"], "EXAMPLE", "demo values are marked: {i:#}");
+                assert_eq!(i["latestValue"]["isExample"], true);
+            }
+            let status = i["status"]["status"].as_str().unwrap();
+            assert!(["ON_TARGET", "NOT_ON_TARGET", "NO_DATA"].contains(&status), "{i:#}");
+            assert!(!i["status"]["explanation"].as_str().unwrap().is_empty());
+        }
+        let judged = indicators.iter().filter(|i| i["status"]["status"] != "NO_DATA").count();
+        assert!(judged > indicators.len() / 2, "most indicators can be judged by their direction: {judged}");
+    }
+
+    async fn a_relative_target_is_judged_against_the_national_value(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let data = app
+            .graphql_data(
+                r#"{ indicators(municipality: "1489", filter: { kpi: "N00090" }) { nodes {
+                      title direction
+                      status { status explanation period value target { kind comparison referenceArea } }
+                      series(areas: ["1489", "0000"], from: 2020) { area points { period value } }
+                    } } }"#,
+                json!({}),
+            )
+            .await;
+        let i = &data["indicators"]["nodes"][0];
+        assert_eq!(i["direction"], "DECREASE", "sick leave: lower is better");
+        let s = &i["status"];
+        assert_eq!(s["target"]["kind"], "RELATIVE");
+        assert_eq!(s["target"]["comparison"], "below");
+        assert_eq!(s["target"]["referenceArea"], "0000");
+        let period = s["period"].as_i64().unwrap();
+        let at = |area: usize| {
+            i["series"][area]["points"].as_array().unwrap().iter().find(|p| p["period"] == period).and_then(|p| p["value"].as_f64())
+        };
+        let (own, national) = (at(0).unwrap(), at(1).unwrap());
+        let expected = if own < national { "ON_TARGET" } else { "NOT_ON_TARGET" };
+        assert_eq!(s["status"], expected, "{own} vs {national}: {s:#}");
+        assert!(s["explanation"].as_str().unwrap().contains("the national value"), "{s:#}");
+    }
+
+    async fn comparison_puts_areas_side_by_side(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let data = app
+            .graphql_data(r#"{ compare(kpi: "N00090", areas: ["1489", "0000"], from: 2016, to: 2020) { seriesKey areas rows { period values hasExamples } } }"#, json!({}))
+            .await;
+        let c = &data["compare"];
+        assert_eq!(c["seriesKey"], "kpi:N00090");
+        assert_eq!(c["areas"], json!(["1489", "0000"]));
+        let rows = c["rows"].as_array().unwrap();
+        assert_eq!(rows.iter().map(|r| r["period"].as_i64().unwrap()).collect::<Vec<_>>(), [2016, 2017, 2018, 2019, 2020]);
+        for r in rows {
+            assert_eq!(r["values"].as_array().unwrap().len(), 2);
+            assert_eq!(r["hasExamples"], true);
+        }
+    }
+
+    async fn bad_arguments_name_the_field(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let body = app.graphql(r#"{ compare(kpi: "N00090", areas: ["14"]) { areas } }"#, json!({})).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "VALIDATION", "{body:#}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "areas", "{body:#}");
+        let body = app.graphql(r#"{ goals(municipality: "1489", first: 100000) { totalCount } }"#, json!({})).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "VALIDATION", "{body:#}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "first", "{body:#}");
+    }
+
+    async fn goal_pages_follow_their_cursors(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let q = r#"query($after: String) { goals(municipality: "1489", first: 7, after: $after) {
+                     totalCount pageInfo { hasNextPage endCursor } edges { cursor node { key } } } }"#;
+        let mut seen = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let data = app.graphql_data(q, json!({ "after": after })).await;
+            let page = &data["goals"];
+            seen.extend(page["edges"].as_array().unwrap().iter().map(|e| e["node"]["key"].as_str().unwrap().to_owned()));
+            if page["pageInfo"]["hasNextPage"] != true {
+                assert_eq!(seen.len() as i64, page["totalCount"].as_i64().unwrap());
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+        }
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), seen.len(), "no goal twice across pages");
+        assert!(seen.len() >= 18);
+    }
+
+    async fn the_organisation_tree_walks_both_ways(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let data = app
+            .graphql_data(
+                r#"{ municipality(code: "1489") { name children { name kind } descendants { depth unit { name
+                       ancestors { depth unit { municipalityCode } } } } } }"#,
+                json!({}),
+            )
+            .await;
+        let m = &data["municipality"];
+        assert!(m["children"].as_array().unwrap().iter().any(|c| c["kind"] == "COUNCIL"), "{m:#}");
+        for d in m["descendants"].as_array().unwrap() {
+            let ancestors = d["unit"]["ancestors"].as_array().unwrap();
+            assert_eq!(ancestors.len() as i64, d["depth"].as_i64().unwrap(), "{d:#}");
+            assert_eq!(ancestors.last().unwrap()["unit"]["municipalityCode"], "1489");
+        }
+    }
+
+    async fn goal_hierarchies_reach_up_to_the_vision(db: TestDb) {
+        let app = TestApp::spawn(db).await;
+        app.store.load_package(&synthetic::package(Size { goals: 20, indicators_per_goal: 2, years: 3 }).unwrap()).await.unwrap();
+        let data = app
+            .graphql_data(
+                r#"{ goals(municipality: "9999", filter: { kind: COMMITTEE_GOAL, text: "mål 13" }) { nodes {
+                      key parents { key } ancestors { depth goal { key } }
+                      path { level key }
+                      attainment { assessment onTarget notOnTarget noData }
+                    } } }"#,
+                json!({}),
+            )
+            .await;
+        let g = &data["goals"]["nodes"][0];
+        assert_eq!(g["key"], "g13");
+        assert_eq!(g["parents"], json!([{ "key": "g1" }]));
+        let path: Vec<&str> = g["path"].as_array().unwrap().iter().map(|s| s["level"].as_str().unwrap()).collect();
+        assert_eq!(path, ["GOAL", "GOAL", "FOCUS_AREA", "VISION"]);
+        let a = &g["attainment"];
+        assert_eq!(a["onTarget"].as_i64().unwrap() + a["notOnTarget"].as_i64().unwrap() + a["noData"].as_i64().unwrap(), 2);
+
+        let data = app.graphql_data(r#"{ goal(id: 0) { key } goals(municipality: "9999", filter: { kind: COUNCIL_GOAL }) { nodes { key children { key } descendants { depth } } } }"#, json!({})).await;
+        assert!(data["goal"].is_null());
+        let g1 = data["goals"]["nodes"].as_array().unwrap().iter().find(|g| g["key"] == "g1").unwrap();
+        let children: Vec<&str> = g1["children"].as_array().unwrap().iter().map(|c| c["key"].as_str().unwrap()).collect();
+        assert_eq!(children, ["g3", "g5", "g7", "g9", "g11", "g13", "g15", "g17", "g19"]);
+    }
+}
+
+/// The goal → indicators → latest value → status → targets tree, as BI tools ask for it.
+pub const TREE: &str = r#"
+query Tree($m: String!) {
+  goals(municipality: $m, first: 1000) {
+    totalCount
+    nodes {
+      id title kind
+      indicators {
+        id title
+        latestValue { period value source }
+        status { status explanation trend { kind } }
+        targets { kind comparison referenceArea }
+      }
+    }
+  }
+}"#;
+
+async fn statements_for_tree(size: Size, db: TestDb) -> usize {
+    let (app, count) = TestApp::spawn_counting(db).await;
+    app.store.load_package(&synthetic::package(size).unwrap()).await.unwrap();
+    let before = count.load(Ordering::SeqCst);
+    let data = app.graphql_data(TREE, json!({ "m": synthetic::CODE })).await;
+    let after = count.load(Ordering::SeqCst);
+    assert_eq!(data["goals"]["totalCount"].as_u64().unwrap() as usize, size.goals);
+    let indicators: usize = data["goals"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["indicators"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(indicators, size.goals * size.indicators_per_goal);
+    after - before
+}
+
+both! {
+    async fn a_goal_tree_costs_the_same_statements_whatever_its_size(db: TestDb) {
+        let postgres = std::env::var("STYRHUB_TEST_DATABASE_URL").is_ok() && !db.url.starts_with("sqlite");
+        let other = if postgres { TestDb::postgres().await.unwrap() } else { TestDb::sqlite().await };
+        let small = statements_for_tree(Size { goals: 10, indicators_per_goal: 2, years: 3 }, db).await;
+        let large = statements_for_tree(Size { goals: 120, indicators_per_goal: 4, years: 5 }, other).await;
+        assert_eq!(small, large, "statements must not grow with the tree");
+        assert!(large <= 6, "{large} statements for the tree; at most 6");
+    }
+}
