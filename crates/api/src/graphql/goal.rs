@@ -162,6 +162,7 @@ impl GoalQuery {
             kind: kind.map(Into::into),
             year,
             include_archived,
+            ..Default::default()
         };
         Ok(g.goals(&filter).await.map_err(gql)?.into_iter().map(Goal).collect())
     }
