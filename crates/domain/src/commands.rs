@@ -385,14 +385,22 @@ pub fn validate_goal(goal: &Goal, ctx: &GoalContext<'_>) -> Result<Vec<Finding>,
         ));
     }
     if !model.validity.contains_range(&goal.validity) {
-        let field = if goal.validity.from < model.validity.from { "valid_from" } else { "valid_to" };
+        let field = if goal.validity.from < model.validity.from {
+            "valid_from"
+        } else {
+            "valid_to"
+        };
         return Err(DomainError::new(
             field,
             format!(
                 "the goal must be in force within the period of {} ({} – {})",
                 model.name,
                 model.validity.from,
-                model.validity.to.map(|d| d.to_string()).unwrap_or_else(|| "until further notice".into())
+                model
+                    .validity
+                    .to
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "until further notice".into())
             ),
         ));
     }
@@ -456,7 +464,10 @@ fn goal_cap_warnings(goal: &Goal, ctx: &GoalContext<'_>) -> Vec<Finding> {
         .collect();
     validate::check_goal_caps(&owned, &ctx.model.rules, &ctx.model.name)
         .into_iter()
-        .map(|f| Finding { field: "owner_id".into(), ..f })
+        .map(|f| Finding {
+            field: "owner_id".into(),
+            ..f
+        })
         .collect()
 }
 
@@ -500,10 +511,7 @@ pub fn validate_follow_up_period(model: &GovernanceModel, kind: FollowUpKind, ye
     validate::check_follow_up_kind("kind", kind, &model.rules, &model.name).map_err(to_error)?;
     crate::ids::Year::new(year)?;
     if !model.validity.overlaps_year(year) {
-        return Err(DomainError::new(
-            "year",
-            format!("{year} is outside the period of {}", model.name),
-        ));
+        return Err(DomainError::new("year", format!("{year} is outside the period of {}", model.name)));
     }
     match (kind, month) {
         (FollowUpKind::Monthly, None) => Err(DomainError::new("month", "a monthly report needs its month (1–12)")),
@@ -523,10 +531,7 @@ pub fn validate_assessment(goal: &Goal, follow_up: &FollowUp) -> Result<(), Doma
     if goal.governance_model_id != follow_up.governance_model_id {
         return Err(DomainError::new(
             "goal_id",
-            format!(
-                "the goal {} is set under another governance model than the report's",
-                goal.id
-            ),
+            format!("the goal {} is set under another governance model than the report's", goal.id),
         ));
     }
     if !goal.validity.overlaps_year(follow_up.year) {
@@ -705,7 +710,10 @@ mod tests {
 
     #[test]
     fn keys_are_derived_from_titles_with_swedish_letters_folded() {
-        assert_eq!(slugify("Ökad trygghet i äldreomsorgen, 2025!"), "okad-trygghet-i-aldreomsorgen-2025");
+        assert_eq!(
+            slugify("Ökad trygghet i äldreomsorgen, 2025!"),
+            "okad-trygghet-i-aldreomsorgen-2025"
+        );
         assert_eq!(slugify("  Sveriges mest effektiva kommun  "), "sveriges-mest-effektiva-kommun");
         assert_eq!(slugify("Café & Åtgärd"), "cafe-atgard");
         assert_eq!(slugify("!!!"), "item");
@@ -813,7 +821,10 @@ mod tests {
         let owner = unit(5, 1, OrgUnitKind::Committee);
         let mut old = goal(9, 5);
         old.validity = DateRange::new(d("2020-01-01"), Some(d("2020-12-31"))).unwrap();
-        let archived = Goal { archived: true, ..goal(8, 5) };
+        let archived = Goal {
+            archived: true,
+            ..goal(8, 5)
+        };
         let others = [goal(1, 5), goal(2, 5), goal(3, 5), old, archived];
         let c = GoalContext {
             owner_goals: &others,
@@ -827,7 +838,10 @@ mod tests {
             owner_goals: &others[2..],
             ..ctx(&m, &owner)
         };
-        assert!(validate_goal(&goal(0, 5), &c).unwrap().is_empty(), "the old and archived goals do not count");
+        assert!(
+            validate_goal(&goal(0, 5), &c).unwrap().is_empty(),
+            "the old and archived goals do not count"
+        );
     }
 
     #[test]
@@ -899,8 +913,16 @@ mod tests {
             movement: crate::target::Movement::Increase,
         };
         let ind = indicator(IndicatorKind::GoalIndicator);
-        assert_eq!(validate_target(&target(rule.clone(), 2023, Some(2021)), &ind, &[]).unwrap_err().field, "period_to");
-        assert_eq!(validate_target(&target(rule, 20231, None), &ind, &[]).unwrap_err().field, "period_from");
+        assert_eq!(
+            validate_target(&target(rule.clone(), 2023, Some(2021)), &ind, &[])
+                .unwrap_err()
+                .field,
+            "period_to"
+        );
+        assert_eq!(
+            validate_target(&target(rule, 20231, None), &ind, &[]).unwrap_err().field,
+            "period_from"
+        );
     }
 
     #[test]
@@ -917,9 +939,24 @@ mod tests {
     fn a_report_must_be_in_the_calendar_and_only_monthly_ones_have_a_month() {
         let m = alvesta_like();
         assert!(validate_follow_up_period(&m, FollowUpKind::AnnualReport, 2022, None).is_ok());
-        assert_eq!(validate_follow_up_period(&m, FollowUpKind::Monthly, 2022, Some(3)).unwrap_err().field, "kind");
-        assert_eq!(validate_follow_up_period(&m, FollowUpKind::AnnualReport, 2022, Some(3)).unwrap_err().field, "month");
-        assert_eq!(validate_follow_up_period(&m, FollowUpKind::AnnualReport, 2019, None).unwrap_err().field, "year");
+        assert_eq!(
+            validate_follow_up_period(&m, FollowUpKind::Monthly, 2022, Some(3))
+                .unwrap_err()
+                .field,
+            "kind"
+        );
+        assert_eq!(
+            validate_follow_up_period(&m, FollowUpKind::AnnualReport, 2022, Some(3))
+                .unwrap_err()
+                .field,
+            "month"
+        );
+        assert_eq!(
+            validate_follow_up_period(&m, FollowUpKind::AnnualReport, 2019, None)
+                .unwrap_err()
+                .field,
+            "year"
+        );
     }
 
     #[test]
@@ -927,8 +964,16 @@ mod tests {
         let mut m = alvesta_like();
         m.rules.follow_ups[0].kind = FollowUpKind::Monthly;
         assert!(validate_follow_up_period(&m, FollowUpKind::Monthly, 2022, Some(12)).is_ok());
-        assert_eq!(validate_follow_up_period(&m, FollowUpKind::Monthly, 2022, Some(13)).unwrap_err().field, "month");
-        assert_eq!(validate_follow_up_period(&m, FollowUpKind::Monthly, 2022, None).unwrap_err().field, "month");
+        assert_eq!(
+            validate_follow_up_period(&m, FollowUpKind::Monthly, 2022, Some(13))
+                .unwrap_err()
+                .field,
+            "month"
+        );
+        assert_eq!(
+            validate_follow_up_period(&m, FollowUpKind::Monthly, 2022, None).unwrap_err().field,
+            "month"
+        );
     }
 
     #[test]
@@ -1005,7 +1050,10 @@ mod tests {
                 funding_tkr: Some(Some(bad)),
                 ..Default::default()
             };
-            assert_eq!(validate_assignment(&p.apply(&base), &ks, &klk, None).unwrap_err().field, "funding_tkr");
+            assert_eq!(
+                validate_assignment(&p.apply(&base), &ks, &klk, None).unwrap_err().field,
+                "funding_tkr"
+            );
         }
         let cleared = AssignmentPatch {
             funding_tkr: Some(None),

@@ -273,7 +273,11 @@ mod tests {
     #[test]
     fn reference_areas_come_from_relative_targets_in_force_that_year() {
         let m = AreaCode::parse("1489").unwrap();
-        let targets = [relative(7, "0000", 2021, Some(2023)), relative(7, "G92790", 2024, None), relative(8, "0001", 2021, None)];
+        let targets = [
+            relative(7, "0000", 2021, Some(2023)),
+            relative(7, "G92790", 2024, None),
+            relative(8, "0001", 2021, None),
+        ];
         let areas: Vec<String> = snapshot_areas(&m, 7, &targets, 2022).iter().map(|a| a.to_string()).collect();
         assert_eq!(areas, ["1489", "0000"]);
     }
@@ -287,7 +291,13 @@ mod tests {
             digest("indicator:7", "0000", Gender::Total, vec![point(2021, Some(4.0))]),
             digest("indicator:8", "1489", Gender::Total, vec![point(2022, None)]),
         ];
-        let snap = build_snapshot(2022, &m, &[indicator(8), indicator(7), indicator(7)], &[relative(7, "0000", 2021, None)], &digests);
+        let snap = build_snapshot(
+            2022,
+            &m,
+            &[indicator(8), indicator(7), indicator(7)],
+            &[relative(7, "0000", 2021, None)],
+            &digests,
+        );
         assert_eq!(snap.len(), 2, "{snap:?}");
         assert_eq!((snap[0].area.as_str(), snap[0].value, snap[0].period), ("1489", Some(5.0), 2022));
         assert_eq!((snap[1].area.as_str(), snap[1].value, snap[1].period), ("0000", Some(4.0), 2021));
