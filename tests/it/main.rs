@@ -14,6 +14,8 @@
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`migrations`]: migrations up, down and up again on both databases.
 //! - [`package`]: package loads upsert, keep approved follow-ups locked, and are all or nothing.
+//! - [`writes`]: the `GovernanceWriter` port: goals, links, targets, assessments, approvals with
+//!   snapshots, assignments; each command checked against the model and written whole or not at all.
 
 mod helpers;
 
@@ -25,3 +27,4 @@ mod graphql;
 mod health;
 mod migrations;
 mod package;
+mod writes;

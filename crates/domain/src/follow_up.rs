@@ -4,6 +4,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
+use crate::ids::{AreaCode, Gender};
+use crate::indicator::Indicator;
+use crate::observation::ValueSource;
+use crate::series::{Point, SeriesDigest};
+use crate::target::{Target, TargetRule};
 
 /// Which report a follow-up is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -101,6 +106,82 @@ pub struct FollowUp {
     pub month: Option<u32>,
     /// When it was approved; an approved follow-up is locked.
     pub approved_at: Option<DateTime<Utc>>,
+    /// The values the report was based on, frozen when it was approved; `None` until then.
+    pub snapshot: Option<Vec<SnapshotValue>>,
+}
+
+/// One value frozen into an approved follow-up, so that the report can always show what it was
+/// based on, however the series is revised later.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotValue {
+    /// The indicator (of a goal of the report) the value belongs to.
+    pub indicator_id: i64,
+    /// The series the value was read from: `kpi:N00973` or `indicator:42`.
+    pub series_key: String,
+    /// The area: the municipality, or the reference area of a relative target.
+    pub area: String,
+    /// The year of the value: the report's year, or the latest earlier year with a value.
+    pub period: i32,
+    /// The value.
+    pub value: Option<f64>,
+    /// Where the value came from.
+    pub source: ValueSource,
+}
+
+/// The point a snapshot keeps for `year`: that year's if it has a value, else the latest earlier
+/// one with a value. Later years are never used: the report could not have known them.
+pub fn snapshot_point(points: &[Point], year: i32) -> Option<&Point> {
+    points.iter().rev().find(|p| p.period <= year && p.value.is_some())
+}
+
+/// The areas a snapshot keeps for an indicator: the municipality, then the reference areas of
+/// its relative targets that hold in `year`, each once.
+pub fn snapshot_areas(municipality: &AreaCode, indicator_id: i64, targets: &[Target], year: i32) -> Vec<AreaCode> {
+    let mut areas = vec![municipality.clone()];
+    for t in targets.iter().filter(|t| t.indicator_id == indicator_id && t.applies_to(year)) {
+        if let TargetRule::Relative { reference_area, .. } = &t.rule {
+            if !areas.contains(reference_area) {
+                areas.push(reference_area.clone());
+            }
+        }
+    }
+    areas
+}
+
+/// The snapshot of a report on `year`: for every indicator, its series' value (total, gender T)
+/// for the municipality and for the reference areas of its relative targets, as
+/// [`snapshot_point`] picks it; a series without a value up to `year` is left out. Ordered by
+/// indicator, then area as [`snapshot_areas`] lists them.
+pub fn build_snapshot(
+    year: i32,
+    municipality: &AreaCode,
+    indicators: &[Indicator],
+    targets: &[Target],
+    digests: &[SeriesDigest],
+) -> Vec<SnapshotValue> {
+    let mut indicators: Vec<&Indicator> = indicators.iter().collect();
+    indicators.sort_by_key(|i| i.id);
+    indicators.dedup_by_key(|i| i.id);
+    let mut out = Vec::new();
+    for ind in indicators {
+        let key = ind.series().key();
+        for area in snapshot_areas(municipality, ind.id, targets, year) {
+            let digest = digests
+                .iter()
+                .find(|d| d.series_key == key && d.area == area && d.gender == Gender::Total);
+            if let Some(p) = digest.and_then(|d| snapshot_point(&d.points, year)) {
+                out.push(SnapshotValue {
+                    indicator_id: ind.id,
+                    series_key: key.clone(),
+                    area: area.to_string(),
+                    period: p.period,
+                    value: p.value,
+                    source: p.source,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// A goal's assessment in one follow-up.
@@ -118,4 +199,108 @@ pub struct GoalAssessment {
     pub forecast: Option<Assessment>,
     /// The analysis as written.
     pub analysis: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::indicator::{Direction, IndicatorKind};
+    use crate::target::Relation;
+
+    fn point(period: i32, value: Option<f64>) -> Point {
+        Point {
+            period,
+            value,
+            status: None,
+            source: ValueSource::Example,
+        }
+    }
+
+    fn indicator(id: i64) -> Indicator {
+        Indicator {
+            id,
+            municipality_id: 1,
+            key: format!("i{id}"),
+            title: "I".into(),
+            kind: IndicatorKind::GoalIndicator,
+            unit: None,
+            direction: Direction::Increase,
+            desired_text: None,
+            measure_first: false,
+            kpi: None,
+            owner_id: None,
+            position: 0,
+        }
+    }
+
+    fn digest(key: &str, area: &str, gender: Gender, points: Vec<Point>) -> SeriesDigest {
+        SeriesDigest {
+            series_key: key.into(),
+            area: AreaCode::parse(area).unwrap(),
+            gender,
+            points,
+        }
+    }
+
+    fn relative(indicator_id: i64, area: &str, from: i32, to: Option<i32>) -> Target {
+        Target {
+            id: 1,
+            indicator_id,
+            area: AreaCode::parse("1489").unwrap(),
+            period_from: from,
+            period_to: to,
+            rule: TargetRule::Relative {
+                relation: Relation::Above,
+                reference_area: AreaCode::parse(area).unwrap(),
+            },
+            note: None,
+        }
+    }
+
+    #[test]
+    fn a_snapshot_takes_the_years_value_when_there_is_one() {
+        let pts = [point(2021, Some(1.0)), point(2022, Some(2.0)), point(2023, Some(3.0))];
+        assert_eq!(snapshot_point(&pts, 2022).unwrap().value, Some(2.0));
+    }
+
+    #[test]
+    fn a_missing_year_falls_back_to_the_latest_earlier_value_never_a_later_one() {
+        let pts = [point(2020, Some(1.0)), point(2021, None), point(2023, Some(3.0))];
+        assert_eq!(snapshot_point(&pts, 2022).unwrap().period, 2020);
+        assert!(snapshot_point(&pts, 2019).is_none());
+    }
+
+    #[test]
+    fn reference_areas_come_from_relative_targets_in_force_that_year() {
+        let m = AreaCode::parse("1489").unwrap();
+        let targets = [
+            relative(7, "0000", 2021, Some(2023)),
+            relative(7, "G92790", 2024, None),
+            relative(8, "0001", 2021, None),
+        ];
+        let areas: Vec<String> = snapshot_areas(&m, 7, &targets, 2022).iter().map(|a| a.to_string()).collect();
+        assert_eq!(areas, ["1489", "0000"]);
+    }
+
+    #[test]
+    fn a_snapshot_keeps_totals_only_and_skips_series_without_values() {
+        let m = AreaCode::parse("1489").unwrap();
+        let digests = [
+            digest("indicator:7", "1489", Gender::Women, vec![point(2022, Some(9.0))]),
+            digest("indicator:7", "1489", Gender::Total, vec![point(2022, Some(5.0))]),
+            digest("indicator:7", "0000", Gender::Total, vec![point(2021, Some(4.0))]),
+            digest("indicator:8", "1489", Gender::Total, vec![point(2022, None)]),
+        ];
+        let snap = build_snapshot(
+            2022,
+            &m,
+            &[indicator(8), indicator(7), indicator(7)],
+            &[relative(7, "0000", 2021, None)],
+            &digests,
+        );
+        assert_eq!(snap.len(), 2, "{snap:?}");
+        assert_eq!((snap[0].area.as_str(), snap[0].value, snap[0].period), ("1489", Some(5.0), 2022));
+        assert_eq!((snap[1].area.as_str(), snap[1].value, snap[1].period), ("0000", Some(4.0), 2021));
+        assert_eq!(snap[0].series_key, "indicator:7");
+    }
 }

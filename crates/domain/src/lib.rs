@@ -12,10 +12,12 @@
 //! - [`rules`]: pure functions: target evaluation, trends, goal roll-ups, validation.
 //! - [`package`]: the municipality package (the demo and seed files) and its validation.
 //! - [`ports`]: the traits persistence implements, by capability.
+//! - [`commands`]: the write side's commands, their pure checks and the `GovernanceWriter` port.
 //! - [`error`]: the typed errors the ports return.
 
 pub mod assignment;
 pub mod budget;
+pub mod commands;
 pub mod error;
 pub mod follow_up;
 pub mod goal;

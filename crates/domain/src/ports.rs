@@ -139,3 +139,5 @@ pub trait ObservationWriter: Send + Sync {
     /// everything unchanged the second time.
     async fn write_batch(&self, batch: &[crate::observation::NewObservation]) -> Result<crate::observation::WriteCounts, RepoError>;
 }
+
+pub use crate::commands::GovernanceWriter;

@@ -285,6 +285,13 @@ impl TryFrom<follow_up::Model> for FollowUp {
             // 0 stands for "not monthly" in the unique index.
             month: (m.month != 0).then_some(m.month as u32),
             approved_at: m.approved_at,
+            // JSON written by the approval (see `crate::writes`).
+            snapshot: m
+                .snapshot
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| corrupt("follow_up", m.id, e))?,
         })
     }
 }

@@ -11,6 +11,8 @@
 //! - [`series`]: implements `styrhub_domain::ports::SeriesReader` (series digests, KPI metadata, areas).
 //! - [`package`]: implements `styrhub_domain::ports::PackageWriter`, upserting on natural keys.
 //! - [`observations`]: bulk, idempotent observation writes that keep revisions.
+//! - [`writes`]: implements `styrhub_domain::ports::GovernanceWriter`: one transaction per
+//!   command, checked by the domain's rules first; approvals freeze a snapshot of the values.
 
 pub mod convert;
 pub mod db;
@@ -20,5 +22,6 @@ pub mod indicators;
 pub mod observations;
 pub mod package;
 pub mod series;
+pub mod writes;
 
 pub use db::{Store, StoreError};
