@@ -79,3 +79,36 @@ fn the_committed_schema_is_up_to_date() {
         "schema.graphql is out of date: run `cargo run -q -p styrhub-api -- schema > schema.graphql` and commit it"
     );
 }
+
+#[tokio::test]
+async fn every_type_and_field_has_a_description() {
+    let schema = styrhub_api::graphql::build_schema();
+    let res = schema
+        .execute(
+            "{ __schema { types { name kind description fields { name description } inputFields { name description } enumValues { name description } } } }",
+        )
+        .await;
+    assert!(res.errors.is_empty(), "{:?}", res.errors);
+    let data = res.data.into_json().unwrap();
+    let mut missing = Vec::new();
+    let blank = |v: &serde_json::Value| v.as_str().is_none_or(|s| s.trim().is_empty());
+    for t in data["__schema"]["types"].as_array().unwrap() {
+        let name = t["name"].as_str().unwrap();
+        if name.starts_with("__") || ["String", "Int", "Float", "Boolean", "ID"].contains(&name) {
+            continue;
+        }
+        // async-graphql generates `…Connection` types without a type description (their
+        // fields have them); everything of ours must have one.
+        if blank(&t["description"]) && !name.ends_with("Connection") {
+            missing.push(name.to_owned());
+        }
+        for list in ["fields", "inputFields", "enumValues"] {
+            for f in t[list].as_array().into_iter().flatten() {
+                if blank(&f["description"]) {
+                    missing.push(format!("{name}.{}", f["name"].as_str().unwrap()));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "without a description: {missing:#?}");
+}

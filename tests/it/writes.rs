@@ -26,6 +26,15 @@ fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
+async fn municipality_id(store: &Store, code: &str) -> i64 {
+    store
+        .municipality_by_code(code)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("municipality {code}"))
+        .id
+}
+
 async fn unit(store: &Store, code: &str, key: &str) -> OrgUnit {
     let m = store.municipality_by_code(code).await.unwrap().expect("the municipality is loaded");
     store
@@ -39,7 +48,7 @@ async fn unit(store: &Store, code: &str, key: &str) -> OrgUnit {
 
 async fn goal(store: &Store, code: &str, key: &str) -> Goal {
     let filter = GoalFilter {
-        municipality_code: Some(code.into()),
+        municipality_id: Some(municipality_id(store, code).await),
         include_archived: true,
         ..Default::default()
     };
@@ -54,7 +63,7 @@ async fn goal(store: &Store, code: &str, key: &str) -> Goal {
 
 async fn indicator(store: &Store, code: &str, key: &str) -> Indicator {
     let filter = IndicatorFilter {
-        municipality_code: Some(code.into()),
+        municipality_id: Some(municipality_id(store, code).await),
         ..Default::default()
     };
     store
@@ -213,7 +222,7 @@ both! {
         assert_eq!(warnings[3][0].severity, Severity::Warning);
         assert_eq!(warnings[3][0].field, "owner_id");
         assert!(warnings[3][0].message.contains("at most 3"), "{:?}", warnings[3]);
-        let filter = GoalFilter { municipality_code: Some("0764".into()), owner_id: Some(owner.id), ..Default::default() };
+        let filter = GoalFilter { municipality_id: Some(municipality_id(&store, "0764").await), owner_id: Some(owner.id), ..Default::default() };
         assert_eq!(store.goals(&filter).await.unwrap().len(), 4, "all four are written");
 
         // Archiving one brings the unit back under the cap.
@@ -238,7 +247,7 @@ both! {
         let patch = GoalPatch { title: Some("Ändrat".into()), ..Default::default() };
         assert!(matches!(store.update_goal(g.id, &patch).await.unwrap_err(), RepoError::Conflict(ref m) if m.contains("archived")));
         assert!(matches!(store.unlink_indicator(g.id, ind.id).await.unwrap_err(), RepoError::Conflict(_)));
-        let listed = store.goals(&GoalFilter { municipality_code: Some("1489".into()), ..Default::default() }).await.unwrap();
+        let listed = store.goals(&GoalFilter { municipality_id: Some(municipality_id(&store, "1489").await), ..Default::default() }).await.unwrap();
         assert!(listed.iter().all(|x| x.id != g.id), "archived goals are not listed by default");
         assert!(matches!(store.archive_goal(999_999).await.unwrap_err(), RepoError::NotFound(_)));
     }

@@ -48,6 +48,7 @@ impl From<AssignmentStatus> for DomainStatus {
 /// An assignment (särskilt uppdrag) from one unit to another.
 pub struct Assignment(pub DomainAssignment);
 
+/// An assignment (särskilt uppdrag) from one unit to another.
 #[Object]
 impl Assignment {
     /// Database id.

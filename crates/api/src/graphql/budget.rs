@@ -39,6 +39,7 @@ impl From<BudgetKind> for DomainKind {
 /// One budget line of a unit for a year.
 pub struct BudgetLine(pub DomainLine);
 
+/// One budget line of a unit for a year.
 #[Object]
 impl BudgetLine {
     /// Database id.

@@ -87,6 +87,7 @@ impl From<Assessment> for DomainAssessment {
 /// A follow-up period: one report of a governance model's calendar for a year (and month).
 pub struct FollowUp(pub DomainFollowUp);
 
+/// A follow-up period: one report of a governance model's calendar for a year (and month).
 #[Object]
 impl FollowUp {
     /// Database id.
@@ -139,6 +140,7 @@ impl FollowUp {
 /// A goal's assessment in one follow-up.
 pub struct GoalAssessment(pub DomainGoalAssessment);
 
+/// A goal's assessment in one follow-up.
 #[Object]
 impl GoalAssessment {
     /// Database id.

@@ -146,6 +146,8 @@ impl Goal {
     }
 }
 
+/// A goal at any level of the governance chain: council goals, committee goals, development
+/// goals, unit goals … A goal may contribute to several goals above it.
 #[Object]
 impl Goal {
     /// Database id.

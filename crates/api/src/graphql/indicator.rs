@@ -157,6 +157,7 @@ pub enum TargetKind {
 /// A target (målvärde) for an indicator, an area and a range of years.
 pub struct Target(pub DomainTarget);
 
+/// A target (målvärde) for an indicator, an area and a range of years.
 #[Object]
 impl Target {
     /// Database id.
@@ -205,6 +206,7 @@ impl Target {
 /// An indicator's latest value judged against its target, with an explanation.
 pub struct IndicatorStatus(pub DomainIndicatorStatus, pub Vec<DomainTarget>);
 
+/// An indicator's latest value judged against its target, with an explanation.
 #[Object]
 impl IndicatorStatus {
     /// On target, not on target, or no data.
@@ -322,6 +324,7 @@ impl Indicator {
     }
 }
 
+/// An indicator (målindikator, kvalitetsindikator or nyckeltal).
 #[Object]
 impl Indicator {
     /// Database id.

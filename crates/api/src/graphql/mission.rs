@@ -16,6 +16,7 @@ async fn unit(ctx: &Context<'_>, id: i64) -> Result<Option<OrgUnit>> {
 /// A unit's basic mission (grunduppdrag): why it exists, for whom, under what, with what risks.
 pub struct BasicMission(pub DomainMission);
 
+/// A unit's basic mission (grunduppdrag): why it exists, for whom, under what, with what risks.
 #[Object]
 impl BasicMission {
     /// Database id.
@@ -51,6 +52,7 @@ impl BasicMission {
 /// A quality factor (kvalitetsfaktor): what marks good quality in a basic mission.
 pub struct QualityFactor(pub DomainFactor);
 
+/// A quality factor (kvalitetsfaktor): what marks good quality in a basic mission.
 #[Object]
 impl QualityFactor {
     /// Database id.
@@ -78,6 +80,7 @@ impl QualityFactor {
 /// A political direction (politisk inriktning): a committee's stated priority.
 pub struct PoliticalDirection(pub DomainDirection);
 
+/// A political direction (politisk inriktning): a committee's stated priority.
 #[Object]
 impl PoliticalDirection {
     /// Database id.

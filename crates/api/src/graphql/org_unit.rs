@@ -92,6 +92,8 @@ impl OrgUnit {
     }
 }
 
+/// An organisation unit: the municipality, its council, board, committees, offices, units and
+/// companies.
 #[Object]
 impl OrgUnit {
     /// Database id.
@@ -237,6 +239,8 @@ pub struct CalendarEvent {
 /// and the follow-up calendar.
 pub struct GovernanceModel(pub DomainModel);
 
+/// A governance model (styrmodell) of a municipality: who sets which goals, which plans exist,
+/// and the follow-up calendar.
 #[Object]
 impl GovernanceModel {
     /// Database id.

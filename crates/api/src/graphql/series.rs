@@ -74,6 +74,7 @@ impl From<DomainSource> for ValueSource {
 /// One value of a series.
 pub struct Point(pub DomainPoint);
 
+/// One value of a series.
 #[Object]
 impl Point {
     /// The year.
@@ -106,6 +107,7 @@ pub struct Series {
     points: Vec<DomainPoint>,
 }
 
+/// The values of one series for one area and gender, oldest first.
 #[Object]
 impl Series {
     /// kpi:ID or indicator:ID.
@@ -226,6 +228,7 @@ pub struct ComparisonRow {
 /// A key figure's metadata (a Kolada KPI).
 pub struct Kpi(pub DomainKpi);
 
+/// A key figure's metadata (a Kolada KPI).
 #[Object]
 impl Kpi {
     /// The id, e.g. N00090.

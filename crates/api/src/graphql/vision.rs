@@ -11,6 +11,7 @@ use crate::graphql::loaders::loader_err;
 /// A long-term vision with its values (värdegrund), e.g. "Vision 2040".
 pub struct Vision(pub DomainVision);
 
+/// A long-term vision with its values (värdegrund), e.g. "Vision 2040".
 #[Object]
 impl Vision {
     /// Database id.
@@ -54,6 +55,7 @@ impl Vision {
 /// A focus area (fokusområde, målområde) that groups goals under a vision.
 pub struct FocusArea(pub DomainFocusArea);
 
+/// A focus area (fokusområde, målområde) that groups goals under a vision.
 #[Object]
 impl FocusArea {
     /// Database id.
