@@ -13,6 +13,7 @@
 //! - [`graphql`]: the demo's goals over HTTP, GraphiQL, the committed schema.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`migrations`]: migrations up, down and up again on both databases.
+//! - [`mutations`]: GraphQL mutations over HTTP: validation, locking, one transaction each.
 //! - [`package`]: package loads upsert, keep approved follow-ups locked, and are all or nothing.
 //! - [`writes`]: the `GovernanceWriter` port: goals, links, targets, assessments, approvals with
 //!   snapshots, assignments; each command checked against the model and written whole or not at all.
@@ -26,5 +27,6 @@ mod demo;
 mod graphql;
 mod health;
 mod migrations;
+mod mutations;
 mod package;
 mod writes;

@@ -12,6 +12,7 @@ use styrhub_domain::ports::{GovernanceReader, HealthCheck, IndicatorReader, Seri
 use styrhub_store::Store;
 use tower_http::trace::TraceLayer;
 
+use crate::gateway::Gateway;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{build_schema, StyrhubSchema};
 
@@ -26,6 +27,8 @@ pub struct Ports {
     pub indicators: Arc<dyn IndicatorReader>,
     /// Series and key-figure metadata.
     pub series: Arc<dyn SeriesReader>,
+    /// Every write, behind the gateway.
+    pub gateway: Gateway,
 }
 
 impl Ports {
@@ -36,7 +39,8 @@ impl Ports {
             health: store.clone(),
             governance: store.clone(),
             indicators: store.clone(),
-            series: store,
+            series: store.clone(),
+            gateway: Gateway::new(store),
         }
     }
 }

@@ -39,10 +39,12 @@ pub fn gql(e: RepoError) -> async_graphql::Error {
             tracing::warn!(error = %detail, "database unavailable");
             "the database is unavailable; try again shortly".to_owned()
         }
+        RepoError::Invalid(d) => format!("{}: {}", camel_case(&d.field), d.message),
         other => other.to_string(),
     };
+    // The domain names fields in snake_case; clients know them by their GraphQL names.
     let field = match &e {
-        RepoError::Invalid(d) => Some(d.field.clone()),
+        RepoError::Invalid(d) => Some(camel_case(&d.field)),
         _ => None,
     };
     async_graphql::Error::new(message).extend_with(|_, ext| {
@@ -51,4 +53,30 @@ pub fn gql(e: RepoError) -> async_graphql::Error {
             ext.set("field", f.as_str());
         }
     })
+}
+
+/// `owner_id` → `ownerId`, `parent_ids` → `parentIds`; other characters stay.
+pub fn camel_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn snake_case_fields_become_graphql_names() {
+        assert_eq!(super::camel_case("owner_id"), "ownerId");
+        assert_eq!(super::camel_case("filter.agenda2030"), "filter.agenda2030");
+    }
 }

@@ -5,6 +5,7 @@
 //! - [`app`]: application state (ports as `Arc<dyn …>`) and the axum router.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`graphql`]: the GraphQL schema, one file per concept, built in one place.
+//! - [`gateway`]: the one door every write goes through (where permission checks will go).
 //! - [`error`]: the one mapping from domain errors to HTTP statuses and GraphQL codes.
 //! - [`demo`]: loading the municipality packages under `demo/`.
 //! - [`synthetic`]: a synthetic municipality of any size, for benchmarks and statement counts.
@@ -14,6 +15,7 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod gateway;
 pub mod graphql;
 pub mod health;
 pub mod synthetic;

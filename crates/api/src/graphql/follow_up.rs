@@ -3,14 +3,17 @@
 use async_graphql::{Context, Enum, Object, Result};
 use styrhub_domain::follow_up::{
     Assessment as DomainAssessment, FollowUp as DomainFollowUp, FollowUpKind as DomainKind, GoalAssessment as DomainGoalAssessment,
+    SnapshotValue as DomainSnapshotValue,
 };
+use styrhub_domain::ids::Gender;
 
 use crate::error::gql;
 use crate::graphql::context::{loaders, municipality, ports};
 use crate::graphql::goal::Goal;
-use crate::graphql::loaders::loader_err;
+use crate::graphql::loaders::{loader_err, DigestKey};
 use crate::graphql::org_unit::GovernanceModel;
 use crate::graphql::page::{paginate, Page};
+use crate::graphql::series::ValueSource;
 
 /// Which report a follow-up is.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -123,6 +126,11 @@ impl FollowUp {
             .map_err(loader_err)?
             .map(GovernanceModel))
     }
+    /// The indicator values the report was based on, frozen when it was approved, beside what
+    /// the series holds now; empty until approved.
+    async fn snapshot(&self) -> Vec<SnapshotValue> {
+        self.0.snapshot.clone().unwrap_or_default().into_iter().map(SnapshotValue).collect()
+    }
     /// The goals' assessments in this report.
     async fn assessments(&self, ctx: &Context<'_>) -> Result<Vec<GoalAssessment>> {
         Ok(loaders(ctx)
@@ -210,5 +218,56 @@ impl FollowUpQuery {
         let mut list = ports(ctx).governance.follow_ups(&models).await.map_err(gql)?;
         list.retain(|f| year.is_none_or(|y| f.year == y) && kind.is_none_or(|k| DomainKind::from(k) == f.kind));
         paginate(list, after, before, first, last, FollowUp).await
+    }
+}
+
+/// One indicator value as an approved follow-up reported it.
+pub struct SnapshotValue(pub DomainSnapshotValue);
+
+/// One indicator value as an approved follow-up reported it.
+#[Object]
+impl SnapshotValue {
+    /// The indicator (id).
+    async fn indicator_id(&self) -> i64 {
+        self.0.indicator_id
+    }
+    /// The series: kpi:ID or indicator:ID.
+    async fn series_key(&self) -> &str {
+        &self.0.series_key
+    }
+    /// The area: the municipality, or a relative target's reference area.
+    async fn area(&self) -> &str {
+        &self.0.area
+    }
+    /// The year of the value.
+    async fn period(&self) -> i32 {
+        self.0.period
+    }
+    /// The value as reported.
+    async fn value(&self) -> Option<f64> {
+        self.0.value
+    }
+    /// Where the reported value came from.
+    async fn source(&self) -> ValueSource {
+        self.0.source.into()
+    }
+    /// The value the series holds for the same period now.
+    async fn current_value(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        let key = DigestKey {
+            series_key: self.0.series_key.clone(),
+            area: self.0.area.clone(),
+            gender: Gender::Total,
+        };
+        Ok(loaders(ctx)
+            .digest
+            .load_one(key)
+            .await
+            .map_err(loader_err)?
+            .flatten()
+            .and_then(|d| d.value_at(self.0.period)))
+    }
+    /// True when the series has been revised since: the current value differs from the one reported.
+    async fn revised(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.current_value(ctx).await? != self.0.value)
     }
 }

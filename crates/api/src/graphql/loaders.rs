@@ -290,6 +290,31 @@ fn make<T: Send + Sync + 'static>(loader: T) -> DataLoader<T, HashMapCache> {
 }
 
 impl Loaders {
+    /// Forgets everything loaded so far: a mutation's result fields must see its write.
+    pub fn clear(&self) {
+        self.org_unit.clear::<i64>();
+        self.org_tree.clear::<i64>();
+        self.goal.clear::<i64>();
+        self.goal_graph.clear::<i64>();
+        self.focus_area.clear::<i64>();
+        self.focus_areas_of_vision.clear::<i64>();
+        self.goals_of_focus_area.clear::<i64>();
+        self.vision.clear::<i64>();
+        self.governance_model.clear::<i64>();
+        self.indicator.clear::<i64>();
+        self.indicators_of_goal.clear::<i64>();
+        self.goals_of_indicator.clear::<i64>();
+        self.quality_factors_of_indicator.clear::<i64>();
+        self.quality_factor.clear::<i64>();
+        self.targets.clear::<i64>();
+        self.digest.clear::<DigestKey>();
+        self.assessments_of_goal.clear::<i64>();
+        self.assessments_in.clear::<i64>();
+        self.follow_up.clear::<i64>();
+        self.kpi.clear::<String>();
+        self.area.clear::<String>();
+    }
+
     /// Fresh loaders (and caches) for one request.
     pub fn new(p: &Ports) -> Self {
         Self {

@@ -4,7 +4,7 @@
 //! Every request gets its own data loaders ([`loaders::Loaders`]), so that a goal tree of any
 //! size costs a fixed number of SQL statements and no cache outlives a request.
 
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 pub mod assignment;
 pub mod budget;
@@ -14,13 +14,14 @@ pub mod goal;
 pub mod indicator;
 pub mod loaders;
 pub mod mission;
+pub mod mutation;
 pub mod org_unit;
 pub mod page;
 pub mod series;
 pub mod vision;
 
 /// The schema type.
-pub type StyrhubSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type StyrhubSchema = Schema<Query, mutation::Mutation, EmptySubscription>;
 
 /// Every query, merged from the concept files.
 #[derive(MergedObject, Default)]
@@ -44,7 +45,7 @@ pub const MAX_COMPLEXITY: usize = 10_000;
 
 /// Builds the schema with its limits. Request data (ports, loaders) is added per request.
 pub fn build_schema() -> StyrhubSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), mutation::Mutation, EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()
