@@ -222,7 +222,7 @@ both! {
         assert_eq!(warnings[3][0].severity, Severity::Warning);
         assert_eq!(warnings[3][0].field, "owner_id");
         assert!(warnings[3][0].message.contains("at most 3"), "{:?}", warnings[3]);
-        let filter = GoalFilter { municipality_id: Some(municipality_id(&store, "0764").await), owner_id: Some(owner.id), ..Default::default() };
+        let filter = GoalFilter { municipality_id: Some(municipality_id(store, "0764").await), owner_id: Some(owner.id), ..Default::default() };
         assert_eq!(store.goals(&filter).await.unwrap().len(), 4, "all four are written");
 
         // Archiving one brings the unit back under the cap.
@@ -247,7 +247,7 @@ both! {
         let patch = GoalPatch { title: Some("Ändrat".into()), ..Default::default() };
         assert!(matches!(store.update_goal(g.id, &patch).await.unwrap_err(), RepoError::Conflict(ref m) if m.contains("archived")));
         assert!(matches!(store.unlink_indicator(g.id, ind.id).await.unwrap_err(), RepoError::Conflict(_)));
-        let listed = store.goals(&GoalFilter { municipality_id: Some(municipality_id(&store, "1489").await), ..Default::default() }).await.unwrap();
+        let listed = store.goals(&GoalFilter { municipality_id: Some(municipality_id(store, "1489").await), ..Default::default() }).await.unwrap();
         assert!(listed.iter().all(|x| x.id != g.id), "archived goals are not listed by default");
         assert!(matches!(store.archive_goal(999_999).await.unwrap_err(), RepoError::NotFound(_)));
     }

@@ -403,7 +403,7 @@ impl Goal {
             .into_iter()
             .map(|a| (reports.get(&a.follow_up_id).map(|f| (f.year, f.month.unwrap_or(13), f.kind)), a))
             .collect();
-        list.sort_by(|a, b| b.0.cmp(&a.0));
+        list.sort_by_key(|b| std::cmp::Reverse(b.0));
         Ok(list.into_iter().map(|(_, a)| GoalAssessment(a)).collect())
     }
 }

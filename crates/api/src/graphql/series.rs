@@ -307,6 +307,7 @@ impl SeriesQuery {
 
     /// A series for one or more areas: a KPI's (any area, with or without goals) or an
     /// indicator's own (by id). Give exactly one of `kpi` and `indicator`.
+    #[allow(clippy::too_many_arguments)]
     async fn series(
         &self,
         ctx: &Context<'_>,
