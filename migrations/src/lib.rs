@@ -6,6 +6,7 @@
 //!   indicators, targets, follow-ups, assignments, budgets.
 //! - `m20261125_000002_observations`: areas, KPIs, observations and their revisions.
 //! - `m20261125_000003_series_digest`: each series whole in one row, for fast look-ups.
+//! - `m20261125_000004_ingest`: the log of sync runs; organisational units' municipality.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -13,6 +14,7 @@ mod columns;
 mod m20261125_000001_governance;
 mod m20261125_000002_observations;
 mod m20261125_000003_series_digest;
+mod m20261125_000004_ingest;
 
 /// The migrator used by `styrhub migrate`, the server's start-up and the tests.
 pub struct Migrator;
@@ -24,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_governance::Migration),
             Box::new(m20261125_000002_observations::Migration),
             Box::new(m20261125_000003_series_digest::Migration),
+            Box::new(m20261125_000004_ingest::Migration),
         ]
     }
 }

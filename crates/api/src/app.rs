@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
-use styrhub_domain::ports::{GovernanceReader, HealthCheck, IndicatorReader, SeriesReader};
+use styrhub_domain::ports::{GovernanceReader, HealthCheck, IndicatorReader, RunLog, SeriesReader};
 use styrhub_store::Store;
 use tower_http::trace::TraceLayer;
 
@@ -29,6 +29,8 @@ pub struct Ports {
     pub series: Arc<dyn SeriesReader>,
     /// Every write, behind the gateway.
     pub gateway: Gateway,
+    /// The log of ingest runs.
+    pub runs: Arc<dyn RunLog>,
 }
 
 impl Ports {
@@ -40,7 +42,8 @@ impl Ports {
             governance: store.clone(),
             indicators: store.clone(),
             series: store.clone(),
-            gateway: Gateway::new(store),
+            gateway: Gateway::new(store.clone()),
+            runs: store,
         }
     }
 }

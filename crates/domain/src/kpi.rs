@@ -39,4 +39,6 @@ pub struct Area {
     pub title: String,
     /// K municipality, L region (or the country), G group, OU organisational unit.
     pub area_type: String,
+    /// For an organisational unit: its municipality's code.
+    pub parent: Option<String>,
 }

@@ -25,6 +25,7 @@ pub mod governance_model;
 pub mod hierarchy;
 pub mod ids;
 pub mod indicator;
+pub mod ingest;
 pub mod kpi;
 pub mod mission;
 pub mod observation;

@@ -3,6 +3,7 @@
 //! swap them.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::assignment::{Assignment, AssignmentFilter};
@@ -13,8 +14,10 @@ use crate::goal::{Goal, GoalFilter};
 use crate::governance_model::GovernanceModel;
 use crate::ids::Gender;
 use crate::indicator::{Indicator, IndicatorFilter};
+use crate::ingest::{IngestRun, RunCounts, RunStatus};
 use crate::kpi::{Area, Kpi, KpiFilter};
 use crate::mission::{BasicMission, PoliticalDirection, QualityFactor};
+use crate::observation::WriteCounts;
 use crate::org_unit::OrgUnit;
 use crate::package::ValidPackage;
 use crate::rules::validate::Finding;
@@ -110,6 +113,36 @@ pub trait SeriesReader: Send + Sync {
     async fn kpis(&self, filter: &KpiFilter) -> Result<Vec<Kpi>, RepoError>;
     /// Areas by code.
     async fn areas_by_codes(&self, codes: &[String]) -> Result<Vec<Area>, RepoError>;
+}
+
+/// Writes key-figure metadata from a source, upserting on ids.
+#[async_trait]
+pub trait MetadataWriter: Send + Sync {
+    /// KPI metadata; a second identical write changes nothing.
+    async fn upsert_kpis(&self, kpis: &[Kpi]) -> Result<WriteCounts, RepoError>;
+    /// Areas: municipalities, regions, groups, organisational units.
+    async fn upsert_areas(&self, areas: &[Area]) -> Result<WriteCounts, RepoError>;
+}
+
+/// The log of ingest runs.
+#[async_trait]
+pub trait RunLog: Send + Sync {
+    /// Records a run as started. Runs of the same source still marked running belonged to a
+    /// process that died: they are marked failed ("interrupted") first.
+    async fn start_run(&self, source: &str, parameters: &str, at: DateTime<Utc>) -> Result<i64, RepoError>;
+    /// Records how a run ended.
+    async fn finish_run(
+        &self,
+        id: i64,
+        status: RunStatus,
+        counts: &RunCounts,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepoError>;
+    /// The latest successful run of this source with these parameters.
+    async fn last_success(&self, source: &str, parameters: &str) -> Result<Option<IngestRun>, RepoError>;
+    /// The latest runs, newest first.
+    async fn runs(&self, limit: u64) -> Result<Vec<IngestRun>, RepoError>;
 }
 
 /// What loading a package did.

@@ -193,6 +193,7 @@ impl From<area::Model> for Area {
             code: m.code,
             title: m.title,
             area_type: m.area_type,
+            parent: m.parent_code,
         }
     }
 }

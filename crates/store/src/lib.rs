@@ -8,6 +8,7 @@
 //! - [`convert`]: rows → domain types.
 //! - [`governance`]: implements `styrhub_domain::ports::GovernanceReader`.
 //! - [`indicators`]: implements `styrhub_domain::ports::IndicatorReader`.
+//! - [`ingest`]: implements `MetadataWriter` (KPI and area metadata) and `RunLog` (the run log).
 //! - [`series`]: implements `styrhub_domain::ports::SeriesReader` (series digests, KPI metadata, areas).
 //! - [`package`]: implements `styrhub_domain::ports::PackageWriter`, upserting on natural keys.
 //! - [`observations`]: bulk, idempotent observation writes that keep revisions.
@@ -19,6 +20,7 @@ pub mod db;
 pub mod entities;
 pub mod governance;
 pub mod indicators;
+pub mod ingest;
 pub mod observations;
 pub mod package;
 pub mod series;

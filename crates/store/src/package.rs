@@ -139,6 +139,7 @@ impl PackageWriter for Store {
                 (Some(o), false) => o.title.clone(),
                 _ => title,
             };
+            let parent_code = old.as_ref().and_then(|o| o.parent_code.clone());
             save::<area::ActiveModel>(
                 &txn,
                 old,
@@ -146,6 +147,7 @@ impl PackageWriter for Store {
                     code: c,
                     title,
                     area_type: ty,
+                    parent_code,
                 },
             )
             .await?;

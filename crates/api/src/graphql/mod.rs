@@ -12,6 +12,7 @@ pub mod context;
 pub mod follow_up;
 pub mod goal;
 pub mod indicator;
+pub mod ingest;
 pub mod loaders;
 pub mod mission;
 pub mod mutation;
@@ -35,6 +36,7 @@ pub struct Query(
     assignment::AssignmentQuery,
     follow_up::FollowUpQuery,
     budget::BudgetQuery,
+    ingest::IngestQuery,
 );
 
 /// Deepest nesting a query may have: vision → focus areas → goals → children → indicators →

@@ -1,0 +1,248 @@
+//! Ingest support: key-figure metadata upserts ([`MetadataWriter`]) and the run log
+//! ([`RunLog`]).
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use styrhub_domain::ingest::{IngestRun, RunCounts, RunStatus};
+use styrhub_domain::kpi::{Area, Kpi};
+use styrhub_domain::observation::WriteCounts;
+use styrhub_domain::ports::{MetadataWriter, RunLog};
+use styrhub_domain::RepoError;
+
+use crate::db::repo_err;
+use crate::entities::{area, ingest_run, kpi};
+use crate::governance::MAX_IN;
+use crate::Store;
+
+/// Rows per multi-row INSERT: well under the bind-parameter limits.
+const CHUNK: usize = 500;
+
+fn kpi_row(k: &Kpi) -> kpi::Model {
+    kpi::Model {
+        id: k.id.clone(),
+        title: k.title.clone(),
+        description: k.description.clone(),
+        operating_area: k.operating_area.clone(),
+        municipality_type: k.municipality_type.clone(),
+        is_divided_by_gender: k.is_divided_by_gender,
+        publication_date: k.publication_date.clone(),
+    }
+}
+
+fn area_row(a: &Area) -> area::Model {
+    area::Model {
+        code: a.code.clone(),
+        title: a.title.clone(),
+        area_type: a.area_type.clone(),
+        parent_code: a.parent.clone(),
+    }
+}
+
+#[async_trait]
+impl MetadataWriter for Store {
+    async fn upsert_kpis(&self, kpis: &[Kpi]) -> Result<WriteCounts, RepoError> {
+        let wanted: BTreeMap<String, kpi::Model> = kpis.iter().map(|k| (k.id.clone(), kpi_row(k))).collect();
+        let txn = self.connection().begin().await.map_err(repo_err)?;
+        let ids: Vec<&String> = wanted.keys().collect();
+        let mut stored = BTreeMap::new();
+        for chunk in ids.chunks(MAX_IN) {
+            for row in kpi::Entity::find()
+                .filter(kpi::Column::Id.is_in(chunk.iter().map(|s| s.as_str())))
+                .all(&txn)
+                .await
+                .map_err(repo_err)?
+            {
+                stored.insert(row.id.clone(), row);
+            }
+        }
+        let mut counts = WriteCounts::default();
+        let mut inserts = Vec::new();
+        for (id, row) in wanted {
+            match stored.get(&id) {
+                None => {
+                    counts.inserted += 1;
+                    inserts.push(kpi::ActiveModel::from(row));
+                }
+                Some(old) if *old == row => counts.unchanged += 1,
+                Some(_) => {
+                    counts.updated += 1;
+                    kpi::ActiveModel::from(row).reset_all().update(&txn).await.map_err(repo_err)?;
+                }
+            }
+        }
+        for chunk in inserts.chunks(CHUNK) {
+            kpi::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&txn)
+                .await
+                .map_err(repo_err)?;
+        }
+        txn.commit().await.map_err(repo_err)?;
+        Ok(counts)
+    }
+
+    async fn upsert_areas(&self, areas: &[Area]) -> Result<WriteCounts, RepoError> {
+        let wanted: BTreeMap<String, area::Model> = areas.iter().map(|a| (a.code.clone(), area_row(a))).collect();
+        let txn = self.connection().begin().await.map_err(repo_err)?;
+        let codes: Vec<&String> = wanted.keys().collect();
+        let mut stored = BTreeMap::new();
+        for chunk in codes.chunks(MAX_IN) {
+            for row in area::Entity::find()
+                .filter(area::Column::Code.is_in(chunk.iter().map(|s| s.as_str())))
+                .all(&txn)
+                .await
+                .map_err(repo_err)?
+            {
+                stored.insert(row.code.clone(), row);
+            }
+        }
+        let mut counts = WriteCounts::default();
+        let mut inserts = Vec::new();
+        for (code, row) in wanted {
+            match stored.get(&code) {
+                None => {
+                    counts.inserted += 1;
+                    inserts.push(area::ActiveModel::from(row));
+                }
+                Some(old) if *old == row => counts.unchanged += 1,
+                Some(_) => {
+                    counts.updated += 1;
+                    area::ActiveModel::from(row).reset_all().update(&txn).await.map_err(repo_err)?;
+                }
+            }
+        }
+        for chunk in inserts.chunks(CHUNK) {
+            area::Entity::insert_many(chunk.to_vec())
+                .on_conflict(OnConflict::column(area::Column::Code).do_nothing().to_owned())
+                .exec_without_returning(&txn)
+                .await
+                .map_err(repo_err)?;
+        }
+        txn.commit().await.map_err(repo_err)?;
+        Ok(counts)
+    }
+}
+
+fn run_from_row(r: ingest_run::Model) -> Result<IngestRun, RepoError> {
+    let n = |v: i64| v.max(0) as u64;
+    Ok(IngestRun {
+        status: RunStatus::parse(&r.status).map_err(|e| RepoError::Internal(format!("ingest_run {}: {e}", r.id)))?,
+        counts: RunCounts {
+            requests: n(r.requests),
+            pages: n(r.pages),
+            fetched: n(r.fetched),
+            written: WriteCounts {
+                inserted: n(r.inserted),
+                updated: n(r.updated),
+                unchanged: n(r.unchanged),
+            },
+            failed: n(r.failed),
+        },
+        id: r.id,
+        source: r.source,
+        parameters: r.parameters,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        error: r.error,
+    })
+}
+
+#[async_trait]
+impl RunLog for Store {
+    async fn start_run(&self, source: &str, parameters: &str, at: DateTime<Utc>) -> Result<i64, RepoError> {
+        let txn = self.connection().begin().await.map_err(repo_err)?;
+        ingest_run::Entity::update_many()
+            .col_expr(ingest_run::Column::Status, Expr::value(RunStatus::Failed.as_str()))
+            .col_expr(
+                ingest_run::Column::Error,
+                Expr::value("interrupted: the process ended before the run finished"),
+            )
+            .col_expr(ingest_run::Column::FinishedAt, Expr::value(at))
+            .filter(ingest_run::Column::Source.eq(source))
+            .filter(ingest_run::Column::Status.eq(RunStatus::Running.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(repo_err)?;
+        let row = ingest_run::ActiveModel {
+            id: NotSet,
+            source: Set(source.to_owned()),
+            parameters: Set(parameters.to_owned()),
+            started_at: Set(at),
+            finished_at: Set(None),
+            status: Set(RunStatus::Running.as_str().to_owned()),
+            requests: Set(0),
+            pages: Set(0),
+            fetched: Set(0),
+            inserted: Set(0),
+            updated: Set(0),
+            unchanged: Set(0),
+            failed: Set(0),
+            error: Set(None),
+        }
+        .insert(&txn)
+        .await
+        .map_err(repo_err)?;
+        txn.commit().await.map_err(repo_err)?;
+        Ok(row.id)
+    }
+
+    async fn finish_run(
+        &self,
+        id: i64,
+        status: RunStatus,
+        counts: &RunCounts,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let n = |v: u64| v.min(i64::MAX as u64) as i64;
+        let row = ingest_run::Entity::find_by_id(id)
+            .one(self.connection())
+            .await
+            .map_err(repo_err)?
+            .ok_or_else(|| RepoError::NotFound(format!("ingest run {id}")))?;
+        let mut am: ingest_run::ActiveModel = row.into();
+        am.status = Set(status.as_str().to_owned());
+        am.finished_at = Set(Some(at));
+        am.requests = Set(n(counts.requests));
+        am.pages = Set(n(counts.pages));
+        am.fetched = Set(n(counts.fetched));
+        am.inserted = Set(n(counts.written.inserted));
+        am.updated = Set(n(counts.written.updated));
+        am.unchanged = Set(n(counts.written.unchanged));
+        am.failed = Set(n(counts.failed));
+        am.error = Set(error.map(str::to_owned));
+        am.update(self.connection()).await.map_err(repo_err)?;
+        Ok(())
+    }
+
+    async fn last_success(&self, source: &str, parameters: &str) -> Result<Option<IngestRun>, RepoError> {
+        ingest_run::Entity::find()
+            .filter(ingest_run::Column::Source.eq(source))
+            .filter(ingest_run::Column::Parameters.eq(parameters))
+            .filter(ingest_run::Column::Status.eq(RunStatus::Succeeded.as_str()))
+            .order_by_desc(ingest_run::Column::StartedAt)
+            .one(self.connection())
+            .await
+            .map_err(repo_err)?
+            .map(run_from_row)
+            .transpose()
+    }
+
+    async fn runs(&self, limit: u64) -> Result<Vec<IngestRun>, RepoError> {
+        ingest_run::Entity::find()
+            .order_by_desc(ingest_run::Column::StartedAt)
+            .order_by_desc(ingest_run::Column::Id)
+            .limit(limit)
+            .all(self.connection())
+            .await
+            .map_err(repo_err)?
+            .into_iter()
+            .map(run_from_row)
+            .collect()
+    }
+}
