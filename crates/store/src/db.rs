@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
 use sea_orm_migration::MigratorTrait;
 use styrhub_domain::ports::HealthCheck;
 use styrhub_domain::RepoError;
@@ -79,21 +79,19 @@ impl Store {
             .sqlx_logging(false);
         if scheme == "sqlite" {
             // One writer at a time is what SQLite allows; a small pool avoids lock storms.
-            opts.max_connections(4).min_connections(1);
+            // Pragmas go on every pooled connection: foreign keys are off by default in
+            // SQLite, WAL lets readers run beside the writer, and synchronous=NORMAL is durable
+            // in WAL mode (a power cut may lose the last commits, never corrupt the file).
+            opts.max_connections(4).min_connections(1).map_sqlx_sqlite_opts(|o| {
+                o.foreign_keys(true)
+                    .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(CONNECT_TIMEOUT)
+            });
         } else {
             opts.max_connections(16);
         }
         let db = Database::connect(opts).await.map_err(|e| classify(&shown, e))?;
-        if scheme == "sqlite" {
-            // Foreign keys are off by default in SQLite; WAL lets readers run beside a writer.
-            for pragma in [
-                "PRAGMA foreign_keys = ON",
-                "PRAGMA journal_mode = WAL",
-                "PRAGMA busy_timeout = 5000",
-            ] {
-                db.execute_unprepared(pragma).await.map_err(|e| classify(&shown, e))?;
-            }
-        }
         Ok(Self { db })
     }
 

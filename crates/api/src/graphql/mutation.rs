@@ -273,6 +273,8 @@ async fn goal_by_id(ctx: &Context<'_>, id: i64) -> Result<Goal> {
 #[derive(Default)]
 pub struct Mutation;
 
+/// Maintaining the governance chain: goals, indicator links, targets, assessments, follow-up
+/// approval and assignments. Each mutation is one transaction.
 #[Object]
 impl Mutation {
     /// Creates a goal, checked against the municipality's governance model: which kinds the
