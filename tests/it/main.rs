@@ -14,6 +14,7 @@
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`migrations`]: migrations up, down and up again on both databases.
 //! - [`mutations`]: GraphQL mutations over HTTP: validation, locking, one transaction each.
+//! - [`observations`]: the bulk observation writer: idempotent, revisions, digests, tombstones.
 //! - [`package`]: package loads upsert, keep approved follow-ups locked, and are all or nothing.
 //! - [`writes`]: the `GovernanceWriter` port: goals, links, targets, assessments, approvals with
 //!   snapshots, assignments; each command checked against the model and written whole or not at all.
@@ -28,5 +29,6 @@ mod graphql;
 mod health;
 mod migrations;
 mod mutations;
+mod observations;
 mod package;
 mod writes;

@@ -2,6 +2,7 @@
 //! the conversions between rows and domain types. SQLite and PostgreSQL alike.
 //!
 //! # Layout
+//! - [`bulk`]: the set-based bulk observation writer (COPY on PostgreSQL).
 //! - [`db`]: connecting (with one clear error for a bad URL or an unreachable database) and
 //!   migrating.
 //! - [`entities`]: one row type per table.
@@ -11,17 +12,16 @@
 //! - [`ingest`]: implements `MetadataWriter` (KPI and area metadata) and `RunLog` (the run log).
 //! - [`series`]: implements `styrhub_domain::ports::SeriesReader` (series digests, KPI metadata, areas).
 //! - [`package`]: implements `styrhub_domain::ports::PackageWriter`, upserting on natural keys.
-//! - [`observations`]: bulk, idempotent observation writes that keep revisions.
 //! - [`writes`]: implements `styrhub_domain::ports::GovernanceWriter`: one transaction per
 //!   command, checked by the domain's rules first; approvals freeze a snapshot of the values.
 
+pub mod bulk;
 pub mod convert;
 pub mod db;
 pub mod entities;
 pub mod governance;
 pub mod indicators;
 pub mod ingest;
-pub mod observations;
 pub mod package;
 pub mod series;
 pub mod writes;

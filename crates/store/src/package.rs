@@ -19,10 +19,10 @@ use styrhub_domain::package::ValidPackage;
 use styrhub_domain::ports::{LoadReport, PackageWriter};
 use styrhub_domain::RepoError;
 
+use crate::bulk::write_observations;
 use crate::convert::{agenda_to_text, list_to_text};
 use crate::db::repo_err;
 use crate::entities::*;
-use crate::observations::write_observations;
 use crate::Store;
 
 /// Saves `new` in place of `old`: nothing when equal, an UPDATE when changed, an INSERT (with

@@ -1,0 +1,68 @@
+//! The bulk observation writer: idempotent, revisions kept, digests in step, tombstones.
+
+use styrhub_domain::ids::{AreaCode, Gender, KpiId, Year};
+use styrhub_domain::observation::{NewObservation, SeriesRef, ValueSource};
+use styrhub_domain::ports::{ObservationWriter, SeriesReader};
+use styrhub_store::entities::observation_revision;
+
+use crate::helpers::both;
+
+fn obs(area: &str, year: i32, gender: Gender, value: Option<f64>) -> NewObservation {
+    NewObservation {
+        series: SeriesRef::Kpi(KpiId::parse("N00090").unwrap()),
+        area: AreaCode::parse(area).unwrap(),
+        period: Year::new(year).unwrap(),
+        gender,
+        value,
+        status: value.is_none().then(|| "Missing".to_owned()),
+        count: Some(1),
+        source: ValueSource::Kolada,
+        deleted: false,
+    }
+}
+
+fn batch() -> Vec<NewObservation> {
+    let mut b = Vec::new();
+    for year in 2015..2024 {
+        for (g, v) in [(Gender::Total, 7.0), (Gender::Women, 8.5), (Gender::Men, 0.0)] {
+            b.push(obs("1489", year, g, Some(v + f64::from(year - 2015) / 10.0)));
+        }
+    }
+    b.push(obs("0000", 2023, Gender::Total, None));
+    b
+}
+
+both! {
+    async fn a_batch_written_twice_changes_nothing_the_second_time(db: TestDb) {
+        let store = db.store().await;
+        let first = store.write_batch(&batch()).await.unwrap();
+        assert_eq!((first.inserted, first.updated, first.unchanged), (28, 0, 0));
+        let second = store.write_batch(&batch()).await.unwrap();
+        assert_eq!((second.inserted, second.updated, second.unchanged), (0, 0, 28));
+        let d = store.digests(&["kpi:N00090".into()], &["1489".into(), "0000".into()], &[Gender::Total, Gender::Men]).await.unwrap();
+        assert_eq!(d.len(), 3, "T and M for 1489, T for 0000");
+        let men = d.iter().find(|d| d.gender == Gender::Men).unwrap();
+        assert_eq!(men.points.first().unwrap().value, Some(0.0), "zero is a value");
+        let national = d.iter().find(|d| d.area.as_str() == "0000").unwrap();
+        assert_eq!(national.points[0].value, None, "null stays null");
+        assert_eq!(national.points[0].status.as_deref(), Some("Missing"));
+    }
+
+    async fn a_revised_value_keeps_the_earlier_one_and_a_tombstone_leaves_the_digest(db: TestDb) {
+        let store = db.store().await;
+        store.write_batch(&batch()).await.unwrap();
+        let mut revised = batch();
+        revised[0].value = Some(99.0);
+        let last = revised.len() - 1;
+        revised[last].deleted = true;
+        let counts = store.write_batch(&revised).await.unwrap();
+        assert_eq!((counts.inserted, counts.updated, counts.unchanged), (0, 2, 26));
+        use sea_orm::EntityTrait;
+        let revisions = observation_revision::Entity::find().all(store.connection()).await.unwrap();
+        assert_eq!(revisions.len(), 2);
+        assert!(revisions.iter().any(|r| r.value == Some(7.0)), "{revisions:?}");
+        let d = store.digests(&["kpi:N00090".into()], &["1489".into(), "0000".into()], &[Gender::Total]).await.unwrap();
+        assert_eq!(d.len(), 1, "the tombstoned series has no values left: {d:?}");
+        assert_eq!(d[0].value_at(2015), Some(99.0));
+    }
+}
