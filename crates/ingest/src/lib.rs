@@ -1,1 +1,3 @@
-//! placeholder
+//! Styrhub key-figure sources.
+
+pub mod file;

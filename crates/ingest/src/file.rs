@@ -1,0 +1,240 @@
+//! File import: figures no API has (a municipality's own measurements), from CSV or from JSON
+//! in Kolada's data format. Rows are checked one by one and errors carry their line numbers; a
+//! file with errors imports nothing unless the caller skips invalid rows.
+//!
+//! # CSV layout
+//! A header row names the columns, in any order, case-insensitive; `,` or `;` separated (with
+//! `;`, a decimal comma is accepted, as Swedish spreadsheets write it):
+//!
+//! | column | required | meaning |
+//! |---|---|---|
+//! | `kpi` | one of `kpi`/`indicator` | a Kolada KPI id, e.g. N00090 |
+//! | `indicator` | | an indicator key of the municipality in `municipality` |
+//! | `municipality` | with `indicator` | the municipality code the indicator belongs to |
+//! | `area` | yes | the area the value is for: 1489, 0000, G92790, V15E144001301 |
+//! | `period` | yes | the year |
+//! | `gender` | no (T) | T, K or M |
+//! | `value` | yes (may be empty) | the value; empty is a missing value, 0 is a value |
+//! | `status` | no | the source's status flag, e.g. Missing |
+
+use std::collections::HashMap;
+
+use styrhub_domain::ids::{AreaCode, Gender, KpiId, Year};
+use styrhub_domain::observation::{NewObservation, SeriesRef, ValueSource};
+
+/// A row that could not be read, with its line number (1 is the header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// The line in the file.
+    pub line: usize,
+    /// What is wrong, naming the column.
+    pub message: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// What a file held: the rows that parsed, and the errors of those that did not.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// Valid rows.
+    pub observations: Vec<NewObservation>,
+    /// Invalid rows.
+    pub errors: Vec<RowError>,
+}
+
+/// Parses a CSV file. `indicator` resolves (municipality code, indicator key) to the series
+/// the indicator's values are stored under; `None` when there is no such indicator.
+pub fn parse_csv(text: &str, indicator: &dyn Fn(&str, &str) -> Option<SeriesRef>) -> Result<Parsed, RowError> {
+    let text = text.trim_start_matches('\u{feff}');
+    let first = text.lines().next().unwrap_or_default();
+    let semicolon = first.contains(';');
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(if semicolon { b';' } else { b',' })
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| RowError {
+            line: 1,
+            message: e.to_string(),
+        })?
+        .iter()
+        .map(str::to_lowercase)
+        .collect();
+    let col: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    for known in header.iter() {
+        if !["kpi", "indicator", "municipality", "area", "period", "gender", "value", "status"].contains(&known.as_str()) {
+            return Err(RowError {
+                line: 1,
+                message: format!("unknown column `{known}` (see the documented layout)"),
+            });
+        }
+    }
+    for required in ["area", "period", "value"] {
+        if !col.contains_key(required) {
+            return Err(RowError {
+                line: 1,
+                message: format!("the header has no `{required}` column"),
+            });
+        }
+    }
+    if !col.contains_key("kpi") && !col.contains_key("indicator") {
+        return Err(RowError {
+            line: 1,
+            message: "the header needs a `kpi` or an `indicator` column".into(),
+        });
+    }
+    if col.contains_key("indicator") && !col.contains_key("municipality") {
+        return Err(RowError {
+            line: 1,
+            message: "an `indicator` column needs a `municipality` column (indicator keys are per municipality)".into(),
+        });
+    }
+    let mut out = Parsed::default();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                out.errors.push(RowError {
+                    line,
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        match row(
+            &Fields {
+                col: &col,
+                record: &record,
+            },
+            semicolon,
+            indicator,
+        ) {
+            Ok(o) => out.observations.push(o),
+            Err(message) => out.errors.push(RowError { line, message }),
+        }
+    }
+    Ok(out)
+}
+
+/// One record's fields by column name; empty fields are absent.
+struct Fields<'a> {
+    col: &'a HashMap<&'a str, usize>,
+    record: &'a csv::StringRecord,
+}
+
+impl<'a> Fields<'a> {
+    fn get(&self, name: &str) -> Option<&'a str> {
+        self.col.get(name).and_then(|i| self.record.get(*i)).filter(|s| !s.is_empty())
+    }
+}
+
+fn row(f: &Fields<'_>, decimal_comma: bool, indicator: &dyn Fn(&str, &str) -> Option<SeriesRef>) -> Result<NewObservation, String> {
+    let get = |name: &str| f.get(name);
+    let series = match (get("kpi"), get("indicator")) {
+        (Some(k), None) => SeriesRef::Kpi(KpiId::parse(k).map_err(|e| format!("column kpi: {}", e.message))?),
+        (None, Some(key)) => {
+            let m = get("municipality").ok_or("column municipality: needed with an indicator")?;
+            indicator(m, key).ok_or_else(|| format!("column indicator: municipality {m} has no indicator `{key}`"))?
+        }
+        (Some(_), Some(_)) => return Err("columns kpi and indicator: give one, not both".into()),
+        (None, None) => return Err("columns kpi and indicator: give one".into()),
+    };
+    let area = AreaCode::parse(get("area").unwrap_or_default()).map_err(|e| format!("column area: {}", e.message))?;
+    let period_text = get("period").unwrap_or_default();
+    let period = period_text
+        .parse::<i32>()
+        .map_err(|_| format!("column period: `{period_text}` is not a year"))
+        .and_then(|y| Year::new(y).map_err(|e| format!("column period: {}", e.message)))?;
+    let gender = match get("gender") {
+        Some(g) => Gender::parse(g).map_err(|e| format!("column gender: {}", e.message))?,
+        None => Gender::Total,
+    };
+    let value = match get("value") {
+        None => None,
+        Some(v) => {
+            let normal = if decimal_comma { v.replace(',', ".") } else { v.to_owned() };
+            Some(
+                normal
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| format!("column value: `{v}` is not a number"))?,
+            )
+        }
+    };
+    Ok(NewObservation {
+        series,
+        area,
+        period,
+        gender,
+        value,
+        status: get("status").map(str::to_owned),
+        count: None,
+        source: ValueSource::File,
+        deleted: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn none(_: &str, _: &str) -> Option<SeriesRef> {
+        None
+    }
+
+    #[test]
+    fn a_comma_file_reads_by_column_name() {
+        let p = parse_csv("period,area,kpi,value,gender\n2023,1489,N00090,7.1,K\n2023,0000,N00090,,T\n", &none).unwrap();
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.observations.len(), 2);
+        assert_eq!(p.observations[0].gender, Gender::Women);
+        assert_eq!(p.observations[1].value, None);
+    }
+
+    #[test]
+    fn a_semicolon_file_takes_decimal_commas() {
+        let p = parse_csv("\u{feff}kpi;area;period;value\nN00090;1489;2022;7,25\n", &none).unwrap();
+        assert_eq!(p.observations[0].value, Some(7.25));
+    }
+
+    #[test]
+    fn row_errors_name_the_line_and_column() {
+        let p = parse_csv(
+            "kpi,area,period,value\nN00090,1489,2022,x\nN0009,1489,2022,1\nN00090,1489,2022,2\n",
+            &none,
+        )
+        .unwrap();
+        assert_eq!(p.observations.len(), 1);
+        assert_eq!(p.errors[0].to_string(), "line 2: column value: `x` is not a number");
+        assert!(p.errors[1].to_string().starts_with("line 3: column kpi"), "{}", p.errors[1]);
+    }
+
+    #[test]
+    fn an_unknown_indicator_is_a_row_error() {
+        let found = |m: &str, k: &str| (m == "1489" && k == "egen").then_some(SeriesRef::Indicator(7));
+        let p = parse_csv(
+            "municipality,indicator,area,period,value\n1489,egen,1489,2023,3\n1489,annan,1489,2023,3\n",
+            &found,
+        )
+        .unwrap();
+        assert_eq!(p.observations[0].series, SeriesRef::Indicator(7));
+        assert!(p.errors[0].message.contains("no indicator `annan`"));
+    }
+
+    #[test]
+    fn a_header_without_the_required_columns_is_refused() {
+        assert!(parse_csv("kpi,area,value\n", &none).unwrap_err().message.contains("period"));
+        assert!(parse_csv("kpi,area,period,value,colour\n", &none)
+            .unwrap_err()
+            .message
+            .contains("colour"));
+    }
+}
