@@ -32,6 +32,81 @@ pub enum Command {
     Schema,
     /// Ask a running server's `/healthz` whether it is up (for container health checks).
     Healthcheck(HealthcheckArgs),
+    /// Pull key figures into the database: from Kolada, or from a file.
+    #[command(subcommand)]
+    Ingest(IngestCommand),
+}
+
+/// The sources `ingest` reads.
+#[derive(Debug, Subcommand)]
+pub enum IngestCommand {
+    /// Sync KPIs from Kolada (v3; v2-shaped mirrors too): metadata, then values, incrementally.
+    Kolada(KoladaArgs),
+    /// Import a CSV file (see the layout in the README) or JSON in Kolada's data format.
+    File(FileArgs),
+}
+
+/// Options of `ingest kolada`.
+#[derive(Debug, Clone, Args)]
+pub struct KoladaArgs {
+    /// KPI ids, comma-separated, e.g. N15419,N00945.
+    #[arg(long, value_delimiter = ',', required_unless_present = "config")]
+    pub kpi: Vec<String>,
+    /// Municipality (or region, 0000, group) codes, comma-separated, e.g. 1489,0000. With --ou:
+    /// the municipalities whose organisational units to sync.
+    #[arg(long, value_delimiter = ',', required_unless_present = "config")]
+    pub municipality: Vec<String>,
+    /// Years: a range such as 2015-2024 or a list such as 2019,2021.
+    #[arg(long, required_unless_present = "config")]
+    pub years: Option<String>,
+    /// Organisational-unit data (schools, care homes …) instead of municipal data.
+    #[arg(long)]
+    pub ou: bool,
+    /// Only values changed since this day (YYYY-MM-DD); by default, since the last successful
+    /// run with the same parameters.
+    #[arg(long, value_parser = parse_day)]
+    pub since: Option<chrono::NaiveDate>,
+    /// Re-read everything, ignoring earlier runs (Kolada revises values without notice).
+    #[arg(long, conflicts_with = "since")]
+    pub full: bool,
+    /// A sync file of one or more [[sync]] blocks (see examples/sync.toml).
+    #[arg(long, conflicts_with_all = ["kpi", "municipality", "years", "ou"])]
+    pub config: Option<PathBuf>,
+    /// The API's base URL (a mirror, or a test server).
+    #[arg(long, env = "STYRHUB_KOLADA_URL")]
+    pub base_url: Option<String>,
+    /// Requests per second at most.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Requests in flight at most.
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Tries per request before giving up.
+    #[arg(long, default_value_t = 5)]
+    pub max_tries: u32,
+    /// Seconds before a request times out.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    /// Fetch and count, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Options of `ingest file`.
+#[derive(Debug, Clone, Args)]
+pub struct FileArgs {
+    /// The file: .csv, or .json in Kolada's data format.
+    pub path: PathBuf,
+    /// Import the valid rows of a file with errors (the errors are reported).
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Check the file, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD)"))
 }
 
 /// Options of `healthcheck`.

@@ -9,6 +9,7 @@
 //! - [`error`]: the one mapping from domain errors to HTTP statuses and GraphQL codes.
 //! - [`demo`]: loading the municipality packages under `demo/`.
 //! - [`synthetic`]: a synthetic municipality of any size, for benchmarks and statement counts.
+//! - [`ingest_cmd`]: `styrhub ingest kolada|file`: progress and summaries around the ingest crate.
 //! - [`telemetry`]: tracing set-up (JSON when not on a terminal).
 
 pub mod app;
@@ -18,5 +19,6 @@ pub mod error;
 pub mod gateway;
 pub mod graphql;
 pub mod health;
+pub mod ingest_cmd;
 pub mod synthetic;
 pub mod telemetry;

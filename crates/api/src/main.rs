@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use styrhub_api::app::{router, AppState};
-use styrhub_api::config::{Cli, Command};
+use styrhub_api::config::{Cli, Command, IngestCommand};
 use styrhub_store::Store;
 
 #[tokio::main]
@@ -36,6 +36,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Healthcheck(args) => {
             styrhub_api::health::probe(args.addr).await?;
             println!("ok");
+        }
+        Command::Ingest(cmd) => {
+            let store = open(&cli.database_url).await?;
+            match cmd {
+                IngestCommand::Kolada(args) => styrhub_api::ingest_cmd::kolada(store, args).await?,
+                IngestCommand::File(args) => styrhub_api::ingest_cmd::file(store, args).await?,
+            }
         }
         Command::Migrate => {
             open(&cli.database_url).await?;
