@@ -108,7 +108,7 @@ fn query(kpis: &[&str], areas: Vec<String>, years: &[i32]) -> DataQuery {
 #[tokio::test]
 async fn the_kpi_catalogue_is_read_over_two_pages() {
     let fx = Fixture::sample();
-    let server = TestServer::start(fx.clone()).await;
+    let server = TestServer::start(fx.clone());
     let c = client(KoladaConfig {
         per_page: 10,
         ..server.config()
@@ -137,7 +137,7 @@ async fn the_kpi_catalogue_is_read_over_two_pages() {
 #[tokio::test]
 async fn kpis_by_id_go_25_to_a_request_and_unknown_ids_are_absent() {
     let fx = Fixture::sample();
-    let server = TestServer::start(fx.clone()).await;
+    let server = TestServer::start(fx.clone());
     let c = client(server.config());
     let mut ids: Vec<String> = fx.kpis.iter().map(|k| k["id"].as_str().unwrap().to_owned()).collect();
     ids.extend((0..20).map(|i| format!("U9{i:04}")));
@@ -149,7 +149,7 @@ async fn kpis_by_id_go_25_to_a_request_and_unknown_ids_are_absent() {
 
 #[tokio::test]
 async fn municipalities_keep_their_leading_zeros_and_types() {
-    let server = TestServer::start(Fixture::sample()).await;
+    let server = TestServer::start(Fixture::sample());
     let c = client(server.config());
     let all = c.municipalities(None).await.unwrap();
     assert_eq!(all.len(), 312);
@@ -165,7 +165,7 @@ async fn municipalities_keep_their_leading_zeros_and_types() {
 
 #[tokio::test]
 async fn groups_and_units_are_listed_with_their_members() {
-    let server = TestServer::start(Fixture::sample()).await;
+    let server = TestServer::start(Fixture::sample());
     let c = client(server.config());
     let groups = c.municipality_groups().await.unwrap();
     assert_eq!(groups.len(), 4);
@@ -185,7 +185,7 @@ async fn groups_and_units_are_listed_with_their_members() {
 #[tokio::test]
 async fn data_pages_are_followed_and_values_read_by_gender() {
     let fx = Fixture::sample();
-    let server = TestServer::start(fx.clone()).await;
+    let server = TestServer::start(fx.clone());
     let c = client(KoladaConfig {
         per_page: 5,
         ..server.config()
@@ -214,7 +214,7 @@ async fn data_pages_are_followed_and_values_read_by_gender() {
 #[tokio::test]
 async fn missing_values_stay_none_and_zero_stays_a_value() {
     let fx = Fixture::sample();
-    let server = TestServer::start(fx.clone()).await;
+    let server = TestServer::start(fx.clone());
     let c = client(server.config());
     let areas = area_codes(&fx)[..25].to_vec();
     let (pages, _) = fetch(&c, &query(&["N00003"], areas, &[2020, 2021, 2022, 2023])).await.unwrap();
@@ -229,7 +229,7 @@ async fn missing_values_stay_none_and_zero_stays_a_value() {
 #[tokio::test]
 async fn long_lists_are_split_into_requests_of_25() {
     let fx = Fixture::sample();
-    let server = TestServer::start(fx.clone()).await;
+    let server = TestServer::start(fx.clone());
     let c = client(server.config());
     let areas = area_codes(&fx)[..60].to_vec();
     let (pages, stats) = fetch(&c, &query(&["N01951", "N00003"], areas.clone(), &[2022])).await.unwrap();
@@ -242,7 +242,7 @@ async fn long_lists_are_split_into_requests_of_25() {
 
 #[tokio::test]
 async fn the_server_refuses_more_than_25_values_and_pages_over_5000() {
-    let server = TestServer::start(Fixture::sample()).await;
+    let server = TestServer::start(Fixture::sample());
     let ids: Vec<String> = (0..26).map(|i| format!("{:04}", 100 + i)).collect();
     let http = reqwest::Client::new();
     let url = format!("{}/data/kpi/N01951/municipality/{}/year/2022", server.base_url(), ids.join(","));
@@ -257,8 +257,7 @@ async fn a_429_is_retried_after_its_retry_after() {
         "/v3/municipality",
         1,
         FaultKind::TooManyRequests { retry_after_secs: Some(1) },
-    )))
-    .await;
+    )));
     let c = client(server.config());
     let started = Instant::now();
     let all = c.municipalities(None).await.unwrap();
@@ -270,7 +269,7 @@ async fn a_429_is_retried_after_its_retry_after() {
 
 #[tokio::test]
 async fn server_errors_are_retried_with_backoff() {
-    let server = TestServer::start(Fixture::sample().with_fault(Fault::new("/v3/municipality_groups", 2, FaultKind::Status(500)))).await;
+    let server = TestServer::start(Fixture::sample().with_fault(Fault::new("/v3/municipality_groups", 2, FaultKind::Status(500))));
     let c = client(server.config());
     assert_eq!(c.municipality_groups().await.unwrap().len(), 4);
     assert_eq!(server.hits("/v3/municipality_groups"), 3);
@@ -280,8 +279,7 @@ async fn server_errors_are_retried_with_backoff() {
 
 #[tokio::test]
 async fn a_timeout_is_retried() {
-    let server =
-        TestServer::start(Fixture::sample().with_fault(Fault::new("/v3/kpi_groups", 1, FaultKind::Delay(Duration::from_secs(2))))).await;
+    let server = TestServer::start(Fixture::sample().with_fault(Fault::new("/v3/kpi_groups", 1, FaultKind::Delay(Duration::from_secs(2)))));
     let c = client(KoladaConfig {
         timeout: Duration::from_millis(250),
         ..server.config()
@@ -298,8 +296,7 @@ async fn html_and_truncated_json_are_retried() {
         Fixture::sample()
             .with_fault(Fault::new("/v3/data", 1, FaultKind::Html))
             .with_fault(Fault::new("/v3/data", 1, FaultKind::TruncatedJson)),
-    )
-    .await;
+    );
     let c = client(server.config());
     let fx = Fixture::sample();
     let areas = area_codes(&fx)[..3].to_vec();
@@ -310,7 +307,7 @@ async fn html_and_truncated_json_are_retried() {
 
 #[tokio::test]
 async fn a_permanently_malformed_body_fails_naming_the_url_and_status() {
-    let server = TestServer::start(Fixture::sample().with_fault(Fault::always("/v3/data", FaultKind::Html))).await;
+    let server = TestServer::start(Fixture::sample().with_fault(Fault::always("/v3/data", FaultKind::Html)));
     let c = client(server.config());
     let err = fetch(&c, &query(&["N01951"], strings(&["1489"]), &[2021])).await.unwrap_err();
     let IngestError::Malformed { url, message } = &err else {
@@ -326,7 +323,7 @@ async fn a_permanently_malformed_body_fails_naming_the_url_and_status() {
 
 #[tokio::test]
 async fn persistent_server_errors_give_up_with_the_last_status() {
-    let server = TestServer::start(Fixture::sample().with_fault(Fault::always("/v3/kpi", FaultKind::Status(503)))).await;
+    let server = TestServer::start(Fixture::sample().with_fault(Fault::always("/v3/kpi", FaultKind::Status(503))));
     let c = client(KoladaConfig {
         max_tries: 3,
         ..server.config()
@@ -341,7 +338,7 @@ async fn persistent_server_errors_give_up_with_the_last_status() {
 
 #[tokio::test]
 async fn other_client_errors_are_not_retried() {
-    let server = TestServer::start(Fixture::sample().with_fault(Fault::always("/v3/ou", FaultKind::Status(404)))).await;
+    let server = TestServer::start(Fixture::sample().with_fault(Fault::always("/v3/ou", FaultKind::Status(404))));
     let c = client(server.config());
     let err = c.ous(&strings(&["1080"])).await.unwrap_err();
     assert!(matches!(&err, IngestError::Http { status: Some(404), .. }), "{err:?}");
@@ -351,7 +348,7 @@ async fn other_client_errors_are_not_retried() {
 
 #[tokio::test]
 async fn empty_results_are_no_error_and_no_page() {
-    let server = TestServer::start(Fixture::empty()).await;
+    let server = TestServer::start(Fixture::empty());
     let c = client(server.config());
     assert!(c.kpis(None).await.unwrap().is_empty());
     let (pages, stats) = fetch(&c, &query(&["N01951"], strings(&["1489"]), &[2022])).await.unwrap();
@@ -361,7 +358,7 @@ async fn empty_results_are_no_error_and_no_page() {
 
 #[tokio::test]
 async fn a_next_url_cycle_ends_with_an_error() {
-    let server = TestServer::start(Fixture::sample().with_fault(Fault::always("/v3/data", FaultKind::NextUrlCycle))).await;
+    let server = TestServer::start(Fixture::sample().with_fault(Fault::always("/v3/data", FaultKind::NextUrlCycle)));
     let c = client(KoladaConfig {
         per_page: 2,
         ..server.config()
@@ -381,7 +378,7 @@ async fn a_value_of_the_wrong_type_fails_naming_the_url_and_the_row() {
         0,
         json!({"kpi": "N01951", "period": 2022, "municipality": "1489", "values": [{"gender": "T", "value": "abc", "status": ""}]}),
     );
-    let server = TestServer::start(fx).await;
+    let server = TestServer::start(fx);
     let c = client(server.config());
     let err = fetch(&c, &query(&["N01951"], strings(&["1489"]), &[2022])).await.unwrap_err();
     let IngestError::Malformed { url, message } = &err else {
@@ -401,8 +398,7 @@ async fn requests_stay_within_the_concurrency_bound() {
     let server = TestServer::start(
         fx.clone()
             .with_fault(Fault::always("/v3/data", FaultKind::Delay(Duration::from_millis(80)))),
-    )
-    .await;
+    );
     let c = client(server.config());
     let areas = area_codes(&fx)[..150].to_vec();
     let (_, stats) = fetch(&c, &query(&["N00003"], areas, &[2022])).await.unwrap();
@@ -413,7 +409,7 @@ async fn requests_stay_within_the_concurrency_bound() {
 #[tokio::test]
 async fn requests_keep_to_the_rate() {
     let fx = Fixture::sample();
-    let server = TestServer::start(fx.clone()).await;
+    let server = TestServer::start(fx.clone());
     let c = client(KoladaConfig {
         requests_per_second: 10.0,
         ..server.config()
@@ -434,7 +430,7 @@ async fn from_date_is_sent_and_only_changes_come_back() {
     for row in fx.data.iter_mut().filter(|r| r["municipality"] == "1489" && r["period"] == 2023) {
         row["_changed"] = json!("2026-05-02");
     }
-    let server = TestServer::start(fx.clone()).await;
+    let server = TestServer::start(fx.clone());
     let c = client(server.config());
     let mut q = query(&["N01951", "N00003"], strings(&["1489", "0764"]), &[2022, 2023]);
     q.from_date = Some(NaiveDate::from_ymd_opt(2026, 5, 1).unwrap());
@@ -447,7 +443,7 @@ async fn from_date_is_sent_and_only_changes_come_back() {
 
 #[tokio::test]
 async fn unit_data_comes_per_unit() {
-    let server = TestServer::start(Fixture::sample()).await;
+    let server = TestServer::start(Fixture::sample());
     let c = client(server.config());
     let ous: Vec<String> = c.ous(&strings(&["1080"])).await.unwrap().into_iter().map(|o| o.id).collect();
     let q = DataQuery {
@@ -476,7 +472,7 @@ async fn a_v2_base_parses_through_the_same_code() {
     let mut fx = Fixture::sample();
     fx.data.push(json!({"kpi": "N00003", "period": "2019", "municipality": "1489",
         "values": [{"gender": "T", "value": null, "status": "", "isdeleted": true}]}));
-    let server = TestServer::start(fx.clone()).await;
+    let server = TestServer::start(fx.clone());
     let c = client(KoladaConfig {
         base_url: server.base_url_v2(),
         per_page: 10,
@@ -504,7 +500,7 @@ async fn a_v2_base_parses_through_the_same_code() {
 #[tokio::test]
 async fn an_error_from_the_page_handler_stops_the_fetch() {
     let fx = Fixture::sample();
-    let server = TestServer::start(fx.clone()).await;
+    let server = TestServer::start(fx.clone());
     let c = client(KoladaConfig {
         per_page: 5,
         ..server.config()
@@ -525,7 +521,7 @@ async fn an_error_from_the_page_handler_stops_the_fetch() {
 
 #[tokio::test]
 async fn totals_add_up_over_calls() {
-    let server = TestServer::start(Fixture::sample()).await;
+    let server = TestServer::start(Fixture::sample());
     let c = client(server.config());
     c.kpis(None).await.unwrap();
     let (_, stats) = fetch(&c, &query(&["N01951"], strings(&["1489"]), &[2022])).await.unwrap();
@@ -540,4 +536,18 @@ fn the_data_future_is_send_when_the_handler_is() {
     let q = query(&["N01951"], strings(&["1489"]), &[2022]);
     let fut = c.data(&q, |_page| async { Ok(()) });
     assert_send(&fut);
+}
+
+#[tokio::test]
+async fn the_server_answers_while_the_test_thread_blocks() {
+    // As when a test runs the binary with `Command::output()` on a current-thread runtime.
+    use std::io::{Read, Write};
+    let server = TestServer::start(Fixture::sample());
+    let addr = server.base_url().trim_start_matches("http://").trim_end_matches("/v3").to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(stream, "GET /v3/municipality/1489 HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.0 200") && answer.contains("Alingsås"), "{answer}");
 }

@@ -8,7 +8,7 @@
 //! use styrhub_ingest::kolada::KoladaClient;
 //! use styrhub_ingest::testserver::{Fault, FaultKind, Fixture, TestServer};
 //!
-//! let server = TestServer::start(Fixture::sample().with_fault(Fault::new("/v3/kpi", 1, FaultKind::Status(500)))).await;
+//! let server = TestServer::start(Fixture::sample().with_fault(Fault::new("/v3/kpi", 1, FaultKind::Status(500))));
 //! let client = KoladaClient::new(server.config()).unwrap();
 //! let kpis = client.kpis(None).await.unwrap();
 //! assert_eq!(server.hits("/v3/kpi"), 2);
@@ -56,7 +56,7 @@ pub struct Recorded {
 pub struct TestServer {
     origin: String,
     state: Arc<ServerState>,
-    task: tokio::task::JoinHandle<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 #[derive(Debug)]
@@ -71,10 +71,13 @@ struct ServerState {
 }
 
 impl TestServer {
-    /// Starts serving `fixture` on a free loopback port. Panics when no port can be bound (a
-    /// test helper: there is nothing sensible to do instead).
-    pub async fn start(fixture: Fixture) -> TestServer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+    /// Starts serving `fixture` on a free loopback port, on a thread of its own with its own
+    /// runtime: it keeps answering while the test blocks (say, on `Command::output()` running
+    /// the binary against it), and works from sync and async tests alike. Panics when no port
+    /// can be bound or no thread started (a test helper: there is nothing sensible to do instead).
+    pub fn start(fixture: Fixture) -> TestServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        listener.set_nonblocking(true).expect("a non-blocking listener");
         let addr: SocketAddr = listener.local_addr().expect("a bound listener has an address");
         let origin = format!("http://{addr}");
         let faults = fixture.faults.iter().map(|f| (f.clone(), f.times)).collect();
@@ -87,11 +90,30 @@ impl TestServer {
             max_in_flight: AtomicUsize::new(0),
         });
         let app = Router::new().fallback(handle).with_state(state.clone());
-        let task = tokio::spawn(async move {
-            // Ends only when the task is aborted on drop.
-            let _ = axum::serve(listener, app).await;
-        });
-        TestServer { origin, state, task }
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name(format!("kolada-testserver-{}", addr.port()))
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for the test server");
+                rt.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+                    tokio::select! {
+                        _ = axum::serve(listener, app) => {}
+                        _ = stopped => {}
+                    }
+                });
+                // Dropping the runtime drops the connection tasks with it: nothing outlives the server.
+                drop(rt);
+            })
+            .expect("start the test server thread");
+        TestServer {
+            origin,
+            state,
+            stop: Some(stop),
+        }
     }
 
     /// The v3 base URL, e.g. `http://127.0.0.1:40123/v3`.
@@ -138,7 +160,10 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(stop) = self.stop.take() {
+            // The server thread may already be gone; then there is nothing to stop.
+            let _ = stop.send(());
+        }
     }
 }
 
