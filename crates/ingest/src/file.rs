@@ -182,6 +182,33 @@ fn row(f: &Fields<'_>, decimal_comma: bool, indicator: &dyn Fn(&str, &str) -> Op
     })
 }
 
+/// Parses JSON in Kolada's data format: `{"values": [{"kpi", "municipality" | "ou", "period",
+/// "values": [{"gender", "value", …}]}]}`, as Kolada's `/data` and `/oudata` answer and as dumps
+/// keep it. Each row is checked on its own; errors carry the line the row starts on.
+pub fn parse_kolada_json(text: &str) -> Result<Parsed, RowError> {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        values: Vec<&'a serde_json::value::RawValue>,
+    }
+    let env: Envelope<'_> =
+        serde_json::from_str(text).map_err(|e| RowError { line: e.line(), message: format!("not JSON in Kolada's data format: {e}") })?;
+    let mut out = Parsed::default();
+    for raw in env.values {
+        let row = raw.get();
+        // The row is a slice of `text`: its offset gives the line it starts on.
+        let offset = (row.as_ptr() as usize).saturating_sub(text.as_ptr() as usize).min(text.len());
+        let line = text[..offset].matches('\n').count() + 1;
+        let ou = serde_json::from_str::<serde_json::Value>(row).ok().is_some_and(|v| v.get("ou").is_some());
+        let mut obs = Vec::new();
+        match crate::kolada::parse_data_row(row, ou, &mut obs) {
+            Ok(()) => out.observations.extend(obs.into_iter().map(|o| NewObservation { source: ValueSource::File, ..o })),
+            Err(message) => out.errors.push(RowError { line, message }),
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +254,18 @@ mod tests {
         .unwrap();
         assert_eq!(p.observations[0].series, SeriesRef::Indicator(7));
         assert!(p.errors[0].message.contains("no indicator `annan`"));
+    }
+
+    #[test]
+    fn kolada_json_reads_by_gender_and_names_bad_rows_by_line() {
+        let text = "{\"values\": [\n{\"kpi\": \"N00090\", \"municipality\": \"1489\", \"period\": \"2023\",\n \"values\": [{\"gender\": \"K\", \"value\": 8.1}, {\"gender\": \"T\", \"value\": null, \"status\": \"Missing\"}]},\n{\"kpi\": \"N00090\", \"municipality\": \"1489\", \"period\": 2022, \"values\": [{\"gender\": \"T\", \"value\": \"abc\"}]}\n]}";
+        let p = parse_kolada_json(text).unwrap();
+        assert_eq!(p.observations.len(), 2);
+        assert_eq!(p.observations[0].gender, Gender::Women);
+        assert_eq!(p.observations[1].value, None);
+        assert_eq!(p.observations[0].source, ValueSource::File);
+        assert_eq!(p.errors.len(), 1);
+        assert_eq!(p.errors[0].line, 4, "{:?}", p.errors);
     }
 
     #[test]
