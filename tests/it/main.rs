@@ -12,6 +12,7 @@
 //! - [`demo`]: the demo municipality loads, and loads again without changing anything.
 //! - [`graphql`]: the demo's goals over HTTP, GraphiQL, the committed schema.
 //! - [`health`]: `/healthz` and `/readyz`.
+//! - [`ingest`]: Kolada syncs and file imports through the binary against a local Kolada server.
 //! - [`migrations`]: migrations up, down and up again on both databases.
 //! - [`mutations`]: GraphQL mutations over HTTP: validation, locking, one transaction each.
 //! - [`observations`]: the bulk observation writer: idempotent, revisions, digests, tombstones.
@@ -27,6 +28,7 @@ mod cli;
 mod demo;
 mod graphql;
 mod health;
+mod ingest;
 mod migrations;
 mod mutations;
 mod observations;

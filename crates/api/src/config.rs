@@ -87,6 +87,9 @@ pub struct KoladaArgs {
     /// Seconds before a request times out.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
+    /// First retry delay in milliseconds; it doubles with each try (with jitter).
+    #[arg(long, default_value_t = 500)]
+    pub backoff_ms: u64,
     /// Fetch and count, write nothing.
     #[arg(long)]
     pub dry_run: bool,

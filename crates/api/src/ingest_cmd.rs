@@ -46,10 +46,19 @@ impl Progress {
     }
 
     fn update(&self, c: &RunCounts) {
-        let line = format!("fetched {}, inserted {}, updated {}, unchanged {}", c.fetched, c.written.inserted, c.written.updated, c.written.unchanged);
+        let line = format!(
+            "fetched {}, inserted {}, updated {}, unchanged {}",
+            c.fetched, c.written.inserted, c.written.updated, c.written.unchanged
+        );
         match &self.bar {
             Some(bar) => bar.set_message(line),
-            None => tracing::info!(fetched = c.fetched, inserted = c.written.inserted, updated = c.written.updated, unchanged = c.written.unchanged, "page written"),
+            None => tracing::info!(
+                fetched = c.fetched,
+                inserted = c.written.inserted,
+                updated = c.written.updated,
+                unchanged = c.written.unchanged,
+                "page written"
+            ),
         }
     }
 
@@ -69,7 +78,12 @@ pub async fn kolada(store: Store, args: KoladaArgs) -> anyhow::Result<()> {
                 .sync
                 .iter()
                 .enumerate()
-                .map(|(i, b)| Ok((b.name.clone().unwrap_or_else(|| format!("sync {}", i + 1)), b.spec(args.full, args.since, args.dry_run)?)))
+                .map(|(i, b)| {
+                    Ok((
+                        b.name.clone().unwrap_or_else(|| format!("sync {}", i + 1)),
+                        b.spec(args.full, args.since, args.dry_run)?,
+                    ))
+                })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             (file.kolada, syncs)
         }
@@ -93,14 +107,20 @@ pub async fn kolada(store: Store, args: KoladaArgs) -> anyhow::Result<()> {
         concurrency: args.concurrency.or(settings.concurrency).unwrap_or(defaults.concurrency),
         max_tries: args.max_tries,
         timeout: Duration::from_secs(args.timeout),
+        backoff_base: Duration::from_millis(args.backoff_ms),
         ..defaults
     };
-    let mut failed = None;
+    let total = syncs.len();
+    let mut failed = Vec::new();
     for (name, spec) in syncs {
         // A client per sync: its request counts are the run's.
         let client = KoladaClient::new(config.clone())?;
         let progress = Progress::new(&name);
-        let ports = SyncPorts { observations: &store, metadata: &store, runs: &store };
+        let ports = SyncPorts {
+            observations: &store,
+            metadata: &store,
+            runs: &store,
+        };
         let result = sync_kolada(&client, ports, &spec, &|c| progress.update(c)).await;
         progress.finish();
         match result {
@@ -109,13 +129,20 @@ pub async fn kolada(store: Store, args: KoladaArgs) -> anyhow::Result<()> {
                 let dry = if spec.dry_run { " [dry run: nothing written]" } else { "" };
                 println!("{name}: {}{since}{dry}", summary(&outcome.counts));
             }
-            Err(e) => {
-                eprintln!("{name}: failed: {e}");
-                failed.get_or_insert(anyhow::anyhow!("{name}: {e}"));
-            }
+            Err(e) => failed.push(format!("{name}: {e}")),
         }
     }
-    failed.map_or(Ok(()), Err)
+    // Every block runs even when one fails; the exit code and the last line tell.
+    match failed.len() {
+        0 => Ok(()),
+        1 if total == 1 => Err(anyhow::anyhow!(failed.remove(0))),
+        n => {
+            for f in &failed {
+                eprintln!("{f}");
+            }
+            Err(anyhow::anyhow!("{n} of {total} syncs failed"))
+        }
+    }
 }
 
 /// `styrhub ingest file`.
@@ -129,7 +156,13 @@ pub async fn file(store: Store, args: FileArgs) -> anyhow::Result<()> {
         let mut series: HashMap<(String, String), SeriesRef> = HashMap::new();
         for m in store.municipalities().await? {
             let code = m.municipality_code.clone().unwrap_or_default();
-            for i in store.indicators(&IndicatorFilter { municipality_id: Some(m.id), ..Default::default() }).await? {
+            for i in store
+                .indicators(&IndicatorFilter {
+                    municipality_id: Some(m.id),
+                    ..Default::default()
+                })
+                .await?
+            {
                 series.insert((code.clone(), i.key.clone()), i.series());
             }
         }
@@ -151,9 +184,18 @@ pub async fn file(store: Store, args: FileArgs) -> anyhow::Result<()> {
             parsed.observations.len()
         );
     }
-    let mut counts = RunCounts { fetched: parsed.observations.len() as u64, failed: parsed.errors.len() as u64, ..Default::default() };
+    let mut counts = RunCounts {
+        fetched: parsed.observations.len() as u64,
+        failed: parsed.errors.len() as u64,
+        ..Default::default()
+    };
     if args.dry_run {
-        println!("{}: {} valid row(s), {} invalid [dry run: nothing written]", args.path.display(), parsed.observations.len(), parsed.errors.len());
+        println!(
+            "{}: {} valid row(s), {} invalid [dry run: nothing written]",
+            args.path.display(),
+            parsed.observations.len(),
+            parsed.errors.len()
+        );
         return Ok(());
     }
     let parameters = serde_json::json!({ "path": args.path.display().to_string(), "skip_invalid": args.skip_invalid }).to_string();
@@ -167,7 +209,9 @@ pub async fn file(store: Store, args: FileArgs) -> anyhow::Result<()> {
             Ok(())
         }
         Err(e) => {
-            store.finish_run(run, RunStatus::Failed, &counts, Some(&e.to_string()), Utc::now()).await?;
+            store
+                .finish_run(run, RunStatus::Failed, &counts, Some(&e.to_string()), Utc::now())
+                .await?;
             Err(anyhow::anyhow!("{}: writing failed: {e}", args.path.display()))
         }
     }

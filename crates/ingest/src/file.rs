@@ -191,18 +191,25 @@ pub fn parse_kolada_json(text: &str) -> Result<Parsed, RowError> {
         #[serde(borrow)]
         values: Vec<&'a serde_json::value::RawValue>,
     }
-    let env: Envelope<'_> =
-        serde_json::from_str(text).map_err(|e| RowError { line: e.line(), message: format!("not JSON in Kolada's data format: {e}") })?;
+    let env: Envelope<'_> = serde_json::from_str(text).map_err(|e| RowError {
+        line: e.line(),
+        message: format!("not JSON in Kolada's data format: {e}"),
+    })?;
     let mut out = Parsed::default();
     for raw in env.values {
         let row = raw.get();
         // The row is a slice of `text`: its offset gives the line it starts on.
         let offset = (row.as_ptr() as usize).saturating_sub(text.as_ptr() as usize).min(text.len());
         let line = text[..offset].matches('\n').count() + 1;
-        let ou = serde_json::from_str::<serde_json::Value>(row).ok().is_some_and(|v| v.get("ou").is_some());
+        let ou = serde_json::from_str::<serde_json::Value>(row)
+            .ok()
+            .is_some_and(|v| v.get("ou").is_some());
         let mut obs = Vec::new();
         match crate::kolada::parse_data_row(row, ou, &mut obs) {
-            Ok(()) => out.observations.extend(obs.into_iter().map(|o| NewObservation { source: ValueSource::File, ..o })),
+            Ok(()) => out.observations.extend(obs.into_iter().map(|o| NewObservation {
+                source: ValueSource::File,
+                ..o
+            })),
             Err(message) => out.errors.push(RowError { line, message }),
         }
     }

@@ -58,13 +58,23 @@ impl SyncSpec {
         let mut years = self.years.clone();
         years.sort_unstable();
         years.dedup();
-        serde_json::to_string(&Parameters { kpis, areas, years, ou: self.ou }).expect("parameters serialise")
+        serde_json::to_string(&Parameters {
+            kpis,
+            areas,
+            years,
+            ou: self.ou,
+        })
+        .expect("parameters serialise")
     }
 }
 
 /// Parses `2015-2024` or `2019,2021,2023` into years, oldest first.
 pub fn parse_years(s: &str) -> Result<Vec<i32>, IngestError> {
-    let bad = || IngestError::Invalid(format!("--years: `{s}` is not a year range such as 2015-2024 or a list such as 2019,2021"));
+    let bad = || {
+        IngestError::Invalid(format!(
+            "--years: `{s}` is not a year range such as 2015-2024 or a list such as 2019,2021"
+        ))
+    };
     let year = |t: &str| t.trim().parse::<i32>().ok().filter(|y| (1900..=2200).contains(y)).ok_or_else(bad);
     let mut years: Vec<i32> = if let Some((a, b)) = s.split_once('-') {
         let (a, b) = (year(a)?, year(b)?);
@@ -124,9 +134,18 @@ pub async fn sync_kolada(
         (false, Some(d)) => Some(d),
         // The day the last successful run started: anything changed since then is fetched
         // again, so a value revised during that run is not missed.
-        (false, None) => ports.runs.last_success(SOURCE, &parameters).await.map_err(write)?.map(|r| r.started_at.date_naive()),
+        (false, None) => ports
+            .runs
+            .last_success(SOURCE, &parameters)
+            .await
+            .map_err(write)?
+            .map(|r| r.started_at.date_naive()),
     };
-    let run_id = if spec.dry_run { None } else { Some(ports.runs.start_run(SOURCE, &parameters, Utc::now()).await.map_err(write)?) };
+    let run_id = if spec.dry_run {
+        None
+    } else {
+        Some(ports.runs.start_run(SOURCE, &parameters, Utc::now()).await.map_err(write)?)
+    };
     let counts = Mutex::new(RunCounts::default());
     let result = run(client, ports, spec, from_date, &counts, progress).await;
     let mut counts = *counts.lock().expect("counts lock");
@@ -138,7 +157,11 @@ pub async fn sync_kolada(
             Ok(()) => (RunStatus::Succeeded, None),
             Err(e) => (RunStatus::Failed, Some(e.to_string())),
         };
-        ports.runs.finish_run(id, status, &counts, error.as_deref(), Utc::now()).await.map_err(write)?;
+        ports
+            .runs
+            .finish_run(id, status, &counts, error.as_deref(), Utc::now())
+            .await
+            .map_err(write)?;
     }
     result.map(|()| SyncOutcome { run_id, from_date, counts })
 }
@@ -157,18 +180,14 @@ async fn run(
     let areas: Vec<String> = if spec.ou {
         let ous = client.ous(&spec.areas).await?;
         if !spec.dry_run {
-            let rows: Vec<Area> = ous
-                .iter()
-                .map(|o| Area { code: o.id.clone(), title: o.title.clone(), area_type: "OU".into(), parent: Some(o.municipality.clone()) })
-                .collect();
+            let rows: Vec<Area> = ous.iter().map(|o| o.to_domain()).collect();
             ports.metadata.upsert_areas(&rows).await.map_err(write)?;
         }
         ous.into_iter().map(|o| o.id).collect()
     } else {
         let found = client.municipalities(Some(&spec.areas)).await?;
         if !spec.dry_run {
-            let rows: Vec<Area> =
-                found.iter().map(|m| Area { code: m.id.clone(), title: m.title.clone(), area_type: m.area_type.clone(), parent: None }).collect();
+            let rows: Vec<Area> = found.iter().map(|m| m.to_domain()).collect();
             ports.metadata.upsert_areas(&rows).await.map_err(write)?;
         }
         spec.areas.clone()
@@ -180,7 +199,13 @@ async fn run(
     if areas.is_empty() {
         return Ok(());
     }
-    let query = DataQuery { kpis: kpi_ids, areas, years: spec.years.clone(), ou: spec.ou, from_date };
+    let query = DataQuery {
+        kpis: kpi_ids,
+        areas,
+        years: spec.years.clone(),
+        ou: spec.ou,
+        from_date,
+    };
     client
         .data(&query, |page| async move {
             let n = page.observations.len() as u64;
@@ -224,6 +249,9 @@ mod tests {
             full: false,
             dry_run: false,
         };
-        assert_eq!(spec(["N00090", "N00973"], ["1489", "0000"]).parameters(), spec(["N00973", "N00090"], ["0000", "1489"]).parameters());
+        assert_eq!(
+            spec(["N00090", "N00973"], ["1489", "0000"]).parameters(),
+            spec(["N00973", "N00090"], ["0000", "1489"]).parameters()
+        );
     }
 }

@@ -66,12 +66,14 @@ impl SyncFile {
     /// Reads and checks a sync file; errors name the file and what is wrong.
     pub fn read(path: &Path) -> Result<Self, IngestError> {
         let text = std::fs::read_to_string(path).map_err(|e| IngestError::Invalid(format!("{}: {e}", path.display())))?;
-        let file: SyncFile = toml::from_str(&text).map_err(|e| IngestError::Invalid(format!("{}: {}", path.display(), e.to_string().trim_end())))?;
+        let file: SyncFile =
+            toml::from_str(&text).map_err(|e| IngestError::Invalid(format!("{}: {}", path.display(), e.to_string().trim_end())))?;
         if file.sync.is_empty() {
             return Err(IngestError::Invalid(format!("{}: no [[sync]] block", path.display())));
         }
         for (i, b) in file.sync.iter().enumerate() {
-            b.spec(false, None, false).map_err(|e| IngestError::Invalid(format!("{}: sync[{i}]: {e}", path.display())))?;
+            b.spec(false, None, false)
+                .map_err(|e| IngestError::Invalid(format!("{}: sync[{i}]: {e}", path.display())))?;
         }
         Ok(file)
     }
@@ -79,7 +81,9 @@ impl SyncFile {
 
 /// Parses a list of KPI ids, naming the bad one.
 pub fn parse_kpis<S: AsRef<str>>(ids: &[S]) -> Result<Vec<KpiId>, IngestError> {
-    ids.iter().map(|k| KpiId::parse(k.as_ref()).map_err(|e| IngestError::Invalid(format!("--kpi: {}", e.message)))).collect()
+    ids.iter()
+        .map(|k| KpiId::parse(k.as_ref()).map_err(|e| IngestError::Invalid(format!("--kpi: {}", e.message))))
+        .collect()
 }
 
 /// Checks area codes, naming the bad one.

@@ -76,6 +76,7 @@ impl AreaMeta {
             code: self.id.clone(),
             title: self.title.clone(),
             area_type: self.area_type.clone(),
+            parent: None,
         }
     }
 }
@@ -98,6 +99,7 @@ impl OuMeta {
             code: self.id.clone(),
             title: self.title.clone(),
             area_type: "OU".to_owned(),
+            parent: Some(self.municipality.clone()),
         }
     }
 }
@@ -121,6 +123,7 @@ impl Group {
             code: self.id.clone(),
             title: self.title.clone(),
             area_type: "G".to_owned(),
+            parent: None,
         }
     }
 }

@@ -1,0 +1,211 @@
+//! Ingest end to end through the `styrhub` binary, against the local Kolada test server, on
+//! SQLite and PostgreSQL: a sync, the same sync again (nothing inserted), faults survived,
+//! failures recorded and completed by a re-run, file imports all or nothing.
+
+use std::process::{Command, Output};
+
+use serde_json::json;
+use styrhub_ingest::testserver::{Fault, FaultKind, Fixture, TestServer, SAMPLE_DATA_KPIS};
+
+use crate::helpers::{both, TestApp, TestDb};
+
+fn styrhub(db: &str, args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_styrhub"))
+        .arg("--database-url")
+        .arg(db)
+        .args(args)
+        .current_dir(dir.path())
+        .env_remove("STYRHUB_DATABASE_URL")
+        .env_remove("STYRHUB_KOLADA_URL")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+fn out(o: &Output) -> String {
+    format!(
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The count after `name ` in the summary line, e.g. `inserted 120`.
+fn count(o: &Output, name: &str) -> u64 {
+    let text = String::from_utf8_lossy(&o.stdout);
+    let at = text.find(&format!("{name} ")).unwrap_or_else(|| panic!("`{name}` in {}", out(o)));
+    text[at + name.len() + 1..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn sync_args(server: &TestServer) -> Vec<String> {
+    let kpis: Vec<&str> = SAMPLE_DATA_KPIS.iter().map(|(k, _)| *k).collect();
+    [
+        "ingest",
+        "kolada",
+        "--kpi",
+        &kpis.join(","),
+        "--municipality",
+        "1489,0000,1490",
+        "--years",
+        "2020-2023",
+        "--base-url",
+        &server.base_url(),
+        "--rate",
+        "1000",
+        "--max-tries",
+        "6",
+        "--timeout",
+        "1",
+        "--backoff-ms",
+        "10",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+fn run(db: &TestDb, args: &[String]) -> Output {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    styrhub(&db.url, &args)
+}
+
+both! {
+    async fn a_sync_lands_once_and_the_same_sync_again_inserts_nothing(db: TestDb) {
+        let server = TestServer::start(Fixture::sample());
+        let first = run(&db, &sync_args(&server));
+        assert!(first.status.success(), "{}", out(&first));
+        let fetched = count(&first, "fetched");
+        assert!(fetched > 0, "{}", out(&first));
+        assert_eq!(count(&first, "inserted"), fetched, "{}", out(&first));
+        let second = run(&db, &[sync_args(&server), vec!["--full".into()]].concat());
+        assert!(second.status.success(), "{}", out(&second));
+        assert_eq!(count(&second, "inserted"), 0, "{}", out(&second));
+        assert_eq!(count(&second, "updated"), 0, "{}", out(&second));
+        assert_eq!(count(&second, "unchanged"), fetched, "{}", out(&second));
+        assert!(server.requests().iter().all(|r| r.user_agent.as_deref().is_some_and(|u| u.starts_with("styrhub/"))));
+
+        // Metadata and the runs are visible in GraphQL; values too.
+        let app = TestApp::spawn(db).await;
+        let data = app
+            .graphql_data(
+                r#"{ kpi(id: "N00090") { title series(areas: ["1489"]) { points { period value source } } }
+                     ingestRuns { source status inserted unchanged } }"#,
+                json!({}),
+            )
+            .await;
+        assert!(!data["kpi"]["title"].as_str().unwrap().is_empty(), "{data:#}");
+        let points = data["kpi"]["series"][0]["points"].as_array().unwrap();
+        assert!(!points.is_empty() && points.iter().all(|p| p["source"] == "KOLADA"), "{data:#}");
+        let runs = data["ingestRuns"].as_array().unwrap();
+        assert_eq!(runs.len(), 2);
+        assert!(runs.iter().all(|r| r["status"] == "SUCCEEDED" && r["source"] == "kolada"), "{runs:#?}");
+    }
+
+    async fn a_flaky_source_is_retried_and_a_broken_one_fails_the_run_until_it_is_back(db: TestDb) {
+        let flaky = Fixture::sample()
+            .with_fault(Fault::new("/v3/data", 1, FaultKind::TooManyRequests { retry_after_secs: Some(1) }))
+            .with_fault(Fault::new("/v3/data", 1, FaultKind::Status(500)))
+            .with_fault(Fault::new("/v3/data", 1, FaultKind::Html))
+            .with_fault(Fault::new("/v3/data", 1, FaultKind::Delay(std::time::Duration::from_millis(1500))));
+        let server = TestServer::start(flaky);
+        let o = run(&db, &sync_args(&server));
+        assert!(o.status.success(), "retries carry the run: {}", out(&o));
+        assert!(count(&o, "inserted") > 0);
+
+        let broken = TestServer::start(Fixture::sample().with_fault(Fault::always("/v3/data", FaultKind::TruncatedJson)));
+        let o = run(&db, &[sync_args(&broken), vec!["--full".into()]].concat());
+        assert!(!o.status.success(), "{}", out(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("/v3/data"), "the error names the URL: {err}");
+
+        // Back again: a re-run completes, and the failed run is on record.
+        let o = run(&db, &[sync_args(&server), vec!["--full".into()]].concat());
+        assert!(o.status.success(), "{}", out(&o));
+        assert_eq!(count(&o, "inserted"), 0, "{}", out(&o));
+        let app = TestApp::spawn(db).await;
+        let runs = app.graphql_data("{ ingestRuns { status error } }", json!({})).await;
+        let statuses: Vec<&str> = runs["ingestRuns"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+        assert_eq!(statuses, ["SUCCEEDED", "FAILED", "SUCCEEDED"]);
+        assert!(runs["ingestRuns"][1]["error"].as_str().unwrap().contains("/v3/data"));
+    }
+
+    async fn a_dry_run_writes_nothing(db: TestDb) {
+        let server = TestServer::start(Fixture::sample());
+        let o = run(&db, &[sync_args(&server), vec!["--dry-run".into()]].concat());
+        assert!(o.status.success(), "{}", out(&o));
+        assert!(count(&o, "fetched") > 0);
+        assert_eq!(count(&o, "inserted"), 0);
+        let app = TestApp::spawn(db).await;
+        let runs = app.graphql_data("{ ingestRuns { id } kpi(id: \"N00090\") { id } }", json!({})).await;
+        assert_eq!(runs["ingestRuns"], json!([]));
+        assert!(runs["kpi"].is_null());
+    }
+
+    async fn a_file_with_errors_imports_nothing_unless_invalid_rows_are_skipped(db: TestDb) {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("egna.csv");
+        std::fs::write(&csv, "kpi;area;period;gender;value\nN00090;1489;2022;T;7,5\nN00090;1489;20x2;T;7\nN00090;0000;2022;K;\n").unwrap();
+        let path = csv.display().to_string();
+        let o = styrhub(&db.url, &["ingest", "file", &path]);
+        assert!(!o.status.success(), "{}", out(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("line 3: column period"), "{err}");
+        assert!(err.contains("nothing imported"), "{err}");
+        let o = styrhub(&db.url, &["ingest", "file", &path, "--skip-invalid"]);
+        assert!(o.status.success(), "{}", out(&o));
+        assert_eq!(count(&o, "inserted"), 2, "{}", out(&o));
+        assert_eq!(count(&o, "failed"), 1, "{}", out(&o));
+
+        let json_file = dir.path().join("kolada.json");
+        std::fs::write(&json_file, r#"{"values": [{"kpi": "N00090", "municipality": "1489", "period": 2023, "values": [{"gender": "T", "value": 7.9}]}]}"#).unwrap();
+        let o = styrhub(&db.url, &["ingest", "file", &json_file.display().to_string()]);
+        assert!(o.status.success(), "{}", out(&o));
+        assert_eq!(count(&o, "inserted"), 1, "{}", out(&o));
+        let app = TestApp::spawn(db).await;
+        let data = app.graphql_data(r#"{ series(kpi: "N00090", areas: ["1489"]) { points { period value source } } }"#, json!({})).await;
+        let points = data["series"][0]["points"].as_array().unwrap();
+        assert_eq!(points.len(), 2, "{data:#}");
+        assert_eq!(points[0], json!({ "period": 2022, "value": 7.5, "source": "FILE" }));
+    }
+}
+
+#[test]
+fn bad_sync_options_are_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("x.db").display());
+    let o = styrhub(
+        &db,
+        &["ingest", "kolada", "--kpi", "N0009", "--municipality", "1489", "--years", "2020"],
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("N0009"), "{}", out(&o));
+    let o = styrhub(
+        &db,
+        &[
+            "ingest",
+            "kolada",
+            "--kpi",
+            "N00090",
+            "--municipality",
+            "1489",
+            "--years",
+            "2024-2020",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--years"), "{}", out(&o));
+    let o = styrhub(&db, &["ingest", "kolada", "--config", "/nonexistent/sync.toml"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/sync.toml"), "{}", out(&o));
+}
+
+#[test]
+fn the_shipped_sync_file_is_valid() {
+    let path = crate::helpers::repo_root().join("examples/sync.toml");
+    let file = styrhub_ingest::sync_config::SyncFile::read(&path).unwrap();
+    assert!(file.sync[0].kpis.contains(&"N00090".to_owned()));
+}
