@@ -90,6 +90,14 @@ both! {
         assert_eq!(count(&second, "unchanged"), fetched, "{}", out(&second));
         assert!(server.requests().iter().all(|r| r.user_agent.as_deref().is_some_and(|u| u.starts_with("styrhub/"))));
 
+        // Without --full, the last successful run makes the sync incremental.
+        let third = run(&db, &sync_args(&server));
+        assert!(third.status.success(), "{}", out(&third));
+        assert!(String::from_utf8_lossy(&third.stdout).contains("changes since"), "{}", out(&third));
+        let last = server.requests().into_iter().rev().find(|r| r.path.starts_with("/v3/data")).unwrap();
+        assert!(last.query.as_deref().is_some_and(|q| q.contains("from_date=")), "{last:?}");
+        assert_eq!(count(&third, "inserted"), 0, "{}", out(&third));
+
         // Metadata and the runs are visible in GraphQL; values too.
         let app = TestApp::spawn(db).await;
         let data = app
@@ -103,7 +111,7 @@ both! {
         let points = data["kpi"]["series"][0]["points"].as_array().unwrap();
         assert!(!points.is_empty() && points.iter().all(|p| p["source"] == "KOLADA"), "{data:#}");
         let runs = data["ingestRuns"].as_array().unwrap();
-        assert_eq!(runs.len(), 2);
+        assert_eq!(runs.len(), 3);
         assert!(runs.iter().all(|r| r["status"] == "SUCCEEDED" && r["source"] == "kolada"), "{runs:#?}");
     }
 
