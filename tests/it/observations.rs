@@ -66,3 +66,27 @@ both! {
         assert_eq!(d[0].value_at(2015), Some(99.0));
     }
 }
+
+mod runs {
+    use chrono::Utc;
+    use styrhub_domain::ingest::{RunCounts, RunStatus};
+    use styrhub_domain::ports::RunLog;
+
+    use crate::helpers::both;
+
+    both! {
+        async fn a_run_left_running_by_a_killed_process_is_marked_failed_by_the_next(db: TestDb) {
+            let store = db.store().await;
+            let first = store.start_run("kolada", "{}", Utc::now()).await.unwrap();
+            // The process dies here: no finish_run. The next run of the source cleans up.
+            let second = store.start_run("kolada", "{}", Utc::now()).await.unwrap();
+            store.finish_run(second, RunStatus::Succeeded, &RunCounts::default(), None, Utc::now()).await.unwrap();
+            let runs = store.runs(10).await.unwrap();
+            let dead = runs.iter().find(|r| r.id == first).unwrap();
+            assert_eq!(dead.status, RunStatus::Failed);
+            assert!(dead.error.as_deref().unwrap().contains("interrupted"));
+            assert_eq!(store.last_success("kolada", "{}").await.unwrap().unwrap().id, second);
+            assert!(store.last_success("kolada", "{\"other\":1}").await.unwrap().is_none());
+        }
+    }
+}

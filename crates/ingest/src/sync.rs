@@ -185,9 +185,24 @@ async fn run(
         }
         ous.into_iter().map(|o| o.id).collect()
     } else {
-        let found = client.municipalities(Some(&spec.areas)).await?;
+        // Municipality groups (G…) come from their own route; everything else is a municipality,
+        // a region or the country.
+        let (groups, places): (Vec<String>, Vec<String>) = spec.areas.iter().cloned().partition(|a| a.starts_with('G'));
+        let mut rows: Vec<Area> = Vec::new();
+        if !places.is_empty() {
+            rows.extend(client.municipalities(Some(&places)).await?.iter().map(|m| m.to_domain()));
+        }
+        if !groups.is_empty() {
+            rows.extend(
+                client
+                    .municipality_groups()
+                    .await?
+                    .iter()
+                    .filter(|g| groups.contains(&g.id))
+                    .map(|g| g.to_area()),
+            );
+        }
         if !spec.dry_run {
-            let rows: Vec<Area> = found.iter().map(|m| m.to_domain()).collect();
             ports.metadata.upsert_areas(&rows).await.map_err(write)?;
         }
         spec.areas.clone()
