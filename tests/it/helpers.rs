@@ -107,6 +107,11 @@ impl TestDb {
         })
     }
 
+    /// An existing database at `url` (e.g. the same database through a proxy).
+    pub fn at(url: String) -> Self {
+        Self { url, _dir: None }
+    }
+
     /// Connects and migrates.
     pub async fn store(&self) -> Store {
         let store = Store::connect(&self.url).await.expect("connect to the test database");
