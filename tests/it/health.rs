@@ -95,3 +95,24 @@ mod database_loss {
         drop(db);
     }
 }
+
+mod observability {
+    use crate::helpers::{both, TestApp};
+
+    both! {
+        async fn metrics_count_requests_per_route_and_every_answer_has_a_request_id(db: TestDb) {
+            let app = TestApp::spawn(db).await;
+            let res = app.get("/healthz").await;
+            let id = res.headers().get("x-request-id").expect("a request id").to_str().unwrap().to_owned();
+            assert_eq!(id.len(), 36, "a UUID: {id}");
+            let given = reqwest::Client::new().get(app.url("/healthz")).header("x-request-id", "abc-123").send().await.unwrap();
+            assert_eq!(given.headers()["x-request-id"], "abc-123", "the caller's id is kept");
+            app.get("/no/such/route").await;
+            let text = app.get("/metrics").await.text().await.unwrap();
+            let line = text.lines().find(|l| l.starts_with("styrhub_http_requests_total") && l.contains("route=\"/healthz\"")).unwrap_or_else(|| panic!("{text}"));
+            assert!(line.contains("status=\"200\"") && line.ends_with(" 2"), "{line}");
+            assert!(text.contains("route=\"unmatched\""), "unknown paths share one label: {text}");
+            assert!(text.contains("styrhub_http_request_duration_seconds_bucket"), "{text}");
+        }
+    }
+}

@@ -5,16 +5,21 @@ use std::sync::Arc;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State;
+use axum::http::{HeaderName, Request};
+use axum::middleware;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
 use styrhub_domain::ports::{GovernanceReader, HealthCheck, IndicatorReader, RunLog, SeriesReader};
 use styrhub_store::Store;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::gateway::Gateway;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{build_schema, StyrhubSchema};
+use crate::metrics::Metrics;
 
 /// The ports, by capability: what handlers and resolvers reach instead of the database.
 #[derive(Clone)]
@@ -55,6 +60,8 @@ pub struct AppState {
     pub ports: Ports,
     /// The GraphQL schema, built once.
     pub schema: StyrhubSchema,
+    /// Request and ingest metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -63,17 +70,34 @@ impl AppState {
         Self {
             ports: Ports::from_store(store),
             schema: build_schema(),
+            metrics: Metrics::new(),
         }
     }
 }
 
+/// The request id header: taken from the caller when given, made otherwise, sent back, and on
+/// every log line of the request.
+const REQUEST_ID: &str = "x-request-id";
+
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID);
     Router::new()
         .route("/healthz", get(crate::health::healthz))
         .route("/readyz", get(crate::health::readyz))
         .route("/graphql", get(graphiql).post(graphql))
-        .layer(TraceLayer::new_for_http())
+        .route("/metrics", get(crate::metrics::metrics))
+        .route_layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
+        .fallback(crate::metrics::unmatched)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                    let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", request_id = %id, method = %req.method(), uri = %req.uri())
+                }))
+                .layer(PropagateRequestIdLayer::new(request_id)),
+        )
         .with_state(state)
 }
 

@@ -10,6 +10,7 @@
 //! - [`demo`]: loading the municipality packages under `demo/`.
 //! - [`synthetic`]: a synthetic municipality of any size, for benchmarks and statement counts.
 //! - [`ingest_cmd`]: `styrhub ingest kolada|file`: progress and summaries around the ingest crate.
+//! - [`metrics`]: `/metrics` in the Prometheus format, and the middleware that feeds it.
 //! - [`telemetry`]: tracing set-up (JSON when not on a terminal).
 
 pub mod app;
@@ -20,5 +21,6 @@ pub mod gateway;
 pub mod graphql;
 pub mod health;
 pub mod ingest_cmd;
+pub mod metrics;
 pub mod synthetic;
 pub mod telemetry;
