@@ -1,15 +1,19 @@
 //! Application state and the router.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State;
+use axum::http::{header, HeaderValue, Method};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
 use styrhub_domain::ports::{GovernanceReader, HealthCheck, IndicatorReader, RunLog, SeriesReader};
 use styrhub_store::Store;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::gateway::Gateway;
@@ -48,6 +52,13 @@ impl Ports {
     }
 }
 
+/// How the HTTP layer around the handlers behaves.
+#[derive(Clone, Debug, Default)]
+pub struct HttpOptions {
+    /// Origins whose browser pages may call the API (CORS): none by default; `*` allows any.
+    pub cors_origins: Vec<HeaderValue>,
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -55,6 +66,8 @@ pub struct AppState {
     pub ports: Ports,
     /// The GraphQL schema, built once.
     pub schema: StyrhubSchema,
+    /// The HTTP layer's options.
+    pub http: HttpOptions,
 }
 
 impl AppState {
@@ -63,18 +76,53 @@ impl AppState {
         Self {
             ports: Ports::from_store(store),
             schema: build_schema(),
+            http: HttpOptions::default(),
         }
+    }
+
+    /// The same state with these HTTP options.
+    pub fn with_http(mut self, http: HttpOptions) -> Self {
+        self.http = http;
+        self
     }
 }
 
-/// The whole HTTP surface.
+/// The whole HTTP surface. Answers are compressed (gzip or br) when the client accepts it;
+/// CORS headers are sent only for the configured origins.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let cors = cors(&state.http.cors_origins);
+    let app = Router::new()
         .route("/healthz", get(crate::health::healthz))
         .route("/readyz", get(crate::health::readyz))
         .route("/graphql", get(graphiql).post(graphql))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .merge(crate::rest::router())
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http());
+    match cors {
+        Some(cors) => app.layer(cors),
+        None => app,
+    }
+    .with_state(state)
+}
+
+/// The CORS layer for these origins; none when there are none.
+fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().cloned())
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::HEAD, Method::POST])
+            .allow_headers([header::ACCEPT, header::CONTENT_TYPE, header::IF_NONE_MATCH, header::AUTHORIZATION])
+            .expose_headers([header::ETAG, header::LINK, header::CONTENT_DISPOSITION])
+            .max_age(Duration::from_secs(3600)),
+    )
 }
 
 async fn graphql(State(state): State<AppState>, req: GraphQLRequest) -> GraphQLResponse {
