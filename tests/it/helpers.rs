@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{json, Value};
-use styrhub_api::app::{router, AppState};
+use styrhub_api::app::{router, AppState, HttpOptions};
 use styrhub_store::Store;
 use tokio::sync::OnceCell;
 
@@ -152,10 +152,20 @@ impl TestApp {
         (Self::serve(db, store).await, count)
     }
 
+    /// Like [`TestApp::spawn`], with these HTTP options (CORS origins …).
+    pub async fn spawn_with(db: TestDb, http: HttpOptions) -> Self {
+        let store = db.store().await;
+        Self::serve_with(db, store, http).await
+    }
+
     async fn serve(db: TestDb, store: Store) -> Self {
+        Self::serve_with(db, store, HttpOptions::default()).await
+    }
+
+    async fn serve_with(db: TestDb, store: Store, http: HttpOptions) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
         let addr = listener.local_addr().expect("local address");
-        let app = router(AppState::new(store.clone()));
+        let app = router(AppState::new(store.clone()).with_http(http));
         tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
         Self {
             addr,
@@ -179,6 +189,20 @@ impl TestApp {
     /// A GET request.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// A GET request with these headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req.send().await.expect("GET")
+    }
+
+    /// The HTTP client, for requests other than GET.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 
     /// A GraphQL request over HTTP; returns the whole response body (`data` and `errors`).

@@ -17,6 +17,9 @@
 //! - [`mutations`]: GraphQL mutations over HTTP: validation, locking, one transaction each.
 //! - [`observations`]: the bulk observation writer: idempotent, revisions, digests, tombstones.
 //! - [`package`]: package loads upsert, keep approved follow-ups locked, and are all or nothing.
+//! - [`rest`]: the REST API over HTTP: pages and cursors, JSON, CSV and JSON-stat answers read
+//!   back by parsing them, problems naming the bad parameter, ETags, compression, CORS, and the
+//!   OpenAPI document.
 //! - [`writes`]: the `GovernanceWriter` port: goals, links, targets, assessments, approvals with
 //!   snapshots, assignments; each command checked against the model and written whole or not at all.
 
@@ -33,4 +36,5 @@ mod migrations;
 mod mutations;
 mod observations;
 mod package;
+mod rest;
 mod writes;

@@ -1,11 +1,12 @@
 //! Application state and the router.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State;
-use axum::http::{HeaderName, Request};
+use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::middleware;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
@@ -13,6 +14,8 @@ use axum::Router;
 use styrhub_domain::ports::{GovernanceReader, HealthCheck, IndicatorReader, RunLog, SeriesReader};
 use styrhub_store::Store;
 use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -53,6 +56,13 @@ impl Ports {
     }
 }
 
+/// How the HTTP layer around the handlers behaves.
+#[derive(Clone, Debug, Default)]
+pub struct HttpOptions {
+    /// Origins whose browser pages may call the API (CORS): none by default; `*` allows any.
+    pub cors_origins: Vec<HeaderValue>,
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -62,6 +72,8 @@ pub struct AppState {
     pub schema: StyrhubSchema,
     /// Request and ingest metrics.
     pub metrics: Arc<Metrics>,
+    /// The HTTP layer's options.
+    pub http: HttpOptions,
 }
 
 impl AppState {
@@ -71,7 +83,14 @@ impl AppState {
             ports: Ports::from_store(store),
             schema: build_schema(),
             metrics: Metrics::new(),
+            http: HttpOptions::default(),
         }
+    }
+
+    /// The same state with these HTTP options.
+    pub fn with_http(mut self, http: HttpOptions) -> Self {
+        self.http = http;
+        self
     }
 }
 
@@ -79,16 +98,21 @@ impl AppState {
 /// every log line of the request.
 const REQUEST_ID: &str = "x-request-id";
 
-/// The whole HTTP surface.
+/// The whole HTTP surface. Answers are compressed (gzip or br) when the client accepts it;
+/// CORS headers are sent only for the configured origins; every request is counted and timed
+/// per route, and carries a request id.
 pub fn router(state: AppState) -> Router {
+    let cors = cors(&state.http.cors_origins);
     let request_id = HeaderName::from_static(REQUEST_ID);
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(crate::health::healthz))
         .route("/readyz", get(crate::health::readyz))
         .route("/graphql", get(graphiql).post(graphql))
         .route("/metrics", get(crate::metrics::metrics))
+        .merge(crate::rest::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .fallback(crate::metrics::unmatched)
+        .layer(CompressionLayer::new())
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
@@ -97,8 +121,31 @@ pub fn router(state: AppState) -> Router {
                     tracing::info_span!("request", request_id = %id, method = %req.method(), uri = %req.uri())
                 }))
                 .layer(PropagateRequestIdLayer::new(request_id)),
-        )
-        .with_state(state)
+        );
+    match cors {
+        Some(cors) => app.layer(cors),
+        None => app,
+    }
+    .with_state(state)
+}
+/// The CORS layer for these origins; none when there are none.
+fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().cloned())
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::HEAD, Method::POST])
+            .allow_headers([header::ACCEPT, header::CONTENT_TYPE, header::IF_NONE_MATCH, header::AUTHORIZATION])
+            .expose_headers([header::ETAG, header::LINK, header::CONTENT_DISPOSITION])
+            .max_age(Duration::from_secs(3600)),
+    )
 }
 
 async fn graphql(State(state): State<AppState>, req: GraphQLRequest) -> GraphQLResponse {

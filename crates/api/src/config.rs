@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use axum::http::HeaderValue;
 use clap::{Args, Parser, Subcommand};
 
 /// Styrhub: an indicator data hub for Swedish municipalities.
@@ -140,6 +141,25 @@ pub struct ServeArgs {
     /// Where the demo data is, with --demo.
     #[command(flatten)]
     pub demo_args: DemoArgs,
+    /// Origins whose browser pages may call the API (CORS), comma-separated, e.g.
+    /// https://dashboards.example.se; `*` allows any. None by default.
+    #[arg(long = "cors-origin", env = "STYRHUB_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origin: Vec<HeaderValue>,
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, no path; or `*`.
+fn parse_origin(s: &str) -> Result<HeaderValue, String> {
+    let s = s.trim();
+    let well_formed = s == "*"
+        || s.split_once("://").is_some_and(|(scheme, rest)| {
+            matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.contains('/') && !rest.contains(char::is_whitespace)
+        });
+    if !well_formed {
+        return Err(format!(
+            "`{s}` is not an origin such as https://dashboards.example.se (scheme and host, no path) or *"
+        ));
+    }
+    HeaderValue::from_str(s).map_err(|_| format!("`{s}` cannot be sent in a header"))
 }
 
 /// `demo/` in the working directory when there is one, else the repository's.
@@ -159,5 +179,14 @@ mod tests {
     #[test]
     fn the_cli_definition_is_valid() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn cors_origins_are_scheme_and_host_only() {
+        assert!(super::parse_origin("https://dashboards.example.se").is_ok());
+        assert!(super::parse_origin("http://localhost:3000").is_ok());
+        assert!(super::parse_origin("*").is_ok());
+        assert!(super::parse_origin("dashboards.example.se").is_err());
+        assert!(super::parse_origin("https://example.se/path").is_err());
     }
 }

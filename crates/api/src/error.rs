@@ -1,8 +1,13 @@
-//! The one place where domain errors become HTTP statuses and GraphQL `extensions.code`s.
+//! The one place where domain errors become HTTP statuses, GraphQL `extensions.code`s and REST
+//! problem details (RFC 9457).
+
+use std::sync::Arc;
 
 use async_graphql::ErrorExtensions;
 use axum::http::StatusCode;
 use styrhub_domain::RepoError;
+
+use crate::rest::problem::Problem;
 
 /// Stable error codes clients can rely on.
 pub fn code(e: &RepoError) -> &'static str {
@@ -20,17 +25,18 @@ pub fn status(e: &RepoError) -> StatusCode {
     match e {
         RepoError::NotFound(_) => StatusCode::NOT_FOUND,
         RepoError::Conflict(_) => StatusCode::CONFLICT,
-        RepoError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        // REST reads take their input from the path and the query string only: a bad
+        // parameter is a bad request.
+        RepoError::Invalid(_) => StatusCode::BAD_REQUEST,
         RepoError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         RepoError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
-/// A GraphQL error with `extensions.code` (and `extensions.field` for validation errors).
-/// Internal details are logged, never sent.
-pub fn gql(e: RepoError) -> async_graphql::Error {
-    let c = code(&e);
-    let message = match &e {
+/// What a client may read about an error. Internal details are logged here, once, and never
+/// sent; `field_name` spells a validation error's field the way the client knows it.
+fn public_message(e: &RepoError, field_name: impl Fn(&str) -> String) -> String {
+    match e {
         RepoError::Internal(detail) => {
             tracing::error!(error = %detail, "internal error");
             "internal error".to_owned()
@@ -39,9 +45,40 @@ pub fn gql(e: RepoError) -> async_graphql::Error {
             tracing::warn!(error = %detail, "database unavailable");
             "the database is unavailable; try again shortly".to_owned()
         }
-        RepoError::Invalid(d) => format!("{}: {}", camel_case(&d.field), d.message),
+        RepoError::Invalid(d) => format!("{}: {}", field_name(&d.field), d.message),
         other => other.to_string(),
+    }
+}
+
+/// A REST problem (RFC 9457) with the same status and stable code as everywhere else. A
+/// validation error names the query parameter (REST parameters keep their snake_case names).
+pub fn problem(e: RepoError) -> Problem {
+    let status = status(&e);
+    let detail = public_message(&e, str::to_owned);
+    let parameter = match &e {
+        RepoError::Invalid(d) => Some(d.field.clone()),
+        _ => None,
     };
+    Problem::new(status, code(&e), detail, parameter)
+}
+
+/// A loader's shared error as an owned one (loader errors are shared between every caller that
+/// waited on the batch).
+pub fn unshare(e: Arc<RepoError>) -> RepoError {
+    Arc::try_unwrap(e).unwrap_or_else(|shared| match &*shared {
+        RepoError::NotFound(m) => RepoError::NotFound(m.clone()),
+        RepoError::Conflict(m) => RepoError::Conflict(m.clone()),
+        RepoError::Invalid(d) => RepoError::Invalid(d.clone()),
+        RepoError::Unavailable(m) => RepoError::Unavailable(m.clone()),
+        RepoError::Internal(m) => RepoError::Internal(m.clone()),
+    })
+}
+
+/// A GraphQL error with `extensions.code` (and `extensions.field` for validation errors).
+/// Internal details are logged, never sent.
+pub fn gql(e: RepoError) -> async_graphql::Error {
+    let c = code(&e);
+    let message = public_message(&e, camel_case);
     // The domain names fields in snake_case; clients know them by their GraphQL names.
     let field = match &e {
         RepoError::Invalid(d) => Some(camel_case(&d.field)),

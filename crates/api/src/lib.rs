@@ -5,6 +5,9 @@
 //! - [`app`]: application state (ports as `Arc<dyn …>`) and the axum router.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`graphql`]: the GraphQL schema, one file per concept, built in one place.
+//! - [`rest`]: the REST API under `/api/v1`, its formats (JSON, CSV, JSON-stat) and its
+//!   OpenAPI document, one file per resource.
+//! - [`status`]: indicator statuses through a request's loaders, shared by GraphQL and REST.
 //! - [`gateway`]: the one door every write goes through (where permission checks will go).
 //! - [`error`]: the one mapping from domain errors to HTTP statuses and GraphQL codes.
 //! - [`demo`]: loading the municipality packages under `demo/`.
@@ -22,5 +25,7 @@ pub mod graphql;
 pub mod health;
 pub mod ingest_cmd;
 pub mod metrics;
+pub mod rest;
+pub mod status;
 pub mod synthetic;
 pub mod telemetry;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use styrhub_api::app::{router, AppState};
+use styrhub_api::app::{router, AppState, HttpOptions};
 use styrhub_api::config::{Cli, Command, IngestCommand};
 use styrhub_store::Store;
 
@@ -69,8 +69,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(args.addr)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.addr))?;
-            tracing::info!(addr = %args.addr, "styrhub listening; GraphiQL at http://{}/graphql", args.addr);
-            axum::serve(listener, router(AppState::new(store)))
+            tracing::info!(
+                addr = %args.addr,
+                "styrhub listening; GraphiQL at http://{0}/graphql, REST docs at http://{0}/api/docs",
+                args.addr
+            );
+            let http = HttpOptions {
+                cors_origins: args.cors_origin.clone(),
+            };
+            axum::serve(listener, router(AppState::new(store).with_http(http)))
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;
                 })

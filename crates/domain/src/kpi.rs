@@ -42,3 +42,54 @@ pub struct Area {
     /// For an organisational unit: its municipality's code.
     pub parent: Option<String>,
 }
+
+/// Which areas to list. Both REST parameters and the store read it; the store turns the type
+/// and parent into SQL and applies the text in Rust (see [`crate::goal::text_matches`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AreaFilter {
+    /// Only areas of these types (K, L, G, OU).
+    pub types: Option<Vec<String>>,
+    /// Only the organisational units of this municipality (its code).
+    pub parent: Option<String>,
+    /// Code or name containing this text (case-insensitive).
+    pub text: Option<String>,
+}
+
+impl AreaFilter {
+    /// True when `area` passes the filter.
+    pub fn matches(&self, area: &Area) -> bool {
+        self.types.as_ref().is_none_or(|t| t.iter().any(|t| t == &area.area_type))
+            && self.parent.as_ref().is_none_or(|p| area.parent.as_ref() == Some(p))
+            && self
+                .text
+                .as_deref()
+                .is_none_or(|t| crate::goal::text_matches(t, &[Some(&area.code), Some(&area.title)]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn area(code: &str, title: &str, area_type: &str, parent: Option<&str>) -> Area {
+        Area {
+            code: code.into(),
+            title: title.into(),
+            area_type: area_type.into(),
+            parent: parent.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn an_area_filter_checks_type_parent_and_text_together() {
+        let school = area("V15E148900101", "Ängaboskolan", "OU", Some("1489"));
+        let f = AreaFilter {
+            types: Some(vec!["OU".into()]),
+            parent: Some("1489".into()),
+            text: Some("änga".into()),
+        };
+        assert!(f.matches(&school));
+        assert!(!f.matches(&area("1489", "Alingsås", "K", None)));
+        assert!(AreaFilter::default().matches(&school));
+    }
+}

@@ -15,7 +15,7 @@ use crate::governance_model::GovernanceModel;
 use crate::ids::Gender;
 use crate::indicator::{Indicator, IndicatorFilter};
 use crate::ingest::{IngestRun, RunCounts, RunStatus};
-use crate::kpi::{Area, Kpi, KpiFilter};
+use crate::kpi::{Area, AreaFilter, Kpi, KpiFilter};
 use crate::mission::{BasicMission, PoliticalDirection, QualityFactor};
 use crate::observation::WriteCounts;
 use crate::org_unit::OrgUnit;
@@ -113,6 +113,8 @@ pub trait SeriesReader: Send + Sync {
     async fn kpis(&self, filter: &KpiFilter) -> Result<Vec<Kpi>, RepoError>;
     /// Areas by code.
     async fn areas_by_codes(&self, codes: &[String]) -> Result<Vec<Area>, RepoError>;
+    /// Areas matching a filter, by code.
+    async fn areas(&self, filter: &AreaFilter) -> Result<Vec<Area>, RepoError>;
 }
 
 /// Writes key-figure metadata from a source, upserting on ids.

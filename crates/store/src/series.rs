@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use styrhub_domain::goal::text_matches;
 use styrhub_domain::ids::Gender;
-use styrhub_domain::kpi::{Area, Kpi, KpiFilter};
+use styrhub_domain::kpi::{Area, AreaFilter, Kpi, KpiFilter};
 use styrhub_domain::ports::SeriesReader;
 use styrhub_domain::series::SeriesDigest;
 use styrhub_domain::RepoError;
@@ -60,5 +60,17 @@ impl SeriesReader for Store {
                 .await
                 .map_err(repo_err)?,
         )
+    }
+
+    async fn areas(&self, filter: &AreaFilter) -> Result<Vec<Area>, RepoError> {
+        let mut q = area::Entity::find().order_by_asc(area::Column::Code);
+        if let Some(types) = &filter.types {
+            q = q.filter(area::Column::AreaType.is_in(types.iter().map(String::as_str)));
+        }
+        if let Some(parent) = &filter.parent {
+            q = q.filter(area::Column::ParentCode.eq(parent.as_str()));
+        }
+        let all: Vec<Area> = convert(q.all(self.connection()).await.map_err(repo_err)?)?;
+        Ok(all.into_iter().filter(|a| filter.matches(a)).collect())
     }
 }

@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, InputObject, Lookahead, Object, Result, Simpl
 use styrhub_domain::ids::{AreaCode, Gender as DomainGender};
 use styrhub_domain::indicator::{Direction as DomainDirection, Indicator as DomainIndicator, IndicatorFilter, IndicatorKind as DomainKind};
 use styrhub_domain::rules::evaluate::TargetStatus as DomainStatus;
-use styrhub_domain::rules::status::{indicator_status, IndicatorStatus as DomainIndicatorStatus};
+use styrhub_domain::rules::status::IndicatorStatus as DomainIndicatorStatus;
 use styrhub_domain::rules::trend::{Trend as DomainTrend, TrendKind as DomainTrendKind};
 use styrhub_domain::target::{Target as DomainTarget, TargetRule};
 use styrhub_domain::{DomainError, RepoError};
@@ -248,28 +248,12 @@ async fn status_with_targets(
     i: &DomainIndicator,
     area: &AreaCode,
 ) -> Result<(DomainIndicatorStatus, Vec<DomainTarget>)> {
-    let l = loaders(ctx);
-    let targets = l.targets.load_one(i.id).await.map_err(loader_err)?.unwrap_or_default();
-    let series_key = i.series().key();
-    let key = |a: &str| DigestKey {
-        series_key: series_key.clone(),
-        area: a.to_owned(),
-        gender: DomainGender::Total,
-    };
-    let mut keys = vec![key(area.as_str())];
-    for t in &targets {
-        if let TargetRule::Relative { reference_area, .. } = &t.rule {
-            if &t.area == area {
-                keys.push(key(reference_area.as_str()));
-            }
-        }
-    }
-    let digests = l.digest.load_many(keys).await.map_err(loader_err)?;
-    let own = digests.get(&key(area.as_str())).and_then(|d| d.as_deref());
-    let status = indicator_status(i.direction, &targets, area, own, |a, p| {
-        digests.get(&key(a.as_str())).and_then(|d| d.as_deref()).and_then(|d| d.value_at(p))
-    });
-    Ok((status, targets))
+    let judged = crate::status::judge(loaders(ctx), std::slice::from_ref(i), area, None)
+        .await
+        .map_err(loader_err)?
+        .pop()
+        .ok_or_else(|| gql(RepoError::Internal(format!("indicator {} was not judged", i.id))))?;
+    Ok((judged.status, judged.targets))
 }
 
 /// Loads, in one statement each, what the selected fields of many indicators will ask for:

@@ -28,16 +28,7 @@ pub type LoadError = Arc<RepoError>;
 
 /// Turns a loader error into a GraphQL error with its code.
 pub fn loader_err(e: Arc<RepoError>) -> async_graphql::Error {
-    match Arc::try_unwrap(e) {
-        Ok(e) => crate::error::gql(e),
-        Err(shared) => crate::error::gql(match &*shared {
-            RepoError::NotFound(m) => RepoError::NotFound(m.clone()),
-            RepoError::Conflict(m) => RepoError::Conflict(m.clone()),
-            RepoError::Invalid(d) => RepoError::Invalid(d.clone()),
-            RepoError::Unavailable(m) => RepoError::Unavailable(m.clone()),
-            RepoError::Internal(m) => RepoError::Internal(m.clone()),
-        }),
-    }
+    crate::error::gql(crate::error::unshare(e))
 }
 
 /// Defines a loader from a key to one value, fetched by a batch method of a port.

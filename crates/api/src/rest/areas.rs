@@ -1,0 +1,181 @@
+//! `/api/v1/areas`: the areas values are measured for, and the look-ups other resources use to
+//! name areas and to tell a known area from a typo.
+//!
+//! Areas come from the `area` table (filled by Kolada syncs: municipalities K, regions and the
+//! country L, municipality groups G, organisational units OU). The municipalities of the hub's
+//! own governance chains and the whole country (0000, Riket) are known even before any sync,
+//! so that a freshly loaded demo can be asked for its series.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use styrhub_domain::ids::AreaCode;
+use styrhub_domain::kpi::{Area, AreaFilter};
+use styrhub_domain::RepoError;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::{AppState, Ports};
+use crate::rest::csv::{Cell, Table};
+use crate::rest::formats::{csv, json, Format, FormatParam, Negotiated};
+use crate::rest::page::{link_next, Page, PageParams};
+use crate::rest::problem::Problem;
+use crate::rest::{list as items, Params};
+
+/// The name of the whole country.
+const COUNTRY_NAME: &str = "Riket";
+
+/// An area values are measured for.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AreaOut {
+    /// The code: 1489 (a municipality), 0000 (the country), G92790 (a group), V15E148900101 (a
+    /// unit).
+    pub code: String,
+    /// The name, e.g. Alingsås or Riket.
+    pub title: String,
+    /// K municipality, L region or the country, G municipality group, OU organisational unit.
+    #[serde(rename = "type")]
+    pub area_type: String,
+    /// For an organisational unit: its municipality's code.
+    pub parent: Option<String>,
+}
+
+impl From<Area> for AreaOut {
+    fn from(a: Area) -> Self {
+        Self {
+            code: a.code,
+            title: a.title,
+            area_type: a.area_type,
+            parent: a.parent,
+        }
+    }
+}
+
+/// Which areas to list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AreaParams {
+    /// Only these types, comma-separated: K, L, G, OU.
+    #[serde(rename = "type")]
+    pub area_type: Option<String>,
+    /// Only the organisational units of this municipality, e.g. 1489.
+    pub parent: Option<String>,
+    /// Code or name containing this text (case-insensitive).
+    pub q: Option<String>,
+}
+
+/// Every area matching `filter`, by code: the stored ones, then the hub's municipalities and
+/// the country where no row names them.
+pub async fn catalogue(ports: &Ports, filter: &AreaFilter) -> Result<Vec<Area>, RepoError> {
+    let mut areas = ports.series.areas(filter).await?;
+    let mut extra: Vec<Area> = ports
+        .governance
+        .municipalities()
+        .await?
+        .into_iter()
+        .filter_map(|m| {
+            m.municipality_code.map(|code| Area {
+                code,
+                title: m.name,
+                area_type: "K".into(),
+                parent: None,
+            })
+        })
+        .collect();
+    extra.push(country());
+    for a in extra {
+        if filter.matches(&a) && !areas.iter().any(|b| b.code == a.code) {
+            areas.push(a);
+        }
+    }
+    areas.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok(areas)
+}
+
+fn country() -> Area {
+    Area {
+        code: AreaCode::COUNTRY.into(),
+        title: COUNTRY_NAME.into(),
+        area_type: "L".into(),
+        parent: None,
+    }
+}
+
+/// The areas among `codes` the hub knows, by code: stored areas, the hub's municipalities and
+/// the country. One or two statements.
+pub async fn known(ports: &Ports, codes: &[AreaCode]) -> Result<HashMap<String, Area>, RepoError> {
+    let wanted: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
+    let mut found: HashMap<String, Area> = ports
+        .series
+        .areas_by_codes(&wanted)
+        .await?
+        .into_iter()
+        .map(|a| (a.code.clone(), a))
+        .collect();
+    if wanted.iter().any(|c| c == AreaCode::COUNTRY) {
+        found.entry(AreaCode::COUNTRY.into()).or_insert_with(country);
+    }
+    if codes.iter().any(|c| c.is_municipality() && !found.contains_key(c.as_str())) {
+        for m in ports.governance.municipalities().await? {
+            if let Some(code) = m.municipality_code.filter(|c| wanted.contains(c)) {
+                found.entry(code.clone()).or_insert(Area {
+                    code,
+                    title: m.name,
+                    area_type: "K".into(),
+                    parent: None,
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Lists areas.
+#[utoipa::path(
+    get,
+    path = "/api/v1/areas",
+    operation_id = "list_areas",
+    tag = "areas",
+    params(AreaParams, PageParams, FormatParam),
+    responses(
+        (status = 200, description = "A page of areas, by code.", content(
+            (Page<AreaOut> = "application/json"),
+            (String = "text/csv")
+        )),
+        (status = 400, description = "A bad parameter.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    uri: Uri,
+    negotiated: Negotiated,
+    Params(p): Params<AreaParams>,
+    Params(page): Params<PageParams>,
+) -> Result<Response, Problem> {
+    let format = negotiated.pick(Format::LIST)?;
+    let page = page.parse()?;
+    let filter = AreaFilter {
+        types: p.area_type.as_deref().map(|t| items(t).map(str::to_uppercase).collect()),
+        parent: p.parent.map(|c| c.trim().to_owned()),
+        text: p.q,
+    };
+    let page = Page::of(catalogue(&state.ports, &filter).await?, page).map(AreaOut::from);
+    let res = match format {
+        Format::Json => json(&page),
+        _ => {
+            let mut t = Table::new(&["code", "title", "type", "parent"]);
+            for a in &page.items {
+                t.push(vec![
+                    Cell::text(&a.code),
+                    Cell::text(&a.title),
+                    Cell::text(&a.area_type),
+                    Cell::opt(a.parent.as_ref()),
+                ]);
+            }
+            csv(format, "areas", &t)
+        }
+    };
+    Ok(link_next(res, &uri, page.next_cursor.as_deref()))
+}

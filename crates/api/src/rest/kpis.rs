@@ -1,0 +1,529 @@
+//! `/api/v1/kpis`: key figures (Kolada KPIs), their metadata, their series over areas, and the
+//! ranking of a group of areas for one year.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use styrhub_domain::ids::{AreaCode, KpiId};
+use styrhub_domain::indicator::{Indicator, IndicatorFilter};
+use styrhub_domain::kpi::{Kpi, KpiFilter};
+use styrhub_domain::observation::SeriesRef;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::{AppState, Ports};
+use crate::graphql::loaders::Loaders;
+use crate::rest::areas::known;
+use crate::rest::csv::{Cell, Table};
+use crate::rest::formats::{answer, csv, json, Format, FormatParam, Negotiated};
+use crate::rest::indicators::{municipality_codes, IndicatorRef};
+use crate::rest::jsonstat::{Cube, Dimension};
+use crate::rest::page::{link_next, Page, PageParams};
+use crate::rest::problem::Problem;
+use crate::rest::series::{self as s, About, SeriesParams, SeriesSet};
+use crate::rest::{gender_label, parse_areas, parse_genders, parse_year, Params};
+
+/// Most areas a ranking may compare: every municipality and region fits.
+pub const MAX_RANKED: usize = 500;
+
+/// A key figure's metadata, as its source describes it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KpiOut {
+    /// The id, e.g. N00090.
+    pub id: String,
+    /// Title as the source writes it.
+    pub title: String,
+    /// Description as the source writes it.
+    pub description: Option<String>,
+    /// The source's operating area (verksamhetsområde).
+    pub operating_area: Option<String>,
+    /// K (municipalities), L (regions) or both.
+    pub municipality_type: Option<String>,
+    /// Whether values come per gender (K, M) besides the total (T).
+    pub is_divided_by_gender: Option<bool>,
+    /// When the source published it.
+    pub publication_date: Option<String>,
+}
+
+impl From<Kpi> for KpiOut {
+    fn from(k: Kpi) -> Self {
+        Self {
+            id: k.id,
+            title: k.title,
+            description: k.description,
+            operating_area: k.operating_area,
+            municipality_type: k.municipality_type,
+            is_divided_by_gender: k.is_divided_by_gender,
+            publication_date: k.publication_date,
+        }
+    }
+}
+
+/// A key figure: its metadata when the hub has it, and the indicators sourced from it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KpiDetail {
+    /// The id, e.g. N00090.
+    pub id: String,
+    /// The source's metadata; null when no sync has brought it yet.
+    pub metadata: Option<KpiOut>,
+    /// The indicators, of any municipality, whose values are this KPI's.
+    pub indicators: Vec<IndicatorRef>,
+}
+
+/// Which key figures to list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KpiParams {
+    /// Id or title containing this text (case-insensitive).
+    pub q: Option<String>,
+}
+
+/// A KPI as the hub knows it: parsed id, metadata, indicators sourced from it.
+struct Known {
+    id: KpiId,
+    metadata: Option<Kpi>,
+    indicators: Vec<Indicator>,
+}
+
+impl Known {
+    fn about(&self) -> About {
+        About {
+            series_key: SeriesRef::Kpi(self.id.clone()).key(),
+            kpi: Some(self.id.to_string()),
+            indicator: None,
+            title: self
+                .metadata
+                .as_ref()
+                .map(|m| m.title.clone())
+                .or_else(|| self.indicators.first().map(|i| i.title.clone())),
+            unit: None,
+        }
+    }
+
+    fn is_known(&self) -> bool {
+        self.metadata.is_some() || !self.indicators.is_empty()
+    }
+}
+
+/// The KPI of a path: a malformed id names nothing (404).
+async fn resolve(ports: &Ports, raw: &str) -> Result<Known, Problem> {
+    let id = KpiId::parse(raw).map_err(|_| Problem::not_found(format!("KPI {raw}")))?;
+    let metadata = ports
+        .series
+        .kpis(&KpiFilter {
+            ids: Some(vec![id.to_string()]),
+            text: None,
+        })
+        .await?
+        .pop();
+    let indicators = ports
+        .indicators
+        .indicators(&IndicatorFilter {
+            kpi: Some(id.to_string()),
+            ..IndicatorFilter::default()
+        })
+        .await?;
+    Ok(Known { id, metadata, indicators })
+}
+
+/// Lists key figures with metadata, by id.
+#[utoipa::path(
+    get,
+    path = "/api/v1/kpis",
+    operation_id = "list_kpis",
+    tag = "kpis",
+    params(KpiParams, PageParams, FormatParam),
+    responses(
+        (status = 200, description = "A page of key figures, by id.", content(
+            (Page<KpiOut> = "application/json"),
+            (String = "text/csv")
+        )),
+        (status = 400, description = "A bad parameter.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    uri: Uri,
+    negotiated: Negotiated,
+    Params(p): Params<KpiParams>,
+    Params(page): Params<PageParams>,
+) -> Result<Response, Problem> {
+    let format = negotiated.pick(Format::LIST)?;
+    let page = page.parse()?;
+    let all = state.ports.series.kpis(&KpiFilter { ids: None, text: p.q }).await?;
+    let page = Page::of(all, page).map(KpiOut::from);
+    let res = match format {
+        Format::Json => json(&page),
+        _ => {
+            let mut t = Table::new(&[
+                "id",
+                "title",
+                "operating_area",
+                "municipality_type",
+                "is_divided_by_gender",
+                "publication_date",
+                "description",
+            ]);
+            for k in &page.items {
+                t.push(vec![
+                    Cell::text(&k.id),
+                    Cell::text(&k.title),
+                    Cell::opt(k.operating_area.as_ref()),
+                    Cell::opt(k.municipality_type.as_ref()),
+                    k.is_divided_by_gender.map(Cell::Bool).unwrap_or(Cell::Empty),
+                    Cell::opt(k.publication_date.as_ref()),
+                    Cell::opt(k.description.as_ref()),
+                ]);
+            }
+            csv(format, "kpis", &t)
+        }
+    };
+    Ok(link_next(res, &uri, page.next_cursor.as_deref()))
+}
+
+/// A key figure: its metadata and the indicators sourced from it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/kpis/{kpi}",
+    operation_id = "get_kpi",
+    tag = "kpis",
+    params(("kpi" = String, Path, description = "KPI id, e.g. N00090.")),
+    responses(
+        (status = 200, description = "The key figure.", body = KpiDetail),
+        (status = 404, description = "No such KPI.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn one(State(state): State<AppState>, Path(kpi): Path<String>) -> Result<Response, Problem> {
+    let k = resolve(&state.ports, &kpi).await?;
+    if !k.is_known() {
+        return Err(Problem::not_found(format!("KPI {}", k.id)));
+    }
+    let loaders = Loaders::new(&state.ports);
+    let codes = municipality_codes(&loaders, k.indicators.iter().map(|i| i.municipality_id)).await?;
+    Ok(json(&KpiDetail {
+        id: k.id.to_string(),
+        metadata: k.metadata.map(KpiOut::from),
+        indicators: k.indicators.iter().map(|i| IndicatorRef::new(i, &codes)).collect(),
+    }))
+}
+
+/// A key figure's values for areas, years and genders.
+#[utoipa::path(
+    get,
+    path = "/api/v1/kpis/{kpi}/series",
+    operation_id = "kpi_series",
+    tag = "kpis",
+    params(("kpi" = String, Path, description = "KPI id, e.g. N00090."), SeriesParams, FormatParam),
+    responses(
+        (status = 200, description = "One series per area and gender.", content(
+            (SeriesSet = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`."),
+        (status = 400, description = "A bad parameter: area, from, to, gender or format.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such KPI.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn series(
+    State(state): State<AppState>,
+    Path(kpi): Path<String>,
+    negotiated: Negotiated,
+    Params(p): Params<SeriesParams>,
+) -> Result<Response, Problem> {
+    let format = negotiated.pick(Format::DATA)?;
+    let k = resolve(&state.ports, &kpi).await?;
+    let req = p.parse(None)?;
+    let set = s::load(&state.ports, k.about(), &req).await?;
+    if !k.is_known() && set.series.iter().all(|s| s.points.is_empty()) {
+        return Err(Problem::not_found(format!("KPI {}", k.id)));
+    }
+    Ok(answer(format, &s::file_name(&set), &set, || s::table(&set), || s::cube(&set)))
+}
+
+/// Which areas to rank, for which year.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RankingParams {
+    /// The year, e.g. 2023 (required).
+    #[param(value_type = i32)]
+    pub year: Option<String>,
+    /// The areas to rank, comma-separated, e.g. the municipalities of a group:
+    /// `1489,1490,0764` (at most 500). A municipality group's own code (G…) cannot stand for
+    /// its members: the hub does not store them.
+    pub group: Option<String>,
+    /// The same as `group` (both may be given; the lists are joined).
+    pub areas: Option<String>,
+    /// The area to highlight, e.g. 1489; ranked with the group when not in it.
+    pub area: Option<String>,
+    /// T (total, the default), K (women) or M (men).
+    pub gender: Option<String>,
+    /// `desc` (highest value first, the default) or `asc`.
+    pub order: Option<String>,
+}
+
+/// The highlighted area's place.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Position {
+    /// Its rank, 1 being first; areas with equal values share a rank.
+    pub rank: usize,
+    /// How many areas have a value.
+    pub of: usize,
+    /// Its value.
+    pub value: f64,
+}
+
+/// One ranked area.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RankedArea {
+    /// Its rank, 1 being first; areas with equal values share a rank (1, 2, 2, 4).
+    pub rank: usize,
+    /// The area code.
+    pub area: String,
+    /// The area's name.
+    pub area_title: Option<String>,
+    /// Its value for the year.
+    pub value: f64,
+    /// Where the value came from (example: generated demo values).
+    pub source: &'static str,
+    /// True for the area asked about (`area`).
+    pub highlighted: bool,
+}
+
+/// A group of areas ranked by a key figure's value for one year.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Ranking {
+    /// The KPI.
+    pub kpi: String,
+    /// Its title, when known.
+    pub title: Option<String>,
+    /// The year.
+    pub year: i32,
+    /// T, K or M.
+    pub gender: &'static str,
+    /// `desc` or `asc`.
+    pub order: &'static str,
+    /// The highlighted area, if one was asked about.
+    pub area: Option<String>,
+    /// The highlighted area's place; null when it has no value for the year.
+    pub position: Option<Position>,
+    /// The areas with a value, ranked.
+    pub rows: Vec<RankedArea>,
+    /// The areas of the group without a value for the year.
+    pub missing: Vec<String>,
+}
+
+/// Ranks a group of areas by a key figure's value for one year, and places one of them.
+#[utoipa::path(
+    get,
+    path = "/api/v1/kpis/{kpi}/ranking",
+    operation_id = "kpi_ranking",
+    tag = "kpis",
+    params(("kpi" = String, Path, description = "KPI id, e.g. N00090."), RankingParams, FormatParam),
+    responses(
+        (status = 200, description = "The group, ranked.", content(
+            (Ranking = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`."),
+        (status = 400, description = "A bad parameter: year, group, areas, area, gender, order or format.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such KPI.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn ranking(
+    State(state): State<AppState>,
+    Path(kpi): Path<String>,
+    negotiated: Negotiated,
+    Params(p): Params<RankingParams>,
+) -> Result<Response, Problem> {
+    let format = negotiated.pick(Format::DATA)?;
+    let k = resolve(&state.ports, &kpi).await?;
+    let year = match &p.year {
+        Some(y) => parse_year("year", y)?,
+        None => return Err(Problem::invalid("year", "give the year to rank, e.g. year=2023")),
+    };
+    let mut group: Vec<AreaCode> = Vec::new();
+    for (name, raw) in [("group", &p.group), ("areas", &p.areas)] {
+        if let Some(raw) = raw {
+            for a in parse_areas(name, raw, MAX_RANKED)? {
+                if a.as_str().starts_with('G') {
+                    return Err(Problem::invalid(
+                        name,
+                        format!("{a} is a municipality group, whose members the hub does not store: list them, e.g. {name}=1489,1490,0764"),
+                    ));
+                }
+                if !group.contains(&a) {
+                    group.push(a);
+                }
+            }
+        }
+    }
+    let highlight = p
+        .area
+        .as_deref()
+        .map(|a| AreaCode::parse(a).map_err(|e| Problem::invalid("area", e.message)))
+        .transpose()?;
+    if let Some(h) = &highlight {
+        if !group.contains(h) {
+            group.push(h.clone());
+        }
+    }
+    if group.len() < 2 {
+        return Err(Problem::invalid(
+            "group",
+            "give the areas to rank, e.g. group=1489,1490,0764 (or areas=…)",
+        ));
+    }
+    if group.len() > MAX_RANKED {
+        return Err(Problem::invalid(
+            "group",
+            format!("{} areas asked for; at most {MAX_RANKED}", group.len()),
+        ));
+    }
+    let genders = parse_genders(p.gender.as_deref())?;
+    let [gender] = genders[..] else {
+        return Err(Problem::invalid("gender", "rank one gender at a time: T, K or M"));
+    };
+    let descending = match p.order.as_deref().map(str::trim) {
+        None | Some("desc") => true,
+        Some("asc") => false,
+        Some(other) => return Err(Problem::invalid("order", format!("`{other}` is not desc or asc"))),
+    };
+    let about = k.about();
+    let codes: Vec<String> = group.iter().map(|a| a.to_string()).collect();
+    let digests = state
+        .ports
+        .series
+        .digests(std::slice::from_ref(&about.series_key), &codes, &[gender])
+        .await?;
+    if !k.is_known() && digests.is_empty() {
+        return Err(Problem::not_found(format!("KPI {}", k.id)));
+    }
+    let names = known(&state.ports, &group).await?;
+    let values: HashMap<&str, (f64, &'static str)> = digests
+        .iter()
+        .filter_map(|d| {
+            let p = d.points.iter().find(|p| p.period == year)?;
+            Some((d.area.as_str(), (p.value?, p.source.as_str())))
+        })
+        .collect();
+    if let Some(unknown) = group
+        .iter()
+        .find(|a| !names.contains_key(a.as_str()) && !digests.iter().any(|d| &d.area == *a))
+    {
+        return Err(Problem::invalid(
+            "group",
+            format!("`{unknown}` is not an area the hub knows or has values for (see /api/v1/areas)"),
+        ));
+    }
+    let mut ranked: Vec<(&AreaCode, f64, &'static str)> = group
+        .iter()
+        .filter_map(|a| values.get(a.as_str()).map(|(v, src)| (a, *v, *src)))
+        .collect();
+    ranked.sort_by(|a, b| {
+        let by_value = if descending { b.1.total_cmp(&a.1) } else { a.1.total_cmp(&b.1) };
+        by_value.then_with(|| a.0.cmp(b.0))
+    });
+    let mut rows: Vec<RankedArea> = Vec::with_capacity(ranked.len());
+    for (i, (area, value, source)) in ranked.iter().enumerate() {
+        // Competition ranking: an area equal to the one before shares its rank.
+        let rank = match rows.last() {
+            Some(prev) if prev.value == *value => prev.rank,
+            _ => i + 1,
+        };
+        rows.push(RankedArea {
+            rank,
+            area: area.to_string(),
+            area_title: names.get(area.as_str()).map(|a| a.title.clone()),
+            value: *value,
+            source,
+            highlighted: highlight.as_ref() == Some(*area),
+        });
+    }
+    let position = rows.iter().find(|r| r.highlighted).map(|r| Position {
+        rank: r.rank,
+        of: rows.len(),
+        value: r.value,
+    });
+    let body = Ranking {
+        kpi: k.id.to_string(),
+        title: about.title,
+        year,
+        gender: gender.code(),
+        order: if descending { "desc" } else { "asc" },
+        area: highlight.map(|a| a.to_string()),
+        position,
+        missing: group
+            .iter()
+            .filter(|a| !values.contains_key(a.as_str()))
+            .map(|a| a.to_string())
+            .collect(),
+        rows,
+    };
+    let name = format!("kpi-{}-ranking-{year}", body.kpi);
+    Ok(answer(
+        format,
+        &name,
+        &body,
+        || ranking_table(&body),
+        || ranking_cube(&body, &names),
+    ))
+}
+
+fn ranking_table(r: &Ranking) -> Table {
+    let mut t = Table::new(&["rank", "area", "area_title", "value", "highlighted", "source"]);
+    for row in &r.rows {
+        t.push(vec![
+            Cell::Int(row.rank as i64),
+            Cell::text(&row.area),
+            Cell::opt(row.area_title.as_ref()),
+            Cell::Num(Some(row.value)),
+            Cell::Bool(row.highlighted),
+            Cell::text(row.source),
+        ]);
+    }
+    for a in &r.missing {
+        t.push(vec![
+            Cell::Empty,
+            Cell::text(a),
+            Cell::Empty,
+            Cell::Num(None),
+            Cell::Bool(r.area.as_ref() == Some(a)),
+            Cell::Empty,
+        ]);
+    }
+    t
+}
+
+/// The ranking as a JSON-stat dataset: area (ranked, then those without a value) × period (the
+/// year) × gender; the ranks are in `extension`.
+fn ranking_cube(r: &Ranking, names: &HashMap<String, styrhub_domain::kpi::Area>) -> Cube {
+    let label = |a: &str| names.get(a).map(|n| n.title.clone()).unwrap_or_else(|| a.to_owned());
+    let areas: Vec<(String, String)> = r
+        .rows
+        .iter()
+        .map(|row| row.area.as_str())
+        .chain(r.missing.iter().map(String::as_str))
+        .map(|a| (a.to_owned(), label(a)))
+        .collect();
+    let year = r.year.to_string();
+    let gender = styrhub_domain::ids::Gender::parse(r.gender).map(gender_label).unwrap_or(r.gender);
+    let ranks: serde_json::Map<String, serde_json::Value> = r.rows.iter().map(|row| (row.area.clone(), json!(row.rank))).collect();
+    let mut cube = Cube::new(
+        format!("{} {year}", r.title.clone().unwrap_or_else(|| r.kpi.clone())),
+        vec![
+            Dimension::new("area", "area", areas),
+            Dimension::new("period", "year", vec![(year.clone(), year.clone())]),
+            Dimension::new("gender", "gender", vec![(r.gender.to_owned(), gender.to_owned())]),
+        ],
+    )
+    .role("geo", "area")
+    .role("time", "period")
+    .extension(json!({ "kpi": r.kpi, "order": r.order, "highlighted": r.area, "rank": ranks }));
+    for row in &r.rows {
+        cube.set(&[&row.area, &year, r.gender], Some(row.value), s::value_status(None, row.source));
+    }
+    cube
+}

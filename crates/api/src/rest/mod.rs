@@ -1,0 +1,270 @@
+//! The REST API under `/api/v1`: areas, key figures, indicators, goals, series, rankings and
+//! goal status, as JSON, CSV or JSON-stat; its OpenAPI 3.1 document at `/api/openapi.json`,
+//! generated from the handlers' annotations, and an interactive page at `/api/docs`.
+//!
+//! Handlers read through the ports in [`AppState::ports`] and, where a request needs many
+//! related reads, through a request's own [`crate::graphql::loaders::Loaders`], as GraphQL
+//! does. Wire types are their own structs, documented here and in the OpenAPI document.
+//!
+//! # Layout
+//! - [`areas`], [`kpis`], [`indicators`], [`goals`]: one file per resource.
+//! - [`series`]: series of a KPI or an indicator over areas, years and genders.
+//! - [`formats`], [`csv`], [`jsonstat`]: format negotiation and the answers in each format.
+//! - [`page`]: limits and opaque cursors of list endpoints.
+//! - [`problem`]: errors as RFC 9457 problem details.
+//! - [`openapi`]: the document's header and the docs page.
+//!
+//! Every successful GET answer gets a (weak) `ETag` and `Cache-Control`; a request whose
+//! `If-None-Match` names the current tag gets `304 Not Modified` ([`conditional_get`]).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use styrhub_domain::ids::{AreaCode, Gender, Year};
+use styrhub_domain::RepoError;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::rest::problem::Problem;
+
+pub mod areas;
+pub mod csv;
+pub mod formats;
+pub mod goals;
+pub mod indicators;
+pub mod jsonstat;
+pub mod kpis;
+pub mod openapi;
+pub mod page;
+pub mod problem;
+pub mod series;
+
+/// How long clients and caches may reuse an answer without asking again; after that they
+/// revalidate with `If-None-Match`. Values change only when an ingest runs.
+pub const CACHE_CONTROL: &str = "public, max-age=60";
+
+/// The REST routes, the OpenAPI document and the docs page.
+pub fn router() -> Router<AppState> {
+    let (routes, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(areas::list))
+        .routes(routes!(kpis::list))
+        .routes(routes!(kpis::one))
+        .routes(routes!(kpis::series))
+        .routes(routes!(kpis::ranking))
+        .routes(routes!(indicators::list))
+        .routes(routes!(indicators::one))
+        .routes(routes!(indicators::series))
+        .routes(routes!(goals::list))
+        .routes(routes!(goals::one))
+        .routes(routes!(goals::tree))
+        .routes(routes!(goals::status))
+        .split_for_parts();
+    let document: Arc<[u8]> = serde_json::to_vec(&api).unwrap_or_default().into();
+    routes
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+                        document.to_vec(),
+                    )
+                }
+            }),
+        )
+        .route("/api/docs", get(|| async { Html(openapi::DOCS_PAGE) }))
+        .route("/api/v1/{*rest}", get(unknown_path))
+        .layer(middleware::from_fn(conditional_get))
+}
+
+async fn unknown_path(uri: axum::http::Uri) -> Problem {
+    Problem::not_found(format!("path {}", uri.path()))
+}
+
+/// Adds `ETag` (a hash of the body), `Cache-Control` and `Vary: Accept` to successful GET
+/// answers, and answers `304 Not Modified` when `If-None-Match` names the tag. The tag is weak
+/// because compression, further out, changes the bytes but not the meaning.
+pub async fn conditional_get(req: Request, next: Next) -> Response {
+    let get = req.method() == Method::GET || req.method() == Method::HEAD;
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let res = next.run(req).await;
+    if !get || res.status() != StatusCode::OK {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    // Every answer here is built in memory first, so buffering it costs nothing extra.
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => return Problem::from(RepoError::Internal(format!("cannot read the answer: {e}"))).into_response(),
+    };
+    let tag = etag(&bytes);
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        parts.headers.insert(header::ETAG, v);
+    }
+    parts
+        .headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static(CACHE_CONTROL));
+    parts.headers.append(header::VARY, HeaderValue::from_static("accept"));
+    if if_none_match.is_some_and(|inm| etag_matches(&inm, &tag)) {
+        parts.status = StatusCode::NOT_MODIFIED;
+        for h in [header::CONTENT_LENGTH, header::CONTENT_TYPE, header::CONTENT_DISPOSITION] {
+            parts.headers.remove(h);
+        }
+        return Response::from_parts(parts, Body::empty());
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// `W/"…"`: the first 128 bits of the body's SHA-256, in hex.
+fn etag(body: &[u8]) -> String {
+    let hash = Sha256::digest(body);
+    let hex: String = hash[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("W/\"{hex}\"")
+}
+
+/// The weak comparison of `If-None-Match` (RFC 9110 §13.1.2): `*`, or any listed tag equal to
+/// ours once `W/` is set aside.
+fn etag_matches(if_none_match: &str, tag: &str) -> bool {
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    if_none_match.split(',').any(|t| t.trim() == "*" || opaque(t) == opaque(tag))
+}
+
+/// Query parameters of type `T`, read from the query string; a malformed query string is a
+/// problem (400) rather than axum's plain-text rejection. Fields are strings, parsed by the
+/// handlers with the domain's constructors, so that each error names its parameter.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
+            .map(Params)
+            .map_err(|e| Problem::invalid("query", e.to_string()))
+    }
+}
+
+/// A comma-separated list, trimmed, without empty items.
+pub fn list(raw: &str) -> impl Iterator<Item = &str> {
+    raw.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Area codes from a comma-separated list, each parsed, duplicates dropped, at most `max`.
+pub fn parse_areas(parameter: &str, raw: &str, max: usize) -> Result<Vec<AreaCode>, Problem> {
+    let mut out: Vec<AreaCode> = Vec::new();
+    for code in list(raw) {
+        let a = AreaCode::parse(code).map_err(|e| Problem::invalid(parameter, e.message))?;
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    if out.is_empty() {
+        return Err(Problem::invalid(parameter, "give at least one area code, such as 1489 or 0000"));
+    }
+    if out.len() > max {
+        return Err(Problem::invalid(parameter, format!("{} areas asked for; at most {max}", out.len())));
+    }
+    Ok(out)
+}
+
+/// A year such as 2023.
+pub fn parse_year(parameter: &str, raw: &str) -> Result<i32, Problem> {
+    let y: i32 = raw
+        .trim()
+        .parse()
+        .map_err(|_| Problem::invalid(parameter, format!("`{raw}` is not a year such as 2023")))?;
+    Year::new(y).map(Year::get).map_err(|e| Problem::invalid(parameter, e.message))
+}
+
+/// Genders from a comma-separated list (T, K, M); the total when none is given.
+pub fn parse_genders(raw: Option<&str>) -> Result<Vec<Gender>, Problem> {
+    let mut out = Vec::new();
+    for g in raw.map(list).into_iter().flatten() {
+        let g = Gender::parse(g).map_err(|e| Problem::invalid("gender", e.message))?;
+        if !out.contains(&g) {
+            out.push(g);
+        }
+    }
+    if out.is_empty() {
+        out.push(Gender::Total);
+    }
+    Ok(out)
+}
+
+/// A whole number, e.g. an id given as a filter.
+pub fn parse_id(parameter: &str, raw: &str) -> Result<i64, Problem> {
+    raw.trim()
+        .parse()
+        .map_err(|_| Problem::invalid(parameter, format!("`{raw}` is not an id (a whole number)")))
+}
+
+/// `true` or `false`.
+pub fn parse_bool(parameter: &str, raw: &str) -> Result<bool, Problem> {
+    match raw.trim() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        other => Err(Problem::invalid(parameter, format!("`{other}` is not true or false"))),
+    }
+}
+
+/// The id in a path such as `/api/v1/goals/{id}`: anything but a whole number names nothing,
+/// so it is a 404 like an id that does not exist.
+pub fn path_id(what: &str, raw: &str) -> Result<i64, Problem> {
+    raw.trim().parse().map_err(|_| Problem::not_found(format!("{what} {raw}")))
+}
+
+/// The display name of a gender.
+pub fn gender_label(g: Gender) -> &'static str {
+    match g {
+        Gender::Total => "total",
+        Gender::Women => "women",
+        Gender::Men => "men",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_compares_weakly_and_accepts_a_list_or_a_star() {
+        let tag = etag(b"body");
+        assert!(etag_matches(&tag, &tag));
+        assert!(etag_matches(&format!("\"x\", {}", tag.trim_start_matches("W/")), &tag));
+        assert!(etag_matches("*", &tag));
+        assert!(!etag_matches("W/\"other\"", &tag));
+    }
+
+    #[test]
+    fn area_lists_are_parsed_deduplicated_and_bounded() {
+        let a = parse_areas("area", "1489, 0000,1489", 50).unwrap();
+        assert_eq!(a.iter().map(|a| a.as_str()).collect::<Vec<_>>(), ["1489", "0000"]);
+        assert_eq!(parse_areas("area", "764", 50).unwrap_err().parameter.as_deref(), Some("area"));
+        assert!(parse_areas("area", "1489,0000", 1).is_err());
+        assert!(parse_areas("area", " , ", 1).is_err());
+    }
+
+    #[test]
+    fn a_five_digit_year_is_a_bad_parameter() {
+        assert_eq!(parse_year("from", "2015").unwrap(), 2015);
+        assert_eq!(parse_year("from", "20155").unwrap_err().parameter.as_deref(), Some("from"));
+        assert!(parse_year("to", "soon").is_err());
+    }
+}
