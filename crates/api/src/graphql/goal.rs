@@ -148,7 +148,7 @@ impl Goal {
 
 /// A goal at any level of the governance chain: council goals, committee goals, development
 /// goals, unit goals … A goal may contribute to several goals above it.
-#[Object]
+#[Object(serial)]
 impl Goal {
     /// Database id.
     async fn id(&self) -> i64 {

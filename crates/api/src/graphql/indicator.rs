@@ -124,6 +124,7 @@ impl From<DomainTrendKind> for TrendKind {
 
 /// The trend of a series: the latest run of moves in one direction.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Trend {
     /// The verdict.
     pub kind: TrendKind,
@@ -161,7 +162,7 @@ pub enum TargetKind {
 pub struct Target(pub DomainTarget);
 
 /// A target (målvärde) for an indicator, an area and a range of years.
-#[Object]
+#[Object(serial)]
 impl Target {
     /// Database id.
     async fn id(&self) -> i64 {
@@ -210,7 +211,7 @@ impl Target {
 pub struct IndicatorStatus(pub Arc<Judged>);
 
 /// An indicator's latest value judged against its target, with an explanation.
-#[Object]
+#[Object(serial)]
 impl IndicatorStatus {
     /// On target, not on target, or no data.
     async fn status(&self) -> TargetStatus {
@@ -309,7 +310,7 @@ impl Indicator {
 }
 
 /// An indicator (målindikator, kvalitetsindikator or nyckeltal).
-#[Object]
+#[Object(serial)]
 impl Indicator {
     /// Database id.
     async fn id(&self) -> i64 {

@@ -75,7 +75,7 @@ impl From<DomainSource> for ValueSource {
 pub struct Point(pub DomainPoint);
 
 /// One value of a series.
-#[Object]
+#[Object(serial)]
 impl Point {
     /// The year.
     async fn period(&self) -> i32 {
