@@ -92,20 +92,30 @@ fn ids(o: &NewObservation) -> (Option<String>, Option<i64>) {
     }
 }
 
-/// Statements that make the empty staging tables.
+/// Statements that make the staging tables ready and empty.
+///
+/// The tables are made once per pooled connection and kept: making them per batch changed the
+/// schema every time, so that SQLite prepared every statement of the batch again (the staging
+/// INSERT of 2,000 rows among them) and PostgreSQL wrote its catalogue and planned afresh.
+/// They are emptied first, in case a caller's transaction writes more than once.
 fn create_stage(backend: DatabaseBackend) -> Vec<String> {
     match backend {
-        // Temporary tables live as long as the pooled connection: drop them with the transaction.
         DatabaseBackend::Postgres => vec![
-            format!("CREATE TEMP TABLE obs_stage ({STAGE_TYPES}) ON COMMIT DROP"),
-            "CREATE TEMP TABLE obs_touched (series_key TEXT NOT NULL, area_code TEXT NOT NULL, gender TEXT NOT NULL) ON COMMIT DROP".into(),
+            // `IF NOT EXISTS` says "skipping" as a NOTICE, which sqlx would log every batch.
+            "SET LOCAL client_min_messages = warning".into(),
+            format!("CREATE TEMP TABLE IF NOT EXISTS obs_stage ({STAGE_TYPES}) ON COMMIT DELETE ROWS"),
+            "CREATE TEMP TABLE IF NOT EXISTS obs_touched (series_key TEXT NOT NULL, area_code TEXT NOT NULL, gender TEXT NOT NULL) \
+             ON COMMIT DELETE ROWS"
+                .into(),
+            "DELETE FROM obs_stage".into(),
+            "DELETE FROM obs_touched".into(),
         ],
         _ => vec![
-            "DROP TABLE IF EXISTS temp.obs_stage".into(),
-            "DROP TABLE IF EXISTS temp.obs_touched".into(),
             // `old_id` and `changed` are filled as each row is staged: the one look-up per row.
-            format!("CREATE TEMP TABLE obs_stage ({STAGE_TYPES}, old_id INTEGER, changed INTEGER NOT NULL)"),
-            "CREATE TEMP TABLE obs_touched (series_key TEXT NOT NULL, area_code TEXT NOT NULL, gender TEXT NOT NULL)".into(),
+            format!("CREATE TEMP TABLE IF NOT EXISTS obs_stage ({STAGE_TYPES}, old_id INTEGER, changed INTEGER NOT NULL)"),
+            "CREATE TEMP TABLE IF NOT EXISTS obs_touched (series_key TEXT NOT NULL, area_code TEXT NOT NULL, gender TEXT NOT NULL)".into(),
+            "DELETE FROM temp.obs_stage".into(),
+            "DELETE FROM temp.obs_touched".into(),
         ],
     }
 }
@@ -287,8 +297,9 @@ fn apply(backend: DatabaseBackend) -> Vec<Step> {
     };
     steps.extend(digest_steps(backend));
     if backend != DatabaseBackend::Postgres {
-        steps.push(step("DROP TABLE IF EXISTS temp.obs_stage", false, false));
-        steps.push(step("DROP TABLE IF EXISTS temp.obs_touched", false, false));
+        // Emptied in the transaction, so that the rows do not stay in memory until the next batch.
+        steps.push(step("DELETE FROM temp.obs_stage", false, false));
+        steps.push(step("DELETE FROM temp.obs_touched", false, false));
     }
     steps
 }

@@ -324,20 +324,25 @@ async fn raw_load(store: &Store, data: &DataSet, rows: &mut Vec<Row>) -> Result<
     reset_peak();
     let conn = store.connection();
     conn.execute_unprepared(CREATE).await?;
-    let started;
+    // Generating the observations is not timed, as in the write path; formatting, binding and
+    // loading are.
+    let mut elapsed = Duration::ZERO;
     let phase;
     if store.is_postgres() {
         phase = "raw load: COPY into a plain table, one transaction";
         let pool = conn.get_postgres_connection_pool();
         let mut c = pool.acquire().await?;
-        started = Instant::now();
+        let t = Instant::now();
         let mut tx = c.begin().await?;
         let mut copy = tx
             .copy_in_raw(&format!("COPY raw_observation ({COLUMNS}) FROM STDIN (FORMAT csv)"))
             .await?;
+        elapsed += t.elapsed();
         for start in (0..data.n).step_by(CHUNK) {
+            let batch = data.batch(start, CHUNK, None);
+            let t = Instant::now();
             let mut csv = String::with_capacity(CHUNK * 64);
-            for o in data.batch(start, CHUNK, None) {
+            for o in batch {
                 let SeriesRef::Kpi(k) = &o.series else {
                     bail!("only KPI series here")
                 };
@@ -354,33 +359,29 @@ async fn raw_load(store: &Store, data: &DataSet, rows: &mut Vec<Row>) -> Result<
                 ));
             }
             copy.send(csv.into_bytes()).await?;
+            elapsed += t.elapsed();
         }
+        let t = Instant::now();
         copy.finish().await?;
         tx.commit().await?;
+        elapsed += t.elapsed();
     } else {
         // One statement of ROWS rows, prepared once, run again and again: sqlx hands every
         // statement to SQLite's worker thread, so one row a statement would measure that hop.
         const ROWS: usize = 1_000;
         phase = "raw load: one prepared INSERT (1,000 rows) in one transaction";
         let row = format!("({})", vec!["?"; 11].join(","));
-        let sql = format!(
-            "INSERT INTO raw_observation ({COLUMNS}) VALUES {}",
-            vec![row.as_str(); ROWS].join(",")
-        );
+        let insert = |n: usize| format!("INSERT INTO raw_observation ({COLUMNS}) VALUES {}", vec![row.as_str(); n].join(","));
+        let sql = insert(ROWS);
         let pool = conn.get_sqlite_connection_pool();
         let mut c = pool.acquire().await?;
-        started = Instant::now();
+        let t = Instant::now();
         let mut tx = c.begin().await?;
+        elapsed += t.elapsed();
         for start in (0..data.n).step_by(ROWS) {
             let batch = data.batch(start, ROWS, None);
-            let stmt = if batch.len() == ROWS {
-                sql.clone()
-            } else {
-                format!(
-                    "INSERT INTO raw_observation ({COLUMNS}) VALUES {}",
-                    vec![row.as_str(); batch.len()].join(",")
-                )
-            };
+            let t = Instant::now();
+            let stmt = if batch.len() == ROWS { sql.clone() } else { insert(batch.len()) };
             let mut q = sqlx::query(sqlx::AssertSqlSafe(stmt));
             for o in &batch {
                 let SeriesRef::Kpi(k) = &o.series else {
@@ -400,10 +401,12 @@ async fn raw_load(store: &Store, data: &DataSet, rows: &mut Vec<Row>) -> Result<
                     .bind(o.deleted);
             }
             q.execute(&mut *tx).await?;
+            elapsed += t.elapsed();
         }
+        let t = Instant::now();
         tx.commit().await?;
+        elapsed += t.elapsed();
     }
-    let elapsed = started.elapsed();
     let loaded = scalar(store, "SELECT COUNT(*) FROM raw_observation").await?;
     ensure!(loaded == data.n as i64, "raw load: {loaded} rows");
     eprintln!("{phase}: {:.2} s", elapsed.as_secs_f64());
