@@ -253,9 +253,18 @@ fn apply(backend: DatabaseBackend) -> Vec<Step> {
     const DIFFERS: &str = "o.value IS DISTINCT FROM EXCLUDED.value OR o.status IS DISTINCT FROM EXCLUDED.status \
          OR o.count IS DISTINCT FROM EXCLUDED.count OR o.source <> EXCLUDED.source OR o.deleted <> EXCLUDED.deleted";
     let mut steps = match backend {
+        // The scalar subquery drops the rows stored exactly as staged, reading only: an upsert
+        // locks (and so writes) every row it finds in conflict, even when its `WHERE` then
+        // leaves it alone, which made an unchanged re-run cost nearly what a first load does. A
+        // scalar subquery is never turned into a join, so it stays one index look-up a row
+        // whatever the planner thinks of the temporary table.
         DatabaseBackend::Postgres => vec![step(
             format!(
-                "WITH up AS (INSERT INTO observation AS o ({STAGE_COLUMNS}, updated_at) SELECT {STAGE_COLUMNS}, $1 FROM obs_stage \
+                "WITH up AS (INSERT INTO observation AS o ({STAGE_COLUMNS}, updated_at) SELECT {STAGE_COLUMNS}, $1 FROM obs_stage s \
+                 WHERE (SELECT true FROM observation x WHERE x.series_key = s.series_key AND x.area_code = s.area_code \
+                 AND x.gender = s.gender AND x.period = s.period AND x.value IS NOT DISTINCT FROM s.value \
+                 AND x.status IS NOT DISTINCT FROM s.status AND x.count IS NOT DISTINCT FROM s.count AND x.source = s.source \
+                 AND x.deleted = s.deleted) IS NULL \
                  ON CONFLICT (series_key, area_code, gender, period) DO UPDATE SET value = EXCLUDED.value, \
                  status = EXCLUDED.status, count = EXCLUDED.count, source = EXCLUDED.source, deleted = EXCLUDED.deleted, \
                  updated_at = EXCLUDED.updated_at WHERE {DIFFERS} \
