@@ -7,17 +7,19 @@
 //! Where the time goes, per row, and why the statements look as they do:
 //!
 //! - **PostgreSQL**: `COPY` into a temporary staging table (through sqlx on the same pool as
-//!   sea-orm, which has no COPY), then one `INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE`
-//!   (something differs) `RETURNING`: the unique index is probed once per row, by the insert
-//!   itself, and unchanged rows are not written. Its `RETURNING` feeds the counts and the set of
-//!   series touched, in the same statement.
-//! - **SQLite**: multi-row `INSERT`s into a temporary staging table that look the row up as
-//!   they stage it (one index probe per row, in-process), then an `UPDATE … FROM` of the
-//!   changed rows by rowid and a plain `INSERT` of the new ones. No upsert here: SQLite cannot
-//!   route an upsert's `RETURNING` into a table, and the probe at staging costs the same.
+//!   sea-orm, which has no COPY), then one statement: a read-only index look-up drops the rows
+//!   stored exactly as staged, and `INSERT … ON CONFLICT DO UPDATE … WHERE` (something
+//!   differs) `RETURNING` writes the rest, its `RETURNING` feeding the counts and the set of
+//!   series touched. An upsert alone would lock, and so write, every row it meets in conflict.
+//! - **SQLite**: through sqlx directly (sea-orm would copy every bound value twice more),
+//!   multi-row `INSERT`s of 2,000 rows into a temporary staging table that look each row up
+//!   as they stage it (one index probe per row, in-process), then an `UPDATE … FROM` of the
+//!   changed rows by rowid and a plain `INSERT` of the new ones.
 //! - **Digests**: rebuilt only for the series (key × area × gender) the batch changed, once per
 //!   batch, each read as one index range (the natural key is ordered
 //!   `series_key, area_code, gender, period`).
+//! - The staging tables are made once per pooled connection and emptied per batch, so that the
+//!   statements stay prepared.
 //!
 //! Inside a caller's transaction (the package loader) the same statements run through sea-orm,
 //! staging by multi-row `INSERT` on both databases.

@@ -110,7 +110,7 @@ impl DataSet {
         let (y, g) = (r / 3, r % 3);
         let year = YEARS.start() + y as i32;
         let value = (a % 7 != 3).then(|| ((100.0 * k as f64 + a as f64 + y as f64 / 10.0 + g as f64 / 100.0) * 100.0).round() / 100.0);
-        let count = ((i / 3) % 11 == 0).then_some(1);
+        let count = (i / 3).is_multiple_of(11).then_some(1);
         (k, a, year, GENDERS[g], value, count)
     }
 
@@ -118,7 +118,7 @@ impl DataSet {
     /// `1 / share`-th value.
     fn observation(&self, i: usize, revise_every: Option<usize>) -> NewObservation {
         let (k, a, year, gender, mut value, count) = self.point(i);
-        if revise_every.is_some_and(|every| i % every == 0) {
+        if revise_every.is_some_and(|every| i.is_multiple_of(every)) {
             value = Some(value.unwrap_or(0.0) + 0.5);
         }
         NewObservation {
@@ -370,7 +370,7 @@ async fn raw_load(store: &Store, data: &DataSet, rows: &mut Vec<Row>) -> Result<
         // statement to SQLite's worker thread, so one row a statement would measure that hop.
         const ROWS: usize = 1_000;
         phase = "raw load: one prepared INSERT (1,000 rows) in one transaction";
-        let row = format!("({})", vec!["?"; 11].join(","));
+        let row = format!("({})", ["?"; 11].join(","));
         let insert = |n: usize| format!("INSERT INTO raw_observation ({COLUMNS}) VALUES {}", vec![row.as_str(); n].join(","));
         let sql = insert(ROWS);
         let pool = conn.get_sqlite_connection_pool();
