@@ -7,6 +7,8 @@
 //! - `m20261125_000002_observations`: areas, KPIs, observations and their revisions.
 //! - `m20261125_000003_series_digest`: each series whole in one row, for fast look-ups.
 //! - `m20261125_000004_ingest`: the log of sync runs; organisational units' municipality.
+//! - `m20261201_000005_observation_write_path`: fewer, better-ordered observation indexes and
+//!   the revision trigger, for the bulk writer.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -15,6 +17,7 @@ mod m20261125_000001_governance;
 mod m20261125_000002_observations;
 mod m20261125_000003_series_digest;
 mod m20261125_000004_ingest;
+mod m20261201_000005_observation_write_path;
 
 /// The migrator used by `styrhub migrate`, the server's start-up and the tests.
 pub struct Migrator;
@@ -27,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_observations::Migration),
             Box::new(m20261125_000003_series_digest::Migration),
             Box::new(m20261125_000004_ingest::Migration),
+            Box::new(m20261201_000005_observation_write_path::Migration),
         ]
     }
 }

@@ -65,6 +65,56 @@ both! {
         assert_eq!(d.len(), 1, "the tombstoned series has no values left: {d:?}");
         assert_eq!(d[0].value_at(2015), Some(99.0));
     }
+
+    async fn the_last_of_repeated_keys_wins_and_an_odd_status_survives_the_digest(db: TestDb) {
+        let store = db.store().await;
+        let status = "Preliminär \"p\" \\ ny";
+        let mut b = vec![obs("1489", 2020, Gender::Total, Some(1.0)), obs("1489", 2020, Gender::Total, Some(2.5))];
+        b[1].status = Some(status.to_owned());
+        let counts = store.write_batch(&b).await.unwrap();
+        assert_eq!((counts.inserted, counts.updated, counts.unchanged), (1, 0, 0));
+        let d = store.digests(&["kpi:N00090".into()], &["1489".into()], &[Gender::Total]).await.unwrap();
+        assert_eq!(d[0].points.len(), 1);
+        assert_eq!(d[0].value_at(2020), Some(2.5), "the later row of the batch wins");
+        assert_eq!(d[0].points[0].status.as_deref(), Some(status), "quotes and backslashes come back as sent");
+    }
+
+    async fn a_count_only_change_is_an_update_whose_revision_is_dated_by_it(db: TestDb) {
+        use sea_orm::EntityTrait;
+        use styrhub_store::entities::observation;
+        let store = db.store().await;
+        store.write_batch(&batch()).await.unwrap();
+        let mut changed = batch();
+        changed[4].count = Some(7);
+        let counts = store.write_batch(&changed).await.unwrap();
+        assert_eq!((counts.inserted, counts.updated, counts.unchanged), (0, 1, 27));
+        let revisions = observation_revision::Entity::find().all(store.connection()).await.unwrap();
+        assert_eq!(revisions.len(), 1, "{revisions:?}");
+        let row = observation::Entity::find_by_id(revisions[0].observation_id).one(store.connection()).await.unwrap().unwrap();
+        assert_eq!(row.count, Some(7));
+        assert_eq!(revisions[0].valid_until, row.updated_at, "the earlier value was valid until the update");
+    }
+
+    async fn only_the_series_a_batch_changes_get_their_digests_rebuilt(db: TestDb) {
+        use sea_orm::EntityTrait;
+        use styrhub_store::entities::series_digest;
+        let store = db.store().await;
+        store.write_batch(&batch()).await.unwrap();
+        let before = series_digest::Entity::find().all(store.connection()).await.unwrap();
+        let mut changed = batch();
+        // 1489, 2015, women: one value of one series.
+        changed[1].value = Some(42.0);
+        store.write_batch(&changed).await.unwrap();
+        let after = series_digest::Entity::find().all(store.connection()).await.unwrap();
+        assert_eq!(before.len(), after.len());
+        let rebuilt: Vec<_> = after
+            .iter()
+            .filter(|a| !before.iter().any(|b| b.series_key == a.series_key && b.area_code == a.area_code && b.gender == a.gender && b.updated_at == a.updated_at))
+            .collect();
+        assert_eq!(rebuilt.len(), 1, "{rebuilt:?}");
+        assert_eq!((rebuilt[0].area_code.as_str(), rebuilt[0].gender.as_str()), ("1489", "K"));
+        assert!(rebuilt[0].points.contains("42"), "{}", rebuilt[0].points);
+    }
 }
 
 mod runs {

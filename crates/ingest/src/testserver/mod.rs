@@ -23,7 +23,7 @@
 
 mod fixture;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -68,6 +68,10 @@ struct ServerState {
     log: Mutex<Vec<Recorded>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// The data rows each data path (and `from_date`) selects, as indices: every page of a
+    /// request selects the same rows, and filtering a million-row fixture once per page would
+    /// make the server, not the client, what a benchmark measures.
+    selections: Mutex<HashMap<String, Arc<Vec<usize>>>>,
 }
 
 impl TestServer {
@@ -88,6 +92,7 @@ impl TestServer {
             log: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
+            selections: Mutex::new(HashMap::new()),
         });
         let app = Router::new().fallback(handle).with_state(state.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -246,7 +251,7 @@ async fn handle(AxumState(state): AxumState<Arc<ServerState>>, uri: Uri, headers
         Ok(u) => Params(u.query_pairs().into_owned().collect()),
         Err(_) => return bad_request("unreadable query"),
     };
-    let rows = match select(&state.fixture, &segments[1..], &params) {
+    let rows = match select(&state, &segments[1..], &params) {
         Ok(rows) => rows,
         Err(Refusal::NotFound) => return not_found(),
         Err(Refusal::BadRequest(message)) => return bad_request(&message),
@@ -278,25 +283,38 @@ impl Params {
 }
 
 /// The rows a route answers with, before paging.
-fn select(fx: &Fixture, segments: &[&str], params: &Params) -> Result<Vec<Value>, Refusal> {
+fn select<'a>(state: &'a ServerState, segments: &[&str], params: &Params) -> Result<Vec<&'a Value>, Refusal> {
+    let fx = &state.fixture;
     let param = |name: &str| params.get(name);
-    let title_filter = |rows: &[Value]| -> Vec<Value> {
+    let title_filter = |rows: &'a [Value]| -> Vec<&'a Value> {
         let title = param("title").map(str::to_lowercase);
         rows.iter()
             .filter(|r| match &title {
                 Some(t) => r["title"].as_str().is_some_and(|s| s.to_lowercase().contains(t)),
                 None => true,
             })
-            .cloned()
             .collect()
     };
-    let by_ids = |rows: &[Value], ids: &str| -> Result<Vec<Value>, Refusal> {
+    let by_ids = |rows: &'a [Value], ids: &str| -> Result<Vec<&'a Value>, Refusal> {
         let ids = list(ids)?;
         Ok(rows
             .iter()
             .filter(|r| r["id"].as_str().is_some_and(|id| ids.contains(id)))
-            .cloned()
             .collect())
+    };
+    let data_rows = |rows: &'a [Value], dims: &[&str], area_key: &str| -> Result<Vec<&'a Value>, Refusal> {
+        let from_date = param("from_date");
+        let key = format!("{area_key}/{}?{}", dims.join("/"), from_date.unwrap_or(""));
+        let cached = lock(&state.selections).get(&key).cloned();
+        let picked = match cached {
+            Some(picked) => picked,
+            None => {
+                let picked = Arc::new(data(rows, dims, area_key, from_date)?);
+                lock(&state.selections).insert(key, picked.clone());
+                picked
+            }
+        };
+        Ok(picked.iter().map(|&i| &rows[i]).collect())
     };
     match segments {
         ["kpi"] => Ok(title_filter(&fx.kpis)),
@@ -325,15 +343,15 @@ fn select(fx: &Fixture, segments: &[&str], params: &Params) -> Result<Vec<Value>
                 .collect())
         }
         ["ou", ids] => by_ids(&fx.ous, ids),
-        ["data", dims @ ..] => data(&fx.data, dims, "municipality", param("from_date")),
-        ["oudata", dims @ ..] => data(&fx.oudata, dims, "ou", param("from_date")),
+        ["data", dims @ ..] => data_rows(&fx.data, dims, "municipality"),
+        ["oudata", dims @ ..] => data_rows(&fx.oudata, dims, "ou"),
         _ => Err(Refusal::NotFound),
     }
 }
 
-/// Data rows matching the path's dimensions. Kolada needs two of the three (the KPIs always for
-/// unit data) and refuses lists longer than 25.
-fn data(rows: &[Value], dims: &[&str], area_key: &str, from_date: Option<&str>) -> Result<Vec<Value>, Refusal> {
+/// The indices of the data rows matching the path's dimensions. Kolada needs two of the three
+/// (the KPIs always for unit data) and refuses lists longer than 25.
+fn data(rows: &[Value], dims: &[&str], area_key: &str, from_date: Option<&str>) -> Result<Vec<usize>, Refusal> {
     if !dims.len().is_multiple_of(2) {
         return Err(Refusal::NotFound);
     }
@@ -364,19 +382,14 @@ fn data(rows: &[Value], dims: &[&str], area_key: &str, from_date: Option<&str>) 
     };
     Ok(rows
         .iter()
-        .filter(|r| matches(&kpis, &r["kpi"]) && matches(&areas, &r[area_key]) && matches(&years, &r["period"]))
-        .filter(|r| match from_date {
+        .enumerate()
+        .filter(|(_, r)| matches(&kpis, &r["kpi"]) && matches(&areas, &r[area_key]) && matches(&years, &r["period"]))
+        .filter(|(_, r)| match from_date {
             // ISO dates compare as text.
             Some(d) => r["_changed"].as_str().is_some_and(|c| c >= d),
             None => true,
         })
-        .cloned()
-        .map(|mut r| {
-            if let Some(o) = r.as_object_mut() {
-                o.remove("_changed");
-            }
-            r
-        })
+        .map(|(i, _)| i)
         .collect())
 }
 
@@ -393,7 +406,7 @@ fn list(s: &str) -> Result<HashSet<String>, Refusal> {
 }
 
 /// One page of `rows` in the version's envelope.
-fn page(state: &ServerState, version: Version, path: &str, query: Option<&str>, rows: Vec<Value>, cycle: bool) -> Response {
+fn page(state: &ServerState, version: Version, path: &str, query: Option<&str>, rows: Vec<&Value>, cycle: bool) -> Response {
     let pairs: Vec<&str> = query.unwrap_or("").split('&').filter(|p| !p.is_empty()).collect();
     let get = |name: &str| pairs.iter().find_map(|p| p.strip_prefix(name).and_then(|r| r.strip_prefix('=')));
     let per_page = match get("per_page").map(str::parse::<usize>) {
@@ -429,7 +442,14 @@ fn page(state: &ServerState, version: Version, path: &str, query: Option<&str>, 
     let previous = (page_no > 1).then(|| link(page_no - 1));
     let values: Vec<Value> = rows[start..end]
         .iter()
-        .map(|r| if version == Version::V2 { to_v2(r) } else { r.clone() })
+        .map(|r| {
+            let mut r = if version == Version::V2 { to_v2(r) } else { (*r).clone() };
+            // The fixture's change date is for `from_date`, never served.
+            if let Some(o) = r.as_object_mut() {
+                o.remove("_changed");
+            }
+            r
+        })
         .collect();
     let mut body = Map::new();
     body.insert("count".into(), json!(values.len()));
