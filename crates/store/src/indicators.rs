@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QueryResult, QuerySelect, RelationTrait,
+};
 use styrhub_domain::goal::text_matches;
 use styrhub_domain::indicator::{Indicator, IndicatorFilter};
 use styrhub_domain::ports::IndicatorReader;
@@ -92,18 +94,20 @@ impl IndicatorReader for Store {
     async fn indicators_of_goals(&self, goal_ids: &[i64]) -> Result<Vec<(i64, Indicator)>, RepoError> {
         let mut out = Vec::new();
         for chunk in goal_ids.chunks(MAX_IN) {
-            let rows = indicator_goal::Entity::find()
+            // The indicator's own columns plus the goal it is linked to, decoded by their plain
+            // names: a two-entity select prefixes every column and formats a name per value.
+            let rows = indicator::Entity::find()
+                .column_as(indicator_goal::Column::GoalId, "goal_id")
+                .join(JoinType::InnerJoin, indicator_goal::Relation::Indicator.def().rev())
                 .filter(indicator_goal::Column::GoalId.is_in(chunk.iter().copied()))
-                .find_also_related(indicator::Entity)
                 .order_by_asc(indicator::Column::Position)
                 .order_by_asc(indicator::Column::Key)
+                .into_model::<LinkedIndicator>()
                 .all(self.connection())
                 .await
                 .map_err(repo_err)?;
-            for (link, ind) in rows {
-                if let Some(ind) = ind {
-                    out.push((link.goal_id, Indicator::try_from(ind)?));
-                }
+            for row in rows {
+                out.push((row.goal_id, Indicator::try_from(row.indicator)?));
             }
         }
         Ok(out)
@@ -153,5 +157,20 @@ impl IndicatorReader for Store {
                 .all(self.connection())
         })
         .await
+    }
+}
+
+/// An indicator row with the id of one goal it follows up.
+struct LinkedIndicator {
+    goal_id: i64,
+    indicator: indicator::Model,
+}
+
+impl FromQueryResult for LinkedIndicator {
+    fn from_query_result(row: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            goal_id: row.try_get(pre, "goal_id")?,
+            indicator: indicator::Model::from_query_result(row, pre)?,
+        })
     }
 }
