@@ -100,6 +100,8 @@ impl std::fmt::Display for Run {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    // The server logs as `styrhub serve` does: spans and all.
+    styrhub_api::telemetry::init();
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.server_threads)
         .thread_name("server")
@@ -121,7 +123,10 @@ fn main() -> Result<()> {
     let addr = server_rt.block_on(serve(store.clone(), args.port))?;
     let target = format!("http://{addr}{path}");
     println!("backend {} ({url}); serving {target}", backend_name(&args.backend));
-    println!("statements per request: {}", server_rt.block_on(statements(&store, &path))?.join("\n  "));
+    println!(
+        "statements per request: {}",
+        server_rt.block_on(statements(&store, &path))?.join("\n  ")
+    );
     let body = client_rt.block_on(async {
         let mut c = Client::connect(addr).await?;
         c.get(&path).await
@@ -404,13 +409,18 @@ async fn closed_loop(addr: SocketAddr, path: &str, connections: usize, span: Dur
         clients.push(Client::connect(addr).await?);
     }
     let path: Arc<str> = path.into();
-    closed(format!("HTTP closed loop, {connections} connections"), clients, span, move |mut c: Client| {
-        let path = path.clone();
-        async move {
-            c.get(&path).await?;
-            Ok(c)
-        }
-    })
+    closed(
+        format!("HTTP closed loop, {connections} connections"),
+        clients,
+        span,
+        move |mut c: Client| {
+            let path = path.clone();
+            async move {
+                c.get(&path).await?;
+                Ok(c)
+            }
+        },
+    )
     .await
 }
 
@@ -485,14 +495,14 @@ fn pgbench(url: &str, clients: usize, seconds: u64, rate: Option<u64>) -> Result
     let dir = std::env::temp_dir().join(format!("styrhub-bench-pgbench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let script = dir.join("series.sql");
-    let sql = bare_sql(true)
-        .replace("$1", &format!("'kpi:{KPI}'"))
-        .replace("$2", &format!("'{AREA}'"))
-        .replace("$3", "'T'");
+    // The statement with its three parameters, which pgbench binds from -D variables as sqlx
+    // binds the store's (`:name` is pgbench's syntax for a variable).
+    let sql = bare_sql(true).replace("$1", ":key").replace("$2", ":area").replace("$3", ":gender");
     std::fs::write(&script, format!("{sql};\n"))?;
     let mut cmd = Command::new("pgbench");
     cmd.args(["-n", "-M", "prepared", "-j", "2", "-l", "--log-prefix"])
         .arg(dir.join("log"))
+        .args(["-D", &format!("key=kpi:{KPI}"), "-D", &format!("area={AREA}"), "-D", "gender=T"])
         .args(["-c", &clients.to_string(), "-T", &seconds.to_string(), "-f"])
         .arg(&script)
         .arg(url);
@@ -502,7 +512,10 @@ fn pgbench(url: &str, clients: usize, seconds: u64, rate: Option<u64>) -> Result
     println!("\n$ {}", shown(&cmd));
     let out = cmd.output()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    for line in text.lines().filter(|l| l.starts_with("tps") || l.contains("latency average") || l.contains("number of transactions")) {
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("tps") || l.contains("latency average") || l.contains("number of transactions"))
+    {
         println!("  {line}");
     }
     if !out.status.success() {
