@@ -39,6 +39,7 @@ use styrhub_domain::kpi::{Area, Kpi};
 use styrhub_domain::observation::{NewObservation, SeriesRef, ValueSource};
 use styrhub_domain::ports::{MetadataWriter, ObservationWriter, SeriesReader};
 use styrhub_store::Store;
+use tokio::runtime::Runtime;
 
 /// The measured series.
 const KPI: &str = "N00973";
@@ -119,6 +120,16 @@ fn main() -> Result<()> {
         seed(&store).await?;
         anyhow::Ok((store, url))
     })?;
+    let result = measure(&args, &server_rt, &client_rt, store, &url);
+    if args.backend.starts_with("postgres") {
+        // Leave the server as it was, whatever happened: the database was made for this run.
+        server_rt.block_on(drop_database(&args.backend, &name))?;
+    }
+    result
+}
+
+/// Serves the store and runs every measurement (or only serves, with `--serve`).
+fn measure(args: &Args, server_rt: &Runtime, client_rt: &Runtime, store: Store, url: &str) -> Result<()> {
     let path = format!("/api/v1/kpis/{KPI}/series?area={AREA}&from={FIRST}&to={LAST}&gender=T");
     let addr = server_rt.block_on(serve(store.clone(), args.port))?;
     let target = format!("http://{addr}{path}");
@@ -152,17 +163,12 @@ fn main() -> Result<()> {
     }
     if !args.no_external {
         if store.is_postgres() {
-            pgbench(&url, args.connections.min(32), args.seconds, None)?;
-            pgbench(&url, args.connections.min(32), args.seconds, Some(args.rate))?;
+            pgbench(url, args.connections.min(32), args.seconds, None)?;
+            pgbench(url, args.connections.min(32), args.seconds, Some(args.rate))?;
         }
         wrk(&target, args.connections, args.seconds)?;
     }
-    drop(store);
-    if !args.backend.starts_with("postgres") {
-        return Ok(());
-    }
-    // Leave the server as it was: the database was made for this run only.
-    server_rt.block_on(drop_database(&args.backend, &name))
+    Ok(())
 }
 
 /// The demo chains (indicators sourced from the KPI), 290 areas, 20 key figures with 30 years of
