@@ -143,7 +143,7 @@ impl TestApp {
         let mut store = db.store().await;
         let count = Arc::new(AtomicUsize::new(0));
         let c = count.clone();
-        store.observe_statements(move |sql| {
+        store.observe_statements(move |sql, _| {
             if std::env::var_os("STYRHUB_TEST_PRINT_SQL").is_some() {
                 eprintln!("SQL: {}", &sql[..sql.len().min(150)]);
             }

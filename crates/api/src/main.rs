@@ -7,6 +7,11 @@ use styrhub_api::app::{router, AppState, HttpOptions};
 use styrhub_api::config::{Cli, Command, IngestCommand};
 use styrhub_store::Store;
 
+/// Many small allocations per request (GraphQL values, rows): mimalloc serves them far faster
+/// than glibc's allocator, which spent a quarter of a goal tree's CPU.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use styrhub_domain::ids::{AreaCode, Gender};
 use styrhub_domain::indicator::Indicator;
 use styrhub_domain::rules::status::{indicator_status, IndicatorStatus};
-use styrhub_domain::series::SeriesDigest;
+use styrhub_domain::series::{Point, SeriesDigest};
 use styrhub_domain::target::{Target, TargetRule};
 
 use crate::graphql::loaders::{DigestKey, LoadError, Loaders};
@@ -20,6 +20,8 @@ pub struct Judged {
     pub status: IndicatorStatus,
     /// Every target of the indicator.
     pub targets: Vec<Target>,
+    /// The latest value of its series for the area (up to `as_of`), when it has one.
+    pub latest: Option<Point>,
 }
 
 /// Judges each indicator for `area`, in the order given: its latest value (up to `as_of`, when
@@ -69,7 +71,11 @@ pub async fn judge(l: &Loaders, indicators: &[Indicator], area: &AreaCode, as_of
                     .and_then(|d| d.as_deref())
                     .and_then(|d| d.value_at(p))
             });
-            Judged { status, targets }
+            Judged {
+                status,
+                targets,
+                latest: own.and_then(SeriesDigest::latest).cloned(),
+            }
         })
         .collect())
 }

@@ -24,14 +24,14 @@ pub async fn fresh_store(backend: &str, name: &str) -> Result<(Store, String)> {
         }
         format!("sqlite://{}?mode=rwc", file.display())
     } else if backend.starts_with("postgres") {
-        let admin = Database::connect(backend).await.with_context(|| format!("connecting to {backend}"))?;
+        let admin = Database::connect(backend)
+            .await
+            .with_context(|| format!("connecting to {backend}"))?;
         for sql in [
             format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
             format!("CREATE DATABASE \"{name}\""),
         ] {
-            admin
-                .execute_raw(Statement::from_string(admin.get_database_backend(), sql))
-                .await?;
+            admin.execute_raw(Statement::from_string(admin.get_database_backend(), sql)).await?;
         }
         let (server, _) = backend.rsplit_once('/').context("a PostgreSQL URL ends in /DATABASE")?;
         format!("{server}/{name}")

@@ -100,10 +100,10 @@ impl Store {
         Migrator::up(&self.db, None).await.map_err(|e| StoreError::Migration(e.to_string()))
     }
 
-    /// Calls `observer` with the SQL of every statement the store runs from now on: the tests
-    /// count statements per request with it, and the benchmark reports them.
-    pub fn observe_statements(&mut self, observer: impl Fn(&str) + Send + Sync + 'static) {
-        self.db.set_metric_callback(move |info| observer(&info.statement.sql));
+    /// Calls `observer` with the SQL and the duration of every statement the store runs from
+    /// now on: the tests count statements per request with it, and the benchmark reports them.
+    pub fn observe_statements(&mut self, observer: impl Fn(&str, std::time::Duration) + Send + Sync + 'static) {
+        self.db.set_metric_callback(move |info| observer(&info.statement.sql, info.elapsed));
     }
 
     /// The connection, for repositories and tests.

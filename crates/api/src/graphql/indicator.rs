@@ -1,8 +1,10 @@
 //! Indicators: what goals and quality factors are followed up with, their targets, values and
 //! status against target.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, InputObject, Lookahead, Object, Result, SimpleObject};
-use styrhub_domain::ids::{AreaCode, Gender as DomainGender};
+use styrhub_domain::ids::AreaCode;
 use styrhub_domain::indicator::{Direction as DomainDirection, Indicator as DomainIndicator, IndicatorFilter, IndicatorKind as DomainKind};
 use styrhub_domain::rules::evaluate::TargetStatus as DomainStatus;
 use styrhub_domain::rules::status::IndicatorStatus as DomainIndicatorStatus;
@@ -13,11 +15,12 @@ use styrhub_domain::{DomainError, RepoError};
 use crate::error::gql;
 use crate::graphql::context::{loaders, municipality, municipality_code, ports};
 use crate::graphql::goal::Goal;
-use crate::graphql::loaders::{loader_err, DigestKey};
+use crate::graphql::loaders::{loader_err, DigestKey, IndicatorFacts};
 use crate::graphql::mission::QualityFactor;
 use crate::graphql::org_unit::OrgUnit;
 use crate::graphql::page::{paginate, Page};
 use crate::graphql::series::{series_for, Gender, Kpi, Point, Series};
+use crate::status::Judged;
 
 /// The role an indicator plays.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -204,35 +207,35 @@ impl Target {
 }
 
 /// An indicator's latest value judged against its target, with an explanation.
-pub struct IndicatorStatus(pub DomainIndicatorStatus, pub Vec<DomainTarget>);
+pub struct IndicatorStatus(pub Arc<Judged>);
 
 /// An indicator's latest value judged against its target, with an explanation.
 #[Object]
 impl IndicatorStatus {
     /// On target, not on target, or no data.
     async fn status(&self) -> TargetStatus {
-        self.0.status.into()
+        self.0.status.status.into()
     }
     /// What the verdict rests on, e.g. "0.4 above the national value, improving since 2021".
     async fn explanation(&self) -> &str {
-        &self.0.explanation
+        &self.0.status.explanation
     }
     /// The period judged: the latest with a value.
     async fn period(&self) -> Option<i32> {
-        self.0.period
+        self.0.status.period
     }
     /// The value judged.
     async fn value(&self) -> Option<f64> {
-        self.0.value
+        self.0.status.value
     }
     /// The target used; null when judged by the desired direction alone.
     async fn target(&self) -> Option<Target> {
-        let id = self.0.target_id?;
-        self.1.iter().find(|t| t.id == id).cloned().map(Target)
+        let id = self.0.status.target_id?;
+        self.0.targets.iter().find(|t| t.id == id).cloned().map(Target)
     }
     /// Which way the series is moving.
     async fn trend(&self) -> Trend {
-        self.0.trend.clone().into()
+        self.0.status.trend.clone().into()
     }
 }
 
@@ -240,26 +243,28 @@ impl IndicatorStatus {
 /// reference areas' series, each fetched through the request's loaders (one batch per step for
 /// all indicators of a query).
 pub async fn status_of(ctx: &Context<'_>, i: &DomainIndicator, area: &AreaCode) -> Result<DomainIndicatorStatus> {
-    Ok(status_with_targets(ctx, i, area).await?.0)
+    if let Some(f) = loaders(ctx).facts_of(i.id).filter(|f| f.area == area.as_str()) {
+        return Ok(f.judged.status.clone());
+    }
+    Ok(judged(ctx, i, area).await?.status.clone())
 }
 
-async fn status_with_targets(
-    ctx: &Context<'_>,
-    i: &DomainIndicator,
-    area: &AreaCode,
-) -> Result<(DomainIndicatorStatus, Vec<DomainTarget>)> {
+/// The indicator judged for `area`: prefetched, or through the loaders.
+async fn judged(ctx: &Context<'_>, i: &DomainIndicator, area: &AreaCode) -> Result<Arc<Judged>> {
     let judged = crate::status::judge(loaders(ctx), std::slice::from_ref(i), area, None)
         .await
         .map_err(loader_err)?
         .pop()
         .ok_or_else(|| gql(RepoError::Internal(format!("indicator {} was not judged", i.id))))?;
-    Ok((judged.status, judged.targets))
+    Ok(Arc::new(judged))
 }
 
-/// Loads, in one statement each, what the selected fields of many indicators will ask for:
-/// their targets, and their series for `area` and their targets' reference areas. Called by
-/// list resolvers that hold all the indicators at once, so that a tree's statement count does
-/// not depend on how the executor interleaves thousands of sibling fields.
+/// Works out, for many indicators at once, what their selected fields will ask for: their
+/// targets and, when values or statuses are selected, their verdicts for `area` (their series
+/// for `area` and their targets' reference areas, one statement each). Called by list
+/// resolvers that hold all the indicators at once, so that a tree's statement count does not
+/// depend on how the executor interleaves thousands of sibling fields, and so that those
+/// fields only look their answers up.
 pub async fn prefetch(ctx: &Context<'_>, indicators: &[DomainIndicator], fields: &[Lookahead<'_>], area: &str) -> Result<()> {
     let wants = |name: &str| fields.iter().any(|f| f.field(name).exists());
     let (status, values) = (wants("status"), wants("latestValue"));
@@ -267,31 +272,21 @@ pub async fn prefetch(ctx: &Context<'_>, indicators: &[DomainIndicator], fields:
         return Ok(());
     }
     let l = loaders(ctx);
-    let targets = l.targets.load_many(indicators.iter().map(|i| i.id)).await.map_err(loader_err)?;
     if !(status || values) {
+        l.targets.load_many(indicators.iter().map(|i| i.id)).await.map_err(loader_err)?;
         return Ok(());
     }
-    let mut keys = Vec::new();
-    for i in indicators {
-        let series_key = i.series().key();
-        keys.push(DigestKey {
-            series_key: series_key.clone(),
-            area: area.to_owned(),
-            gender: DomainGender::Total,
-        });
-        for t in targets.get(&i.id).into_iter().flatten() {
-            if let TargetRule::Relative { reference_area, .. } = &t.rule {
-                if t.area.as_str() == area {
-                    keys.push(DigestKey {
-                        series_key: series_key.clone(),
-                        area: reference_area.to_string(),
-                        gender: DomainGender::Total,
-                    });
-                }
-            }
-        }
-    }
-    l.digest.load_many(keys).await.map_err(loader_err)?;
+    let code = AreaCode::parse(area).map_err(|e| gql(RepoError::Internal(e.to_string())))?;
+    let judged = crate::status::judge(l, indicators, &code, None).await.map_err(loader_err)?;
+    l.keep_facts(indicators.iter().zip(judged).map(|(i, j)| {
+        (
+            i.id,
+            Arc::new(IndicatorFacts {
+                area: area.to_owned(),
+                judged: Arc::new(j),
+            }),
+        )
+    }));
     Ok(())
 }
 
@@ -299,6 +294,11 @@ pub async fn prefetch(ctx: &Context<'_>, indicators: &[DomainIndicator], fields:
 pub struct Indicator(pub DomainIndicator);
 
 impl Indicator {
+    /// The prefetched facts, when they are for `area` (`None`: the municipality).
+    fn facts(&self, ctx: &Context<'_>, area: Option<&str>) -> Option<Arc<IndicatorFacts>> {
+        loaders(ctx).facts_of(self.0.id).filter(|f| area.is_none_or(|a| a == f.area))
+    }
+
     async fn area(&self, ctx: &Context<'_>, area: Option<String>) -> Result<AreaCode> {
         let code = match area {
             Some(a) => a,
@@ -393,6 +393,10 @@ impl Indicator {
         ctx: &Context<'_>,
         #[graphql(desc = "Only targets for this area.")] area: Option<String>,
     ) -> Result<Vec<Target>> {
+        if let Some(f) = self.facts(ctx, None) {
+            let only = |t: &&DomainTarget| area.as_deref().is_none_or(|a| t.area.as_str() == a);
+            return Ok(f.judged.targets.iter().filter(only).cloned().map(Target).collect());
+        }
         let all = loaders(ctx)
             .targets
             .load_one(self.0.id)
@@ -428,6 +432,9 @@ impl Indicator {
         #[graphql(desc = "Area code; the indicator's municipality when left out.")] area: Option<String>,
         #[graphql(desc = "Gender; the total by default.", default_with = "Gender::T")] gender: Gender,
     ) -> Result<Option<Point>> {
+        if let Some(f) = self.facts(ctx, area.as_deref()).filter(|_| gender == Gender::T) {
+            return Ok(f.judged.latest.clone().map(Point));
+        }
         let area = self.area(ctx, area).await?;
         let key = DigestKey {
             series_key: self.0.series().key(),
@@ -444,9 +451,11 @@ impl Indicator {
         ctx: &Context<'_>,
         #[graphql(desc = "Area code; the indicator's municipality when left out.")] area: Option<String>,
     ) -> Result<IndicatorStatus> {
+        if let Some(f) = self.facts(ctx, area.as_deref()) {
+            return Ok(IndicatorStatus(f.judged.clone()));
+        }
         let area = self.area(ctx, area).await?;
-        let (status, targets) = status_with_targets(ctx, &self.0, &area).await?;
-        Ok(IndicatorStatus(status, targets))
+        Ok(IndicatorStatus(judged(ctx, &self.0, &area).await?))
     }
 }
 

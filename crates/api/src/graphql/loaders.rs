@@ -3,10 +3,11 @@
 //! so that their caches never outlive a request.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use styrhub_domain::follow_up::{FollowUp, GoalAssessment};
 use styrhub_domain::goal::Goal;
 use styrhub_domain::governance_model::GovernanceModel;
@@ -22,6 +23,11 @@ use styrhub_domain::vision::{FocusArea, Vision};
 use styrhub_domain::RepoError;
 
 use crate::app::Ports;
+use crate::status::Judged;
+
+/// The loaders' caches. A goal tree looks up tens of thousands of keys per request, all made by
+/// the server itself, so a fast non-keyed hash beats SipHash's protection against chosen keys.
+pub type Cache = HashMapCache<FxBuildHasher>;
 
 /// Loader errors are shared between every field that waited on the batch.
 pub type LoadError = Arc<RepoError>;
@@ -245,27 +251,51 @@ impl Loader<DigestKey> for DigestLoader {
 
 /// Every loader of a request.
 pub struct Loaders {
-    pub org_unit: DataLoader<OrgUnitLoader, HashMapCache>,
-    pub org_tree: DataLoader<OrgTreeLoader, HashMapCache>,
-    pub goal: DataLoader<GoalLoader, HashMapCache>,
-    pub goal_graph: DataLoader<GoalGraphLoader, HashMapCache>,
-    pub focus_area: DataLoader<FocusAreaLoader, HashMapCache>,
-    pub focus_areas_of_vision: DataLoader<FocusAreasOfVision, HashMapCache>,
-    pub goals_of_focus_area: DataLoader<GoalsOfFocusArea, HashMapCache>,
-    pub vision: DataLoader<VisionLoader, HashMapCache>,
-    pub governance_model: DataLoader<GovernanceModelLoader, HashMapCache>,
-    pub indicator: DataLoader<IndicatorLoader, HashMapCache>,
-    pub indicators_of_goal: DataLoader<IndicatorsOfGoal, HashMapCache>,
-    pub goals_of_indicator: DataLoader<GoalsOfIndicator, HashMapCache>,
-    pub quality_factors_of_indicator: DataLoader<QualityFactorsOfIndicator, HashMapCache>,
-    pub quality_factor: DataLoader<QualityFactorLoader, HashMapCache>,
-    pub targets: DataLoader<TargetsOfIndicator, HashMapCache>,
-    pub digest: DataLoader<DigestLoader, HashMapCache>,
-    pub assessments_of_goal: DataLoader<AssessmentsOfGoal, HashMapCache>,
-    pub assessments_in: DataLoader<AssessmentsInFollowUp, HashMapCache>,
-    pub follow_up: DataLoader<FollowUpLoader, HashMapCache>,
-    pub kpi: DataLoader<KpiLoader, HashMapCache>,
-    pub area: DataLoader<AreaLoader, HashMapCache>,
+    pub org_unit: DataLoader<OrgUnitLoader, Cache>,
+    pub org_tree: DataLoader<OrgTreeLoader, Cache>,
+    pub goal: DataLoader<GoalLoader, Cache>,
+    pub goal_graph: DataLoader<GoalGraphLoader, Cache>,
+    pub focus_area: DataLoader<FocusAreaLoader, Cache>,
+    pub focus_areas_of_vision: DataLoader<FocusAreasOfVision, Cache>,
+    pub goals_of_focus_area: DataLoader<GoalsOfFocusArea, Cache>,
+    pub vision: DataLoader<VisionLoader, Cache>,
+    pub governance_model: DataLoader<GovernanceModelLoader, Cache>,
+    pub indicator: DataLoader<IndicatorLoader, Cache>,
+    pub indicators_of_goal: DataLoader<IndicatorsOfGoal, Cache>,
+    pub goals_of_indicator: DataLoader<GoalsOfIndicator, Cache>,
+    pub quality_factors_of_indicator: DataLoader<QualityFactorsOfIndicator, Cache>,
+    pub quality_factor: DataLoader<QualityFactorLoader, Cache>,
+    pub targets: DataLoader<TargetsOfIndicator, Cache>,
+    pub digest: DataLoader<DigestLoader, Cache>,
+    pub assessments_of_goal: DataLoader<AssessmentsOfGoal, Cache>,
+    pub assessments_in: DataLoader<AssessmentsInFollowUp, Cache>,
+    pub follow_up: DataLoader<FollowUpLoader, Cache>,
+    pub kpi: DataLoader<KpiLoader, Cache>,
+    pub area: DataLoader<AreaLoader, Cache>,
+    /// Indicators judged for their municipality, by id: filled by list resolvers that hold a
+    /// whole tree's indicators at once (see `graphql::indicator::prefetch`), so that the
+    /// thousands of `status`, `latestValue` and `targets` fields below them are look-ups.
+    pub facts: Mutex<FxHashMap<i64, Arc<IndicatorFacts>>>,
+}
+
+/// What an indicator's default-area fields show, worked out once per request.
+pub struct IndicatorFacts {
+    /// The area judged: the indicator's municipality.
+    pub area: String,
+    /// The verdict, the targets and the latest value (gender total).
+    pub judged: Arc<Judged>,
+}
+
+impl Loaders {
+    /// The facts prefetched for an indicator, if any.
+    pub fn facts_of(&self, indicator: i64) -> Option<Arc<IndicatorFacts>> {
+        self.facts.lock().expect("facts lock").get(&indicator).cloned()
+    }
+
+    /// Keeps the facts of many indicators.
+    pub fn keep_facts(&self, facts: impl IntoIterator<Item = (i64, Arc<IndicatorFacts>)>) {
+        self.facts.lock().expect("facts lock").extend(facts);
+    }
 }
 
 /// How long a loader waits to collect the keys of one request level. Sibling fields register
@@ -274,8 +304,8 @@ const BATCH_DELAY: Duration = Duration::from_millis(1);
 /// Keys per batch: a goal tree's 2,000 indicators load in one statement.
 const MAX_BATCH: usize = 20_000;
 
-fn make<T: Send + Sync + 'static>(loader: T) -> DataLoader<T, HashMapCache> {
-    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+fn make<T: Send + Sync + 'static>(loader: T) -> DataLoader<T, Cache> {
+    DataLoader::with_cache(loader, tokio::spawn, Cache::new())
         .delay(BATCH_DELAY)
         .max_batch_size(MAX_BATCH)
 }
@@ -304,6 +334,7 @@ impl Loaders {
         self.follow_up.clear::<i64>();
         self.kpi.clear::<String>();
         self.area.clear::<String>();
+        self.facts.lock().expect("facts lock").clear();
     }
 
     /// Fresh loaders (and caches) for one request.
@@ -330,6 +361,7 @@ impl Loaders {
             follow_up: make(FollowUpLoader(p.clone())),
             kpi: make(KpiLoader(p.clone())),
             area: make(AreaLoader(p.clone())),
+            facts: Mutex::default(),
         }
     }
 }

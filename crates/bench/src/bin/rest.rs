@@ -47,6 +47,10 @@ const AREA: &str = "1489";
 const FIRST: i32 = 1995;
 const LAST: i32 = 2024;
 
+/// The allocator `styrhub serve` runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(about = "Issue 5: one 30-year series under load, beside the bare SQL")]
 struct Args {
@@ -261,7 +265,7 @@ async fn statements(store: &Store, path: &str) -> Result<Vec<String>> {
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let mut observed = store.clone();
     let log = seen.clone();
-    observed.observe_statements(move |sql| log.lock().expect("not poisoned").push(sql.to_owned()));
+    observed.observe_statements(move |sql, _| log.lock().expect("not poisoned").push(sql.to_owned()));
     let addr = serve(observed, 0).await?;
     Client::connect(addr).await?.get(path).await?;
     let mut out = seen.lock().expect("not poisoned").clone();
