@@ -11,7 +11,7 @@ use styrhub_api::synthetic::{self, Size};
 use styrhub_domain::ids::{AreaCode, Gender, KpiId, Year};
 use styrhub_domain::kpi::{Area, Kpi};
 use styrhub_domain::observation::{NewObservation, SeriesRef, ValueSource};
-use styrhub_domain::ports::{MetadataWriter, ObservationWriter, PackageWriter};
+use styrhub_domain::ports::{IndicatorReader, MetadataWriter, ObservationWriter, PackageWriter};
 
 use crate::helpers::{both, TestApp};
 
@@ -341,6 +341,43 @@ both! {
                 }
             }
         }
+    }
+
+    async fn a_kpi_series_is_one_statement_whatever_it_asks_for(db: TestDb) {
+        let (app, count) = TestApp::spawn_counting(db).await;
+        let app = app.with_demo().await;
+        seed(&app).await;
+        for path in [
+            "/api/v1/kpis/N15419/series?area=1489&from=2015&to=2023&gender=T",
+            "/api/v1/kpis/N15419/series?area=1489,0000,0764,1490,0486&gender=T,K,M&format=csv",
+        ] {
+            let before = count.load(std::sync::atomic::Ordering::SeqCst);
+            let res = app.get(path).await;
+            assert_eq!(res.status(), 200, "{path}");
+            let after = count.load(std::sync::atomic::Ordering::SeqCst);
+            assert_eq!(after - before, 1, "titles, areas and values in one statement: {path}");
+        }
+        let body = json_of(&app, "/api/v1/kpis/N15419/series?area=1489,0000").await;
+        assert_eq!(body["title"], "Elever i åk 9 som är behöriga till ett yrkesprogram, andel (%)");
+        assert_eq!(body["series"][1]["area_title"], "Riket");
+    }
+
+    async fn a_kpi_known_only_by_its_indicators_is_titled_after_the_first(db: TestDb) {
+        let app = app(db).await;
+        // The demo sources indicators from N00973 and brings its example values, not its metadata.
+        let body = json_of(&app, "/api/v1/kpis/N00973/series?area=1489").await;
+        let first = app
+            .store
+            .indicators(&styrhub_domain::indicator::IndicatorFilter {
+                kpi: Some("N00973".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(body["title"], first[0].title.as_str());
+        assert_eq!(body["series"][0]["area_title"], "Alingsås");
+        assert_eq!(body["series"][0]["points"][0]["source"], "example");
+        problem(&app, "/api/v1/kpis/N00001/series?area=1489", 404, None).await;
     }
 
     async fn bad_parameters_are_problems_naming_them(db: TestDb) {

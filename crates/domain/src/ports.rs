@@ -12,7 +12,7 @@ use crate::error::RepoError;
 use crate::follow_up::{FollowUp, GoalAssessment};
 use crate::goal::{Goal, GoalFilter};
 use crate::governance_model::GovernanceModel;
-use crate::ids::Gender;
+use crate::ids::{Gender, KpiId};
 use crate::indicator::{Indicator, IndicatorFilter};
 use crate::ingest::{IngestRun, RunCounts, RunStatus};
 use crate::kpi::{Area, AreaFilter, Kpi, KpiFilter};
@@ -21,7 +21,7 @@ use crate::observation::WriteCounts;
 use crate::org_unit::OrgUnit;
 use crate::package::ValidPackage;
 use crate::rules::validate::Finding;
-use crate::series::SeriesDigest;
+use crate::series::{KpiSeriesView, SeriesDigest};
 use crate::target::Target;
 use crate::vision::{FocusArea, Vision};
 
@@ -109,6 +109,10 @@ pub trait SeriesReader: Send + Sync {
     /// The whole series for every combination of these series keys, areas and genders that has
     /// values.
     async fn digests(&self, series_keys: &[String], areas: &[String], genders: &[Gender]) -> Result<Vec<SeriesDigest>, RepoError>;
+    /// One key figure's series for these areas and genders, with its title, the first
+    /// indicator sourced from it and the stored areas among `areas`: everything a series answer
+    /// reads, in one round trip, because it is the API's busiest read.
+    async fn kpi_series(&self, kpi: &KpiId, areas: &[String], genders: &[Gender]) -> Result<KpiSeriesView, RepoError>;
     /// KPI metadata matching a filter, by id.
     async fn kpis(&self, filter: &KpiFilter) -> Result<Vec<Kpi>, RepoError>;
     /// Areas by code.

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{AreaCode, Gender};
 use crate::indicator::Direction;
+use crate::kpi::Area;
 use crate::observation::ValueSource;
 use crate::rules::trend::{trend, Trend};
 
@@ -36,6 +37,28 @@ pub struct SeriesDigest {
     pub gender: Gender,
     /// The values, oldest first.
     pub points: Vec<Point>,
+}
+
+/// What a key figure's series answer needs, read at once (see
+/// [`crate::ports::SeriesReader::kpi_series`]): the series and what names them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KpiSeriesView {
+    /// The KPI's title from its metadata; `None` when no sync has brought the metadata.
+    pub title: Option<String>,
+    /// The title of the first indicator sourced from the KPI (by municipality, position and
+    /// key); `None` when no indicator is.
+    pub indicator_title: Option<String>,
+    /// The stored areas among those asked for.
+    pub areas: Vec<Area>,
+    /// The series, of the areas and genders asked for, that have values.
+    pub digests: Vec<SeriesDigest>,
+}
+
+impl KpiSeriesView {
+    /// The KPI is known when the hub has its metadata or an indicator is sourced from it.
+    pub fn is_known(&self) -> bool {
+        self.title.is_some() || self.indicator_title.is_some()
+    }
 }
 
 impl SeriesDigest {

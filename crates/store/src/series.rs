@@ -1,12 +1,15 @@
 //! Reading series and key-figure metadata: [`SeriesReader`] for the store.
 
 use async_trait::async_trait;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, Statement, Value,
+};
 use styrhub_domain::goal::text_matches;
-use styrhub_domain::ids::{AreaCode, Gender};
+use styrhub_domain::ids::{AreaCode, Gender, KpiId};
 use styrhub_domain::kpi::{Area, AreaFilter, Kpi, KpiFilter};
+use styrhub_domain::observation::SeriesRef;
 use styrhub_domain::ports::SeriesReader;
-use styrhub_domain::series::SeriesDigest;
+use styrhub_domain::series::{KpiSeriesView, SeriesDigest};
 use styrhub_domain::RepoError;
 
 use crate::db::repo_err;
@@ -44,6 +47,33 @@ impl SeriesReader for Store {
             }
         }
         Ok(out)
+    }
+
+    async fn kpi_series(&self, kpi: &KpiId, areas: &[String], genders: &[Gender]) -> Result<KpiSeriesView, RepoError> {
+        let stmt = kpi_series_statement(self.connection().get_database_backend(), kpi, areas, genders);
+        let rows = self.connection().query_all_raw(stmt).await.map_err(repo_err)?;
+        let mut view = KpiSeriesView::default();
+        for row in rows {
+            match row.try_get::<i32>("", "part").map_err(repo_err)? {
+                PART_TITLES => {
+                    view.title = text(&row, "a")?;
+                    view.indicator_title = text(&row, "b")?;
+                }
+                PART_AREA => view.areas.push(Area {
+                    code: required(&row, "a")?,
+                    title: required(&row, "b")?,
+                    area_type: required(&row, "c")?,
+                    parent: text(&row, "d")?,
+                }),
+                _ => {
+                    let (area, gender, points): (String, String, String) =
+                        (required(&row, "a")?, required(&row, "b")?, required(&row, "c")?);
+                    view.digests
+                        .push(digest_from_parts(SeriesRef::Kpi(kpi.clone()).key(), &area, &gender, &points)?);
+                }
+            }
+        }
+        Ok(view)
     }
 
     async fn kpis(&self, filter: &KpiFilter) -> Result<Vec<Kpi>, RepoError> {
@@ -99,4 +129,64 @@ fn digest_from_parts(series_key: String, area: &str, gender: &str, points: &str)
         points: serde_json::from_str(points).map_err(|e| corrupt(&e))?,
         series_key,
     })
+}
+
+/// The parts of the [`SeriesReader::kpi_series`] statement, told apart by its `part` column.
+const PART_TITLES: i32 = 0;
+const PART_AREA: i32 = 1;
+const PART_DIGEST: i32 = 2;
+
+/// One statement for a KPI series answer: a row of titles (the KPI's, the first indicator's),
+/// a row per stored area, a row per digest. Three reads in one round trip: on a loaded server a
+/// round trip costs the database and the pool more than the index look-ups themselves. The
+/// columns are text in every part (`a`…`d`), so that both databases accept the union.
+fn kpi_series_statement(backend: DatabaseBackend, kpi: &KpiId, areas: &[String], genders: &[Gender]) -> Statement {
+    let mut values: Vec<Value> = Vec::new();
+    let mut param = |v: Value| {
+        values.push(v);
+        match backend {
+            DatabaseBackend::Postgres => format!("${}", values.len()),
+            _ => "?".to_owned(),
+        }
+    };
+    let id = param(kpi.to_string().into());
+    let id_again = param(kpi.to_string().into());
+    let area_list = |param: &mut dyn FnMut(Value) -> String| areas.iter().map(|a| param(a.clone().into())).collect::<Vec<_>>().join(", ");
+    let stored_areas = area_list(&mut param);
+    let key = param(SeriesRef::Kpi(kpi.clone()).key().into());
+    let digest_areas = area_list(&mut param);
+    let gender_list = genders.iter().map(|g| param(g.code().into())).collect::<Vec<_>>().join(", ");
+    // An empty IN list is not SQL: no areas or genders ask for no rows of that part.
+    let in_or_none = |list: String| {
+        if list.is_empty() {
+            "(NULL)".to_owned()
+        } else {
+            format!("({list})")
+        }
+    };
+    let sql = format!(
+        "SELECT {PART_TITLES} AS \"part\", \
+             (SELECT \"title\" FROM \"kpi\" WHERE \"id\" = {id}) AS \"a\", \
+             (SELECT \"title\" FROM \"indicator\" WHERE \"kpi_id\" = {id_again} \
+                ORDER BY \"municipality_id\", \"position\", \"key\" LIMIT 1) AS \"b\", \
+             NULL AS \"c\", NULL AS \"d\" \
+         UNION ALL \
+         SELECT {PART_AREA}, \"code\", \"title\", \"area_type\", \"parent_code\" FROM \"area\" \
+             WHERE \"code\" IN {} \
+         UNION ALL \
+         SELECT {PART_DIGEST}, \"area_code\", \"gender\", \"points\", NULL FROM \"series_digest\" \
+             WHERE \"series_key\" = {key} AND \"area_code\" IN {} AND \"gender\" IN {}",
+        in_or_none(stored_areas),
+        in_or_none(digest_areas),
+        in_or_none(gender_list),
+    );
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+fn text(row: &QueryResult, column: &str) -> Result<Option<String>, RepoError> {
+    row.try_get::<Option<String>>("", column).map_err(repo_err)
+}
+
+fn required(row: &QueryResult, column: &str) -> Result<String, RepoError> {
+    text(row, column)?.ok_or_else(|| RepoError::Internal(format!("the series statement gave no `{column}`")))
 }

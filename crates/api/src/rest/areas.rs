@@ -107,19 +107,21 @@ fn country() -> Area {
 /// the country. One or two statements.
 pub async fn known(ports: &Ports, codes: &[AreaCode]) -> Result<HashMap<String, Area>, RepoError> {
     let wanted: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
-    let mut found: HashMap<String, Area> = ports
-        .series
-        .areas_by_codes(&wanted)
-        .await?
-        .into_iter()
-        .map(|a| (a.code.clone(), a))
-        .collect();
-    if wanted.iter().any(|c| c == AreaCode::COUNTRY) {
+    let stored = ports.series.areas_by_codes(&wanted).await?;
+    complete(ports, codes, stored).await
+}
+
+/// [`known`] from the stored areas among `codes`, read already: adds the country and, only
+/// when a municipality among `codes` is not stored, the hub's own municipalities (one
+/// statement).
+pub async fn complete(ports: &Ports, codes: &[AreaCode], stored: Vec<Area>) -> Result<HashMap<String, Area>, RepoError> {
+    let mut found: HashMap<String, Area> = stored.into_iter().map(|a| (a.code.clone(), a)).collect();
+    if codes.iter().any(|c| c.as_str() == AreaCode::COUNTRY) {
         found.entry(AreaCode::COUNTRY.into()).or_insert_with(country);
     }
     if codes.iter().any(|c| c.is_municipality() && !found.contains_key(c.as_str())) {
         for m in ports.governance.municipalities().await? {
-            if let Some(code) = m.municipality_code.filter(|c| wanted.contains(c)) {
+            if let Some(code) = m.municipality_code.filter(|c| codes.iter().any(|w| w.as_str() == c)) {
                 found.entry(code.clone()).or_insert(Area {
                     code,
                     title: m.name,

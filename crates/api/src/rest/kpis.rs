@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::{AppState, Ports};
 use crate::graphql::loaders::Loaders;
-use crate::rest::areas::known;
+use crate::rest::areas::{complete, known};
 use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{answer, csv, json, Format, FormatParam, Negotiated};
 use crate::rest::indicators::{municipality_codes, IndicatorRef};
@@ -234,11 +234,24 @@ pub async fn series(
     Params(p): Params<SeriesParams>,
 ) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::DATA)?;
-    let k = resolve(&state.ports, &kpi).await?;
+    let id = KpiId::parse(&kpi).map_err(|_| Problem::not_found(format!("KPI {kpi}")))?;
     let req = p.parse(None)?;
-    let set = s::load(&state.ports, k.about(), &req).await?;
-    if !k.is_known() && set.series.iter().all(|s| s.points.is_empty()) {
-        return Err(Problem::not_found(format!("KPI {}", k.id)));
+    // The busiest read of the API: titles, areas and values come in one statement; the
+    // indicators sourced from the KPI matter here only for the title and for knowing the KPI.
+    let codes: Vec<String> = req.areas.iter().map(|a| a.to_string()).collect();
+    let view = state.ports.series.kpi_series(&id, &codes, &req.genders).await?;
+    let known_kpi = view.is_known();
+    let about = About {
+        series_key: SeriesRef::Kpi(id.clone()).key(),
+        kpi: Some(id.to_string()),
+        indicator: None,
+        title: view.title.or(view.indicator_title),
+        unit: None,
+    };
+    let names = complete(&state.ports, &req.areas, view.areas).await?;
+    let set = s::assemble(about, &req, &view.digests, &names)?;
+    if !known_kpi && set.series.iter().all(|s| s.points.is_empty()) {
+        return Err(Problem::not_found(format!("KPI {id}")));
     }
     Ok(answer(format, &s::file_name(&set), &set, || s::table(&set), || s::cube(&set)))
 }

@@ -134,9 +134,16 @@ pub async fn conditional_get(req: Request, next: Next) -> Response {
 
 /// `W/"…"`: the first 128 bits of the body's SHA-256, in hex.
 fn etag(body: &[u8]) -> String {
+    use std::fmt::Write;
     let hash = Sha256::digest(body);
-    let hex: String = hash[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("W/\"{hex}\"")
+    // One buffer for the whole tag: this runs on every answer.
+    let mut tag = String::with_capacity(36);
+    tag.push_str("W/\"");
+    for b in &hash[..16] {
+        let _ = write!(tag, "{b:02x}");
+    }
+    tag.push('"');
+    tag
 }
 
 /// The weak comparison of `If-None-Match` (RFC 9110 §13.1.2): `*`, or any listed tag equal to

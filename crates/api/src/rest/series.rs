@@ -1,13 +1,14 @@
 //! Series of a KPI or an indicator over areas, years and genders, and their answers in every
 //! format: JSON, CSV (one row per value) and JSON-stat (area × period × gender).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use styrhub_domain::ids::{AreaCode, Gender};
+use styrhub_domain::kpi::Area;
 use styrhub_domain::observation::ValueSource;
-use styrhub_domain::series::Point;
+use styrhub_domain::series::{Point, SeriesDigest};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::Ports;
@@ -158,6 +159,13 @@ pub async fn load(ports: &Ports, about: About, req: &SeriesRequest) -> Result<Se
         .digests(std::slice::from_ref(&about.series_key), &codes, &req.genders)
         .await?;
     let names = known(ports, &req.areas).await?;
+    assemble(about, req, &digests, &names)
+}
+
+/// The answer from what was read: one series per area and gender asked for, in that order,
+/// each cut to the years asked for. An area that is neither known (`names`) nor has values is
+/// a bad `area` parameter.
+pub fn assemble(about: About, req: &SeriesRequest, digests: &[SeriesDigest], names: &HashMap<String, Area>) -> Result<SeriesSet, Problem> {
     if let Some(unknown) = req
         .areas
         .iter()
@@ -168,7 +176,7 @@ pub async fn load(ports: &Ports, about: About, req: &SeriesRequest) -> Result<Se
             format!("`{unknown}` is not an area the hub knows or has values for (see /api/v1/areas)"),
         ));
     }
-    let mut series = Vec::new();
+    let mut series = Vec::with_capacity(req.areas.len() * req.genders.len());
     for area in &req.areas {
         for &gender in &req.genders {
             let points = digests
