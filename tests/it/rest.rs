@@ -362,6 +362,48 @@ both! {
         assert_eq!(body["series"][1]["area_title"], "Riket");
     }
 
+    async fn series_answers_are_kept_for_their_time_to_live_and_no_longer(db: TestDb) {
+        let http = HttpOptions {
+            series_cache_ttl: std::time::Duration::from_millis(1500),
+            ..HttpOptions::default()
+        };
+        let app = TestApp::spawn_with(db, http).await.with_demo().await;
+        seed(&app).await;
+        let path = "/api/v1/kpis/N15419/series?area=1489&from=2023&to=2023";
+        let latest = |body: &Value| body["series"][0]["points"][0]["value"].as_f64();
+        let first = app.get(path).await;
+        let tag = first.headers()["etag"].to_str().unwrap().to_owned();
+        let first: Value = first.json().await.unwrap();
+        assert_eq!(latest(&first), value("1489", 2023, Gender::Total));
+        // A revision written behind the server's back, as an ingest in another process writes.
+        let revised = NewObservation {
+            series: SeriesRef::Kpi(KpiId::parse("N15419").unwrap()),
+            area: AreaCode::parse("1489").unwrap(),
+            period: Year::new(2023).unwrap(),
+            gender: Gender::Total,
+            value: Some(12.5),
+            status: None,
+            count: None,
+            source: ValueSource::Kolada,
+            deleted: false,
+        };
+        app.store.write_batch(&[revised]).await.unwrap();
+        // Within the time to live: the kept answer, still answering conditional requests; other
+        // formats and other URLs are their own answers, read afresh.
+        assert_eq!(json_of(&app, path).await, first);
+        assert_eq!(app.get_with(path, &[("if-none-match", &tag)]).await.status(), 304);
+        let csv = app.get_with(path, &[("accept", "text/csv")]).await.text().await.unwrap();
+        assert!(csv.contains("12.5"), "{csv}");
+        let other = json_of(&app, "/api/v1/kpis/N15419/series?area=1489&from=2022&to=2023").await;
+        assert_eq!(other["series"][0]["points"][1]["value"].as_f64(), Some(12.5));
+        // After it: the database again.
+        tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+        assert_eq!(latest(&json_of(&app, path).await), Some(12.5));
+        assert_eq!(app.get_with(path, &[("if-none-match", &tag)]).await.status(), 200);
+        // Errors are never kept.
+        problem(&app, "/api/v1/kpis/N15419/series?area=9998", 400, Some("area")).await;
+    }
+
     async fn a_kpi_known_only_by_its_indicators_is_titled_after_the_first(db: TestDb) {
         let app = app(db).await;
         // The demo sources indicators from N00973 and brings its example values, not its metadata.
@@ -680,6 +722,7 @@ async fn cors_answers_only_configured_origins() {
 
     let http = HttpOptions {
         cors_origins: vec![origin.parse().unwrap()],
+        ..HttpOptions::default()
     };
     let on = TestApp::spawn_with(crate::helpers::TestDb::sqlite().await, http).await;
     let res = preflight(&on, origin).await.unwrap();

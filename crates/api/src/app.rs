@@ -23,6 +23,7 @@ use crate::gateway::Gateway;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{build_schema, StyrhubSchema};
 use crate::metrics::Metrics;
+use crate::rest::answer_cache::AnswerCache;
 
 /// The ports, by capability: what handlers and resolvers reach instead of the database.
 #[derive(Clone)]
@@ -61,6 +62,10 @@ impl Ports {
 pub struct HttpOptions {
     /// Origins whose browser pages may call the API (CORS): none by default; `*` allows any.
     pub cors_origins: Vec<HeaderValue>,
+    /// How long a series answer is served again without reading the database (see
+    /// `rest::answer_cache`): zero, the default here, keeps none; `styrhub serve` keeps them
+    /// for one second unless told otherwise.
+    pub series_cache_ttl: Duration,
 }
 
 /// What every handler can reach.
@@ -74,6 +79,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The HTTP layer's options.
     pub http: HttpOptions,
+    /// Recent series answers (`http.series_cache_ttl`).
+    pub answers: Arc<AnswerCache>,
 }
 
 impl AppState {
@@ -84,11 +91,13 @@ impl AppState {
             schema: build_schema(),
             metrics: Metrics::new(),
             http: HttpOptions::default(),
+            answers: AnswerCache::new(Duration::ZERO),
         }
     }
 
     /// The same state with these HTTP options.
     pub fn with_http(mut self, http: HttpOptions) -> Self {
+        self.answers = AnswerCache::new(http.series_cache_ttl);
         self.http = http;
         self
     }
@@ -109,7 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(crate::health::readyz))
         .route("/graphql", get(graphiql).post(graphql))
         .route("/metrics", get(crate::metrics::metrics))
-        .merge(crate::rest::router())
+        .merge(crate::rest::router(state.answers.clone()))
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .fallback(crate::metrics::unmatched)
         .layer(CompressionLayer::new())

@@ -145,6 +145,11 @@ pub struct ServeArgs {
     /// https://dashboards.example.se; `*` allows any. None by default.
     #[arg(long = "cors-origin", env = "STYRHUB_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_origin: Vec<HeaderValue>,
+    /// How long, in milliseconds, a series answer is served again without reading the
+    /// database; 0 turns this off. Ingests in other processes show after at most this long
+    /// (answers tell clients `max-age=60` anyway).
+    #[arg(long, env = "STYRHUB_SERIES_CACHE_TTL_MS", default_value_t = 1000)]
+    pub series_cache_ttl_ms: u64,
 }
 
 /// An origin as browsers send it: `scheme://host[:port]`, no path; or `*`.

@@ -81,6 +81,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             let http = HttpOptions {
                 cors_origins: args.cors_origin.clone(),
+                series_cache_ttl: std::time::Duration::from_millis(args.series_cache_ttl_ms),
             };
             axum::serve(listener, router(AppState::new(store).with_http(http)))
                 .with_graceful_shutdown(async {

@@ -32,7 +32,7 @@ use hyper::client::conn::http1;
 use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use sea_orm::sqlx;
-use styrhub_api::app::{router, AppState};
+use styrhub_api::app::{router, AppState, HttpOptions};
 use styrhub_bench::{backend_name, fresh_store, Latency};
 use styrhub_domain::ids::{AreaCode, Gender, KpiId, Year};
 use styrhub_domain::kpi::{Area, Kpi};
@@ -81,6 +81,10 @@ struct Args {
     /// The port to serve on; 0 lets the system choose.
     #[arg(long, default_value_t = 0)]
     port: u16,
+    /// The server's series answer cache, in milliseconds (`styrhub serve --series-cache-ttl-ms`,
+    /// whose default is 1000); 0, the default here, measures every request reading the database.
+    #[arg(long, default_value_t = 0)]
+    series_cache_ttl_ms: u64,
 }
 
 /// Figures of one run.
@@ -135,7 +139,7 @@ fn main() -> Result<()> {
 /// Serves the store and runs every measurement (or only serves, with `--serve`).
 fn measure(args: &Args, server_rt: &Runtime, client_rt: &Runtime, store: Store, url: &str) -> Result<()> {
     let path = format!("/api/v1/kpis/{KPI}/series?area={AREA}&from={FIRST}&to={LAST}&gender=T");
-    let addr = server_rt.block_on(serve(store.clone(), args.port))?;
+    let addr = server_rt.block_on(serve(store.clone(), args.port, args.series_cache_ttl_ms))?;
     let target = format!("http://{addr}{path}");
     println!("backend {} ({url}); serving {target}", backend_name(&args.backend));
     println!(
@@ -247,10 +251,14 @@ async fn seed(store: &Store) -> Result<()> {
 }
 
 /// Serves the real router on 127.0.0.1 in the current runtime.
-async fn serve(store: Store, port: u16) -> Result<SocketAddr> {
+async fn serve(store: Store, port: u16, cache_ttl_ms: u64) -> Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
-    let app = router(AppState::new(store));
+    let http = HttpOptions {
+        series_cache_ttl: Duration::from_millis(cache_ttl_ms),
+        ..HttpOptions::default()
+    };
+    let app = router(AppState::new(store).with_http(http));
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             eprintln!("server stopped: {e}");
@@ -266,7 +274,7 @@ async fn statements(store: &Store, path: &str) -> Result<Vec<String>> {
     let mut observed = store.clone();
     let log = seen.clone();
     observed.observe_statements(move |sql, _| log.lock().expect("not poisoned").push(sql.to_owned()));
-    let addr = serve(observed, 0).await?;
+    let addr = serve(observed, 0, 0).await?;
     Client::connect(addr).await?.get(path).await?;
     let mut out = seen.lock().expect("not poisoned").clone();
     out.insert(0, out.len().to_string());
