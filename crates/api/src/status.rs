@@ -11,7 +11,7 @@ use styrhub_domain::rules::status::{indicator_status, IndicatorStatus};
 use styrhub_domain::series::{Point, SeriesDigest};
 use styrhub_domain::target::{Target, TargetRule};
 
-use crate::graphql::loaders::{DigestKey, LoadError, Loaders};
+use crate::graphql::loaders::{load, Batch, DigestKey, LoadError, Loaders};
 
 /// An indicator judged for one area, with its targets (the one used is among them).
 #[derive(Debug, Clone)]
@@ -29,8 +29,14 @@ pub struct Judged {
 /// reads through the loaders whatever the number of indicators: their targets, then their
 /// series for `area` and for their relative targets' reference areas. Concurrent callers (one
 /// GraphQL field per indicator) share those batches.
-pub async fn judge(l: &Loaders, indicators: &[Indicator], area: &AreaCode, as_of: Option<i32>) -> Result<Vec<Judged>, LoadError> {
-    let targets = l.targets.load_many(indicators.iter().map(|i| i.id)).await?;
+pub async fn judge(
+    l: &Loaders,
+    indicators: &[Indicator],
+    area: &AreaCode,
+    as_of: Option<i32>,
+    batch: Batch,
+) -> Result<Vec<Judged>, LoadError> {
+    let targets = load(&l.targets, indicators.iter().map(|i| i.id).collect(), batch).await?;
     let key = |series_key: &str, a: &str| DigestKey {
         series_key: series_key.to_owned(),
         area: a.to_owned(),
@@ -48,7 +54,7 @@ pub async fn judge(l: &Loaders, indicators: &[Indicator], area: &AreaCode, as_of
             }
         }
     }
-    let digests: HashMap<DigestKey, Option<Arc<SeriesDigest>>> = l.digest.load_many(keys).await?;
+    let digests: HashMap<DigestKey, Option<Arc<SeriesDigest>>> = load(&l.digest, keys, batch).await?;
     Ok(indicators
         .iter()
         .map(|i| {

@@ -14,7 +14,7 @@ use crate::error::gql;
 use crate::graphql::context::{loaders, municipality, municipality_code, ports};
 use crate::graphql::follow_up::{Assessment, GoalAssessment};
 use crate::graphql::indicator::{prefetch, status_of, Indicator};
-use crate::graphql::loaders::loader_err;
+use crate::graphql::loaders::{load, loader_err, Batch};
 use crate::graphql::org_unit::{GovernanceModel, OrgUnit};
 use crate::graphql::page::{paginate, Page};
 use crate::graphql::vision::FocusArea;
@@ -452,7 +452,12 @@ pub struct GoalQuery;
 impl GoalQuery {
     /// A goal by id.
     async fn goal(&self, ctx: &Context<'_>, id: i64) -> Result<Option<Goal>> {
-        Ok(loaders(ctx).goal.load_one(id).await.map_err(loader_err)?.map(Goal))
+        let l = &loaders(ctx).goal;
+        Ok(load(l, vec![id], Batch::for_field(ctx))
+            .await
+            .map_err(loader_err)?
+            .remove(&id)
+            .map(Goal))
     }
 
     /// Goals of a municipality, filtered, in the order of model, kind and position.
@@ -502,11 +507,8 @@ impl GoalQuery {
         ];
         if fields.iter().any(|f| f.exists()) {
             // The page's indicators in one statement, then what their fields need.
-            let by_goal = loaders(ctx)
-                .indicators_of_goal
-                .load_many(page.edges.iter().map(|e| e.node.0.id))
-                .await
-                .map_err(loader_err)?;
+            let ids = page.edges.iter().map(|e| e.node.0.id).collect();
+            let by_goal = load(&loaders(ctx).indicators_of_goal, ids, Batch::Now).await.map_err(loader_err)?;
             let mut seen = std::collections::HashSet::new();
             let indicators: Vec<_> = by_goal.into_values().flatten().filter(|i| seen.insert(i.id)).collect();
             prefetch(ctx, &indicators, &fields, m.municipality_code.as_deref().unwrap_or_default()).await?;

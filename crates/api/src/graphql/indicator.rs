@@ -15,7 +15,7 @@ use styrhub_domain::{DomainError, RepoError};
 use crate::error::gql;
 use crate::graphql::context::{loaders, municipality, municipality_code, ports};
 use crate::graphql::goal::Goal;
-use crate::graphql::loaders::{loader_err, DigestKey, IndicatorFacts};
+use crate::graphql::loaders::{load, loader_err, Batch, DigestKey, IndicatorFacts};
 use crate::graphql::mission::QualityFactor;
 use crate::graphql::org_unit::OrgUnit;
 use crate::graphql::page::{paginate, Page};
@@ -252,7 +252,7 @@ pub async fn status_of(ctx: &Context<'_>, i: &DomainIndicator, area: &AreaCode) 
 
 /// The indicator judged for `area`: prefetched, or through the loaders.
 async fn judged(ctx: &Context<'_>, i: &DomainIndicator, area: &AreaCode) -> Result<Arc<Judged>> {
-    let judged = crate::status::judge(loaders(ctx), std::slice::from_ref(i), area, None)
+    let judged = crate::status::judge(loaders(ctx), std::slice::from_ref(i), area, None, Batch::for_field(ctx))
         .await
         .map_err(loader_err)?
         .pop()
@@ -274,11 +274,15 @@ pub async fn prefetch(ctx: &Context<'_>, indicators: &[DomainIndicator], fields:
     }
     let l = loaders(ctx);
     if !(status || values) {
-        l.targets.load_many(indicators.iter().map(|i| i.id)).await.map_err(loader_err)?;
+        load(&l.targets, indicators.iter().map(|i| i.id).collect(), Batch::Now)
+            .await
+            .map_err(loader_err)?;
         return Ok(());
     }
     let code = AreaCode::parse(area).map_err(|e| gql(RepoError::Internal(e.to_string())))?;
-    let judged = crate::status::judge(l, indicators, &code, None).await.map_err(loader_err)?;
+    let judged = crate::status::judge(l, indicators, &code, None, Batch::Now)
+        .await
+        .map_err(loader_err)?;
     l.keep_facts(indicators.iter().zip(judged).map(|(i, j)| {
         (
             i.id,
@@ -442,7 +446,11 @@ impl Indicator {
             area: area.to_string(),
             gender: gender.into(),
         };
-        let d = loaders(ctx).digest.load_one(key).await.map_err(loader_err)?.flatten();
+        let d = load(&loaders(ctx).digest, vec![key.clone()], Batch::for_field(ctx))
+            .await
+            .map_err(loader_err)?
+            .remove(&key)
+            .flatten();
         Ok(d.and_then(|d| d.latest().cloned()).map(Point))
     }
     /// The latest value judged against the target that holds for its period (or the desired
@@ -483,7 +491,12 @@ pub struct IndicatorQuery;
 impl IndicatorQuery {
     /// An indicator by id.
     async fn indicator(&self, ctx: &Context<'_>, id: i64) -> Result<Option<Indicator>> {
-        Ok(loaders(ctx).indicator.load_one(id).await.map_err(loader_err)?.map(Indicator))
+        let l = &loaders(ctx).indicator;
+        Ok(load(l, vec![id], Batch::for_field(ctx))
+            .await
+            .map_err(loader_err)?
+            .remove(&id)
+            .map(Indicator))
     }
 
     /// Indicators of a municipality, filtered, in order.

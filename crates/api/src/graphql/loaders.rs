@@ -29,6 +29,49 @@ use crate::status::Judged;
 /// the server itself, so a fast non-keyed hash beats SipHash's protection against chosen keys.
 pub type Cache = HashMapCache<FxBuildHasher>;
 
+/// How a read through a loader goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Batch {
+    /// With the keys sibling fields register within the loader's delay: inside lists, where
+    /// every item asks for its own keys.
+    WithSiblings,
+    /// At once: the caller holds every key there is (a list resolver's prefetch, a REST
+    /// handler), or no sibling will ask (a field outside any list). Waiting would only add
+    /// the delay.
+    Now,
+}
+
+impl Batch {
+    /// [`Batch::WithSiblings`] inside a list of the answer, [`Batch::Now`] outside one.
+    pub fn for_field(ctx: &async_graphql::Context<'_>) -> Self {
+        let mut node = ctx.path_node.as_ref();
+        while let Some(n) = node {
+            if matches!(n.segment, async_graphql::QueryPathSegment::Index(_)) {
+                return Self::WithSiblings;
+            }
+            node = n.parent;
+        }
+        Self::Now
+    }
+}
+
+/// Reads `keys` through `loader`, batched as `batch` says; what is read at once is fed to the
+/// loader's cache for the fields that ask again.
+pub async fn load<K, T>(loader: &DataLoader<T, Cache>, keys: Vec<K>, batch: Batch) -> Result<HashMap<K, T::Value>, LoadError>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    T: Loader<K, Error = LoadError>,
+{
+    match batch {
+        Batch::WithSiblings => loader.load_many(keys).await,
+        Batch::Now => {
+            let found = loader.loader().load(&keys).await?;
+            loader.feed_many(found.clone()).await;
+            Ok(found)
+        }
+    }
+}
+
 /// Loader errors are shared between every field that waited on the batch.
 pub type LoadError = Arc<RepoError>;
 

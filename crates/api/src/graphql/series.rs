@@ -10,7 +10,7 @@ use styrhub_domain::{DomainError, RepoError};
 
 use crate::error::gql;
 use crate::graphql::context::{loaders, ports};
-use crate::graphql::loaders::{loader_err, DigestKey};
+use crate::graphql::loaders::{load, loader_err, Batch, DigestKey};
 use crate::graphql::page::{paginate, Page};
 
 /// Most areas one series or comparison call may ask for.
@@ -178,7 +178,9 @@ pub async fn series_for(
             gender,
         })
         .collect();
-    let found = loaders(ctx).digest.load_many(keys.iter().cloned()).await.map_err(loader_err)?;
+    let found = load(&loaders(ctx).digest, keys.clone(), Batch::for_field(ctx))
+        .await
+        .map_err(loader_err)?;
     Ok(keys
         .into_iter()
         .map(|k| {

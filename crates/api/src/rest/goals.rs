@@ -17,6 +17,7 @@ use styrhub_domain::RepoError;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
+use crate::graphql::loaders::Batch;
 use crate::graphql::loaders::Loaders;
 use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{answer, csv, json, Format, FormatParam, Negotiated};
@@ -505,7 +506,7 @@ pub async fn status(
         .filter(|(_, i)| seen.insert(i.id))
         .collect();
     let indicators: Vec<Indicator> = listed.iter().map(|(_, i)| i.clone()).collect();
-    let judged = judge(&l, &indicators, &area, period).await?;
+    let judged = judge(&l, &indicators, &area, period, Batch::Now).await?;
     let codes = municipality_codes(&l, indicators.iter().map(|i| i.municipality_id)).await?;
     let mut summary = StatusCounts::default();
     let rows: Vec<IndicatorStatusOut> = listed

@@ -17,6 +17,7 @@ use styrhub_domain::RepoError;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::{AppState, Ports};
+use crate::graphql::loaders::Batch;
 use crate::graphql::loaders::Loaders;
 use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{answer, csv, json, Format, FormatParam, Negotiated};
@@ -388,7 +389,7 @@ pub async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Resul
     let goal_ids = l.goals_of_indicator.load_one(i.id).await?.unwrap_or_default();
     let (goals, judged) = futures_util::future::join(
         l.goal.load_many(goal_ids.iter().copied()),
-        judge(&l, std::slice::from_ref(&i), &area, None),
+        judge(&l, std::slice::from_ref(&i), &area, None, Batch::Now),
     )
     .await;
     let (goals, mut judged) = (goals?, judged?);
