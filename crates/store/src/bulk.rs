@@ -7,7 +7,10 @@
 //! Where the time goes, per row, and why the statements look as they do:
 //!
 //! - **PostgreSQL**: `COPY` into a temporary staging table (through sqlx on the same pool as
-//!   sea-orm, which has no COPY), then one statement: a read-only index look-up drops the rows
+//!   sea-orm, which has no COPY). The series with no stored row yet (a first load) are found
+//!   with one index probe per series and written by a plain `INSERT`, their digests built from
+//!   the staged rows, in a savepoint that falls back to the upsert (see `fresh_steps`). For
+//!   the rest, one statement: a read-only index look-up drops the rows
 //!   stored exactly as staged, and `INSERT … ON CONFLICT DO UPDATE … WHERE` (something
 //!   differs) `RETURNING` writes the rest, its `RETURNING` feeding the counts and the set of
 //!   series touched. An upsert alone would lock, and so write, every row it meets in conflict.
