@@ -115,6 +115,37 @@ both! {
         assert_eq!((rebuilt[0].area_code.as_str(), rebuilt[0].gender.as_str()), ("1489", "K"));
         assert!(rebuilt[0].points.contains("42"), "{}", rebuilt[0].points);
     }
+
+    async fn a_batch_of_new_and_stored_series_gets_each_written_and_digested_once(db: TestDb) {
+        use sea_orm::EntityTrait;
+        use styrhub_store::entities::series_digest;
+        let store = db.store().await;
+        // Only 1489 total is stored; the batch then brings it a new year and revises one value,
+        // and brings women and men (new series), one of them only a tombstone.
+        let stored: Vec<_> = batch().into_iter().filter(|o| o.area.as_str() == "1489" && o.gender == Gender::Total).collect();
+        store.write_batch(&stored).await.unwrap();
+        let mut next = batch();
+        next[0].value = Some(99.0);
+        next.push(obs("1489", 2024, Gender::Total, Some(3.0)));
+        let men_2015 = next.iter().position(|o| o.gender == Gender::Men).unwrap();
+        next.retain(|o| o.gender != Gender::Men || o.period.get() == 2015);
+        next[men_2015].deleted = true;
+        let counts = store.write_batch(&next).await.unwrap();
+        // 9 women, 1 man (tombstone), 1 national and 2024 are new; 2015 total is revised.
+        assert_eq!((counts.inserted, counts.updated, counts.unchanged), (12, 1, 8));
+        assert_eq!(observation_revision::Entity::find().all(store.connection()).await.unwrap().len(), 1);
+        let digests = series_digest::Entity::find().all(store.connection()).await.unwrap();
+        assert_eq!(digests.len(), 3, "total, women, national; the tombstoned men have none: {digests:?}");
+        let d = store.digests(&["kpi:N00090".into()], &["1489".into(), "0000".into()], &[Gender::Total, Gender::Women]).await.unwrap();
+        let total = d.iter().find(|d| d.area.as_str() == "1489" && d.gender == Gender::Total).unwrap();
+        assert_eq!((total.points.len(), total.value_at(2015), total.value_at(2024)), (10, Some(99.0), Some(3.0)));
+        let women = d.iter().find(|d| d.gender == Gender::Women).unwrap();
+        assert_eq!((women.points.len(), women.value_at(2015)), (9, Some(8.5)));
+        let national = d.iter().find(|d| d.area.as_str() == "0000").unwrap();
+        assert_eq!((national.points[0].value, national.points[0].status.as_deref()), (None, Some("Missing")));
+        let again = store.write_batch(&next).await.unwrap();
+        assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 21));
+    }
 }
 
 mod runs {
