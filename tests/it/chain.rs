@@ -180,28 +180,11 @@ both! {
     }
 }
 
-/// The goal → indicators → latest value → status → targets tree, as BI tools ask for it.
-pub const TREE: &str = r#"
-query Tree($m: String!) {
-  goals(municipality: $m, first: 1000) {
-    totalCount
-    nodes {
-      id title kind
-      indicators {
-        id title
-        latestValue { period value source }
-        status { status explanation trend { kind } }
-        targets { kind comparison referenceArea }
-      }
-    }
-  }
-}"#;
-
 async fn statements_for_tree(size: Size, db: TestDb) -> usize {
     let (app, count) = TestApp::spawn_counting(db).await;
     app.store.load_package(&synthetic::package(size).unwrap()).await.unwrap();
     let before = count.load(Ordering::SeqCst);
-    let data = app.graphql_data(TREE, json!({ "m": synthetic::CODE })).await;
+    let data = app.graphql_data(synthetic::TREE_QUERY, json!({ "m": synthetic::CODE })).await;
     let after = count.load(Ordering::SeqCst);
     assert_eq!(data["goals"]["totalCount"].as_u64().unwrap() as usize, size.goals);
     let indicators: usize = data["goals"]["nodes"]

@@ -20,6 +20,25 @@ pub struct Size {
 /// The code of the synthetic municipality.
 pub const CODE: &str = "9999";
 
+/// The goal → indicators → latest value → status → targets tree, as BI tools ask for it: the
+/// query whose statements the tests count and whose latency the benchmark measures (`$m`: the
+/// municipality's code).
+pub const TREE_QUERY: &str = r#"
+query Tree($m: String!) {
+  goals(municipality: $m, first: 1000) {
+    totalCount
+    nodes {
+      id title kind
+      indicators {
+        id title
+        latestValue { period value source }
+        status { status explanation trend { kind } }
+        targets { kind comparison referenceArea }
+      }
+    }
+  }
+}"#;
+
 /// Builds the package: TOML text through the same parser and validation as `demo/`.
 pub fn package(size: Size) -> Result<ValidPackage, PackageError> {
     let mut t = String::new();

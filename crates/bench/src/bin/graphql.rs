@@ -48,23 +48,6 @@ struct Args {
     query: Option<std::path::PathBuf>,
 }
 
-/// The tree as a BI tool asks for it: every goal, its indicators, each with its latest value,
-/// its status against target (with the explanation and trend) and its targets.
-const TREE: &str = r#"query Tree($m: String!) {
-  goals(municipality: $m, first: 1000) {
-    totalCount
-    nodes {
-      id title kind
-      indicators {
-        id title
-        latestValue { period value source }
-        status { status explanation trend { kind } }
-        targets { kind comparison referenceArea }
-      }
-    }
-  }
-}"#;
-
 /// One indicator's series for the municipality and the whole country.
 const SERIES: &str = r#"query Series($id: Int!) {
   indicator(id: $id) {
@@ -125,7 +108,7 @@ async fn main() -> Result<()> {
 
     // Correctness first: the whole tree comes back, every indicator judged.
     let tree_vars = json!({ "m": synthetic::CODE });
-    let body = post(&client, &url, TREE, &tree_vars).await?;
+    let body = post(&client, &url, synthetic::TREE_QUERY, &tree_vars).await?;
     let nodes = body["data"]["goals"]["nodes"].as_array().context("goals.nodes")?;
     let indicators: Vec<&Value> = nodes
         .iter()
@@ -158,7 +141,7 @@ async fn main() -> Result<()> {
         println!("{}  {l}  statements/request={n}", path.display());
         return Ok(());
     }
-    let (tree, tree_statements) = measure(&args, &statements, || send(&client, &url, TREE, &tree_vars)).await?;
+    let (tree, tree_statements) = measure(&args, &statements, || send(&client, &url, synthetic::TREE_QUERY, &tree_vars)).await?;
     let (single, series_statements) = measure(&args, &statements, || send(&client, &url, SERIES, &series_vars)).await?;
     let rows = raw_pool.tree().await?;
     ensure!(rows == indicators.len(), "{rows} rows from the hand-written statement");
