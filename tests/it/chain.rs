@@ -207,3 +207,44 @@ both! {
         assert!(large <= 6, "{large} statements for the tree; at most 6");
     }
 }
+
+/// Statements for one council goal's attainment, rolled up over every goal and indicator below
+/// it (a top-level field, where loaders read at once instead of waiting for siblings).
+async fn statements_for_attainment(size: Size, db: TestDb) -> (usize, Value) {
+    let (app, count) = TestApp::spawn_counting(db).await;
+    app.store.load_package(&synthetic::package(size).unwrap()).await.unwrap();
+    let goals = app
+        .graphql_data(
+            r#"{ goals(municipality: "9999", filter: { kind: COUNCIL_GOAL }) { nodes { id key } } }"#,
+            json!({}),
+        )
+        .await;
+    let g0 = goals["goals"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == "g0")
+        .unwrap()["id"]
+        .clone();
+    let before = count.load(Ordering::SeqCst);
+    let data = app
+        .graphql_data(
+            "query A($id: Int!) { goal(id: $id) { attainment { assessment onTarget notOnTarget noData } } }",
+            json!({ "id": g0 }),
+        )
+        .await;
+    (count.load(Ordering::SeqCst) - before, data["goal"]["attainment"].clone())
+}
+
+both! {
+    async fn a_goals_attainment_costs_the_same_statements_whatever_lies_below(db: TestDb) {
+        let postgres = std::env::var("STYRHUB_TEST_DATABASE_URL").is_ok() && !db.url.starts_with("sqlite");
+        let other = if postgres { TestDb::postgres().await.unwrap() } else { TestDb::sqlite().await };
+        let (small, a) = statements_for_attainment(Size { goals: 10, indicators_per_goal: 2, years: 3 }, db).await;
+        let (large, b) = statements_for_attainment(Size { goals: 100, indicators_per_goal: 3, years: 3 }, other).await;
+        assert_eq!(small, large, "statements must not grow with the goals below");
+        // g0 and its children (every tenth goal hangs under g0 in the synthetic tree).
+        let judged = |a: &Value| a["onTarget"].as_i64().unwrap() + a["notOnTarget"].as_i64().unwrap() + a["noData"].as_i64().unwrap();
+        assert!(judged(&a) >= 2 && judged(&b) > judged(&a), "{a} {b}");
+    }
+}

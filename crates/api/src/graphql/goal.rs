@@ -13,7 +13,7 @@ use styrhub_domain::{DomainError, RepoError};
 use crate::error::gql;
 use crate::graphql::context::{loaders, municipality, municipality_code, ports};
 use crate::graphql::follow_up::{Assessment, GoalAssessment};
-use crate::graphql::indicator::{prefetch, status_of, Indicator};
+use crate::graphql::indicator::{prefetch, Indicator};
 use crate::graphql::loaders::{load, loader_err, Batch};
 use crate::graphql::org_unit::{GovernanceModel, OrgUnit};
 use crate::graphql::page::{paginate, Page};
@@ -408,15 +408,29 @@ impl Goal {
     }
 }
 
-/// Computes every indicator's status concurrently, so the loaders batch them.
+/// Every indicator's status for `area`: prefetched verdicts where the request has them, the
+/// others judged together (with the attainments of sibling goals inside a list).
 async fn statuses_of<'a>(
     ctx: &Context<'_>,
     indicators: impl Iterator<Item = &'a styrhub_domain::indicator::Indicator>,
     area: &AreaCode,
 ) -> Result<HashMap<i64, DomainStatus>> {
-    let futures = indicators.map(|i| async move { status_of(ctx, i, area).await.map(|s| (i.id, s.status)) });
-    let results = futures_util::future::join_all(futures).await;
-    results.into_iter().collect()
+    let l = loaders(ctx);
+    let mut out = HashMap::new();
+    let mut rest = Vec::new();
+    for i in indicators {
+        match l.facts_of(i.id).filter(|f| f.area == area.as_str()) {
+            Some(f) => {
+                out.insert(i.id, f.judged.status.status);
+            }
+            None => rest.push(i.clone()),
+        }
+    }
+    let judged = crate::status::judge(l, &rest, area, None, Batch::for_field(ctx))
+        .await
+        .map_err(loader_err)?;
+    out.extend(rest.iter().zip(judged).map(|(i, j)| (i.id, j.status.status)));
+    Ok(out)
 }
 
 /// Which goals to list.

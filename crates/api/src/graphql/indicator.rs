@@ -7,7 +7,6 @@ use async_graphql::{Context, Enum, InputObject, Lookahead, Object, Result, Simpl
 use styrhub_domain::ids::AreaCode;
 use styrhub_domain::indicator::{Direction as DomainDirection, Indicator as DomainIndicator, IndicatorFilter, IndicatorKind as DomainKind};
 use styrhub_domain::rules::evaluate::TargetStatus as DomainStatus;
-use styrhub_domain::rules::status::IndicatorStatus as DomainIndicatorStatus;
 use styrhub_domain::rules::trend::{Trend as DomainTrend, TrendKind as DomainTrendKind};
 use styrhub_domain::target::{Target as DomainTarget, TargetRule};
 use styrhub_domain::{DomainError, RepoError};
@@ -238,16 +237,6 @@ impl IndicatorStatus {
     async fn trend(&self) -> Trend {
         self.0.status.trend.clone().into()
     }
-}
-
-/// Judges an indicator for `area`: its targets, then its series and, for relative targets, the
-/// reference areas' series, each fetched through the request's loaders (one batch per step for
-/// all indicators of a query).
-pub async fn status_of(ctx: &Context<'_>, i: &DomainIndicator, area: &AreaCode) -> Result<DomainIndicatorStatus> {
-    if let Some(f) = loaders(ctx).facts_of(i.id).filter(|f| f.area == area.as_str()) {
-        return Ok(f.judged.status.clone());
-    }
-    Ok(judged(ctx, i, area).await?.status.clone())
 }
 
 /// The indicator judged for `area`: prefetched, or through the loaders.
