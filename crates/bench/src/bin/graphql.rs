@@ -162,14 +162,7 @@ async fn main() -> Result<()> {
 
 /// POSTs a query and returns its JSON answer, failing on GraphQL errors.
 async fn post(client: &reqwest::Client, url: &str, query: &str, variables: &Value) -> Result<Value> {
-    let body: Value = client
-        .post(url)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let body: Value = serde_json::from_slice(&send(client, url, query, variables).await?)?;
     ensure!(body.get("errors").is_none(), "GraphQL errors: {}", body["errors"]);
     Ok(body)
 }
