@@ -116,6 +116,11 @@ impl Store {
         &self.db
     }
 
+    /// The database's dialect.
+    pub fn backend(&self) -> sea_orm::DatabaseBackend {
+        self.db.get_database_backend()
+    }
+
     /// True for PostgreSQL.
     pub fn is_postgres(&self) -> bool {
         matches!(self.db.get_database_backend(), sea_orm::DatabaseBackend::Postgres)

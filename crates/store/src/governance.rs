@@ -22,6 +22,7 @@ use styrhub_domain::ports::GovernanceReader;
 use styrhub_domain::vision::{FocusArea, Vision};
 use styrhub_domain::{DomainError, RepoError};
 
+use crate::any_of::any_of_ids;
 use crate::db::repo_err;
 use crate::entities::{
     assignment, basic_mission, budget, focus_area, follow_up, goal, goal_assessment, goal_parent, governance_model, org_unit,
@@ -111,7 +112,7 @@ impl GovernanceReader for Store {
     async fn org_units_by_ids(&self, ids: &[i64]) -> Result<Vec<OrgUnit>, RepoError> {
         by_ids(ids, |c| {
             org_unit::Entity::find()
-                .filter(org_unit::Column::Id.is_in(c))
+                .filter(any_of_ids(self.backend(), org_unit::Column::Id, &c))
                 .all(self.connection())
         })
         .await
@@ -120,7 +121,7 @@ impl GovernanceReader for Store {
     async fn org_units_of(&self, municipality_ids: &[i64]) -> Result<Vec<OrgUnit>, RepoError> {
         by_ids(municipality_ids, |c| {
             org_unit::Entity::find()
-                .filter(org_unit::Column::MunicipalityId.is_in(c))
+                .filter(any_of_ids(self.backend(), org_unit::Column::MunicipalityId, &c))
                 .order_by_asc(org_unit::Column::Id)
                 .all(self.connection())
         })
@@ -141,7 +142,7 @@ impl GovernanceReader for Store {
     async fn governance_models_by_ids(&self, ids: &[i64]) -> Result<Vec<GovernanceModel>, RepoError> {
         by_ids(ids, |c| {
             governance_model::Entity::find()
-                .filter(governance_model::Column::Id.is_in(c))
+                .filter(any_of_ids(self.backend(), governance_model::Column::Id, &c))
                 .all(self.connection())
         })
         .await
@@ -160,7 +161,7 @@ impl GovernanceReader for Store {
 
     async fn visions_by_ids(&self, ids: &[i64]) -> Result<Vec<Vision>, RepoError> {
         by_ids(ids, |c| {
-            vision::Entity::find().filter(vision::Column::Id.is_in(c)).all(self.connection())
+            vision::Entity::find().filter(any_of_ids(self.backend(), vision::Column::Id, &c)).all(self.connection())
         })
         .await
     }
@@ -168,7 +169,7 @@ impl GovernanceReader for Store {
     async fn focus_areas_by_ids(&self, ids: &[i64]) -> Result<Vec<FocusArea>, RepoError> {
         by_ids(ids, |c| {
             focus_area::Entity::find()
-                .filter(focus_area::Column::Id.is_in(c))
+                .filter(any_of_ids(self.backend(), focus_area::Column::Id, &c))
                 .order_by_asc(focus_area::Column::Position)
                 .all(self.connection())
         })
@@ -178,7 +179,7 @@ impl GovernanceReader for Store {
     async fn focus_areas_of(&self, vision_ids: &[i64]) -> Result<Vec<FocusArea>, RepoError> {
         by_ids(vision_ids, |c| {
             focus_area::Entity::find()
-                .filter(focus_area::Column::VisionId.is_in(c))
+                .filter(any_of_ids(self.backend(), focus_area::Column::VisionId, &c))
                 .order_by_asc(focus_area::Column::Position)
                 .order_by_asc(focus_area::Column::Id)
                 .all(self.connection())
@@ -256,7 +257,7 @@ impl GovernanceReader for Store {
     async fn goals_of_focus_areas(&self, focus_area_ids: &[i64]) -> Result<Vec<Goal>, RepoError> {
         by_ids(focus_area_ids, |c| {
             goal::Entity::find()
-                .filter(goal::Column::FocusAreaId.is_in(c))
+                .filter(any_of_ids(self.backend(), goal::Column::FocusAreaId, &c))
                 .filter(goal::Column::Archived.eq(false))
                 .order_by_asc(goal::Column::Kind)
                 .order_by_asc(goal::Column::Position)
@@ -268,7 +269,7 @@ impl GovernanceReader for Store {
 
     async fn goals_by_ids(&self, ids: &[i64]) -> Result<Vec<Goal>, RepoError> {
         by_ids(ids, |c| {
-            goal::Entity::find().filter(goal::Column::Id.is_in(c)).all(self.connection())
+            goal::Entity::find().filter(any_of_ids(self.backend(), goal::Column::Id, &c)).all(self.connection())
         })
         .await
     }
@@ -336,7 +337,7 @@ impl GovernanceReader for Store {
     async fn quality_factors_by_ids(&self, ids: &[i64]) -> Result<Vec<QualityFactor>, RepoError> {
         by_ids(ids, |c| {
             quality_factor::Entity::find()
-                .filter(quality_factor::Column::Id.is_in(c))
+                .filter(any_of_ids(self.backend(), quality_factor::Column::Id, &c))
                 .all(self.connection())
         })
         .await
@@ -419,7 +420,7 @@ impl GovernanceReader for Store {
     async fn follow_ups(&self, governance_model_ids: &[i64]) -> Result<Vec<FollowUp>, RepoError> {
         let mut all: Vec<FollowUp> = by_ids(governance_model_ids, |c| {
             follow_up::Entity::find()
-                .filter(follow_up::Column::GovernanceModelId.is_in(c))
+                .filter(any_of_ids(self.backend(), follow_up::Column::GovernanceModelId, &c))
                 .all(self.connection())
         })
         .await?;
@@ -437,7 +438,7 @@ impl GovernanceReader for Store {
     async fn follow_ups_by_ids(&self, ids: &[i64]) -> Result<Vec<FollowUp>, RepoError> {
         by_ids(ids, |c| {
             follow_up::Entity::find()
-                .filter(follow_up::Column::Id.is_in(c))
+                .filter(any_of_ids(self.backend(), follow_up::Column::Id, &c))
                 .all(self.connection())
         })
         .await
@@ -446,7 +447,7 @@ impl GovernanceReader for Store {
     async fn assessments_of_goals(&self, goal_ids: &[i64]) -> Result<Vec<GoalAssessment>, RepoError> {
         by_ids(goal_ids, |c| {
             goal_assessment::Entity::find()
-                .filter(goal_assessment::Column::GoalId.is_in(c))
+                .filter(any_of_ids(self.backend(), goal_assessment::Column::GoalId, &c))
                 .order_by_asc(goal_assessment::Column::Id)
                 .all(self.connection())
         })
@@ -456,7 +457,7 @@ impl GovernanceReader for Store {
     async fn assessments_in(&self, follow_up_ids: &[i64]) -> Result<Vec<GoalAssessment>, RepoError> {
         by_ids(follow_up_ids, |c| {
             goal_assessment::Entity::find()
-                .filter(goal_assessment::Column::FollowUpId.is_in(c))
+                .filter(any_of_ids(self.backend(), goal_assessment::Column::FollowUpId, &c))
                 .order_by_asc(goal_assessment::Column::Id)
                 .all(self.connection())
         })

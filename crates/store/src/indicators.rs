@@ -11,6 +11,7 @@ use styrhub_domain::ports::IndicatorReader;
 use styrhub_domain::target::Target;
 use styrhub_domain::RepoError;
 
+use crate::any_of::any_of_ids;
 use crate::db::repo_err;
 use crate::entities::{goal, indicator, indicator_goal, indicator_quality_factor, org_unit, target};
 use crate::governance::{by_ids, convert, MAX_IN};
@@ -85,7 +86,7 @@ impl IndicatorReader for Store {
     async fn indicators_by_ids(&self, ids: &[i64]) -> Result<Vec<Indicator>, RepoError> {
         by_ids(ids, |c| {
             indicator::Entity::find()
-                .filter(indicator::Column::Id.is_in(c))
+                .filter(any_of_ids(self.backend(), indicator::Column::Id, &c))
                 .all(self.connection())
         })
         .await
@@ -99,7 +100,7 @@ impl IndicatorReader for Store {
             let rows = indicator::Entity::find()
                 .column_as(indicator_goal::Column::GoalId, "goal_id")
                 .join(JoinType::InnerJoin, indicator_goal::Relation::Indicator.def().rev())
-                .filter(indicator_goal::Column::GoalId.is_in(chunk.iter().copied()))
+                .filter(any_of_ids(self.backend(), indicator_goal::Column::GoalId, chunk))
                 .order_by_asc(indicator::Column::Position)
                 .order_by_asc(indicator::Column::Key)
                 .into_model::<LinkedIndicator>()
@@ -120,7 +121,7 @@ impl IndicatorReader for Store {
                 .select_only()
                 .column(indicator_goal::Column::IndicatorId)
                 .column(indicator_goal::Column::GoalId)
-                .filter(indicator_goal::Column::IndicatorId.is_in(chunk.iter().copied()))
+                .filter(any_of_ids(self.backend(), indicator_goal::Column::IndicatorId, chunk))
                 .order_by_asc(indicator_goal::Column::GoalId)
                 .into_tuple()
                 .all(self.connection())
@@ -138,7 +139,7 @@ impl IndicatorReader for Store {
                 .select_only()
                 .column(indicator_quality_factor::Column::IndicatorId)
                 .column(indicator_quality_factor::Column::QualityFactorId)
-                .filter(indicator_quality_factor::Column::IndicatorId.is_in(chunk.iter().copied()))
+                .filter(any_of_ids(self.backend(), indicator_quality_factor::Column::IndicatorId, chunk))
                 .into_tuple()
                 .all(self.connection())
                 .await
@@ -151,7 +152,7 @@ impl IndicatorReader for Store {
     async fn targets_of(&self, indicator_ids: &[i64]) -> Result<Vec<Target>, RepoError> {
         by_ids(indicator_ids, |c| {
             target::Entity::find()
-                .filter(target::Column::IndicatorId.is_in(c))
+                .filter(any_of_ids(self.backend(), target::Column::IndicatorId, &c))
                 .order_by_asc(target::Column::PeriodFrom)
                 .order_by_asc(target::Column::Id)
                 .all(self.connection())

@@ -2,6 +2,7 @@
 //! the conversions between rows and domain types. SQLite and PostgreSQL alike.
 //!
 //! # Layout
+//! - `any_of`: long `IN` lists bound as one value.
 //! - [`bulk`]: the set-based bulk observation writer (COPY on PostgreSQL).
 //! - [`db`]: connecting (with one clear error for a bad URL or an unreachable database) and
 //!   migrating.
@@ -15,6 +16,7 @@
 //! - [`writes`]: implements `styrhub_domain::ports::GovernanceWriter`: one transaction per
 //!   command, checked by the domain's rules first; approvals freeze a snapshot of the values.
 
+mod any_of;
 pub mod bulk;
 pub mod convert;
 pub mod db;

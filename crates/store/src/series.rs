@@ -12,6 +12,7 @@ use styrhub_domain::ports::SeriesReader;
 use styrhub_domain::series::{KpiSeriesView, SeriesDigest};
 use styrhub_domain::RepoError;
 
+use crate::any_of::any_of_texts;
 use crate::db::repo_err;
 use crate::entities::{area, kpi, series_digest};
 use crate::governance::{convert, MAX_IN};
@@ -35,8 +36,8 @@ impl SeriesReader for Store {
                     series_digest::Column::Gender,
                     series_digest::Column::Points,
                 ])
-                .filter(series_digest::Column::SeriesKey.is_in(chunk.iter().map(String::as_str)))
-                .filter(series_digest::Column::AreaCode.is_in(areas.iter().map(String::as_str)))
+                .filter(any_of_texts(self.backend(), series_digest::Column::SeriesKey, chunk))
+                .filter(any_of_texts(self.backend(), series_digest::Column::AreaCode, areas))
                 .filter(series_digest::Column::Gender.is_in(genders.iter().copied()))
                 .into_tuple()
                 .all(self.connection())

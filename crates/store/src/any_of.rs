@@ -1,0 +1,118 @@
+//! `column IN (…)` for long lists, bound as one value.
+//!
+//! A goal tree asks for the indicators of 500 goals, the targets of 2,000 indicators and the
+//! series of 4,000 keys. As `IN ($1, …, $2000)` every request parses, plans and binds a
+//! statement of thousands of parameters (on PostgreSQL about 2 ms of planning per list alone,
+//! and sqlx encodes each parameter separately); as one array (PostgreSQL) or one JSON text
+//! (SQLite's `json_each`) the statement text is the same whatever the list's length, so it is
+//! prepared once per connection and bound with one value.
+//!
+//! Placeholders follow each builder: PostgreSQL's numbers them (`$1` is the expression's own
+//! first value), SQLite's takes `?`.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseBackend, EntityName, Value};
+
+/// `column IN ids`.
+pub(crate) fn any_of_ids<C: ColumnTrait>(backend: DatabaseBackend, column: C, ids: &[i64]) -> Expr {
+    let column_sql = qualified(column);
+    match backend {
+        DatabaseBackend::Postgres => {
+            let mut array = String::with_capacity(ids.len() * 8 + 2);
+            array.push('{');
+            for (n, id) in ids.iter().enumerate() {
+                if n > 0 {
+                    array.push(',');
+                }
+                array.push_str(&id.to_string());
+            }
+            array.push('}');
+            Expr::cust_with_values(format!("{column_sql} = ANY(CAST($1 AS int8[]))"), [Value::from(array)])
+        }
+        _ => Expr::cust_with_values(
+            format!("{column_sql} IN (SELECT value FROM json_each(?))"),
+            [Value::from(serde_json::to_string(ids).expect("integers always serialise"))],
+        ),
+    }
+}
+
+/// `column IN values`.
+pub(crate) fn any_of_texts<C: ColumnTrait, S: AsRef<str>>(backend: DatabaseBackend, column: C, values: &[S]) -> Expr {
+    let column_sql = qualified(column);
+    match backend {
+        DatabaseBackend::Postgres => {
+            let mut array = String::with_capacity(values.iter().map(|v| v.as_ref().len() + 3).sum::<usize>() + 2);
+            array.push('{');
+            for (n, v) in values.iter().enumerate() {
+                if n > 0 {
+                    array.push(',');
+                }
+                // An array literal's element: quoted, with `"` and `\` escaped, so that no
+                // value (commas, braces, the word NULL) is read as anything but itself.
+                array.push('"');
+                for c in v.as_ref().chars() {
+                    if c == '"' || c == '\\' {
+                        array.push('\\');
+                    }
+                    array.push(c);
+                }
+                array.push('"');
+            }
+            array.push('}');
+            Expr::cust_with_values(format!("{column_sql} = ANY(CAST($1 AS text[]))"), [Value::from(array)])
+        }
+        _ => {
+            let list: Vec<&str> = values.iter().map(AsRef::as_ref).collect();
+            Expr::cust_with_values(
+                format!("{column_sql} IN (SELECT value FROM json_each(?))"),
+                [Value::from(serde_json::to_string(&list).expect("strings always serialise"))],
+            )
+        }
+    }
+}
+
+/// `"table"."column"`: the names are the entities' own snake_case identifiers.
+fn qualified<C: ColumnTrait>(column: C) -> String {
+    format!("\"{}\".\"{}\"", C::EntityName::default().table_name(), column.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entities::{series_digest, target};
+    use sea_orm::{EntityTrait, QueryFilter, QueryTrait};
+
+    #[test]
+    fn lists_become_one_bound_value_on_either_backend() {
+        let pg = target::Entity::find()
+            .filter(any_of_ids(DatabaseBackend::Postgres, target::Column::IndicatorId, &[3, 1, 2]))
+            .build(DatabaseBackend::Postgres);
+        assert!(pg.sql.ends_with("WHERE \"target\".\"indicator_id\" = ANY(CAST($1 AS int8[]))"), "{}", pg.sql);
+        assert_eq!(pg.values.unwrap().0, vec![Value::from("{3,1,2}")]);
+
+        let lite = target::Entity::find()
+            .filter(any_of_ids(DatabaseBackend::Sqlite, target::Column::IndicatorId, &[3, 1, 2]))
+            .build(DatabaseBackend::Sqlite);
+        assert!(lite.sql.ends_with("WHERE \"target\".\"indicator_id\" IN (SELECT value FROM json_each(?))"), "{}", lite.sql);
+        assert_eq!(lite.values.unwrap().0, vec![Value::from("[3,1,2]")]);
+    }
+
+    #[test]
+    fn texts_are_quoted_so_that_no_value_reads_as_syntax() {
+        let odd = ["kpi:N1", "a,b", "x\"y", "back\\slash", "NULL"];
+        let pg = series_digest::Entity::find()
+            .filter(any_of_texts(DatabaseBackend::Postgres, series_digest::Column::SeriesKey, &odd))
+            .build(DatabaseBackend::Postgres);
+        assert_eq!(
+            pg.values.unwrap().0,
+            vec![Value::from(r#"{"kpi:N1","a,b","x\"y","back\\slash","NULL"}"#)]
+        );
+        let lite = series_digest::Entity::find()
+            .filter(any_of_texts(DatabaseBackend::Sqlite, series_digest::Column::SeriesKey, &odd))
+            .build(DatabaseBackend::Sqlite);
+        assert_eq!(
+            lite.values.unwrap().0,
+            vec![Value::from(r#"["kpi:N1","a,b","x\"y","back\\slash","NULL"]"#)]
+        );
+    }
+}
