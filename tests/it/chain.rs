@@ -248,3 +248,49 @@ both! {
         assert!(judged(&a) >= 2 && judged(&b) > judged(&a), "{a} {b}");
     }
 }
+
+/// Every field the executor's shortcut answers (`graphql::plain`), with an alias and
+/// `__typename`; `DIRECTIVE` is replaced by nothing or by a directive that sends the whole list
+/// through the executor.
+const PLAIN_FIELDS: &str = r#"
+query Everything($m: String!) {
+  goals(municipality: $m, first: 1000) {
+    nodes {
+      id
+      indicators {
+        __typename id DIRECTIVE key title kind unit direction desiredText measureFirst kpiId seriesKey
+        name: title
+        latestValue { __typename period value status source isExample }
+        status {
+          __typename status explanation period value
+          target { __typename id area periodFrom periodTo kind comparison value referenceArea note }
+          trend { __typename kind since change description }
+        }
+        targets { __typename id area periodFrom periodTo kind comparison value referenceArea note }
+      }
+    }
+  }
+}"#;
+
+both! {
+    async fn the_executors_shortcut_answers_exactly_what_the_executor_does(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        app.store.load_package(&synthetic::package(Size { goals: 20, indicators_per_goal: 3, years: 4 }).unwrap()).await.unwrap();
+        for m in ["1489", synthetic::CODE] {
+            let plain = app.graphql_data(&PLAIN_FIELDS.replace("DIRECTIVE", ""), json!({ "m": m })).await;
+            let executor = app
+                .graphql_data(&PLAIN_FIELDS.replace("DIRECTIVE", "@include(if: true)"), json!({ "m": m }))
+                .await;
+            assert_eq!(plain, executor, "municipality {m}");
+            let indicators: Vec<&Value> = plain["goals"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|g| g["indicators"].as_array().unwrap())
+                .collect();
+            assert!(indicators.len() >= 40, "{m}: {}", indicators.len());
+            assert!(indicators.iter().any(|i| !i["status"]["target"].is_null()), "{m}: some verdicts use a target");
+            assert!(indicators.iter().any(|i| !i["latestValue"].is_null()), "{m}: some have values");
+        }
+    }
+}

@@ -87,13 +87,22 @@ mod tests {
         let pg = target::Entity::find()
             .filter(any_of_ids(DatabaseBackend::Postgres, target::Column::IndicatorId, &[3, 1, 2]))
             .build(DatabaseBackend::Postgres);
-        assert!(pg.sql.ends_with("WHERE \"target\".\"indicator_id\" = ANY(CAST($1 AS int8[]))"), "{}", pg.sql);
+        assert!(
+            pg.sql.ends_with("WHERE \"target\".\"indicator_id\" = ANY(CAST($1 AS int8[]))"),
+            "{}",
+            pg.sql
+        );
         assert_eq!(pg.values.unwrap().0, vec![Value::from("{3,1,2}")]);
 
         let lite = target::Entity::find()
             .filter(any_of_ids(DatabaseBackend::Sqlite, target::Column::IndicatorId, &[3, 1, 2]))
             .build(DatabaseBackend::Sqlite);
-        assert!(lite.sql.ends_with("WHERE \"target\".\"indicator_id\" IN (SELECT value FROM json_each(?))"), "{}", lite.sql);
+        assert!(
+            lite.sql
+                .ends_with("WHERE \"target\".\"indicator_id\" IN (SELECT value FROM json_each(?))"),
+            "{}",
+            lite.sql
+        );
         assert_eq!(lite.values.unwrap().0, vec![Value::from("[3,1,2]")]);
     }
 

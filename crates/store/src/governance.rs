@@ -161,7 +161,9 @@ impl GovernanceReader for Store {
 
     async fn visions_by_ids(&self, ids: &[i64]) -> Result<Vec<Vision>, RepoError> {
         by_ids(ids, |c| {
-            vision::Entity::find().filter(any_of_ids(self.backend(), vision::Column::Id, &c)).all(self.connection())
+            vision::Entity::find()
+                .filter(any_of_ids(self.backend(), vision::Column::Id, &c))
+                .all(self.connection())
         })
         .await
     }
@@ -269,7 +271,9 @@ impl GovernanceReader for Store {
 
     async fn goals_by_ids(&self, ids: &[i64]) -> Result<Vec<Goal>, RepoError> {
         by_ids(ids, |c| {
-            goal::Entity::find().filter(any_of_ids(self.backend(), goal::Column::Id, &c)).all(self.connection())
+            goal::Entity::find()
+                .filter(any_of_ids(self.backend(), goal::Column::Id, &c))
+                .all(self.connection())
         })
         .await
     }

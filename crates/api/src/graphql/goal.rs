@@ -17,6 +17,7 @@ use crate::graphql::indicator::{prefetch, Indicator};
 use crate::graphql::loaders::{load, loader_err, Batch};
 use crate::graphql::org_unit::{GovernanceModel, OrgUnit};
 use crate::graphql::page::{paginate, Page};
+use crate::graphql::plain::PlainList;
 use crate::graphql::vision::FocusArea;
 
 /// What kind of goal.
@@ -314,16 +315,18 @@ impl Goal {
         Ok(steps)
     }
     /// The indicators that follow the goal up, in order.
-    async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
-        Ok(loaders(ctx)
-            .indicators_of_goal
-            .load_one(self.0.id)
-            .await
-            .map_err(loader_err)?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Indicator)
-            .collect())
+    async fn indicators(&self, ctx: &Context<'_>) -> Result<PlainList<Indicator>> {
+        Ok(PlainList(
+            loaders(ctx)
+                .indicators_of_goal
+                .load_one(self.0.id)
+                .await
+                .map_err(loader_err)?
+                .unwrap_or_default()
+                .into_iter()
+                .map(Indicator)
+                .collect(),
+        ))
     }
     /// Attainment rolled up from the indicators' statuses for an area (the municipality by
     /// default) and, recursively, the goals below.

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, InputObject, Lookahead, Object, Result, SimpleObject};
+use async_graphql::parser::types::Field as PlainField;
+use async_graphql::{Context, Enum, InputObject, InputType, Lookahead, Object, Result, SimpleObject, Value};
 use styrhub_domain::ids::AreaCode;
 use styrhub_domain::indicator::{Direction as DomainDirection, Indicator as DomainIndicator, IndicatorFilter, IndicatorKind as DomainKind};
 use styrhub_domain::rules::evaluate::TargetStatus as DomainStatus;
@@ -18,6 +19,7 @@ use crate::graphql::loaders::{load, loader_err, Batch, DigestKey, IndicatorFacts
 use crate::graphql::mission::QualityFactor;
 use crate::graphql::org_unit::OrgUnit;
 use crate::graphql::page::{paginate, Page};
+use crate::graphql::plain::{self, text, Cx, Plain};
 use crate::graphql::series::{series_for, Gender, Kpi, Point, Series};
 use crate::status::Judged;
 
@@ -236,6 +238,92 @@ impl IndicatorStatus {
     /// Which way the series is moving.
     async fn trend(&self) -> Trend {
         self.0.status.trend.clone().into()
+    }
+}
+
+impl Plain for DomainTarget {
+    const TYPE: &'static str = "Target";
+
+    fn plain(&self, _: &Cx<'_>, field: &PlainField) -> Option<Value> {
+        let (_, comparison, value, reference_area) = self.rule.to_parts();
+        Some(match field.name.node.as_str() {
+            "id" => self.id.to_value(),
+            "area" => Value::String(self.area.to_string()),
+            "periodFrom" => self.period_from.to_value(),
+            "periodTo" => self.period_to.to_value(),
+            "kind" => match self.rule {
+                TargetRule::Absolute { .. } => TargetKind::Absolute,
+                TargetRule::Direction { .. } => TargetKind::Direction,
+                TargetRule::Relative { .. } => TargetKind::Relative,
+            }
+            .to_value(),
+            "comparison" => Value::String(comparison.to_owned()),
+            "value" => value.to_value(),
+            "referenceArea" => text(reference_area),
+            "note" => text(self.note.as_deref()),
+            _ => return None,
+        })
+    }
+}
+
+impl Plain for DomainTrend {
+    const TYPE: &'static str = "Trend";
+
+    fn plain(&self, _: &Cx<'_>, field: &PlainField) -> Option<Value> {
+        Some(match field.name.node.as_str() {
+            "kind" => TrendKind::from(self.kind).to_value(),
+            "since" => self.since.to_value(),
+            "change" => self.change.to_value(),
+            "description" => Value::String(self.describe()),
+            _ => return None,
+        })
+    }
+}
+
+impl Plain for Judged {
+    const TYPE: &'static str = "IndicatorStatus";
+
+    fn plain(&self, cx: &Cx<'_>, field: &PlainField) -> Option<Value> {
+        let s = &self.status;
+        Some(match field.name.node.as_str() {
+            "status" => TargetStatus::from(s.status).to_value(),
+            "explanation" => Value::String(s.explanation.clone()),
+            "period" => s.period.to_value(),
+            "value" => s.value.to_value(),
+            "target" => {
+                let target = s.target_id.and_then(|id| self.targets.iter().find(|t| t.id == id));
+                plain::optional(target, cx, &field.selection_set.node)?
+            }
+            "trend" => plain::object(&s.trend, cx, &field.selection_set.node)?,
+            _ => return None,
+        })
+    }
+}
+
+impl Plain for Indicator {
+    const TYPE: &'static str = "Indicator";
+
+    fn plain(&self, cx: &Cx<'_>, field: &PlainField) -> Option<Value> {
+        let i = &self.0;
+        let set = &field.selection_set.node;
+        // The default area's facts, as the list resolver prefetched them.
+        let facts = || cx.loaders.facts_of(i.id);
+        Some(match field.name.node.as_str() {
+            "id" => i.id.to_value(),
+            "key" => Value::String(i.key.clone()),
+            "title" => Value::String(i.title.clone()),
+            "kind" => IndicatorKind::from(i.kind).to_value(),
+            "unit" => text(i.unit.as_deref()),
+            "direction" => Direction::from(i.direction).to_value(),
+            "desiredText" => text(i.desired_text.as_deref()),
+            "measureFirst" => Value::Boolean(i.measure_first),
+            "kpiId" => text(i.kpi.as_ref().map(|k| k.as_str())),
+            "seriesKey" => Value::String(i.series().key()),
+            "latestValue" => plain::optional(facts()?.judged.latest.as_ref(), cx, set)?,
+            "status" => plain::object(&*facts()?.judged, cx, set)?,
+            "targets" => plain::list(&facts()?.judged.targets, cx, set)?,
+            _ => return None,
+        })
     }
 }
 

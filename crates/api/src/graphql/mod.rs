@@ -18,6 +18,7 @@ pub mod mission;
 pub mod mutation;
 pub mod org_unit;
 pub mod page;
+pub mod plain;
 pub mod series;
 pub mod vision;
 

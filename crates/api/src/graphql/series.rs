@@ -1,7 +1,8 @@
 //! Key figures and series: KPI metadata, values for any area, and comparisons of areas side by
 //! side, independent of goals.
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::parser::types::Field as PlainField;
+use async_graphql::{Context, Enum, InputType, Object, Result, SimpleObject, Value};
 use styrhub_domain::ids::{AreaCode, Gender as DomainGender, KpiId};
 use styrhub_domain::kpi::{Kpi as DomainKpi, KpiFilter};
 use styrhub_domain::observation::{SeriesRef, ValueSource as DomainSource};
@@ -12,6 +13,7 @@ use crate::error::gql;
 use crate::graphql::context::{loaders, ports};
 use crate::graphql::loaders::{load, loader_err, Batch, DigestKey};
 use crate::graphql::page::{paginate, Page};
+use crate::graphql::plain::{text, Cx, Plain};
 
 /// Most areas one series or comparison call may ask for.
 pub const MAX_AREAS: usize = 50;
@@ -96,6 +98,21 @@ impl Point {
     /// True for generated demo values, which are not real figures.
     async fn is_example(&self) -> bool {
         self.0.source == DomainSource::Example
+    }
+}
+
+impl Plain for DomainPoint {
+    const TYPE: &'static str = "Point";
+
+    fn plain(&self, _: &Cx<'_>, field: &PlainField) -> Option<Value> {
+        Some(match field.name.node.as_str() {
+            "period" => self.period.to_value(),
+            "value" => self.value.to_value(),
+            "status" => text(self.status.as_deref()),
+            "source" => ValueSource::from(self.source).to_value(),
+            "isExample" => Value::Boolean(self.source == DomainSource::Example),
+            _ => return None,
+        })
     }
 }
 
