@@ -80,6 +80,29 @@ both! {
         let (goals, year) = council_goals();
         assert_eq!(goals.len(), 5, "the demo has five Alingsås council goals: {goals:?}");
         let app = TestApp::spawn(db).await.with_demo().await;
+        // One assessment in the year's annual report, so that the follow-up shows in the tree
+        // and in the summary.
+        let data = app
+            .graphql_data(
+                "query($year: Int!) { governanceModels(municipality: \"1489\") { id key } \
+                   goals(municipality: \"1489\", filter: { kind: COUNCIL_GOAL, year: $year }) { nodes { id title } } }",
+                json!({ "year": year }),
+            )
+            .await;
+        let model = data["governanceModels"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["key"] == "styrmodell-2019"))
+            .expect("the 2019 governance model")["id"]
+            .clone();
+        let assessed = data["goals"]["nodes"][0].clone();
+        app.graphql_data(
+            "mutation($input: RecordAssessmentInput!) { recordAssessment(input: $input) { id } }",
+            json!({ "input": {
+                "governanceModelId": model, "kind": "ANNUAL_REPORT", "year": year, "goalId": assessed["id"],
+                "assessment": "PARTLY_ACHIEVED", "forecast": "ACHIEVED", "analysis": "Tryggheten i skolan har minskat."
+            }}),
+        )
+        .await;
         let downloads = tempfile::tempdir().expect("a download folder");
         let web = browser.session(downloads.path()).await;
 
@@ -110,6 +133,26 @@ both! {
                 "a goal's status in words: {g}"
             );
         }
+
+        // The follow-up: the assessed goal says so in the tree, and the summary counts it.
+        let said = web
+            .execute(
+                &format!("return document.querySelector('[data-goal-id=\"{}\"] > .row .assessment').textContent", assessed["id"]),
+                json!([]),
+            )
+            .await;
+        assert_eq!(said, format!("Bedömning i Årsredovisning {year}: ◐ Delvis uppfyllt"), "the goal's assessment");
+        let summary = web
+            .execute(
+                "return { partly: document.querySelector('#summary [data-assessment=PARTLY_ACHIEVED] strong').textContent.trim(), \
+                          source: document.querySelector('#summary .source').textContent, \
+                          rows: document.querySelectorAll('#summary tbody tr').length };",
+                json!([]),
+            )
+            .await;
+        assert_eq!(summary["partly"], "1", "{summary}");
+        assert!(summary["source"].as_str().is_some_and(|s| s.contains("Årsredovisning")), "{summary}");
+        assert!(summary["rows"].as_u64().is_some_and(|n| n >= 5), "every goal in force has a row: {summary}");
 
         // The keyboard: Right opens a goal, Down reaches its first indicator, Up and Left go
         // back and close it, Right and Down again, Enter opens the indicator.
@@ -215,7 +258,10 @@ mod assets {
         assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
         let tag = page.headers()["etag"].to_str().unwrap().to_owned();
         let html = page.text().await.unwrap();
-        assert!(html.contains("<html lang=\"sv\">") && html.contains("/assets/dashboard/app.js"), "{html}");
+        assert!(
+            html.contains("<html lang=\"sv\">") && html.contains("/assets/dashboard/app.js"),
+            "{html}"
+        );
 
         let again = app.get_with("/", &[("if-none-match", &tag)]).await;
         assert_eq!(again.status(), 304);

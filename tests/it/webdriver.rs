@@ -197,15 +197,17 @@ impl Session {
         let deadline = Instant::now() + PATIENCE;
         loop {
             let v = self.execute(script, json!([])).await;
-            let truthy = !matches!(&v, Value::Null | Value::Bool(false))
-                && v.as_str() != Some("")
-                && v.as_array().is_none_or(|a| !a.is_empty());
+            let truthy =
+                !matches!(&v, Value::Null | Value::Bool(false)) && v.as_str() != Some("") && v.as_array().is_none_or(|a| !a.is_empty());
             if truthy {
                 return v;
             }
             if Instant::now() >= deadline {
                 let state = self
-                    .execute("return document.body ? document.body.dataset.state + ': ' + document.body.innerText.slice(0, 500) : 'no body'", json!([]))
+                    .execute(
+                        "return document.body ? document.body.dataset.state + ': ' + document.body.innerText.slice(0, 500) : 'no body'",
+                        json!([]),
+                    )
                     .await;
                 panic!("the page never showed {what}; it shows {state}");
             }
@@ -240,8 +242,11 @@ impl Session {
                 ]
             })
             .collect();
-        self.post("/actions", json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] }))
-            .await;
+        self.post(
+            "/actions",
+            json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] }),
+        )
+        .await;
     }
 
     /// A PNG of the window.

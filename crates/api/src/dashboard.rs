@@ -77,9 +77,7 @@ const CACHE_CONTROL: &str = "no-cache";
 
 /// The dashboard's routes: the page at `/`, its files under `/assets/dashboard/`.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(index))
-        .route("/assets/dashboard/{name}", get(asset))
+    Router::new().route("/", get(index)).route("/assets/dashboard/{name}", get(asset))
 }
 
 /// `GET /`: the page.

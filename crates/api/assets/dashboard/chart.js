@@ -20,6 +20,9 @@ const STYLES = [
   { color: "#9c1f4f", dash: "12 4", width: 2.5 },
 ];
 
+/** The target's line: red and dash-dotted, unlike every series line. */
+const TARGET = { color: "#b3261e", dash: "6 3 1 3", width: 2 };
+
 /** The style of the i-th line. */
 export function lineStyle(i) {
   return STYLES[i % STYLES.length];
@@ -128,9 +131,9 @@ export function renderChart({ title, unit, lines, targets }) {
   }
 
   const legend = h("ul", { class: "legend" },
-    lines.map((l) => h("li", {},
-      swatch(l.style), " ", l.label)),
-    shown.length ? h("li", {}, swatch({ color: "#b3261e", dash: "3 3", width: 2 }), " Målvärde") : null);
+    lines.map((l) => h("li", { "data-area": l.area, "data-gender": l.gender },
+      swatch(l.style), " ", l.label, l.points.some((p) => p.value !== null) ? "" : " (ingen data)")),
+    shown.length ? h("li", {}, swatch(TARGET), " Målvärde") : null);
   figure.append(svg, legend);
   return figure;
 }
