@@ -50,12 +50,15 @@ fn browser() -> Option<Browser> {
                 "STYRHUB_BROWSER_TESTS=required but the browser test cannot run: {missing}. \
                  Install Debian's chromium and chromium-driver (.ci/run does)."
             );
-            eprintln!(
+            // Straight to stderr: the test harness captures `eprintln!` of passing tests, and
+            // this notice is meant to be seen.
+            let notice = format!(
                 "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
                  !! SKIPPED: the dashboard browser test ({missing}).\n\
                  !! Install chromium and chromium-driver to run it; CI requires it.\n\
                  !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
             );
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), notice.as_bytes());
             None
         }
     }

@@ -259,10 +259,52 @@ impl Session {
         decode(&self.get(&format!("/element/{}/screenshot", el.0)).await)
     }
 
-    /// Ends the session (the driver goes when the session is dropped).
+    /// Ends the session: Chromium closes, then chromedriver goes (see the `Drop` below).
     pub async fn quit(self) {
-        let _ = self.client.delete(&self.base).send().await;
+        drop(self);
     }
+}
+
+impl Drop for Session {
+    /// Closes the browser even when a test panics: killing chromedriver alone would leave its
+    /// Chromium running. A blocking request, because `Drop` cannot wait for a future.
+    fn drop(&mut self) {
+        use std::io::{Read, Write};
+        let Some(rest) = self.base.strip_prefix("http://") else { return };
+        let Some((host, path)) = rest.split_once('/') else { return };
+        let Ok(mut stream) = std::net::TcpStream::connect(host) else {
+            return;
+        };
+        let _ = stream.set_read_timeout(Some(PATIENCE));
+        let request = format!("DELETE /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        if stream.write_all(request.as_bytes()).is_err() {
+            return;
+        }
+        // The answer comes once Chromium has quit; chromedriver may keep the connection open
+        // after it, so read one whole answer rather than to the end of the stream.
+        let mut answer = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while let Ok(n @ 1..) = stream.read(&mut chunk) {
+            answer.extend_from_slice(&chunk[..n]);
+            if complete(&answer) {
+                break;
+            }
+        }
+    }
+}
+
+/// Whether `answer` holds a whole HTTP answer: the headers and `Content-Length` bytes of body.
+fn complete(answer: &[u8]) -> bool {
+    let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let headers = String::from_utf8_lossy(&answer[..end]).to_ascii_lowercase();
+    let length = headers
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    answer.len() >= end + 4 + length
 }
 
 fn decode(v: &Value) -> Vec<u8> {
