@@ -9,6 +9,8 @@
 //! - [`architecture`]: crate boundaries (the domain crate depends on no framework).
 //! - [`chain`]: the GraphQL API over the whole chain, hierarchies, status, statement counts.
 //! - [`cli`]: the `styrhub` binary end to end: migrate, demo twice, bad URLs.
+//! - [`dashboard`]: the page at `/` in headless Chromium: the tree, a chart, the CSV download;
+//!   and its files' media types and ETags.
 //! - [`demo`]: the demo municipality loads, and loads again without changing anything.
 //! - [`graphql`]: the demo's goals over HTTP, GraphiQL, the committed schema.
 //! - [`health`]: `/healthz` and `/readyz`.
@@ -20,6 +22,7 @@
 //! - [`rest`]: the REST API over HTTP: pages and cursors, JSON, CSV and JSON-stat answers read
 //!   back by parsing them, problems naming the bad parameter, ETags, compression, CORS, and the
 //!   OpenAPI document.
+//! - [`webdriver`]: a small WebDriver client (chromedriver on a free port, killed on drop).
 //! - [`writes`]: the `GovernanceWriter` port: goals, links, targets, assessments, approvals with
 //!   snapshots, assignments; each command checked against the model and written whole or not at all.
 
@@ -28,6 +31,7 @@ mod helpers;
 mod architecture;
 mod chain;
 mod cli;
+mod dashboard;
 mod demo;
 mod graphql;
 mod health;
@@ -37,4 +41,5 @@ mod mutations;
 mod observations;
 mod package;
 mod rest;
+mod webdriver;
 mod writes;

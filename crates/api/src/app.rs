@@ -119,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphiql).post(graphql))
         .route("/metrics", get(crate::metrics::metrics))
         .merge(crate::rest::router(state.answers.clone()))
+        .merge(crate::dashboard::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .fallback(crate::metrics::unmatched)
         .layer(CompressionLayer::new())

@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`config`]: the one typed configuration (defaults → `STYRHUB_*` environment → flags).
 //! - [`app`]: application state (ports as `Arc<dyn …>`) and the axum router.
+//! - [`dashboard`]: the follow-up dashboard at `/`, a page on the public GraphQL API, embedded.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`graphql`]: the GraphQL schema, one file per concept, built in one place.
 //! - [`rest`]: the REST API under `/api/v1`, its formats (JSON, CSV, JSON-stat) and its
@@ -18,6 +19,7 @@
 
 pub mod app;
 pub mod config;
+pub mod dashboard;
 pub mod demo;
 pub mod error;
 pub mod gateway;

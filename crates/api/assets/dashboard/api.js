@@ -1,0 +1,91 @@
+// The dashboard's only data source: the public GraphQL API at /graphql (POST JSON). Every
+// query the page runs is here, so that a dashboard builder can read them in one place.
+
+/** A GraphQL error answer, with the server's `extensions.code` when given. */
+export class GraphQLError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.name = "GraphQLError";
+    this.code = code;
+  }
+}
+
+/** Runs `query` with `variables`; resolves to `data`, rejects with a GraphQLError. */
+export async function gql(query, variables = {}) {
+  const res = await fetch("/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify({ query, variables }),
+  });
+  if (!res.ok) throw new GraphQLError(`/graphql svarade ${res.status}`, "HTTP");
+  const body = await res.json();
+  if (body.errors && body.errors.length) {
+    const e = body.errors[0];
+    throw new GraphQLError(e.message, e.extensions && e.extensions.code);
+  }
+  return body.data;
+}
+
+/** The municipalities to pick from. */
+export const MUNICIPALITIES = `
+query Kommuner {
+  municipalities { id name municipalityCode }
+}`;
+
+/** What the year picker needs: the models' years, the follow-ups, and the latest values. */
+export const YEARS = `
+query Ar($m: String!) {
+  governanceModels(municipality: $m) { key name validFrom validTo }
+  followUps(municipality: $m, first: 100) { nodes { year } }
+  indicators(municipality: $m, first: 1000) { nodes { latestValue { period } } }
+}`;
+
+const INDICATOR = `
+  id title unit direction desiredText kpiId
+  status {
+    status explanation period value
+    trend { kind since change description }
+  }`;
+
+/** The chain for a municipality and a year: visions, the goals in force, the follow-ups. */
+export const CHAIN = `
+query Kedja($m: String!, $year: Int!) {
+  visions(municipality: $m) {
+    id title statement horizonYear
+    focusAreas { id title position }
+  }
+  goals(municipality: $m, filter: { year: $year }, first: 1000) {
+    nodes {
+      id title kind position
+      owner { name shortName }
+      focusArea { id }
+      parents { id }
+      attainment { assessment share onTarget notOnTarget noData }
+      assessments {
+        assessment forecast analysis
+        followUp { id kind year month }
+      }
+      indicators { ${INDICATOR} }
+    }
+  }
+  followUps(municipality: $m, year: $year, first: 100) {
+    nodes {
+      id kind year month approved
+      governanceModel { name followUpRules { kind name } }
+      assessments { assessment goal { id } }
+    }
+  }
+}`;
+
+/** One indicator's chart: the series for the areas (total), per gender for the municipality. */
+export const CHART = `
+query Diagram($id: Int!, $areas: [String!]!, $home: [String!]!, $to: Int) {
+  indicator(id: $id) {
+    id title unit direction desiredText kpiId
+    kpi { title isDividedByGender }
+    targets { area periodFrom periodTo kind comparison value referenceArea note }
+    total: series(areas: $areas, to: $to) { area areaName gender points { period value isExample } }
+    women: series(areas: $home, to: $to, gender: K) { area areaName gender points { period value } }
+    men: series(areas: $home, to: $to, gender: M) { area areaName gender points { period value } }
+  }
+}`;
