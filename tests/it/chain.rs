@@ -294,3 +294,35 @@ both! {
         }
     }
 }
+
+both! {
+    async fn a_tree_judges_indicators_as_a_single_goal_does(db: TestDb) {
+        // The tree's prefetch reads the reference areas' values for the latest period only; a
+        // single goal's indicators read whole series through the loaders. Same verdicts.
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let status = "status { status explanation period value target { id } trend { kind since change } }";
+        let tree = app
+            .graphql_data(
+                &format!(r#"{{ goals(municipality: "1489", first: 1000) {{ nodes {{ id indicators {{ id {status} }} }} }} }}"#),
+                json!({}),
+            )
+            .await;
+        let mut relative = 0;
+        for g in tree["goals"]["nodes"].as_array().unwrap() {
+            let single = app
+                .graphql_data(
+                    &format!(r#"query($id: Int!) {{ goal(id: $id) {{ indicators {{ id {status} targets {{ kind }} }} }} }}"#),
+                    json!({ "id": g["id"] }),
+                )
+                .await;
+            let single = single["goal"]["indicators"].as_array().unwrap();
+            relative += single
+                .iter()
+                .filter(|i| !i["status"]["target"].is_null() && i["targets"].as_array().unwrap().iter().any(|t| t["kind"] == "RELATIVE"))
+                .count();
+            let single: Vec<Value> = single.iter().map(|i| json!({ "id": i["id"], "status": i["status"] })).collect();
+            assert_eq!(g["indicators"].as_array().unwrap(), &single, "goal {}", g["id"]);
+        }
+        assert!(relative > 0, "some verdicts rest on a relative target");
+    }
+}

@@ -21,7 +21,7 @@ use crate::observation::WriteCounts;
 use crate::org_unit::OrgUnit;
 use crate::package::ValidPackage;
 use crate::rules::validate::Finding;
-use crate::series::{KpiSeriesView, SeriesDigest};
+use crate::series::{KpiSeriesView, ReferencedDigest, SeriesDigest};
 use crate::target::Target;
 use crate::vision::{FocusArea, Vision};
 
@@ -109,6 +109,15 @@ pub trait SeriesReader: Send + Sync {
     /// The whole series for every combination of these series keys, areas and genders that has
     /// values.
     async fn digests(&self, series_keys: &[String], areas: &[String], genders: &[Gender]) -> Result<Vec<SeriesDigest>, RepoError>;
+    /// The series of these keys for `area` (gender total) that have values, each with the
+    /// values of `reference_areas` for its latest period, in one round trip: a goal tree judges
+    /// thousands of indicators against the national value and needs no more of it.
+    async fn digests_with_references(
+        &self,
+        series_keys: &[String],
+        area: &str,
+        reference_areas: &[String],
+    ) -> Result<Vec<ReferencedDigest>, RepoError>;
     /// One key figure's series for these areas and genders, with its title, the first
     /// indicator sourced from it and the stored areas among `areas`: everything a series answer
     /// reads, in one round trip, because it is the API's busiest read.

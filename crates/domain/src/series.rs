@@ -39,6 +39,28 @@ pub struct SeriesDigest {
     pub points: Vec<Point>,
 }
 
+/// A series with other areas' values for its latest period: what judging it against relative
+/// targets ("över riksgenomsnittet") needs, without reading those areas' whole series (see
+/// [`crate::ports::SeriesReader::digests_with_references`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferencedDigest {
+    /// The series.
+    pub digest: SeriesDigest,
+    /// Each reference area that has a row for the series' latest period, with its value
+    /// (`None`: stored as missing).
+    pub references: Vec<(AreaCode, Option<f64>)>,
+}
+
+impl ReferencedDigest {
+    /// The value of `area` for `period`, known only for the series' latest period.
+    pub fn reference_at(&self, area: &AreaCode, period: i32) -> Option<f64> {
+        if self.digest.latest()?.period != period {
+            return None;
+        }
+        self.references.iter().find(|(a, _)| a == area).and_then(|(_, v)| *v)
+    }
+}
+
 /// What a key figure's series answer needs, read at once (see
 /// [`crate::ports::SeriesReader::kpi_series`]): the series and what names them.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -9,10 +9,10 @@ use styrhub_domain::ids::{AreaCode, Gender, KpiId};
 use styrhub_domain::kpi::{Area, AreaFilter, Kpi, KpiFilter};
 use styrhub_domain::observation::SeriesRef;
 use styrhub_domain::ports::SeriesReader;
-use styrhub_domain::series::{KpiSeriesView, SeriesDigest};
+use styrhub_domain::series::{KpiSeriesView, ReferencedDigest, SeriesDigest};
 use styrhub_domain::RepoError;
 
-use crate::any_of::any_of_texts;
+use crate::any_of::{any_of_texts, in_text_list, text_list};
 use crate::db::repo_err;
 use crate::entities::{area, kpi, series_digest};
 use crate::governance::{convert, MAX_IN};
@@ -45,6 +45,74 @@ impl SeriesReader for Store {
                 .map_err(repo_err)?;
             for (series_key, area, gender, points) in rows {
                 out.push(digest_from_parts(series_key, &area, &gender, &points)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn digests_with_references(
+        &self,
+        series_keys: &[String],
+        area: &str,
+        reference_areas: &[String],
+    ) -> Result<Vec<ReferencedDigest>, RepoError> {
+        if series_keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let backend = self.backend();
+        let (refs, keys, own) = match backend {
+            DatabaseBackend::Postgres => ("$1", "$2", "$3"),
+            _ => ("?", "?", "?"),
+        };
+        // One row per series and reference area with a row for the series' latest period (or
+        // one with nulls): the reference values come from the observation index instead of
+        // their whole series.
+        // The few reference areas are compared with `= ANY` on PostgreSQL, which keeps them in
+        // the look-up of the observation index (a subquery there would become a semi-join per
+        // series); the long key list is unnested (see `any_of`).
+        let reference_in = match backend {
+            DatabaseBackend::Postgres => format!("= ANY(CAST({refs} AS text[]))"),
+            _ => in_text_list(backend, refs),
+        };
+        let sql = format!(
+            "SELECT d.series_key, d.points, r.area_code AS reference_area, r.value AS reference_value \
+             FROM series_digest d LEFT JOIN observation r ON r.series_key = d.series_key AND r.area_code {reference_in} \
+             AND r.gender = d.gender AND r.period = d.latest_period AND NOT r.deleted \
+             WHERE d.series_key {} AND d.area_code = {own} AND d.gender = 'T'",
+            in_text_list(backend, keys),
+        );
+        let values = [
+            text_list(backend, reference_areas),
+            text_list(backend, series_keys),
+            Value::from(area.to_owned()),
+        ];
+        let rows = self
+            .connection()
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await
+            .map_err(repo_err)?;
+        // Rows of one series need not be adjacent: grouped by position, no sort in SQL.
+        let mut out: Vec<ReferencedDigest> = Vec::with_capacity(series_keys.len());
+        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::with_capacity(series_keys.len());
+        for row in rows {
+            let series_key: String = row.try_get_by_index(0).map_err(repo_err)?;
+            let n = match at.get(&series_key) {
+                Some(n) => *n,
+                None => {
+                    let points: String = row.try_get_by_index(1).map_err(repo_err)?;
+                    at.insert(series_key.clone(), out.len());
+                    out.push(ReferencedDigest {
+                        digest: digest_from_parts(series_key, area, Gender::Total.code(), &points)?,
+                        references: Vec::new(),
+                    });
+                    out.len() - 1
+                }
+            };
+            let reference: Option<String> = row.try_get_by_index(2).map_err(repo_err)?;
+            if let Some(reference) = reference {
+                let code = AreaCode::parse(&reference)
+                    .map_err(|e| RepoError::Internal(format!("observation holds an area code the code cannot read: {e}")))?;
+                out[n].references.push((code, row.try_get_by_index(3).map_err(repo_err)?));
             }
         }
         Ok(out)

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use clap::Parser;
-use sea_orm::sqlx;
+use sea_orm::{sqlx, ConnectionTrait};
 use serde_json::{json, Value};
 use styrhub_api::app::{router, AppState};
 use styrhub_api::synthetic::{self, Size};
@@ -88,6 +88,13 @@ async fn main() -> Result<()> {
     );
     let package = synthetic::package(size).context("the synthetic package")?;
     store.load_package(&package).await?;
+    // Fresh tables have no planner statistics until autovacuum's first pass, up to a minute
+    // after a load; a running hub has them. Both databases take `ANALYZE`.
+    store
+        .connection()
+        .execute_unprepared("ANALYZE")
+        .await
+        .context("ANALYZE after the load")?;
 
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = statements.clone();
