@@ -326,3 +326,47 @@ both! {
         assert!(relative > 0, "some verdicts rest on a relative target");
     }
 }
+
+both! {
+    async fn statuses_and_attainment_can_be_judged_as_of_a_year(db: TestDb) {
+        // GraphQL's `period` judges as REST's `status?period=` does: the series as it stood.
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let goals = app
+            .graphql_data(
+                r#"{ goals(municipality: "1489", filter: { kind: COUNCIL_GOAL }, first: 10) { nodes { id } } }"#,
+                json!({}),
+            )
+            .await;
+        let id = goals["goals"]["nodes"][0]["id"].clone();
+        let query = "query($id: Int!, $y: Int) { goal(id: $id) { attainment(period: $y) { onTarget notOnTarget noData } \
+                     indicators { id latestValue(period: $y) { period value } status(period: $y) { status explanation period value } } } }";
+        for year in [2019, 2021] {
+            let data = app.graphql_data(query, json!({ "id": id, "y": year })).await;
+            let rest: Value = app.get(&format!("/api/v1/goals/{id}/status?period={year}")).await.json().await.unwrap();
+            let indicators = data["goal"]["indicators"].as_array().unwrap();
+            let rows = rest["indicators"].as_array().unwrap();
+            assert_eq!(rows.len(), indicators.len());
+            for (r, g) in rows.iter().zip(indicators) {
+                assert_eq!(r["indicator"]["id"], g["id"]);
+                assert_eq!(r["status"]["explanation"], g["status"]["explanation"], "{year}: {g:#}");
+                assert_eq!((&r["status"]["period"], &r["status"]["value"]), (&g["status"]["period"], &g["status"]["value"]));
+                assert!(g["status"]["period"].as_i64().is_none_or(|p| p <= year), "{year}: {g:#}");
+                assert_eq!(g["latestValue"]["period"], g["status"]["period"], "the value judged is the latest up to the year");
+            }
+            let a = &data["goal"]["attainment"];
+            let s = &rest["summary"];
+            assert_eq!(
+                (&a["onTarget"], &a["notOnTarget"], &a["noData"]),
+                (&s["on_target"], &s["not_on_target"], &s["no_data"]),
+                "{year}"
+            );
+        }
+        let latest = app.graphql_data(query, json!({ "id": id, "y": null })).await;
+        let then = app.graphql_data(query, json!({ "id": id, "y": 2019 })).await;
+        assert_ne!(latest, then, "2019 is judged on other values than the latest");
+
+        let body = app.graphql(query, json!({ "id": id, "y": 20 })).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "VALIDATION", "{body:#}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("period"), "{body:#}");
+    }
+}

@@ -40,9 +40,10 @@ query Ar($m: String!) {
   indicators(municipality: $m, first: 1000) { nodes { latestValue { period } } }
 }`;
 
+// Judged as of the year picked: the series as it stood then (the latest value up to it).
 const INDICATOR = `
   id title unit direction desiredText kpiId
-  status {
+  status(period: $year) {
     status explanation period value
     trend { kind since change description }
   }`;
@@ -60,7 +61,7 @@ query Kedja($m: String!, $year: Int!) {
       owner { name shortName }
       focusArea { id }
       parents { id }
-      attainment { assessment share onTarget notOnTarget noData }
+      attainment(period: $year) { assessment share onTarget notOnTarget noData }
       assessments {
         assessment forecast analysis
         followUp { id kind year month }

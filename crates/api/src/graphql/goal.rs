@@ -329,12 +329,14 @@ impl Goal {
         ))
     }
     /// Attainment rolled up from the indicators' statuses for an area (the municipality by
-    /// default) and, recursively, the goals below.
+    /// default) and, recursively, the goals below; as of a year when given.
     async fn attainment(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Area code; the goal's municipality when left out.")] area: Option<String>,
+        #[graphql(desc = "Judge the indicators as of this year; their latest values when left out.")] period: Option<i32>,
     ) -> Result<GoalAttainment> {
+        let period = crate::graphql::indicator::as_of(period)?;
         let area = match area {
             Some(a) => AreaCode::parse(&a).map_err(|e| gql(RepoError::Invalid(DomainError::new("area", e.message))))?,
             None => AreaCode::parse(&municipality_code(ctx, self.0.municipality_id).await?)
@@ -350,7 +352,7 @@ impl Goal {
             .await
             .map_err(loader_err)?;
         let unique: HashMap<i64, styrhub_domain::indicator::Indicator> = indicators.values().flatten().map(|i| (i.id, i.clone())).collect();
-        let statuses = statuses_of(ctx, unique.values(), &area).await?;
+        let statuses = statuses_of(ctx, unique.values(), &area, period).await?;
         // Bottom-up over the hierarchy, each goal once; archived goals do not count.
         fn visit(
             id: i64,
@@ -411,25 +413,27 @@ impl Goal {
     }
 }
 
-/// Every indicator's status for `area`: prefetched verdicts where the request has them, the
+/// Every indicator's status for `area` (as of a year, when given): prefetched verdicts where the request has them, the
 /// others judged together (with the attainments of sibling goals inside a list).
 async fn statuses_of<'a>(
     ctx: &Context<'_>,
     indicators: impl Iterator<Item = &'a styrhub_domain::indicator::Indicator>,
     area: &AreaCode,
+    as_of: Option<i32>,
 ) -> Result<HashMap<i64, DomainStatus>> {
     let l = loaders(ctx);
     let mut out = HashMap::new();
     let mut rest = Vec::new();
     for i in indicators {
-        match l.facts_of(i.id).filter(|f| f.area == area.as_str()) {
+        // The prefetched verdicts are of the latest values.
+        match l.facts_of(i.id).filter(|f| f.area == area.as_str() && as_of.is_none()) {
             Some(f) => {
                 out.insert(i.id, f.judged.status.status);
             }
             None => rest.push(i.clone()),
         }
     }
-    let judged = crate::status::judge(l, &rest, area, None, Batch::for_field(ctx))
+    let judged = crate::status::judge(l, &rest, area, as_of, Batch::for_field(ctx))
         .await
         .map_err(loader_err)?;
     out.extend(rest.iter().zip(judged).map(|(i, j)| (i.id, j.status.status)));

@@ -327,9 +327,21 @@ impl Plain for Indicator {
     }
 }
 
-/// The indicator judged for `area`: prefetched, or through the loaders.
-async fn judged(ctx: &Context<'_>, i: &DomainIndicator, area: &AreaCode) -> Result<Arc<Judged>> {
-    let judged = crate::status::judge(loaders(ctx), std::slice::from_ref(i), area, None, Batch::for_field(ctx))
+/// A year argument (`period`), checked: the hub's years are four-digit.
+pub fn as_of(period: Option<i32>) -> Result<Option<i32>> {
+    match period {
+        Some(p) if !(1900..=2100).contains(&p) => Err(gql(RepoError::Invalid(DomainError::new(
+            "period",
+            format!("{p} is not a year between 1900 and 2100"),
+        )))),
+        p => Ok(p),
+    }
+}
+
+/// The indicator judged for `area` (as of a year, when given): prefetched, or through the
+/// loaders.
+async fn judged(ctx: &Context<'_>, i: &DomainIndicator, area: &AreaCode, as_of: Option<i32>) -> Result<Arc<Judged>> {
+    let judged = crate::status::judge(loaders(ctx), std::slice::from_ref(i), area, as_of, Batch::for_field(ctx))
         .await
         .map_err(loader_err)?
         .pop()
@@ -507,14 +519,16 @@ impl Indicator {
         };
         series_for(ctx, &self.0.series().key(), &areas, from, to, gender.into()).await
     }
-    /// The latest value for an area (the municipality by default).
+    /// The latest value for an area (the municipality by default), up to a year when given.
     async fn latest_value(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Area code; the indicator's municipality when left out.")] area: Option<String>,
         #[graphql(desc = "Gender; the total by default.", default_with = "Gender::T")] gender: Gender,
+        #[graphql(desc = "The latest value up to this year; the latest of all when left out.")] period: Option<i32>,
     ) -> Result<Option<Point>> {
-        if let Some(f) = self.facts(ctx, area.as_deref()).filter(|_| gender == Gender::T) {
+        let period = as_of(period)?;
+        if let Some(f) = self.facts(ctx, area.as_deref()).filter(|_| gender == Gender::T && period.is_none()) {
             return Ok(f.judged.latest.clone().map(Point));
         }
         let area = self.area(ctx, area).await?;
@@ -528,20 +542,31 @@ impl Indicator {
             .map_err(loader_err)?
             .remove(&key)
             .flatten();
-        Ok(d.and_then(|d| d.latest().cloned()).map(Point))
+        Ok(d.and_then(|d| {
+            d.points
+                .iter()
+                .rev()
+                .find(|p| p.value.is_some() && period.is_none_or(|y| p.period <= y))
+                .cloned()
+        })
+        .map(Point))
     }
     /// The latest value judged against the target that holds for its period (or the desired
-    /// direction when none does), for an area (the municipality by default).
+    /// direction when none does), for an area (the municipality by default); as of a year when
+    /// given (the series as it stood then: its latest value up to that year, the one before,
+    /// the trend up to it).
     async fn status(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Area code; the indicator's municipality when left out.")] area: Option<String>,
+        #[graphql(desc = "Judge as of this year; the latest value of all when left out.")] period: Option<i32>,
     ) -> Result<IndicatorStatus> {
-        if let Some(f) = self.facts(ctx, area.as_deref()) {
+        let period = as_of(period)?;
+        if let Some(f) = self.facts(ctx, area.as_deref()).filter(|_| period.is_none()) {
             return Ok(IndicatorStatus(f.judged.clone()));
         }
         let area = self.area(ctx, area).await?;
-        Ok(IndicatorStatus(judged(ctx, &self.0, &area).await?))
+        Ok(IndicatorStatus(judged(ctx, &self.0, &area, period).await?))
     }
 }
 
