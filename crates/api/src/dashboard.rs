@@ -27,48 +27,27 @@ struct Asset {
     body: &'static [u8],
 }
 
+/// An embedded file of `crates/api/assets/dashboard/`, by name and media type.
+macro_rules! asset {
+    ($name:literal, $content_type:literal) => {
+        Asset {
+            name: $name,
+            content_type: $content_type,
+            body: include_bytes!(concat!("../assets/dashboard/", $name)),
+        }
+    };
+}
+
 /// The page and every file it loads. `index.html` is also served at `/`.
 const ASSETS: &[Asset] = &[
-    Asset {
-        name: "index.html",
-        content_type: "text/html; charset=utf-8",
-        body: include_bytes!("../assets/dashboard/index.html"),
-    },
-    Asset {
-        name: "style.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_bytes!("../assets/dashboard/style.css"),
-    },
-    Asset {
-        name: "app.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../assets/dashboard/app.js"),
-    },
-    Asset {
-        name: "api.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../assets/dashboard/api.js"),
-    },
-    Asset {
-        name: "tree.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../assets/dashboard/tree.js"),
-    },
-    Asset {
-        name: "chart.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../assets/dashboard/chart.js"),
-    },
-    Asset {
-        name: "dom.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../assets/dashboard/dom.js"),
-    },
-    Asset {
-        name: "labels.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../assets/dashboard/labels.js"),
-    },
+    asset!("index.html", "text/html; charset=utf-8"),
+    asset!("style.css", "text/css; charset=utf-8"),
+    asset!("app.js", "text/javascript; charset=utf-8"),
+    asset!("api.js", "text/javascript; charset=utf-8"),
+    asset!("tree.js", "text/javascript; charset=utf-8"),
+    asset!("chart.js", "text/javascript; charset=utf-8"),
+    asset!("dom.js", "text/javascript; charset=utf-8"),
+    asset!("labels.js", "text/javascript; charset=utf-8"),
 ];
 
 /// The file names are not fingerprinted, so browsers keep them but ask again each time (a
