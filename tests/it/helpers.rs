@@ -130,7 +130,7 @@ pub struct TestApp {
     /// The database, kept as long as the app (a SQLite file is removed on drop).
     _db: TestDb,
     client: reqwest::Client,
-    /// The token [`TestApp::graphql`] sends, once [`TestApp::as_admin`] set one.
+    /// The token [`TestApp::graphql`] sends, once [`TestApp::with_admin_token`] set one.
     token: Option<String>,
 }
 
@@ -204,7 +204,7 @@ impl TestApp {
 
     /// The same app, sending an admin token with every [`TestApp::graphql`] request: for tests
     /// of writes that are not about access.
-    pub async fn as_admin(mut self) -> Self {
+    pub async fn with_admin_token(mut self) -> Self {
         self.token = Some(self.token("test admin", Role::Admin, None).await);
         self
     }
@@ -233,7 +233,7 @@ impl TestApp {
         &self.client
     }
 
-    /// A GraphQL request over HTTP (with the token of [`TestApp::as_admin`], if any); returns the
+    /// A GraphQL request over HTTP (with the token of [`TestApp::with_admin_token`], if any); returns the
     /// whole response body (`data` and `errors`).
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
         self.graphql_as(self.token.as_deref(), query, variables).await

@@ -62,7 +62,8 @@ pub struct TokenCreateArgs {
     #[arg(long, value_parser = parse_role)]
     pub role: styrhub_domain::access::Role,
     /// The organisation unit an editor may change, with everything below it: its id, or
-    /// MUNICIPALITY-CODE/UNIT-KEY such as 1489/sn. Editors only, and required for them.
+    /// MUNICIPALITY-CODE/UNIT-KEY such as 1489/sn (1489/1489 is the whole municipality). Editors
+    /// only, and required for them.
     #[arg(long)]
     pub scope_unit: Option<String>,
 }
