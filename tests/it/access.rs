@@ -273,6 +273,12 @@ both! {
             let body = app.graphql_as(Some(&admin), CREATE_GOAL, goal_input(d.committee, "COMMITTEE_GOAL", &[], title)).await;
             assert!(body.get("errors").is_none(), "{body:#}");
         }
+        // A write that fails leaves no entry.
+        let before = audit_count(&app, &admin).await;
+        let body = app.graphql_as(Some(&admin), CREATE_GOAL, goal_input(d.committee, "COUNCIL_GOAL", &[], "Fel nivå")).await;
+        assert_eq!(code(&body), "VALIDATION", "{body:#}");
+        assert_eq!(audit_count(&app, &admin).await, before, "a failed write records nothing");
+
         let log = "query($after: String) { auditLog(first: 2, after: $after, entity: \"goal\") { totalCount pageInfo { hasNextPage endCursor }
                      nodes { actor { name } after } } }";
         let first = app.graphql_as(Some(&admin), log, json!({})).await;

@@ -176,7 +176,9 @@ async fn graphql(State(state): State<AppState>, caller: Option<Extension<Caller>
     let actor = match caller.map(|Extension(c)| c.0).unwrap_or(Ok(Actor::Anonymous)) {
         Ok(actor) => actor,
         Err(denied) => {
-            let error = crate::error::gql_denied(denied).into_server_error(async_graphql::Pos::default());
+            // About the request as a whole, not a place in the query: no locations.
+            let mut error = crate::error::gql_denied(denied).into_server_error(async_graphql::Pos::default());
+            error.locations.clear();
             return async_graphql::Response::from_errors(vec![error]).into();
         }
     };
