@@ -9,6 +9,7 @@
 //! - `m20261125_000004_ingest`: the log of sync runs; organisational units' municipality.
 //! - `m20261201_000005_observation_write_path`: fewer, better-ordered observation indexes and
 //!   the revision trigger, for the bulk writer.
+//! - `m20261201_000007_access`: API tokens (hashed) and the audit log.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -18,6 +19,7 @@ mod m20261125_000002_observations;
 mod m20261125_000003_series_digest;
 mod m20261125_000004_ingest;
 mod m20261201_000005_observation_write_path;
+mod m20261201_000007_access;
 
 /// The migrator used by `styrhub migrate`, the server's start-up and the tests.
 pub struct Migrator;
@@ -31,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_series_digest::Migration),
             Box::new(m20261125_000004_ingest::Migration),
             Box::new(m20261201_000005_observation_write_path::Migration),
+            Box::new(m20261201_000007_access::Migration),
         ]
     }
 }

@@ -115,3 +115,61 @@ async fn healthcheck_asks_a_running_server() {
     let o = styrhub(&["healthcheck", "--addr", "127.0.0.1:1"]);
     assert_one_line_error(&o, "nothing answers on 127.0.0.1:1");
 }
+
+both! {
+    async fn tokens_are_created_listed_and_revoked_through_the_binary(db: TestDb) {
+        let url = db.url.clone();
+        let demo = demo_dir().display().to_string();
+        let o = styrhub(&["--database-url", &url, "demo", "--demo-dir", &demo]);
+        assert!(o.status.success(), "{}", stderr(&o));
+
+        let o = styrhub(&["--database-url", &url, "token", "create", "--name", "Socialnämndens redaktör", "--role", "editor", "--scope-unit", "1489/sn"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let secret = stdout(&o).trim().to_owned();
+        assert!(secret.starts_with("styrhub_") && !secret.contains(char::is_whitespace), "only the token on stdout: {secret}");
+        assert!(stderr(&o).contains("editor") && stderr(&o).contains("Socialnämnden"), "{}", stderr(&o));
+        let o = styrhub(&["--database-url", &url, "token", "create", "--name", "BI", "--role", "reader"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+
+        // Errors name what was wrong.
+        let o = styrhub(&["--database-url", &url, "token", "create", "--name", "x", "--role", "owner"]);
+        assert!(!o.status.success() && stderr(&o).contains("`owner` is not a role"), "{}", stderr(&o));
+        let o = styrhub(&["--database-url", &url, "token", "create", "--name", "x", "--role", "editor", "--scope-unit", "1489/nope"]);
+        assert_one_line_error(&o, "--scope-unit `1489/nope`: there is no such organisation unit");
+        let o = styrhub(&["--database-url", &url, "token", "create", "--name", "x", "--role", "editor", "--scope-unit", "9999/sn"]);
+        assert_one_line_error(&o, "there is no municipality 9999");
+        let o = styrhub(&["--database-url", &url, "token", "create", "--name", "x", "--role", "editor"]);
+        assert_one_line_error(&o, "--scope-unit: an editor token needs a scope unit");
+        let o = styrhub(&["--database-url", &url, "token", "create", "--name", "x", "--role", "admin", "--scope-unit", "1489/sn"]);
+        assert_one_line_error(&o, "only editor tokens have a scope unit");
+
+        let o = styrhub(&["--database-url", &url, "token", "list"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let list = stdout(&o);
+        assert!(list.contains("Socialnämndens redaktör") && list.contains("BI"), "{list}");
+        assert!(!list.contains(&secret) && !list.contains("styrhub_"), "no secrets in the list: {list}");
+        assert_eq!(list.lines().count(), 3, "a header and two tokens: {list}");
+
+        // The token works against a server on the same database, as its name.
+        let app = crate::helpers::TestApp::spawn(db).await;
+        let q = r#"mutation($u: Int!) { createGoal(input: { municipality: "1489", governanceModel: "styrmodell-2019", title: "Ett nämndmål",
+                    kind: COMMITTEE_GOAL, ownerId: $u, validFrom: "2022-01-01", validTo: "2023-12-31" }) { goal { id } } }"#;
+        let sn = app.graphql_data(r#"{ orgUnits(municipality: "1489", kind: COMMITTEE) { nodes { id key } } }"#, serde_json::json!({})).await["orgUnits"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["key"] == "sn")
+            .unwrap()["id"]
+            .clone();
+        let body = app.graphql_as(Some(&secret), q, serde_json::json!({ "u": sn })).await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+
+        let id = list.lines().find(|l| l.contains("Socialnämndens redaktör")).unwrap().split_whitespace().next().unwrap().to_owned();
+        let o = styrhub(&["--database-url", &url, "token", "revoke", &id]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let body = app.graphql_as(Some(&secret), q, serde_json::json!({ "u": sn })).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{body:#}");
+        let o = styrhub(&["--database-url", &url, "token", "revoke", "999999"]);
+        assert_one_line_error(&o, "token 999999 not found");
+    }
+}

@@ -82,7 +82,7 @@ both! {
         let backend = if db.url.starts_with("postgres") { "postgres" } else { "sqlite" };
         let (goals, year) = council_goals();
         assert_eq!(goals.len(), 5, "the demo has five Alingsås council goals: {goals:?}");
-        let app = TestApp::spawn(db).await.with_demo().await;
+        let app = TestApp::spawn(db).await.with_demo().await.with_admin_token().await;
         // One assessment in the year's annual report, so that the follow-up shows in the tree
         // and in the summary.
         let data = app

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{json, Value};
 use styrhub_api::app::{router, AppState, HttpOptions};
+use styrhub_domain::access::{Author, NewToken, Role, TokenStore};
 use styrhub_store::Store;
 use tokio::sync::OnceCell;
 
@@ -129,6 +130,8 @@ pub struct TestApp {
     /// The database, kept as long as the app (a SQLite file is removed on drop).
     _db: TestDb,
     client: reqwest::Client,
+    /// The token [`TestApp::graphql`] sends, once [`TestApp::with_admin_token`] set one.
+    token: Option<String>,
 }
 
 impl TestApp {
@@ -172,12 +175,37 @@ impl TestApp {
             store,
             _db: db,
             client: reqwest::Client::new(),
+            token: None,
         }
     }
 
     /// Loads the shipped municipality packages.
     pub async fn with_demo(self) -> Self {
         styrhub_api::demo::load_all(&self.store, &demo_dir()).await.expect("the demo loads");
+        self
+    }
+
+    /// A new API token, made as `styrhub token create` makes one (minted, stored hashed,
+    /// audited); returns the secret.
+    pub async fn token(&self, name: &str, role: Role, scope_unit_id: Option<i64>) -> String {
+        let (secret, hash) = styrhub_api::access::mint().expect("a token");
+        let new = NewToken {
+            name: name.into(),
+            role,
+            scope_unit_id,
+            hash,
+        };
+        self.store
+            .create_token(&Author::system("test"), &new)
+            .await
+            .expect("the token is stored");
+        secret.expose().to_owned()
+    }
+
+    /// The same app, sending an admin token with every [`TestApp::graphql`] request: for tests
+    /// of writes that are not about access.
+    pub async fn with_admin_token(mut self) -> Self {
+        self.token = Some(self.token("test admin", Role::Admin, None).await);
         self
     }
 
@@ -205,11 +233,19 @@ impl TestApp {
         &self.client
     }
 
-    /// A GraphQL request over HTTP; returns the whole response body (`data` and `errors`).
+    /// A GraphQL request over HTTP (with the token of [`TestApp::with_admin_token`], if any); returns the
+    /// whole response body (`data` and `errors`).
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        let res = self
-            .client
-            .post(self.url("/graphql"))
+        self.graphql_as(self.token.as_deref(), query, variables).await
+    }
+
+    /// A GraphQL request with this bearer token, or none.
+    pub async fn graphql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self.client.post(self.url("/graphql"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await

@@ -6,9 +6,11 @@
 //!
 //! # Layout
 //! - [`helpers`]: `TestDb` (a database per test) and `TestApp` (a running server).
+//! - [`access`]: tokens and roles on every mutation, the audit log, revoked tokens, the reads
+//!   setting.
 //! - [`architecture`]: crate boundaries (the domain crate depends on no framework).
 //! - [`chain`]: the GraphQL API over the whole chain, hierarchies, status, statement counts.
-//! - [`cli`]: the `styrhub` binary end to end: migrate, demo twice, bad URLs.
+//! - [`cli`]: the `styrhub` binary end to end: migrate, demo twice, bad URLs, tokens.
 //! - [`dashboard`]: the page at `/` in headless Chromium: the tree, a chart, the CSV download;
 //!   and its files' media types and ETags.
 //! - [`demo`]: the demo municipality loads, and loads again without changing anything.
@@ -28,6 +30,7 @@
 
 mod helpers;
 
+mod access;
 mod architecture;
 mod chain;
 mod cli;

@@ -4,7 +4,7 @@ use styrhub_migrations::Migrator;
 use crate::helpers::both;
 
 /// Every table the migrations create.
-const TABLES: [&str; 22] = [
+const TABLES: [&str; 24] = [
     "org_unit",
     "governance_model",
     "vision",
@@ -27,6 +27,8 @@ const TABLES: [&str; 22] = [
     "observation",
     "observation_revision",
     "series_digest",
+    "api_token",
+    "audit_entry",
 ];
 
 both! {

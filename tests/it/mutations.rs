@@ -54,7 +54,7 @@ async fn goal_count(app: &TestApp) -> i64 {
 
 both! {
     async fn a_committee_goal_is_created_under_a_council_goal(db: TestDb) {
-        let app = TestApp::spawn(db).await.with_demo().await;
+        let app = TestApp::spawn(db).await.with_demo().await.with_admin_token().await;
         let (committee, council_goal, _) = ids(&app).await;
         let data = app.graphql_data(CREATE, committee_goal(committee, council_goal, "Fler elever ska känna sig trygga")).await;
         let g = &data["createGoal"]["goal"];
@@ -70,7 +70,7 @@ both! {
     }
 
     async fn a_kind_the_level_may_not_set_is_a_validation_error_and_nothing_is_written(db: TestDb) {
-        let app = TestApp::spawn(db).await.with_demo().await;
+        let app = TestApp::spawn(db).await.with_demo().await.with_admin_token().await;
         let (committee, council_goal, _) = ids(&app).await;
         let before = goal_count(&app).await;
         let mut input = committee_goal(committee, council_goal, "Ett mål på fel nivå");
@@ -90,7 +90,7 @@ both! {
     }
 
     async fn a_goal_cannot_become_its_own_ancestor(db: TestDb) {
-        let app = TestApp::spawn(db).await.with_demo().await;
+        let app = TestApp::spawn(db).await.with_demo().await.with_admin_token().await;
         let (committee, council_goal, _) = ids(&app).await;
         let a = app.graphql_data(CREATE, committee_goal(committee, council_goal, "Mål A")).await["createGoal"]["goal"]["id"].as_i64().unwrap();
         let b = app.graphql_data(CREATE, committee_goal(committee, a, "Mål B")).await["createGoal"]["goal"]["id"].as_i64().unwrap();
@@ -109,7 +109,7 @@ both! {
     }
 
     async fn indicators_link_and_unlink_and_targets_drive_the_status(db: TestDb) {
-        let app = TestApp::spawn(db).await.with_demo().await;
+        let app = TestApp::spawn(db).await.with_demo().await.with_admin_token().await;
         let (committee, council_goal, indicator) = ids(&app).await;
         let g = app.graphql_data(CREATE, committee_goal(committee, council_goal, "Mål med indikator")).await["createGoal"]["goal"]["id"].as_i64().unwrap();
         let link = "mutation($g: Int!, $i: Int!) { linkIndicator(goalId: $g, indicatorId: $i) { indicators { id } } }";
@@ -137,7 +137,7 @@ both! {
     }
 
     async fn an_approved_follow_up_is_locked_and_keeps_its_snapshot(db: TestDb) {
-        let app = TestApp::spawn(db).await.with_demo().await;
+        let app = TestApp::spawn(db).await.with_demo().await.with_admin_token().await;
         let (_, council_goal, _) = ids(&app).await;
         let model = app.graphql_data(r#"{ governanceModels(municipality: "1489") { id key } }"#, json!({})).await["governanceModels"]
             .as_array()
@@ -175,7 +175,7 @@ both! {
     }
 
     async fn assignments_are_created_and_updated(db: TestDb) {
-        let app = TestApp::spawn(db).await.with_demo().await;
+        let app = TestApp::spawn(db).await.with_demo().await.with_admin_token().await;
         let units = app.graphql_data(r#"{ orgUnits(municipality: "1489") { nodes { id kind } } }"#, json!({})).await;
         let id_of = |kind: &str| units["orgUnits"]["nodes"].as_array().unwrap().iter().find(|u| u["kind"] == kind).unwrap()["id"].as_i64().unwrap();
         let (kf, committee) = (id_of("COUNCIL"), id_of("COMMITTEE"));

@@ -3,6 +3,7 @@
 //! municipality's governance model and is written whole or not at all.
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use styrhub_domain::access::Author;
 use styrhub_domain::assignment::AssignmentStatus;
 use styrhub_domain::commands::{
     AssignmentPatch, FollowUpRef, GoalPatch, GovernanceWriter, NewAssessment, NewAssignment, NewGoal, NewTarget,
@@ -21,6 +22,11 @@ use styrhub_store::package::table_counts;
 use styrhub_store::Store;
 
 use crate::helpers::{both, TestApp};
+
+/// The author these writes are audited under: the port, not a token, is under test here.
+fn by() -> Author {
+    Author::system("test")
+}
 
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -108,7 +114,7 @@ both! {
         let store = &app.store;
         let parent = goal(store, "1489", "kf-2021-mal-1").await;
         let input = committee_goal(store, "Öka tryggheten för äldre i hemtjänsten", vec![parent.id, parent.id]).await;
-        let written = store.create_goal(&input).await.unwrap();
+        let written = store.create_goal(&by(), &input).await.unwrap();
         assert!(written.warnings.is_empty(), "{:?}", written.warnings);
         let g = written.value;
         assert_eq!(g.key, "oka-tryggheten-for-aldre-i-hemtjansten");
@@ -121,10 +127,10 @@ both! {
         assert_eq!(edges.iter().filter(|(c, _)| *c == g.id).collect::<Vec<_>>(), vec![&(g.id, parent.id)]);
 
         // The same title again gets the next free key; a key given by hand that is taken is a conflict.
-        let again = store.create_goal(&input).await.unwrap().value;
+        let again = store.create_goal(&by(), &input).await.unwrap().value;
         assert_eq!(again.key, "oka-tryggheten-for-aldre-i-hemtjansten-2");
         let taken = NewGoal { key: Some(g.key.clone()), ..input.clone() };
-        assert!(matches!(store.create_goal(&taken).await.unwrap_err(), RepoError::Conflict(_)));
+        assert!(matches!(store.create_goal(&by(), &taken).await.unwrap_err(), RepoError::Conflict(_)));
     }
 
     async fn goals_that_break_the_model_are_refused_naming_the_field(db: TestDb) {
@@ -135,24 +141,24 @@ both! {
         let ok = committee_goal(store, "Ett nämndmål", vec![parent.id]).await;
 
         let council_kind = NewGoal { kind: GoalKind::CouncilGoal, ..ok.clone() };
-        let err = store.create_goal(&council_kind).await.unwrap_err();
+        let err = store.create_goal(&by(), &council_kind).await.unwrap_err();
         assert_eq!(field_of(&err), "kind", "{err}");
         assert!(err.to_string().contains("committee_goal"), "{err}");
 
         let too_late = NewGoal { valid_to: Some(date("2025-06-30")), ..ok.clone() };
-        assert_eq!(field_of(&store.create_goal(&too_late).await.unwrap_err()), "valid_to");
+        assert_eq!(field_of(&store.create_goal(&by(), &too_late).await.unwrap_err()), "valid_to");
         let backwards = NewGoal { valid_to: Some(date("2021-06-30")), ..ok.clone() };
-        assert_eq!(field_of(&store.create_goal(&backwards).await.unwrap_err()), "valid_to");
+        assert_eq!(field_of(&store.create_goal(&by(), &backwards).await.unwrap_err()), "valid_to");
         let tag = NewGoal { agenda2030: vec![18], ..ok.clone() };
-        assert_eq!(field_of(&store.create_goal(&tag).await.unwrap_err()), "agenda2030");
+        assert_eq!(field_of(&store.create_goal(&by(), &tag).await.unwrap_err()), "agenda2030");
         let alvesta_owner = NewGoal { owner_id: unit(store, "0764", "ks").await.id, ..ok.clone() };
-        assert_eq!(field_of(&store.create_goal(&alvesta_owner).await.unwrap_err()), "owner_id");
+        assert_eq!(field_of(&store.create_goal(&by(), &alvesta_owner).await.unwrap_err()), "owner_id");
         let alvesta_parent = NewGoal { parent_ids: vec![parent.id, -1], ..ok.clone() };
-        assert!(matches!(store.create_goal(&alvesta_parent).await.unwrap_err(), RepoError::NotFound(ref m) if m.contains("parent_ids")));
+        assert!(matches!(store.create_goal(&by(), &alvesta_parent).await.unwrap_err(), RepoError::NotFound(ref m) if m.contains("parent_ids")));
         let no_model = NewGoal { governance_model: "styrmodell-1999".into(), ..ok.clone() };
-        assert!(matches!(store.create_goal(&no_model).await.unwrap_err(), RepoError::NotFound(_)));
+        assert!(matches!(store.create_goal(&by(), &no_model).await.unwrap_err(), RepoError::NotFound(_)));
         let no_owner = NewGoal { owner_id: 999_999, ..ok.clone() };
-        assert!(matches!(store.create_goal(&no_owner).await.unwrap_err(), RepoError::NotFound(ref m) if m.contains("owner_id")));
+        assert!(matches!(store.create_goal(&by(), &no_owner).await.unwrap_err(), RepoError::NotFound(ref m) if m.contains("owner_id")));
 
         assert_eq!(table_counts(store.connection()).await.unwrap(), before, "nothing was written");
     }
@@ -161,14 +167,14 @@ both! {
         let app = TestApp::spawn(db).await.with_demo().await;
         let store = &app.store;
         let council = goal(store, "1489", "kf-2021-mal-1").await;
-        let child = store.create_goal(&committee_goal(store, "Barnet", vec![council.id]).await).await.unwrap().value;
+        let child = store.create_goal(&by(), &committee_goal(store, "Barnet", vec![council.id]).await).await.unwrap().value;
         let edges_before = store.goal_edges(&[council.municipality_id]).await.unwrap();
 
         let patch = GoalPatch { parent_ids: Some(vec![child.id]), title: Some("Nytt namn".into()), ..Default::default() };
-        let err = store.update_goal(council.id, &patch).await.unwrap_err();
+        let err = store.update_goal(&by(), council.id, &patch).await.unwrap_err();
         assert_eq!(field_of(&err), "parent_ids", "{err}");
         let own = GoalPatch { parent_ids: Some(vec![child.id]), ..Default::default() };
-        assert_eq!(field_of(&store.update_goal(child.id, &own).await.unwrap_err()), "parent_ids");
+        assert_eq!(field_of(&store.update_goal(&by(), child.id, &own).await.unwrap_err()), "parent_ids");
 
         assert_eq!(store.goal_edges(&[council.municipality_id]).await.unwrap(), edges_before);
         assert_eq!(goal(store, "1489", "kf-2021-mal-1").await.title, council.title, "the title was not half-written");
@@ -181,14 +187,14 @@ both! {
             valid_to: Some(None),
             ..Default::default()
         };
-        let err = store.update_goal(child.id, &patch).await.unwrap_err();
+        let err = store.update_goal(&by(), child.id, &patch).await.unwrap_err();
         assert_eq!(field_of(&err), "valid_to", "open-ended is past the 2019 model's end: {err}");
         let patch = GoalPatch { valid_to: None, ..patch };
-        let updated = store.update_goal(child.id, &patch).await.unwrap().value;
+        let updated = store.update_goal(&by(), child.id, &patch).await.unwrap().value;
         assert_eq!(updated.title, "Barnet, omformulerat");
         let edges = store.goal_edges(&[council.municipality_id]).await.unwrap();
         assert_eq!(edges.iter().filter(|(c, _)| *c == child.id).collect::<Vec<_>>(), vec![&(child.id, other.id)]);
-        assert!(matches!(store.update_goal(999_999, &patch).await.unwrap_err(), RepoError::NotFound(_)));
+        assert!(matches!(store.update_goal(&by(), 999_999, &patch).await.unwrap_err(), RepoError::NotFound(_)));
     }
 
     async fn a_fourth_development_goal_of_an_alvesta_unit_is_written_with_a_warning(db: TestDb) {
@@ -213,7 +219,7 @@ both! {
                 decision: None,
                 position: None,
             };
-            let w = store.create_goal(&input).await.unwrap();
+            let w = store.create_goal(&by(), &input).await.unwrap();
             assert_eq!(w.value.position, n);
             warnings.push(w.warnings);
         }
@@ -227,9 +233,9 @@ both! {
 
         // Archiving one brings the unit back under the cap.
         let first = goal(store, "0764", "utvecklingsmal-1").await;
-        store.archive_goal(first.id).await.unwrap();
+        store.archive_goal(&by(), first.id).await.unwrap();
         let second = goal(store, "0764", "utvecklingsmal-2").await;
-        let w = store.update_goal(second.id, &GoalPatch { title: Some("Utvecklingsmål 2b".into()), ..Default::default() }).await.unwrap();
+        let w = store.update_goal(&by(), second.id, &GoalPatch { title: Some("Utvecklingsmål 2b".into()), ..Default::default() }).await.unwrap();
         assert!(w.warnings.is_empty(), "{:?}", w.warnings);
     }
 
@@ -238,18 +244,18 @@ both! {
         let store = &app.store;
         let g = goal(store, "1489", "kf-2021-mal-5").await;
         let ind = store.indicators_of_goals(&[g.id]).await.unwrap()[0].1.clone();
-        let once = store.archive_goal(g.id).await.unwrap();
+        let once = store.archive_goal(&by(), g.id).await.unwrap();
         assert!(once.archived);
-        let twice = store.archive_goal(g.id).await.unwrap();
+        let twice = store.archive_goal(&by(), g.id).await.unwrap();
         assert_eq!(once, twice);
         assert_eq!(Goal { archived: false, ..twice }, g, "only the flag changed");
 
         let patch = GoalPatch { title: Some("Ändrat".into()), ..Default::default() };
-        assert!(matches!(store.update_goal(g.id, &patch).await.unwrap_err(), RepoError::Conflict(ref m) if m.contains("archived")));
-        assert!(matches!(store.unlink_indicator(g.id, ind.id).await.unwrap_err(), RepoError::Conflict(_)));
+        assert!(matches!(store.update_goal(&by(), g.id, &patch).await.unwrap_err(), RepoError::Conflict(ref m) if m.contains("archived")));
+        assert!(matches!(store.unlink_indicator(&by(), g.id, ind.id).await.unwrap_err(), RepoError::Conflict(_)));
         let listed = store.goals(&GoalFilter { municipality_id: Some(municipality_id(store, "1489").await), ..Default::default() }).await.unwrap();
         assert!(listed.iter().all(|x| x.id != g.id), "archived goals are not listed by default");
-        assert!(matches!(store.archive_goal(999_999).await.unwrap_err(), RepoError::NotFound(_)));
+        assert!(matches!(store.archive_goal(&by(), 999_999).await.unwrap_err(), RepoError::NotFound(_)));
     }
 
     async fn indicators_are_linked_once_and_unlinked_within_a_municipality(db: TestDb) {
@@ -257,17 +263,17 @@ both! {
         let store = &app.store;
         let g = goal(store, "1489", "kf-2021-mal-2").await;
         let ind = indicator(store, "1489", "kf1-trygga-i-skolan").await;
-        store.link_indicator(g.id, ind.id).await.unwrap();
-        store.link_indicator(g.id, ind.id).await.unwrap();
+        store.link_indicator(&by(), g.id, ind.id).await.unwrap();
+        store.link_indicator(&by(), g.id, ind.id).await.unwrap();
         let links = store.goal_links(&[ind.id]).await.unwrap();
         assert_eq!(links.iter().filter(|(_, gid)| *gid == g.id).count(), 1);
 
-        store.unlink_indicator(g.id, ind.id).await.unwrap();
-        assert!(matches!(store.unlink_indicator(g.id, ind.id).await.unwrap_err(), RepoError::NotFound(_)));
+        store.unlink_indicator(&by(), g.id, ind.id).await.unwrap();
+        assert!(matches!(store.unlink_indicator(&by(), g.id, ind.id).await.unwrap_err(), RepoError::NotFound(_)));
         assert!(!store.goal_links(&[ind.id]).await.unwrap().iter().any(|(_, gid)| *gid == g.id));
 
         let alvesta_goal = store
-            .create_goal(&NewGoal {
+            .create_goal(&by(), &NewGoal {
                 municipality_code: "0764".into(),
                 governance_model: "styrmodell-2020".into(),
                 key: Some("ks-utvecklingsmal".into()),
@@ -287,9 +293,9 @@ both! {
             .unwrap()
             .value;
         assert_eq!(alvesta_goal.key, "ks-utvecklingsmal");
-        let err = store.link_indicator(alvesta_goal.id, ind.id).await.unwrap_err();
+        let err = store.link_indicator(&by(), alvesta_goal.id, ind.id).await.unwrap_err();
         assert_eq!(field_of(&err), "indicator_id");
-        assert!(matches!(store.link_indicator(g.id, 999_999).await.unwrap_err(), RepoError::NotFound(ref m) if m.contains("indicator_id")));
+        assert!(matches!(store.link_indicator(&by(), g.id, 999_999).await.unwrap_err(), RepoError::NotFound(ref m) if m.contains("indicator_id")));
     }
 
     async fn targets_on_quality_indicators_are_refused_where_the_model_says_so(db: TestDb) {
@@ -307,24 +313,24 @@ both! {
             rule: rule.clone(),
             note: Some("minst 80 %".into()),
         };
-        let err = store.set_target(&t).await.unwrap_err();
+        let err = store.set_target(&by(), &t).await.unwrap_err();
         assert_eq!(field_of(&err), "indicator_id", "{err}");
         assert!(err.to_string().contains("no targets for quality indicators"), "{err}");
         assert!(store.targets_of(&[quality.id]).await.unwrap().is_empty());
 
         // A goal indicator gets one; setting it again for the same first year replaces it.
-        let first = store.set_target(&NewTarget { indicator_id: measured.id, ..t.clone() }).await.unwrap();
+        let first = store.set_target(&by(), &NewTarget { indicator_id: measured.id, ..t.clone() }).await.unwrap();
         assert_eq!(first.rule, rule);
         let relative = TargetRule::Relative { relation: Relation::Above, reference_area: AreaCode::parse("0000").unwrap() };
         let second = store
-            .set_target(&NewTarget { indicator_id: measured.id, rule: relative.clone(), period_to: None, ..t.clone() })
+            .set_target(&by(), &NewTarget { indicator_id: measured.id, rule: relative.clone(), period_to: None, ..t.clone() })
             .await
             .unwrap();
         assert_eq!(second.id, first.id);
         assert_eq!(store.targets_of(&[measured.id]).await.unwrap(), vec![second]);
         let backwards = NewTarget { indicator_id: measured.id, period_from: 2024, period_to: Some(2022), ..t.clone() };
-        assert_eq!(field_of(&store.set_target(&backwards).await.unwrap_err()), "period_to");
-        assert!(matches!(store.set_target(&NewTarget { indicator_id: 999_999, ..t }).await.unwrap_err(), RepoError::NotFound(_)));
+        assert_eq!(field_of(&store.set_target(&by(), &backwards).await.unwrap_err()), "period_to");
+        assert!(matches!(store.set_target(&by(), &NewTarget { indicator_id: 999_999, ..t }).await.unwrap_err(), RepoError::NotFound(_)));
     }
 
     async fn an_approved_follow_up_keeps_a_snapshot_and_is_locked(db: TestDb) {
@@ -344,11 +350,11 @@ both! {
             forecast: Some(Assessment::Achieved),
             analysis: Some("Tryggheten ökar men inte i alla grupper.".into()),
         };
-        let first = store.record_assessment(&input).await.unwrap();
+        let first = store.record_assessment(&by(), &input).await.unwrap();
         let fu_id = first.follow_up_id;
         // The period now names the existing report; a second record replaces the assessment.
         let second = store
-            .record_assessment(&NewAssessment { assessment: Assessment::Achieved, ..input.clone() })
+            .record_assessment(&by(), &NewAssessment { assessment: Assessment::Achieved, ..input.clone() })
             .await
             .unwrap();
         assert_eq!((second.id, second.follow_up_id), (first.id, fu_id));
@@ -360,18 +366,18 @@ both! {
             follow_up: FollowUpRef::Period { governance_model_id: g.governance_model_id, kind, year, month },
             ..input.clone()
         };
-        assert_eq!(field_of(&store.record_assessment(&bad(FollowUpKind::Monthly, 2022, Some(3))).await.unwrap_err()), "kind");
-        assert_eq!(field_of(&store.record_assessment(&bad(FollowUpKind::AnnualReport, 2022, Some(3))).await.unwrap_err()), "month");
-        assert_eq!(field_of(&store.record_assessment(&bad(FollowUpKind::AnnualReport, 2026, None)).await.unwrap_err()), "year");
+        assert_eq!(field_of(&store.record_assessment(&by(), &bad(FollowUpKind::Monthly, 2022, Some(3))).await.unwrap_err()), "kind");
+        assert_eq!(field_of(&store.record_assessment(&by(), &bad(FollowUpKind::AnnualReport, 2022, Some(3))).await.unwrap_err()), "month");
+        assert_eq!(field_of(&store.record_assessment(&by(), &bad(FollowUpKind::AnnualReport, 2026, None)).await.unwrap_err()), "year");
         let newer = goal(store, "1489", "kf-2025-sveriges-mest-effektiva-kommun").await;
         let err = store
-            .record_assessment(&NewAssessment { goal_id: newer.id, follow_up: FollowUpRef::Id(fu_id), ..input.clone() })
+            .record_assessment(&by(), &NewAssessment { goal_id: newer.id, follow_up: FollowUpRef::Id(fu_id), ..input.clone() })
             .await
             .unwrap_err();
         assert_eq!(field_of(&err), "goal_id");
 
         let at = Utc.with_ymd_and_hms(2023, 4, 24, 18, 30, 0).unwrap();
-        let approved = store.approve_follow_up(fu_id, at).await.unwrap();
+        let approved = store.approve_follow_up(&by(), fu_id, at).await.unwrap();
         assert_eq!(approved.approved_at, Some(at));
         let snapshot = approved.snapshot.clone().expect("an approved report has a snapshot");
         assert!(snapshot.iter().all(|v| v.period <= 2022), "no value from after the report");
@@ -392,18 +398,18 @@ both! {
 
         // Locked: no assessment changes, by id or by period, and it is not approved twice.
         let before = store.assessments_in(&[fu_id]).await.unwrap();
-        let err = store.record_assessment(&NewAssessment { assessment: Assessment::NotAchieved, ..input.clone() }).await.unwrap_err();
+        let err = store.record_assessment(&by(), &NewAssessment { assessment: Assessment::NotAchieved, ..input.clone() }).await.unwrap_err();
         assert!(matches!(err, RepoError::Conflict(ref m) if m.contains("Årsredovisning 2022") && m.contains("locked")), "{err}");
         let err = store
-            .record_assessment(&NewAssessment { follow_up: FollowUpRef::Id(fu_id), ..input.clone() })
+            .record_assessment(&by(), &NewAssessment { follow_up: FollowUpRef::Id(fu_id), ..input.clone() })
             .await
             .unwrap_err();
         assert!(matches!(err, RepoError::Conflict(_)), "{err}");
         assert_eq!(store.assessments_in(&[fu_id]).await.unwrap(), before, "nothing changed");
-        let err = store.approve_follow_up(fu_id, Utc::now()).await.unwrap_err();
+        let err = store.approve_follow_up(&by(), fu_id, Utc::now()).await.unwrap_err();
         assert!(matches!(err, RepoError::Conflict(ref m) if m.contains("already approved")), "{err}");
         assert_eq!(store.follow_ups_by_ids(&[fu_id]).await.unwrap(), vec![approved]);
-        assert!(matches!(store.approve_follow_up(999_999, at).await.unwrap_err(), RepoError::NotFound(_)));
+        assert!(matches!(store.approve_follow_up(&by(), 999_999, at).await.unwrap_err(), RepoError::NotFound(_)));
     }
 
     async fn assignments_are_created_and_updated_within_their_municipality(db: TestDb) {
@@ -425,7 +431,7 @@ both! {
             status: AssignmentStatus::NotStarted,
             goal_id: Some(g.id),
         };
-        let a = store.create_assignment(&input).await.unwrap();
+        let a = store.create_assignment(&by(), &input).await.unwrap();
         assert_eq!(a.key, "utred-solceller-pa-kommunens-tak");
         assert_eq!(a.goal_id, Some(g.id));
 
@@ -435,7 +441,7 @@ both! {
             deadline: Some(Some(date("2022-09-30"))),
             ..Default::default()
         };
-        let done = store.update_assignment(a.id, &patch).await.unwrap();
+        let done = store.update_assignment(&by(), a.id, &patch).await.unwrap();
         assert_eq!((done.status, done.funding_tkr, done.title.as_str()), (AssignmentStatus::Completed, None, a.title.as_str()));
         let filter = styrhub_domain::assignment::AssignmentFilter { municipality_id: a.municipality_id, goal_id: Some(g.id), ..Default::default() };
         assert_eq!(store.assignments(&filter).await.unwrap(), vec![done.clone()]);
@@ -443,18 +449,18 @@ both! {
         // Refused, with nothing written: an unknown unit, a unit of Alvesta, negative funding, a
         // key that is taken.
         let before = table_counts(store.connection()).await.unwrap();
-        let err = store.create_assignment(&NewAssignment { to_org_unit_id: 999_999, ..input.clone() }).await.unwrap_err();
+        let err = store.create_assignment(&by(), &NewAssignment { to_org_unit_id: 999_999, ..input.clone() }).await.unwrap_err();
         assert!(matches!(err, RepoError::NotFound(ref m) if m.contains("to_org_unit_id")), "{err}");
         let alvesta = unit(store, "0764", "ks").await;
-        let err = store.create_assignment(&NewAssignment { to_org_unit_id: alvesta.id, ..input.clone() }).await.unwrap_err();
+        let err = store.create_assignment(&by(), &NewAssignment { to_org_unit_id: alvesta.id, ..input.clone() }).await.unwrap_err();
         assert_eq!(field_of(&err), "to_org_unit_id");
-        let err = store.create_assignment(&NewAssignment { funding_tkr: Some(-5.0), ..input.clone() }).await.unwrap_err();
+        let err = store.create_assignment(&by(), &NewAssignment { funding_tkr: Some(-5.0), ..input.clone() }).await.unwrap_err();
         assert_eq!(field_of(&err), "funding_tkr");
-        let err = store.create_assignment(&NewAssignment { key: Some(a.key.clone()), ..input.clone() }).await.unwrap_err();
+        let err = store.create_assignment(&by(), &NewAssignment { key: Some(a.key.clone()), ..input.clone() }).await.unwrap_err();
         assert!(matches!(err, RepoError::Conflict(_)), "{err}");
-        let err = store.update_assignment(a.id, &AssignmentPatch { from_org_unit_id: Some(999_999), ..Default::default() }).await.unwrap_err();
+        let err = store.update_assignment(&by(), a.id, &AssignmentPatch { from_org_unit_id: Some(999_999), ..Default::default() }).await.unwrap_err();
         assert!(matches!(err, RepoError::NotFound(_)), "{err}");
-        let err = store.update_assignment(a.id, &AssignmentPatch { title: Some("  ".into()), ..Default::default() }).await.unwrap_err();
+        let err = store.update_assignment(&by(), a.id, &AssignmentPatch { title: Some("  ".into()), ..Default::default() }).await.unwrap_err();
         assert_eq!(field_of(&err), "title");
         assert_eq!(table_counts(store.connection()).await.unwrap(), before);
         assert_eq!(store.assignments(&filter).await.unwrap(), vec![done]);

@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::middleware;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
+use styrhub_domain::access::{Actor, AuditReader, TokenStore};
 use styrhub_domain::ports::{GovernanceReader, HealthCheck, IndicatorReader, RunLog, SeriesReader};
 use styrhub_store::Store;
 use tower::ServiceBuilder;
@@ -19,6 +20,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::access::Caller;
 use crate::gateway::Gateway;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{build_schema, StyrhubSchema};
@@ -40,6 +42,10 @@ pub struct Ports {
     pub gateway: Gateway,
     /// The log of ingest runs.
     pub runs: Arc<dyn RunLog>,
+    /// API tokens: who a bearer token belongs to.
+    pub tokens: Arc<dyn TokenStore>,
+    /// The audit log of every change.
+    pub audit: Arc<dyn AuditReader>,
 }
 
 impl Ports {
@@ -51,8 +57,10 @@ impl Ports {
             governance: store.clone(),
             indicators: store.clone(),
             series: store.clone(),
-            gateway: Gateway::new(store.clone()),
-            runs: store,
+            gateway: Gateway::new(store.clone(), store.clone()),
+            runs: store.clone(),
+            tokens: store.clone(),
+            audit: store,
         }
     }
 }
@@ -66,6 +74,9 @@ pub struct HttpOptions {
     /// `rest::answer_cache`): zero, the default here, keeps none; `styrhub serve` keeps them
     /// for one second unless told otherwise.
     pub series_cache_ttl: Duration,
+    /// Whether every GraphQL request and REST read needs a valid token (see `access`); reads
+    /// are open data by default.
+    pub require_token_for_reads: bool,
 }
 
 /// What every handler can reach.
@@ -120,6 +131,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(crate::metrics::metrics))
         .merge(crate::rest::router(state.answers.clone()))
         .merge(crate::dashboard::router())
+        // Inside the metrics layer, so that refused requests are counted too.
+        .route_layer(middleware::from_fn_with_state(state.clone(), crate::access::authenticate))
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .fallback(crate::metrics::unmatched)
         .layer(CompressionLayer::new())
@@ -158,8 +171,22 @@ fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
     )
 }
 
-async fn graphql(State(state): State<AppState>, req: GraphQLRequest) -> GraphQLResponse {
-    let req = req.into_inner().data(Loaders::new(&state.ports)).data(state.ports.clone());
+async fn graphql(State(state): State<AppState>, caller: Option<Extension<Caller>>, req: GraphQLRequest) -> GraphQLResponse {
+    // The middleware always sets the caller; without it the request is anonymous.
+    let actor = match caller.map(|Extension(c)| c.0).unwrap_or(Ok(Actor::Anonymous)) {
+        Ok(actor) => actor,
+        Err(denied) => {
+            // About the request as a whole, not a place in the query: no locations.
+            let mut error = crate::error::gql_denied(denied).into_server_error(async_graphql::Pos::default());
+            error.locations.clear();
+            return async_graphql::Response::from_errors(vec![error]).into();
+        }
+    };
+    let req = req
+        .into_inner()
+        .data(Loaders::new(&state.ports))
+        .data(state.ports.clone())
+        .data(actor);
     state.schema.execute(req).await.into()
 }
 

@@ -36,6 +36,47 @@ pub enum Command {
     /// Pull key figures into the database: from Kolada, or from a file.
     #[command(subcommand)]
     Ingest(IngestCommand),
+    /// Manage API tokens: create (shown once), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// What `token` does.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token and print it once (on standard output; the details go to standard error).
+    Create(TokenCreateArgs),
+    /// List the tokens (never their secrets).
+    List,
+    /// Revoke a token by id: it is refused from then on.
+    Revoke(TokenRevokeArgs),
+}
+
+/// Options of `token create`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenCreateArgs {
+    /// Whose token it is or what it is for, e.g. "Anna, socialnämnden" (shown in the audit log).
+    #[arg(long)]
+    pub name: String,
+    /// reader, editor or admin.
+    #[arg(long, value_parser = parse_role)]
+    pub role: styrhub_domain::access::Role,
+    /// The organisation unit an editor may change, with everything below it: its id, or
+    /// MUNICIPALITY-CODE/UNIT-KEY such as 1489/sn (1489/1489 is the whole municipality). Editors
+    /// only, and required for them.
+    #[arg(long)]
+    pub scope_unit: Option<String>,
+}
+
+/// Options of `token revoke`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenRevokeArgs {
+    /// The token's id (see `token list`).
+    pub id: i64,
+}
+
+fn parse_role(s: &str) -> Result<styrhub_domain::access::Role, String> {
+    styrhub_domain::access::Role::parse(s).map_err(|e| e.message)
 }
 
 /// The sources `ingest` reads.
@@ -150,6 +191,10 @@ pub struct ServeArgs {
     /// (answers tell clients `max-age=60` anyway).
     #[arg(long, env = "STYRHUB_SERIES_CACHE_TTL_MS", default_value_t = 1000)]
     pub series_cache_ttl_ms: u64,
+    /// Make every GraphQL request and REST read need an API token (reads are open data by
+    /// default); health checks, the dashboard's files and /metrics stay public.
+    #[arg(long, env = "STYRHUB_REQUIRE_TOKEN_FOR_READS")]
+    pub require_token_for_reads: bool,
 }
 
 /// An origin as browsers send it: `scheme://host[:port]`, no path; or `*`.

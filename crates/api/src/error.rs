@@ -4,9 +4,12 @@
 use std::sync::Arc;
 
 use async_graphql::ErrorExtensions;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use styrhub_domain::access::Denied;
 use styrhub_domain::RepoError;
 
+use crate::gateway::AccessError;
 use crate::rest::problem::Problem;
 
 /// Stable error codes clients can rely on.
@@ -90,6 +93,50 @@ pub fn gql(e: RepoError) -> async_graphql::Error {
             ext.set("field", f.as_str());
         }
     })
+}
+
+/// The stable code of a refusal: no valid token is UNAUTHENTICATED, a token that may not is
+/// FORBIDDEN.
+pub fn denied_code(d: &Denied) -> &'static str {
+    match d {
+        Denied::Unauthenticated => "UNAUTHENTICATED",
+        _ => "FORBIDDEN",
+    }
+}
+
+/// The HTTP status of a refusal: 401 or 403.
+pub fn denied_status(d: &Denied) -> StatusCode {
+    match d {
+        Denied::Unauthenticated => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::FORBIDDEN,
+    }
+}
+
+/// A refusal as a GraphQL error with `extensions.code` UNAUTHENTICATED or FORBIDDEN. The
+/// message names the token and the unit, never the secret.
+pub fn gql_denied(d: Denied) -> async_graphql::Error {
+    let c = denied_code(&d);
+    async_graphql::Error::new(d.to_string()).extend_with(|_, ext| ext.set("code", c))
+}
+
+/// A gateway error for GraphQL: refusals as [`gql_denied`], failures as [`gql`].
+pub fn gql_access(e: AccessError) -> async_graphql::Error {
+    match e {
+        AccessError::Denied(d) => gql_denied(d),
+        AccessError::Repo(r) => gql(r),
+    }
+}
+
+/// A refusal as a REST problem (401 or 403); a 401 carries `WWW-Authenticate: Bearer`
+/// (RFC 6750) so that clients know which credentials to send.
+pub fn denied_response(d: &Denied) -> Response {
+    let status = denied_status(d);
+    let mut res = Problem::new(status, denied_code(d), d.to_string(), None).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"Bearer realm="styrhub""#));
+    }
+    res
 }
 
 /// `owner_id` → `ownerId`, `parent_ids` → `parentIds`; other characters stay.

@@ -1,58 +1,123 @@
-//! The one door every write goes through. Permissions come in a later issue: the check will
-//! slot into [`Gateway::writer`], and every mutation already asks it for the writer, naming
-//! who writes and what.
+//! The one door every write goes through, and the one permission check.
+//!
+//! [`Gateway::writer`] takes who writes ([`Actor`]) and what ([`Action`]), reads the facts the
+//! rule needs (which organisation units the action touches) through the
+//! [`AccessReader`] port, asks the domain's pure rule [`may`], and only then hands out a
+//! [`Writer`]: the governance writer bound to the author, so that every change it makes is
+//! audited under the actor who was checked. Nothing else in the API holds the raw writer: a
+//! future write (an ingest triggered over the API, say) gets its writer here too.
+//!
+//! The facts are read before the write's transaction begins: a goal whose owner an admin
+//! changes in between is judged by its previous owner. Owners change rarely and only by
+//! writers who are themselves checked, which is why the check is not inside the transaction.
 
 use std::sync::Arc;
 
-use styrhub_domain::commands::GovernanceWriter;
+use chrono::{DateTime, Utc};
+use styrhub_domain::access::{decided_by_role, may, AccessReader, Author, Denied};
+pub use styrhub_domain::access::{Action, Actor};
+use styrhub_domain::assignment::Assignment;
+use styrhub_domain::commands::{AssignmentPatch, GoalPatch, GovernanceWriter, NewAssessment, NewAssignment, NewGoal, NewTarget, Written};
+use styrhub_domain::follow_up::{FollowUp, GoalAssessment};
+use styrhub_domain::goal::Goal;
+use styrhub_domain::target::Target;
 use styrhub_domain::RepoError;
 
-/// Who is writing. Until authentication arrives every caller is anonymous.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Actor {
-    /// A caller without credentials.
-    Anonymous,
-}
-
-/// What a write does and to what, for the permission check and the audit log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Create a goal in a municipality (by code).
-    CreateGoal(String),
-    /// Change a goal.
-    UpdateGoal(i64),
-    /// Archive a goal.
-    ArchiveGoal(i64),
-    /// Link an indicator to a goal, or unlink it.
-    LinkIndicator { goal: i64, indicator: i64 },
-    /// Set a target of an indicator.
-    SetTarget(i64),
-    /// Record a goal's assessment in a follow-up.
-    RecordAssessment(i64),
-    /// Approve a follow-up.
-    ApproveFollowUp(i64),
-    /// Create an assignment in a municipality (by code).
-    CreateAssignment(String),
-    /// Change an assignment.
-    UpdateAssignment(i64),
+/// Why the gateway refused or failed: the caller may not, or the facts could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    /// The rule said no.
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    /// The facts could not be read.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
 }
 
 /// Hands out the writer once a write is allowed.
 #[derive(Clone)]
 pub struct Gateway {
     writer: Arc<dyn GovernanceWriter>,
+    facts: Arc<dyn AccessReader>,
 }
 
 impl Gateway {
-    /// A gateway over `writer`.
-    pub fn new(writer: Arc<dyn GovernanceWriter>) -> Self {
-        Self { writer }
+    /// A gateway over `writer`, reading the facts of its checks from `facts`.
+    pub fn new(writer: Arc<dyn GovernanceWriter>, facts: Arc<dyn AccessReader>) -> Self {
+        Self { writer, facts }
     }
 
-    /// The writer, for `actor` to do `action`. Every write is logged here, once.
-    pub fn writer(&self, actor: &Actor, action: &Action) -> Result<&dyn GovernanceWriter, RepoError> {
-        // The permission check goes here: until then every actor may do everything.
-        tracing::info!(actor = ?actor, action = ?action, "write");
-        Ok(self.writer.as_ref())
+    /// The writer, for `actor` to do `action`, or why not. Every write is logged here, once,
+    /// and every refusal too.
+    pub async fn writer(&self, actor: &Actor, action: &Action) -> Result<Writer<'_>, AccessError> {
+        let answer = match decided_by_role(actor, action) {
+            Some(answer) => answer,
+            None => may(actor, action, &self.facts.facts(action).await?),
+        };
+        let principal = actor.principal();
+        let token_id = principal.map(|p| p.token_id);
+        if let Err(denied) = answer {
+            tracing::info!(token_id = ?token_id, action = action.name(), reason = %denied, "write refused");
+            return Err(denied.into());
+        }
+        let Some(p) = principal else {
+            // The rule refuses anonymous writers; this keeps the audit log honest if it ever did not.
+            return Err(Denied::Unauthenticated.into());
+        };
+        tracing::info!(token_id = p.token_id, token_name = %p.name, action = action.name(), target = ?action, "write");
+        Ok(Writer {
+            inner: self.writer.as_ref(),
+            by: Author::of(p),
+        })
+    }
+}
+
+/// The governance writer bound to the author the gateway checked: the same commands as
+/// [`GovernanceWriter`], each audited under that author.
+pub struct Writer<'a> {
+    inner: &'a dyn GovernanceWriter,
+    by: Author,
+}
+
+impl Writer<'_> {
+    /// See [`GovernanceWriter::create_goal`].
+    pub async fn create_goal(&self, input: &NewGoal) -> Result<Written<Goal>, RepoError> {
+        self.inner.create_goal(&self.by, input).await
+    }
+    /// See [`GovernanceWriter::update_goal`].
+    pub async fn update_goal(&self, id: i64, patch: &GoalPatch) -> Result<Written<Goal>, RepoError> {
+        self.inner.update_goal(&self.by, id, patch).await
+    }
+    /// See [`GovernanceWriter::archive_goal`].
+    pub async fn archive_goal(&self, id: i64) -> Result<Goal, RepoError> {
+        self.inner.archive_goal(&self.by, id).await
+    }
+    /// See [`GovernanceWriter::link_indicator`].
+    pub async fn link_indicator(&self, goal_id: i64, indicator_id: i64) -> Result<(), RepoError> {
+        self.inner.link_indicator(&self.by, goal_id, indicator_id).await
+    }
+    /// See [`GovernanceWriter::unlink_indicator`].
+    pub async fn unlink_indicator(&self, goal_id: i64, indicator_id: i64) -> Result<(), RepoError> {
+        self.inner.unlink_indicator(&self.by, goal_id, indicator_id).await
+    }
+    /// See [`GovernanceWriter::set_target`].
+    pub async fn set_target(&self, input: &NewTarget) -> Result<Target, RepoError> {
+        self.inner.set_target(&self.by, input).await
+    }
+    /// See [`GovernanceWriter::record_assessment`].
+    pub async fn record_assessment(&self, input: &NewAssessment) -> Result<GoalAssessment, RepoError> {
+        self.inner.record_assessment(&self.by, input).await
+    }
+    /// See [`GovernanceWriter::approve_follow_up`].
+    pub async fn approve_follow_up(&self, id: i64, at: DateTime<Utc>) -> Result<FollowUp, RepoError> {
+        self.inner.approve_follow_up(&self.by, id, at).await
+    }
+    /// See [`GovernanceWriter::create_assignment`].
+    pub async fn create_assignment(&self, input: &NewAssignment) -> Result<Assignment, RepoError> {
+        self.inner.create_assignment(&self.by, input).await
+    }
+    /// See [`GovernanceWriter::update_assignment`].
+    pub async fn update_assignment(&self, id: i64, patch: &AssignmentPatch) -> Result<Assignment, RepoError> {
+        self.inner.update_assignment(&self.by, id, patch).await
     }
 }

@@ -9,14 +9,18 @@
 //! - [`rest`]: the REST API under `/api/v1`, its formats (JSON, CSV, JSON-stat) and its
 //!   OpenAPI document, one file per resource.
 //! - [`status`]: indicator statuses through a request's loaders, shared by GraphQL and REST.
-//! - [`gateway`]: the one door every write goes through (where permission checks will go).
+//! - [`access`]: API tokens (minting, hashing) and the middleware that makes a bearer token the
+//!   request's actor; the reads setting.
+//! - [`gateway`]: the one door every write goes through, with the one permission check.
 //! - [`error`]: the one mapping from domain errors to HTTP statuses and GraphQL codes.
 //! - [`demo`]: loading the municipality packages under `demo/`.
 //! - [`synthetic`]: a synthetic municipality of any size, for benchmarks and statement counts.
 //! - [`ingest_cmd`]: `styrhub ingest kolada|file`: progress and summaries around the ingest crate.
+//! - [`token_cmd`]: `styrhub token create|list|revoke`.
 //! - [`metrics`]: `/metrics` in the Prometheus format, and the middleware that feeds it.
 //! - [`telemetry`]: tracing set-up (JSON when not on a terminal).
 
+pub mod access;
 pub mod app;
 pub mod config;
 pub mod dashboard;
@@ -31,3 +35,4 @@ pub mod rest;
 pub mod status;
 pub mod synthetic;
 pub mod telemetry;
+pub mod token_cmd;

@@ -1,4 +1,4 @@
-//! The `styrhub` binary: `migrate`, `demo`, `serve`, `schema`.
+//! The `styrhub` binary: `migrate`, `demo`, `serve`, `schema`, `healthcheck`, `ingest`, `token`.
 
 use std::process::ExitCode;
 
@@ -49,6 +49,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 IngestCommand::File(args) => styrhub_api::ingest_cmd::file(store, args).await?,
             }
         }
+        Command::Token(cmd) => {
+            let store = open(&cli.database_url).await?;
+            styrhub_api::token_cmd::run(&store, cmd).await?;
+        }
         Command::Migrate => {
             open(&cli.database_url).await?;
             tracing::info!("migrations applied");
@@ -82,6 +86,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let http = HttpOptions {
                 cors_origins: args.cors_origin.clone(),
                 series_cache_ttl: std::time::Duration::from_millis(args.series_cache_ttl_ms),
+                require_token_for_reads: args.require_token_for_reads,
             };
             axum::serve(listener, router(AppState::new(store).with_http(http)))
                 .with_graceful_shutdown(async {

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::access::Author;
 use crate::assignment::{Assignment, AssignmentStatus};
 use crate::error::{DomainError, RepoError};
 use crate::follow_up::{Assessment, FollowUp, FollowUpKind, GoalAssessment};
@@ -195,30 +196,32 @@ pub struct Written<T> {
 }
 
 /// Writes the governance chain, one transaction per call: a command is written whole or not at
-/// all. Unknown ids are `NotFound`; invalid input is `Invalid` naming the field; a duplicate key,
-/// an archived goal or an approved (locked) follow-up is a `Conflict`.
+/// all, together with its audit entries (by `by`, before and after each changed row; a call that
+/// changes nothing records nothing). Unknown ids are `NotFound`; invalid input is `Invalid`
+/// naming the field; a duplicate key, an archived goal or an approved (locked) follow-up is a
+/// `Conflict`.
 #[async_trait]
 pub trait GovernanceWriter: Send + Sync {
     /// Creates a goal under a governance model of its municipality.
-    async fn create_goal(&self, input: &NewGoal) -> Result<Written<Goal>, RepoError>;
+    async fn create_goal(&self, by: &Author, input: &NewGoal) -> Result<Written<Goal>, RepoError>;
     /// Changes a goal; an archived goal cannot change.
-    async fn update_goal(&self, id: i64, patch: &GoalPatch) -> Result<Written<Goal>, RepoError>;
+    async fn update_goal(&self, by: &Author, id: i64, patch: &GoalPatch) -> Result<Written<Goal>, RepoError>;
     /// Archives a goal: kept for history, no longer in force. Archiving twice changes nothing.
-    async fn archive_goal(&self, id: i64) -> Result<Goal, RepoError>;
+    async fn archive_goal(&self, by: &Author, id: i64) -> Result<Goal, RepoError>;
     /// Links an indicator to a goal of the same municipality; linking twice changes nothing.
-    async fn link_indicator(&self, goal_id: i64, indicator_id: i64) -> Result<(), RepoError>;
+    async fn link_indicator(&self, by: &Author, goal_id: i64, indicator_id: i64) -> Result<(), RepoError>;
     /// Removes a link; `NotFound` when there is none.
-    async fn unlink_indicator(&self, goal_id: i64, indicator_id: i64) -> Result<(), RepoError>;
+    async fn unlink_indicator(&self, by: &Author, goal_id: i64, indicator_id: i64) -> Result<(), RepoError>;
     /// Sets a target, replacing the one of the same indicator, area and first year.
-    async fn set_target(&self, input: &NewTarget) -> Result<Target, RepoError>;
+    async fn set_target(&self, by: &Author, input: &NewTarget) -> Result<Target, RepoError>;
     /// Records (or replaces) a goal's assessment in a follow-up that is not yet approved.
-    async fn record_assessment(&self, input: &NewAssessment) -> Result<GoalAssessment, RepoError>;
+    async fn record_assessment(&self, by: &Author, input: &NewAssessment) -> Result<GoalAssessment, RepoError>;
     /// Approves a follow-up, locking it and freezing the values it was based on.
-    async fn approve_follow_up(&self, id: i64, at: DateTime<Utc>) -> Result<FollowUp, RepoError>;
+    async fn approve_follow_up(&self, by: &Author, id: i64, at: DateTime<Utc>) -> Result<FollowUp, RepoError>;
     /// Creates an assignment.
-    async fn create_assignment(&self, input: &NewAssignment) -> Result<Assignment, RepoError>;
+    async fn create_assignment(&self, by: &Author, input: &NewAssignment) -> Result<Assignment, RepoError>;
     /// Changes an assignment.
-    async fn update_assignment(&self, id: i64, patch: &AssignmentPatch) -> Result<Assignment, RepoError>;
+    async fn update_assignment(&self, by: &Author, id: i64, patch: &AssignmentPatch) -> Result<Assignment, RepoError>;
 }
 
 // ----- Keys ------------------------------------------------------------------------------------

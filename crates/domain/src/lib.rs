@@ -13,8 +13,10 @@
 //! - [`package`]: the municipality package (the demo and seed files) and its validation.
 //! - [`ports`]: the traits persistence implements, by capability.
 //! - [`commands`]: the write side's commands, their pure checks and the `GovernanceWriter` port.
+//! - [`access`]: roles, the permission rule `may`, tokens and the audit log's types and ports.
 //! - [`error`]: the typed errors the ports return.
 
+pub mod access;
 pub mod assignment;
 pub mod budget;
 pub mod commands;

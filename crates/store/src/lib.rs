@@ -2,6 +2,8 @@
 //! the conversions between rows and domain types. SQLite and PostgreSQL alike.
 //!
 //! # Layout
+//! - [`access`]: implements `TokenStore`, `AccessReader` (the units a write touches) and
+//!   `AuditReader`; the writers record audit entries through it.
 //! - `any_of`: long `IN` lists bound as one value.
 //! - [`bulk`]: the set-based bulk observation writer (COPY on PostgreSQL).
 //! - [`db`]: connecting (with one clear error for a bad URL or an unreachable database) and
@@ -16,6 +18,7 @@
 //! - [`writes`]: implements `styrhub_domain::ports::GovernanceWriter`: one transaction per
 //!   command, checked by the domain's rules first; approvals freeze a snapshot of the values.
 
+pub mod access;
 mod any_of;
 pub mod bulk;
 pub mod convert;

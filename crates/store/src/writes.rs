@@ -19,6 +19,7 @@ use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
     Set, TransactionTrait,
 };
+use styrhub_domain::access::Author;
 use styrhub_domain::assignment::Assignment;
 use styrhub_domain::commands::{
     check_key, slugify, unique_key, validate_assessment, validate_assignment, validate_follow_up_period, validate_goal, validate_target,
@@ -35,6 +36,7 @@ use styrhub_domain::series::SeriesDigest;
 use styrhub_domain::target::{Target, TargetRule};
 use styrhub_domain::{DomainError, RepoError};
 
+use crate::access::{record, state};
 use crate::convert::agenda_to_text;
 use crate::db::repo_err;
 use crate::entities::{
@@ -291,6 +293,36 @@ async fn set_parents(txn: &DatabaseTransaction, goal_id: i64, parents: &[Goal]) 
     Ok(())
 }
 
+/// The ids of a goal's parents, in order.
+async fn parent_ids_of(txn: &DatabaseTransaction, goal_id: i64) -> Result<Vec<i64>, RepoError> {
+    let mut ids: Vec<i64> = goal_parent::Entity::find()
+        .select_only()
+        .column(goal_parent::Column::ParentId)
+        .filter(goal_parent::Column::GoalId.eq(goal_id))
+        .into_tuple()
+        .all(txn)
+        .await
+        .map_err(repo_err)?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// A goal as the audit log keeps it: the row and its parents, which are part of what a goal
+/// says.
+fn goal_state(goal: &Goal, mut parent_ids: Vec<i64>) -> Result<serde_json::Value, RepoError> {
+    parent_ids.sort_unstable();
+    let mut v = state(goal)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("parent_ids".into(), serde_json::json!(parent_ids));
+    }
+    Ok(v)
+}
+
+/// A link as the audit log keeps it (entity `indicator_link`, id the goal's).
+fn link_state(goal_id: i64, indicator_id: i64) -> serde_json::Value {
+    serde_json::json!({ "goal_id": goal_id, "indicator_id": indicator_id })
+}
+
 /// Everything a goal is checked against, read in the transaction.
 struct GoalFacts {
     model: GovernanceModel,
@@ -406,7 +438,7 @@ async fn snapshot_of(txn: &DatabaseTransaction, fu: &FollowUp, model: &Governanc
 
 #[async_trait]
 impl GovernanceWriter for Store {
-    async fn create_goal(&self, input: &NewGoal) -> Result<Written<Goal>, RepoError> {
+    async fn create_goal(&self, by: &Author, input: &NewGoal) -> Result<Written<Goal>, RepoError> {
         let txn = self.connection().begin().await.map_err(repo_err)?;
         let root = municipality(&txn, &input.municipality_code).await?;
         let model: GovernanceModel = governance_model::Entity::find()
@@ -434,15 +466,16 @@ impl GovernanceWriter for Store {
         let draft = Goal { position, ..draft };
         let warnings = facts.check(&draft)?;
         let row = insert(&txn, goal::ActiveModel::from(goal_model(&draft)).reset_all()).await?;
-        set_parents(&txn, row.id, facts.parents.as_deref().unwrap_or_default()).await?;
+        let parents = facts.parents.as_deref().unwrap_or_default();
+        set_parents(&txn, row.id, parents).await?;
+        let goal: Goal = row.try_into()?;
+        let after = goal_state(&goal, parents.iter().map(|p| p.id).collect())?;
+        record(&txn, by, "createGoal", "goal", goal.id, None, Some(after)).await?;
         txn.commit().await.map_err(repo_err)?;
-        Ok(Written {
-            value: row.try_into()?,
-            warnings,
-        })
+        Ok(Written { value: goal, warnings })
     }
 
-    async fn update_goal(&self, id: i64, patch: &GoalPatch) -> Result<Written<Goal>, RepoError> {
+    async fn update_goal(&self, by: &Author, id: i64, patch: &GoalPatch) -> Result<Written<Goal>, RepoError> {
         let txn = self.connection().begin().await.map_err(repo_err)?;
         let old: Goal = goal_row(&txn, id, None).await?.try_into()?;
         if old.archived {
@@ -455,6 +488,7 @@ impl GovernanceWriter for Store {
         let model = model_by_id(&txn, old.governance_model_id, None).await?;
         let facts = GoalFacts::gather(&txn, model, &new, patch.parent_ids.as_deref()).await?;
         let warnings = facts.check(&new)?;
+        let old_parents = parent_ids_of(&txn, id).await?;
         let row = if new == old {
             goal_model(&old)
         } else {
@@ -464,31 +498,44 @@ impl GovernanceWriter for Store {
                 .await
                 .map_err(repo_err)?
         };
-        if let Some(parents) = &facts.parents {
-            set_parents(&txn, id, parents).await?;
+        let new_parents = match &facts.parents {
+            Some(parents) => {
+                set_parents(&txn, id, parents).await?;
+                let mut ids: Vec<i64> = parents.iter().map(|p| p.id).collect();
+                ids.sort_unstable();
+                ids
+            }
+            None => old_parents.clone(),
+        };
+        let goal: Goal = row.try_into()?;
+        if goal != old || new_parents != old_parents {
+            let before = goal_state(&old, old_parents)?;
+            let after = goal_state(&goal, new_parents)?;
+            record(&txn, by, "updateGoal", "goal", id, Some(before), Some(after)).await?;
         }
         txn.commit().await.map_err(repo_err)?;
-        Ok(Written {
-            value: row.try_into()?,
-            warnings,
-        })
+        Ok(Written { value: goal, warnings })
     }
 
-    async fn archive_goal(&self, id: i64) -> Result<Goal, RepoError> {
+    async fn archive_goal(&self, by: &Author, id: i64) -> Result<Goal, RepoError> {
         let txn = self.connection().begin().await.map_err(repo_err)?;
         let row = goal_row(&txn, id, None).await?;
         let row = if row.archived {
             row
         } else {
+            let before: Goal = row.clone().try_into()?;
             let mut am: goal::ActiveModel = row.into();
             am.archived = Set(true);
-            am.update(&txn).await.map_err(repo_err)?
+            let row = am.update(&txn).await.map_err(repo_err)?;
+            let after: Goal = row.clone().try_into()?;
+            record(&txn, by, "archiveGoal", "goal", id, Some(state(&before)?), Some(state(&after)?)).await?;
+            row
         };
         txn.commit().await.map_err(repo_err)?;
         row.try_into()
     }
 
-    async fn link_indicator(&self, goal_id: i64, indicator_id: i64) -> Result<(), RepoError> {
+    async fn link_indicator(&self, by: &Author, goal_id: i64, indicator_id: i64) -> Result<(), RepoError> {
         let txn = self.connection().begin().await.map_err(repo_err)?;
         let g = goal_row(&txn, goal_id, Some("goal_id")).await?;
         let ind: Indicator = indicator_row(&txn, indicator_id, Some("indicator_id")).await?.try_into()?;
@@ -516,7 +563,7 @@ impl GovernanceWriter for Store {
             validate::check_target_allowed("indicator_id", ind.kind, &model.rules, &model.name)
                 .map_err(|f| invalid(&f.field, format!("{} (the indicator has targets)", f.message)))?;
         }
-        indicator_goal::Entity::insert(indicator_goal::ActiveModel {
+        let inserted = indicator_goal::Entity::insert(indicator_goal::ActiveModel {
             indicator_id: Set(indicator_id),
             goal_id: Set(goal_id),
         })
@@ -528,10 +575,15 @@ impl GovernanceWriter for Store {
         .exec_without_returning(&txn)
         .await
         .map_err(repo_err)?;
+        // Linking twice changes nothing and records nothing.
+        if inserted > 0 {
+            let after = link_state(goal_id, indicator_id);
+            record(&txn, by, "linkIndicator", "indicator_link", goal_id, None, Some(after)).await?;
+        }
         txn.commit().await.map_err(repo_err)
     }
 
-    async fn unlink_indicator(&self, goal_id: i64, indicator_id: i64) -> Result<(), RepoError> {
+    async fn unlink_indicator(&self, by: &Author, goal_id: i64, indicator_id: i64) -> Result<(), RepoError> {
         let txn = self.connection().begin().await.map_err(repo_err)?;
         let g = goal_row(&txn, goal_id, Some("goal_id")).await?;
         indicator_row(&txn, indicator_id, Some("indicator_id")).await?;
@@ -552,10 +604,12 @@ impl GovernanceWriter for Store {
                 "link between goal {goal_id} and indicator {indicator_id}"
             )));
         }
+        let before = link_state(goal_id, indicator_id);
+        record(&txn, by, "unlinkIndicator", "indicator_link", goal_id, Some(before), None).await?;
         txn.commit().await.map_err(repo_err)
     }
 
-    async fn set_target(&self, input: &NewTarget) -> Result<Target, RepoError> {
+    async fn set_target(&self, by: &Author, input: &NewTarget) -> Result<Target, RepoError> {
         let txn = self.connection().begin().await.map_err(repo_err)?;
         let ind: Indicator = indicator_row(&txn, input.indicator_id, Some("indicator_id")).await?.try_into()?;
         let model_ids: Vec<i64> = goal::Entity::find()
@@ -602,16 +656,25 @@ impl GovernanceWriter for Store {
             reference_area: reference.map(str::to_owned),
             note: input.note.clone(),
         };
-        let row = match old {
-            Some(o) if o == row => o,
-            Some(_) => target::ActiveModel::from(row).reset_all().update(&txn).await.map_err(repo_err)?,
-            None => insert(&txn, target::ActiveModel::from(row).reset_all()).await?,
+        let (row, before) = match old {
+            Some(o) if o == row => (o, None),
+            Some(o) => {
+                let before: Target = o.try_into()?;
+                let row = target::ActiveModel::from(row).reset_all().update(&txn).await.map_err(repo_err)?;
+                (row, Some(Some(state(&before)?)))
+            }
+            None => (insert(&txn, target::ActiveModel::from(row).reset_all()).await?, Some(None)),
         };
+        let target: Target = row.try_into()?;
+        // `None`: unchanged, nothing to record; `Some(None)`: created.
+        if let Some(before) = before {
+            record(&txn, by, "setTarget", "target", target.id, before, Some(state(&target)?)).await?;
+        }
         txn.commit().await.map_err(repo_err)?;
-        row.try_into()
+        Ok(target)
     }
 
-    async fn record_assessment(&self, input: &NewAssessment) -> Result<GoalAssessment, RepoError> {
+    async fn record_assessment(&self, by: &Author, input: &NewAssessment) -> Result<GoalAssessment, RepoError> {
         let txn = self.connection().begin().await.map_err(repo_err)?;
         let g: Goal = goal_row(&txn, input.goal_id, Some("goal_id")).await?.try_into()?;
         let (report, model) = match input.follow_up {
@@ -651,7 +714,10 @@ impl GovernanceWriter for Store {
                             approved_at: Set(None),
                             snapshot: Set(None),
                         };
-                        am.insert(&txn).await.map_err(repo_err)?
+                        let row = am.insert(&txn).await.map_err(repo_err)?;
+                        let created: FollowUp = row.clone().try_into()?;
+                        record(&txn, by, "recordAssessment", "follow_up", created.id, None, Some(state(&created)?)).await?;
+                        row
                     }
                 };
                 (row, model)
@@ -679,20 +745,38 @@ impl GovernanceWriter for Store {
             forecast: input.forecast.map(|f| f.as_str().into()),
             analysis: input.analysis.clone(),
         };
-        let row = match old {
-            Some(o) if o == row => o,
-            Some(_) => goal_assessment::ActiveModel::from(row)
-                .reset_all()
-                .update(&txn)
-                .await
-                .map_err(repo_err)?,
-            None => insert(&txn, goal_assessment::ActiveModel::from(row).reset_all()).await?,
+        let (row, before) = match old {
+            Some(o) if o == row => (o, None),
+            Some(o) => {
+                let before: GoalAssessment = o.try_into()?;
+                let row = goal_assessment::ActiveModel::from(row)
+                    .reset_all()
+                    .update(&txn)
+                    .await
+                    .map_err(repo_err)?;
+                (row, Some(Some(state(&before)?)))
+            }
+            None => (insert(&txn, goal_assessment::ActiveModel::from(row).reset_all()).await?, Some(None)),
         };
+        let assessed: GoalAssessment = row.try_into()?;
+        // `None`: unchanged, nothing to record; `Some(None)`: created.
+        if let Some(before) = before {
+            record(
+                &txn,
+                by,
+                "recordAssessment",
+                "goal_assessment",
+                assessed.id,
+                before,
+                Some(state(&assessed)?),
+            )
+            .await?;
+        }
         txn.commit().await.map_err(repo_err)?;
-        row.try_into()
+        Ok(assessed)
     }
 
-    async fn approve_follow_up(&self, id: i64, at: DateTime<Utc>) -> Result<FollowUp, RepoError> {
+    async fn approve_follow_up(&self, by: &Author, id: i64, at: DateTime<Utc>) -> Result<FollowUp, RepoError> {
         let txn = self.connection().begin().await.map_err(repo_err)?;
         let fu: FollowUp = follow_up_locked(&txn, id, None).await?.try_into()?;
         let model = model_by_id(&txn, fu.governance_model_id, None).await?;
@@ -720,11 +804,22 @@ impl GovernanceWriter for Store {
             .await
             .map_err(repo_err)?
             .ok_or_else(|| internal(format!("follow-up {id} vanished while it was approved")))?;
+        let approved: FollowUp = row.try_into()?;
+        record(
+            &txn,
+            by,
+            "approveFollowUp",
+            "follow_up",
+            id,
+            Some(state(&fu)?),
+            Some(state(&approved)?),
+        )
+        .await?;
         txn.commit().await.map_err(repo_err)?;
-        row.try_into()
+        Ok(approved)
     }
 
-    async fn create_assignment(&self, input: &NewAssignment) -> Result<Assignment, RepoError> {
+    async fn create_assignment(&self, by: &Author, input: &NewAssignment) -> Result<Assignment, RepoError> {
         let txn = self.connection().begin().await.map_err(repo_err)?;
         let root = municipality(&txn, &input.municipality_code).await?;
         let from = org_unit_by_id(&txn, input.from_org_unit_id, "from_org_unit_id").await?;
@@ -744,11 +839,13 @@ impl GovernanceWriter for Store {
         let draft = input.draft(root.id, key);
         validate_assignment(&draft, &from, &to, goal.as_ref())?;
         let row = insert(&txn, assignment::ActiveModel::from(assignment_model(&draft)).reset_all()).await?;
+        let created: Assignment = row.try_into()?;
+        record(&txn, by, "createAssignment", "assignment", created.id, None, Some(state(&created)?)).await?;
         txn.commit().await.map_err(repo_err)?;
-        row.try_into()
+        Ok(created)
     }
 
-    async fn update_assignment(&self, id: i64, patch: &AssignmentPatch) -> Result<Assignment, RepoError> {
+    async fn update_assignment(&self, by: &Author, id: i64, patch: &AssignmentPatch) -> Result<Assignment, RepoError> {
         let txn = self.connection().begin().await.map_err(repo_err)?;
         let old: Assignment = assignment::Entity::find_by_id(id)
             .one(&txn)
@@ -764,16 +861,27 @@ impl GovernanceWriter for Store {
             None => None,
         };
         validate_assignment(&new, &from, &to, goal.as_ref())?;
-        let row = if new == old {
-            assignment_model(&old)
-        } else {
-            assignment::ActiveModel::from(assignment_model(&new))
-                .reset_all()
-                .update(&txn)
-                .await
-                .map_err(repo_err)?
-        };
+        if new == old {
+            txn.commit().await.map_err(repo_err)?;
+            return Ok(old);
+        }
+        let row = assignment::ActiveModel::from(assignment_model(&new))
+            .reset_all()
+            .update(&txn)
+            .await
+            .map_err(repo_err)?;
+        let updated: Assignment = row.try_into()?;
+        record(
+            &txn,
+            by,
+            "updateAssignment",
+            "assignment",
+            id,
+            Some(state(&old)?),
+            Some(state(&updated)?),
+        )
+        .await?;
         txn.commit().await.map_err(repo_err)?;
-        row.try_into()
+        Ok(updated)
     }
 }

@@ -7,6 +7,7 @@
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 pub mod assignment;
+pub mod audit;
 pub mod budget;
 pub mod context;
 pub mod follow_up;
@@ -38,6 +39,7 @@ pub struct Query(
     follow_up::FollowUpQuery,
     budget::BudgetQuery,
     ingest::IngestQuery,
+    audit::AuditQuery,
 );
 
 /// Deepest nesting a query may have: vision → focus areas → goals → children → indicators →

@@ -1,5 +1,6 @@
 //! Mutations: maintaining the governance chain. Each is one transaction in the store, goes
-//! through the [`Gateway`](crate::gateway::Gateway) (where permission checks will go), and
+//! through the [`Gateway`](crate::gateway::Gateway)'s permission check as the request's actor
+//! (UNAUTHENTICATED without a valid token, FORBIDDEN when the token may not), is audited, and
 //! answers validation errors with `extensions.code` VALIDATION and `extensions.field`.
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, SimpleObject};
@@ -11,8 +12,8 @@ use styrhub_domain::rules::validate::Finding;
 use styrhub_domain::target::TargetRule;
 use styrhub_domain::{DomainError, RepoError};
 
-use crate::error::gql;
-use crate::gateway::{Action, Actor};
+use crate::error::{gql, gql_access};
+use crate::gateway::{Action, Actor, Writer};
 use crate::graphql::assignment::{Assignment, AssignmentStatus};
 use crate::graphql::context::{loaders, ports};
 use crate::graphql::follow_up::{Assessment, FollowUp, FollowUpKind, GoalAssessment};
@@ -57,8 +58,10 @@ async fn after_write<T>(ctx: &Context<'_>, r: std::result::Result<T, RepoError>)
     })
 }
 
-fn writer<'a>(ctx: &Context<'a>, action: Action) -> Result<&'a dyn styrhub_domain::commands::GovernanceWriter> {
-    ports(ctx).gateway.writer(&Actor::Anonymous, &action).map_err(gql)
+/// The writer for the request's actor (put there by the HTTP layer) to do `action`.
+async fn writer<'a>(ctx: &Context<'a>, action: Action) -> Result<Writer<'a>> {
+    let actor = ctx.data_opt::<Actor>().unwrap_or(&Actor::Anonymous);
+    ports(ctx).gateway.writer(actor, &action).await.map_err(gql_access)
 }
 
 /// A warning a write produced: written anyway, worth showing.
@@ -297,7 +300,14 @@ impl Mutation {
             decision: input.decision,
             position: input.position,
         };
-        let w = writer(ctx, Action::CreateGoal(input.municipality))?;
+        let w = writer(
+            ctx,
+            Action::CreateGoal {
+                municipality: input.municipality,
+                owner: input.owner_id,
+            },
+        )
+        .await?;
         Ok(after_write(ctx, w.create_goal(&cmd).await).await?.into())
     }
 
@@ -316,13 +326,20 @@ impl Mutation {
             decision: patch(input.decision),
             position: input.position,
         };
-        let w = writer(ctx, Action::UpdateGoal(id))?;
+        let w = writer(
+            ctx,
+            Action::UpdateGoal {
+                goal: id,
+                new_owner: cmd.owner_id,
+            },
+        )
+        .await?;
         Ok(after_write(ctx, w.update_goal(id, &cmd).await).await?.into())
     }
 
     /// Archives a goal: kept for history, no longer in force. Archiving twice is harmless.
     async fn archive_goal(&self, ctx: &Context<'_>, id: i64) -> Result<Goal> {
-        let w = writer(ctx, Action::ArchiveGoal(id))?;
+        let w = writer(ctx, Action::ArchiveGoal(id)).await?;
         Ok(Goal(after_write(ctx, w.archive_goal(id).await).await?))
     }
 
@@ -334,7 +351,8 @@ impl Mutation {
                 goal: goal_id,
                 indicator: indicator_id,
             },
-        )?;
+        )
+        .await?;
         after_write(ctx, w.link_indicator(goal_id, indicator_id).await).await?;
         goal_by_id(ctx, goal_id).await
     }
@@ -347,7 +365,8 @@ impl Mutation {
                 goal: goal_id,
                 indicator: indicator_id,
             },
-        )?;
+        )
+        .await?;
         after_write(ctx, w.unlink_indicator(goal_id, indicator_id).await).await?;
         goal_by_id(ctx, goal_id).await
     }
@@ -370,7 +389,7 @@ impl Mutation {
             rule,
             note: input.note,
         };
-        let w = writer(ctx, Action::SetTarget(input.indicator_id))?;
+        let w = writer(ctx, Action::SetTarget(input.indicator_id)).await?;
         Ok(Target(after_write(ctx, w.set_target(&cmd).await).await?))
     }
 
@@ -399,14 +418,14 @@ impl Mutation {
             forecast: input.forecast.map(Into::into),
             analysis: input.analysis,
         };
-        let w = writer(ctx, Action::RecordAssessment(input.goal_id))?;
+        let w = writer(ctx, Action::RecordAssessment(input.goal_id)).await?;
         Ok(GoalAssessment(after_write(ctx, w.record_assessment(&cmd).await).await?))
     }
 
     /// Approves a follow-up: locks it and stores a snapshot of the indicator values it was
     /// based on, so that later revisions never change what the report said.
     async fn approve_follow_up(&self, ctx: &Context<'_>, id: i64) -> Result<FollowUp> {
-        let w = writer(ctx, Action::ApproveFollowUp(id))?;
+        let w = writer(ctx, Action::ApproveFollowUp(id)).await?;
         Ok(FollowUp(after_write(ctx, w.approve_follow_up(id, chrono::Utc::now()).await).await?))
     }
 
@@ -428,7 +447,14 @@ impl Mutation {
                 .unwrap_or(styrhub_domain::assignment::AssignmentStatus::NotStarted),
             goal_id: input.goal_id,
         };
-        let w = writer(ctx, Action::CreateAssignment(input.municipality))?;
+        let w = writer(
+            ctx,
+            Action::CreateAssignment {
+                municipality: input.municipality,
+                from: input.from_org_unit_id,
+            },
+        )
+        .await?;
         Ok(Assignment(after_write(ctx, w.create_assignment(&cmd).await).await?))
     }
 
@@ -445,7 +471,14 @@ impl Mutation {
             status: input.status.map(Into::into),
             goal_id: patch(input.goal_id),
         };
-        let w = writer(ctx, Action::UpdateAssignment(id))?;
+        let w = writer(
+            ctx,
+            Action::UpdateAssignment {
+                assignment: id,
+                new_from: cmd.from_org_unit_id,
+            },
+        )
+        .await?;
         Ok(Assignment(after_write(ctx, w.update_assignment(id, &cmd).await).await?))
     }
 }

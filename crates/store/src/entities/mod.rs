@@ -1,8 +1,10 @@
 //! sea-orm entities, one file per table, matching the columns of the migrations in
 //! `migrations/` (the store tests run those migrations and load every table).
 
+pub mod api_token;
 pub mod area;
 pub mod assignment;
+pub mod audit_entry;
 pub mod basic_mission;
 pub mod budget;
 pub mod focus_area;
