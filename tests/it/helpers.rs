@@ -166,6 +166,8 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
         let addr = listener.local_addr().expect("local address");
         let app = router(AppState::new(store.clone()).with_http(http));
+        // With the peer address, as `styrhub serve` does: the per-address rate limit keys on it.
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
         Self {
             addr,

@@ -22,6 +22,7 @@ use tower_http::trace::TraceLayer;
 use crate::gateway::Gateway;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{build_schema, StyrhubSchema};
+use crate::limits::{Limits, RateLimiter};
 use crate::metrics::Metrics;
 use crate::rest::answer_cache::AnswerCache;
 
@@ -66,6 +67,9 @@ pub struct HttpOptions {
     /// `rest::answer_cache`): zero, the default here, keeps none; `styrhub serve` keeps them
     /// for one second unless told otherwise.
     pub series_cache_ttl: Duration,
+    /// Body size, timeout, GraphQL depth and complexity, introspection and rate limits
+    /// (see [`crate::limits`]).
+    pub limits: Limits,
 }
 
 /// What every handler can reach.
@@ -81,6 +85,8 @@ pub struct AppState {
     pub http: HttpOptions,
     /// Recent series answers (`http.series_cache_ttl`).
     pub answers: Arc<AnswerCache>,
+    /// Request counts per client address and bearer token (`http.limits`).
+    pub limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -88,16 +94,22 @@ impl AppState {
     pub fn new(store: Store) -> Self {
         Self {
             ports: Ports::from_store(store),
-            schema: build_schema(),
+            schema: build_schema(&Limits::default()),
             metrics: Metrics::new(),
             http: HttpOptions::default(),
             answers: AnswerCache::new(Duration::ZERO),
+            limiter: Arc::new(RateLimiter::new(0, 0)),
         }
     }
 
     /// The same state with these HTTP options.
     pub fn with_http(mut self, http: HttpOptions) -> Self {
         self.answers = AnswerCache::new(http.series_cache_ttl);
+        self.schema = build_schema(&http.limits);
+        self.limiter = Arc::new(RateLimiter::new(
+            http.limits.per_address_per_minute,
+            http.limits.per_token_per_minute,
+        ));
         self.http = http;
         self
     }
@@ -109,7 +121,11 @@ const REQUEST_ID: &str = "x-request-id";
 
 /// The whole HTTP surface. Answers are compressed (gzip or br) when the client accepts it;
 /// CORS headers are sent only for the configured origins; every request is counted and timed
-/// per route, and carries a request id.
+/// per route, and carries a request id. Around the routes, from the outside in: the rate limit
+/// (a throttled client costs no more than a bucket lookup), the request timeout, the body limit.
+///
+/// Serve it with `into_make_service_with_connect_info::<SocketAddr>()`: the per-address rate
+/// limit keys on the peer address (without it, only bearer tokens are limited).
 pub fn router(state: AppState) -> Router {
     let cors = cors(&state.http.cors_origins);
     let request_id = HeaderName::from_static(REQUEST_ID);
@@ -122,6 +138,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::dashboard::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .fallback(crate::metrics::unmatched)
+        .layer(middleware::from_fn_with_state(state.clone(), crate::limits::body_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::limits::timeout))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::limits::rate_limit))
         .layer(CompressionLayer::new())
         .layer(
             ServiceBuilder::new()
@@ -158,7 +177,7 @@ fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
     )
 }
 
-async fn graphql(State(state): State<AppState>, req: GraphQLRequest) -> GraphQLResponse {
+async fn graphql(State(state): State<AppState>, req: GraphQLRequest<crate::limits::GraphQLRejection>) -> GraphQLResponse {
     let req = req.into_inner().data(Loaders::new(&state.ports)).data(state.ports.clone());
     state.schema.execute(req).await.into()
 }
