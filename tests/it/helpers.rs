@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -152,7 +152,7 @@ impl TestApp {
         (Self::serve(db, store).await, count)
     }
 
-    /// Like [`TestApp::spawn`], with these HTTP options (CORS origins …).
+    /// Like [`TestApp::spawn`], with these HTTP options (CORS origins, limits …).
     pub async fn spawn_with(db: TestDb, http: HttpOptions) -> Self {
         let store = db.store().await;
         Self::serve_with(db, store, http).await
@@ -225,5 +225,59 @@ impl TestApp {
         let body = self.graphql(query, variables).await;
         assert!(body.get("errors").is_none(), "GraphQL errors: {body:#}");
         body["data"].clone()
+    }
+}
+
+/// A TCP proxy in front of a PostgreSQL server, to take the database away and bring it back
+/// (crates.io's unhealthy-database tests): while down, it refuses new connections and cuts the
+/// open ones.
+pub struct DbProxy {
+    /// The database URL through the proxy.
+    pub url: String,
+    up: Arc<AtomicBool>,
+}
+
+impl DbProxy {
+    /// A proxy for the database at `url` (postgres://user@host:port/name).
+    pub async fn start(url: &str) -> Self {
+        use tokio::net::{TcpListener, TcpStream};
+        let (head, name) = url.rsplit_once('/').expect("a URL ending in /DATABASE");
+        let (creds, target) = head.rsplit_once('@').expect("a URL with user@host");
+        let target = target.to_owned();
+        let up = Arc::new(AtomicBool::new(true));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy");
+        let via = listener.local_addr().expect("the proxy's address");
+        let flag = up.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else { return };
+                if !flag.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let up = flag.clone();
+                let target = target.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    let copy = tokio::io::copy_bidirectional(&mut client, &mut server);
+                    let watch = async {
+                        while up.load(Ordering::SeqCst) {
+                            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        }
+                    };
+                    tokio::select! { _ = copy => {}, _ = watch => {} }
+                });
+            }
+        });
+        Self {
+            url: format!("{creds}@{via}/{name}"),
+            up,
+        }
+    }
+
+    /// Takes the database away (`false`) or brings it back (`true`).
+    pub fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
     }
 }

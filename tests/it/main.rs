@@ -15,6 +15,8 @@
 //! - [`graphql`]: the demo's goals over HTTP, GraphiQL, the committed schema.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`ingest`]: Kolada syncs and file imports through the binary against a local Kolada server.
+//! - [`limits`]: hostile filter values, query depth and complexity, malformed and oversized
+//!   bodies, timeouts, rate limits, introspection; property tests of REST parameters and CSV.
 //! - [`migrations`]: migrations up, down and up again on both databases.
 //! - [`mutations`]: GraphQL mutations over HTTP: validation, locking, one transaction each.
 //! - [`observations`]: the bulk observation writer: idempotent, revisions, digests, tombstones.
@@ -36,6 +38,7 @@ mod demo;
 mod graphql;
 mod health;
 mod ingest;
+mod limits;
 mod migrations;
 mod mutations;
 mod observations;

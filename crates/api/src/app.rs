@@ -138,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::dashboard::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .fallback(crate::metrics::unmatched)
+        .layer(middleware::from_fn(crate::limits::reject_nul))
         .layer(middleware::from_fn_with_state(state.clone(), crate::limits::body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), crate::limits::timeout))
         .layer(middleware::from_fn_with_state(state.clone(), crate::limits::rate_limit))
@@ -178,8 +179,14 @@ fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
 }
 
 async fn graphql(State(state): State<AppState>, req: GraphQLRequest<crate::limits::GraphQLRejection>) -> GraphQLResponse {
-    let req = req.into_inner().data(Loaders::new(&state.ports)).data(state.ports.clone());
-    state.schema.execute(req).await.into()
+    let req = req.into_inner();
+    if let Some(refused) = crate::limits::nul_in_graphql(&req) {
+        return refused.into();
+    }
+    let req = req.data(Loaders::new(&state.ports)).data(state.ports.clone());
+    let mut res = state.schema.execute(req).await;
+    crate::error::label_request_errors(&mut res);
+    res.into()
 }
 
 /// GraphiQL for browsers on GET `/graphql`.

@@ -187,6 +187,51 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
     }
 }
 
+/// Why text may not hold NUL: PostgreSQL cannot store or compare it (it would fail the
+/// statement, a 500), and SQLite would answer differently. Refusing it at the edge gives one
+/// clear answer on both databases.
+const NUL_MESSAGE: &str = "text may not contain the NUL character (U+0000)";
+
+/// Refuses a NUL character (`%00`) in the path or a query parameter with a 400 naming the
+/// parameter. `/graphql` checks its query and variables itself ([`nul_in_graphql`]).
+pub async fn reject_nul(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let has_nul = |s: &str| s.contains("%00");
+    if has_nul(uri.path()) {
+        return Problem::invalid("path", NUL_MESSAGE).into_response();
+    }
+    if let Some(query) = uri.query().filter(|q| has_nul(q)) {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+        let name = pairs
+            .into_iter()
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+            .map(|(k, _)| k)
+            .unwrap_or_else(|| "query".to_owned());
+        let name = if name.contains('\0') { "query".to_owned() } else { name };
+        return Problem::invalid(&name, NUL_MESSAGE).into_response();
+    }
+    next.run(req).await
+}
+
+/// A GraphQL error when the query or a variable holds a NUL character (see [`reject_nul`]).
+pub fn nul_in_graphql(req: &async_graphql::Request) -> Option<async_graphql::Response> {
+    fn has_nul(v: &async_graphql::Value) -> bool {
+        use async_graphql::Value as V;
+        match v {
+            V::String(s) => s.contains('\0'),
+            V::List(items) => items.iter().any(has_nul),
+            V::Object(fields) => fields.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+            _ => false,
+        }
+    }
+    let found = req.query.contains('\0') || req.variables.iter().any(|(k, v)| k.contains('\0') || has_nul(v));
+    found.then(|| {
+        use async_graphql::ErrorExtensions;
+        let e = async_graphql::Error::new(NUL_MESSAGE).extend_with(|_, e| e.set("code", "VALIDATION"));
+        async_graphql::Response::from_errors(vec![e.into_server_error(async_graphql::Pos::default())])
+    })
+}
+
 /// How `/graphql` answers a request it cannot read: JSON with `extensions.code`, as every other
 /// GraphQL error, instead of async-graphql's plain-text 400 (its rejection prints a Rust debug
 /// string). Malformed JSON is a 400 `VALIDATION` naming what the parser saw; a body over the

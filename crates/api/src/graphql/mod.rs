@@ -15,6 +15,7 @@ pub mod follow_up;
 pub mod goal;
 pub mod indicator;
 pub mod ingest;
+pub mod introspection;
 pub mod loaders;
 pub mod mission;
 pub mod mutation;
@@ -57,7 +58,7 @@ pub fn build_schema(limits: &Limits) -> StyrhubSchema {
     if limits.introspection {
         builder.finish()
     } else {
-        builder.disable_introspection().finish()
+        builder.disable_introspection().extension(introspection::NoIntrospection).finish()
     }
 }
 

@@ -46,6 +46,15 @@ where
             }
         }
     }
+    // Cursors are positions; anything else is the client's mistake, not an internal error.
+    for (name, cursor) in [("after", &after), ("before", &before)] {
+        if cursor.as_deref().is_some_and(|c| c.parse::<usize>().is_err()) {
+            return Err(gql(RepoError::Invalid(DomainError::new(
+                name,
+                "not a cursor of this list (use the endCursor or startCursor of a page)",
+            ))));
+        }
+    }
     let total = items.len();
     query(
         after,
