@@ -177,6 +177,11 @@ impl TestApp {
         }
     }
 
+    /// The database URL the server uses (for the binary to work on the same database).
+    pub fn db_url(&self) -> &str {
+        &self._db.url
+    }
+
     /// Loads the shipped municipality packages.
     pub async fn with_demo(self) -> Self {
         styrhub_api::demo::load_all(&self.store, &demo_dir()).await.expect("the demo loads");
@@ -235,6 +240,7 @@ pub struct DbProxy {
     /// The database URL through the proxy.
     pub url: String,
     up: Arc<AtomicBool>,
+    open: Arc<AtomicUsize>,
 }
 
 impl DbProxy {
@@ -248,6 +254,8 @@ impl DbProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy");
         let via = listener.local_addr().expect("the proxy's address");
         let flag = up.clone();
+        let open = Arc::new(AtomicUsize::new(0));
+        let counter = open.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((mut client, _)) = listener.accept().await else { return };
@@ -256,7 +264,17 @@ impl DbProxy {
                 }
                 let up = flag.clone();
                 let target = target.clone();
+                let open = counter.clone();
+                open.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(async move {
+                    // Counted until this task ends, however it ends.
+                    struct Open(Arc<AtomicUsize>);
+                    impl Drop for Open {
+                        fn drop(&mut self) {
+                            self.0.fetch_sub(1, Ordering::SeqCst);
+                        }
+                    }
+                    let _open = Open(open);
                     let Ok(mut server) = TcpStream::connect(&target).await else {
                         return;
                     };
@@ -273,11 +291,20 @@ impl DbProxy {
         Self {
             url: format!("{creds}@{via}/{name}"),
             up,
+            open,
         }
     }
 
     /// Takes the database away (`false`) or brings it back (`true`).
     pub fn set_up(&self, up: bool) {
         self.up.store(up, Ordering::SeqCst);
+    }
+
+    /// Takes the database away and returns once every connection through the proxy is cut.
+    pub async fn take_down(&self) {
+        self.set_up(false);
+        while self.open.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 }

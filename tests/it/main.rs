@@ -12,6 +12,8 @@
 //! - [`dashboard`]: the page at `/` in headless Chromium: the tree, a chart, the CSV download;
 //!   and its files' media types and ETags.
 //! - [`demo`]: the demo municipality loads, and loads again without changing anything.
+//! - [`faults`]: SIGTERM and SIGKILL of `serve` and `ingest` through the binary, reads during
+//!   an ingest, the database lost and back (503, then service without a restart).
 //! - [`graphql`]: the demo's goals over HTTP, GraphiQL, the committed schema.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`ingest`]: Kolada syncs and file imports through the binary against a local Kolada server.
@@ -35,6 +37,7 @@ mod chain;
 mod cli;
 mod dashboard;
 mod demo;
+mod faults;
 mod graphql;
 mod health;
 mod ingest;
