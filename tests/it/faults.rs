@@ -232,9 +232,9 @@ both! {
         let limits = Limits { per_address_per_minute: 0, ..Limits::default() };
         let app = TestApp::spawn_with(db, HttpOptions { limits, ..HttpOptions::default() }).await;
         let app = app.with_demo().await;
-        // Every sample area, ten rows a page: a few hundred pages, each its own transaction.
+        // Thirty areas, ten rows a page: some forty pages, each its own transaction.
         let fixture = Fixture::sample().with_page_size_cap(10);
-        let areas: Vec<String> = fixture.municipalities.iter().take(100).map(|m| m["id"].as_str().unwrap().to_owned()).collect();
+        let areas: Vec<String> = fixture.municipalities.iter().take(30).map(|m| m["id"].as_str().unwrap().to_owned()).collect();
         let server = TestServer::start(fixture);
         let url = app_url(&app);
         let mut child = spawn(&url, &sync_args(&server, &areas.join(",")));
@@ -255,7 +255,7 @@ both! {
         let (status, out, err) = exit(&mut child, Duration::from_secs(60)).await;
         assert!(status.success(), "{out}\n{err}");
         assert!(during > 0, "reads ran while the ingest wrote ({reads} in all)");
-        assert!(count(&out, "inserted") > 1000, "{out}");
+        assert!(count(&out, "inserted") > 500, "{out}");
     }
 }
 
