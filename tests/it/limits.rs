@@ -257,6 +257,21 @@ both! {
         assert_eq!(res.status(), 200);
     }
 
+    async fn pages_are_capped_at_the_configured_size(db: TestDb) {
+        let app = app_with(db, |l| l.max_page_size = 2).await.with_demo().await;
+        let res = app.get("/api/v1/areas?limit=3").await;
+        let body = assert_problem(res, 400, "VALIDATION").await;
+        assert_eq!(body["parameter"], "limit");
+        assert!(body["detail"].as_str().unwrap().contains("between 1 and 2"), "{body:#}");
+        let page: Value = app.get("/api/v1/areas").await.json().await.unwrap();
+        assert_eq!(page["items"].as_array().map(Vec::len), Some(2), "the default page shrinks to the cap: {page:#}");
+        let body = app.graphql(r#"{ goals(municipality: "1489", first: 3) { totalCount } }"#, json!({})).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "VALIDATION", "{body:#}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "first", "{body:#}");
+        let data = app.graphql_data(r#"{ goals(municipality: "1489") { edges { cursor } } }"#, json!({})).await;
+        assert_eq!(data["goals"]["edges"].as_array().unwrap().len(), 2);
+    }
+
     async fn a_request_slower_than_the_timeout_is_answered_503(db: TestDb) {
         let app = app_with(db, |l| l.request_timeout = Duration::from_millis(300)).await;
         // A client that announces a body and never sends it: the server gives up on it.

@@ -175,6 +175,9 @@ pub struct LimitArgs {
     /// The largest complexity a GraphQL query may have.
     #[arg(long, env = "STYRHUB_GRAPHQL_MAX_COMPLEXITY", default_value_t = crate::graphql::MAX_COMPLEXITY)]
     pub graphql_max_complexity: usize,
+    /// The longest page a list answers (REST `limit`, GraphQL `first`/`last`).
+    #[arg(long, env = "STYRHUB_MAX_PAGE_SIZE", default_value_t = crate::rest::page::MAX_LIMIT)]
+    pub max_page_size: usize,
     /// Refuse GraphQL introspection (`__schema`, `__type`), e.g. for a private deployment.
     #[arg(long, env = "STYRHUB_DISABLE_INTROSPECTION")]
     pub no_introspection: bool,
@@ -194,6 +197,7 @@ impl LimitArgs {
             request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
             graphql_max_depth: self.graphql_max_depth,
             graphql_max_complexity: self.graphql_max_complexity,
+            max_page_size: self.max_page_size.max(1),
             introspection: !self.no_introspection,
             per_address_per_minute: self.rate_limit_per_minute,
             per_token_per_minute: self.token_rate_limit_per_minute,

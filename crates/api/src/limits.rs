@@ -38,6 +38,8 @@ pub struct Limits {
     pub graphql_max_depth: usize,
     /// The largest complexity a GraphQL query may have.
     pub graphql_max_complexity: usize,
+    /// The longest page a list answers (REST `limit`, GraphQL `first`/`last`).
+    pub max_page_size: usize,
     /// Whether the GraphQL schema answers `__schema` and `__type` (private deployments turn it off).
     pub introspection: bool,
     /// Requests per minute from one client address without a bearer token (zero: no limit).
@@ -63,6 +65,7 @@ impl Default for Limits {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             graphql_max_depth: crate::graphql::MAX_DEPTH,
             graphql_max_complexity: crate::graphql::MAX_COMPLEXITY,
+            max_page_size: crate::rest::page::MAX_LIMIT,
             introspection: true,
             per_address_per_minute: DEFAULT_PER_ADDRESS_PER_MINUTE,
             per_token_per_minute: DEFAULT_PER_TOKEN_PER_MINUTE,

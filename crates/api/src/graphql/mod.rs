@@ -54,7 +54,8 @@ pub const MAX_COMPLEXITY: usize = 10_000;
 pub fn build_schema(limits: &Limits) -> StyrhubSchema {
     let builder = Schema::build(Query::default(), mutation::Mutation, EmptySubscription)
         .limit_depth(limits.graphql_max_depth)
-        .limit_complexity(limits.graphql_max_complexity);
+        .limit_complexity(limits.graphql_max_complexity)
+        .data(page::PageCap(limits.max_page_size));
     if limits.introspection {
         builder.finish()
     } else {
