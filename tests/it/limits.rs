@@ -186,6 +186,11 @@ both! {
             futures_util::future::join(futures_util::future::join_all(graphql), futures_util::future::join_all(rest)).await;
         }
         assert_eq!(table_counts(&app).await, before, "the data is intact");
+        // Wildcards match themselves: no demo goal has `%_%` or `_` in its text.
+        for wildcard in ["%_%", "_", "%"] {
+            let data = app.graphql_data("query($s: String!) { goals(municipality: \"1489\", filter: { text: $s }) { totalCount } }", json!({ "s": wildcard })).await;
+            assert_eq!(data["goals"]["totalCount"], 0, "{wildcard}");
+        }
         let data = app.graphql_data(r#"{ goals(municipality: "1489") { totalCount } }"#, json!({})).await;
         assert!(data["goals"]["totalCount"].as_i64().unwrap() > 0);
     }
