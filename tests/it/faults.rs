@@ -259,6 +259,35 @@ both! {
     }
 }
 
+both! {
+    async fn an_exhausted_pool_is_503_fast_and_frees_up_by_itself(db: TestDb) {
+        use sea_orm::TransactionTrait;
+        let store = Store::connect_with(&db.url, Duration::from_millis(300)).await.unwrap();
+        store.migrate().await.unwrap();
+        let app = TestApp::spawn_on(db, store.clone(), HttpOptions::default()).await;
+        assert_eq!(app.get("/api/v1/areas").await.status(), 200);
+        // Every pooled connection held in an open transaction, until the pool has none left.
+        let mut held = Vec::new();
+        while held.len() < 64 {
+            match store.connection().begin().await {
+                Ok(tx) => held.push(tx),
+                Err(_) => break,
+            }
+        }
+        assert!(held.len() < 64, "the pool is bounded");
+        let res = app.get("/api/v1/areas").await;
+        assert_eq!(res.status(), 503);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["code"], "UNAVAILABLE", "{body:#}");
+        let body = app.graphql("{ municipalities { name } }", json!({})).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAVAILABLE", "{body:#}");
+        assert_eq!(app.get("/readyz").await.status(), 503);
+        drop(held);
+        until("the pool has connections again", || async { app.get("/api/v1/areas").await.status() == 200 }).await;
+        assert_eq!(app.get("/readyz").await.status(), 200);
+    }
+}
+
 /// The app's database URL (the test app keeps its database for as long as it lives).
 fn app_url(app: &TestApp) -> String {
     app.db_url().to_owned()

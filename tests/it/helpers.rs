@@ -158,6 +158,11 @@ impl TestApp {
         Self::serve_with(db, store, http).await
     }
 
+    /// Serves the router on a store the test made (its own pool settings), with these options.
+    pub async fn spawn_on(db: TestDb, store: Store, http: HttpOptions) -> Self {
+        Self::serve_with(db, store, http).await
+    }
+
     async fn serve(db: TestDb, store: Store) -> Self {
         Self::serve_with(db, store, HttpOptions::default()).await
     }

@@ -328,6 +328,8 @@ both! {
         }
         assert_eq!(app.get_with("/api/v1/kpis", &[("authorization", "Bearer one")]).await.status(), 429);
         assert_eq!(app.get_with("/api/v1/kpis", &[("authorization", "Bearer two")]).await.status(), 200);
+        let metrics = app.get_with("/metrics", &[("authorization", "Bearer three")]).await.text().await.unwrap();
+        assert!(metrics.contains(r#"styrhub_http_refused_total{reason="rate_limited"} 3"#), "{metrics}");
     }
 
     async fn introspection_can_be_switched_off_while_queries_still_work(db: TestDb) {

@@ -105,7 +105,10 @@ pub async fn body_limit(State(state): State<AppState>, req: Request, next: Next)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
-        Some(n) if n > max as u64 => return too_large(),
+        Some(n) if n > max as u64 => {
+            state.metrics.refused("too_large");
+            return too_large();
+        }
         // GET and HEAD requests without a body need no buffering.
         Some(0) => return next.run(req).await,
         None if !req.headers().contains_key(header::TRANSFER_ENCODING) => return next.run(req).await,
@@ -118,6 +121,7 @@ pub async fn body_limit(State(state): State<AppState>, req: Request, next: Next)
             // `to_bytes` reports the limit as an error whose source is a `LengthLimitError`.
             let over = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
             if over {
+                state.metrics.refused("too_large");
                 too_large()
             } else {
                 refuse(
@@ -145,6 +149,7 @@ pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) ->
         Ok(res) => res,
         Err(_) => {
             tracing::warn!(path = %path, timeout_ms = limit.as_millis() as u64, "request timed out");
+            state.metrics.refused("timeout");
             refuse(
                 &path,
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -176,6 +181,7 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
     match state.limiter.check(key, Instant::now()) {
         Ok(()) => next.run(req).await,
         Err(wait) => {
+            state.metrics.refused("rate_limited");
             let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
             let path = path.to_owned();
             let mut res = refuse(

@@ -1,6 +1,7 @@
 //! A Kolada sync: metadata first, then the data page by page, each page one transaction, the
 //! whole run recorded. Incremental by default: the last successful run with the same
-//! parameters (or `--since`) becomes Kolada's `from_date`; `full` re-reads everything.
+//! parameters (or `--since`) becomes Kolada's `from_date`; `full` re-reads everything. A
+//! [`Stop`] ends a sync between two pages ([`sync_kolada_until`]), recorded as failed with where.
 
 use std::sync::Mutex;
 
