@@ -152,16 +152,25 @@ both! {
         db.store().await;
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr = format!("127.0.0.1:{port}");
-        let mut child = spawn(&db.url, &["serve".into(), "--addr".into(), addr.clone()]);
+        let args = ["serve", "--addr", &addr, "--rate-limit-per-minute", "2", "--max-body-bytes", "1000"];
+        let mut child = spawn(&db.url, &args.map(String::from));
         let client = reqwest::Client::new();
         until("the server answers", || async { client.get(format!("http://{addr}/healthz")).send().await.is_ok() }).await;
+        // The flags reach the server: the per-address limit (so the peer address is known) …
+        let kpis = format!("http://{addr}/api/v1/kpis");
+        for expected in [200, 200, 429] {
+            assert_eq!(client.get(&kpis).send().await.unwrap().status(), expected);
+        }
+        // … and the body limit (a token has a bucket of its own).
+        let big = client.post(format!("http://{addr}/graphql")).bearer_auth("t").body(vec![b' '; 2000]).send().await.unwrap();
+        assert_eq!(big.status(), 413);
 
         // A request whose handler has started (the server asked for the body: 100 Continue)
         // and cannot finish before the rest of the body arrives.
         let body = json!({ "query": "{ municipalities { name } }" }).to_string();
         let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
         let head = format!(
-            "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+            "POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
             body.len()
         );
         stream.write_all(head.as_bytes()).await.unwrap();

@@ -92,13 +92,14 @@ pub struct AppState {
 impl AppState {
     /// State backed by the store.
     pub fn new(store: Store) -> Self {
+        let http = HttpOptions::default();
         Self {
             ports: Ports::from_store(store),
-            schema: build_schema(&Limits::default()),
+            schema: build_schema(&http.limits),
             metrics: Metrics::new(),
-            http: HttpOptions::default(),
             answers: AnswerCache::new(Duration::ZERO),
-            limiter: Arc::new(RateLimiter::new(0, 0)),
+            limiter: Arc::new(RateLimiter::for_limits(&http.limits)),
+            http,
         }
     }
 
@@ -106,10 +107,7 @@ impl AppState {
     pub fn with_http(mut self, http: HttpOptions) -> Self {
         self.answers = AnswerCache::new(http.series_cache_ttl);
         self.schema = build_schema(&http.limits);
-        self.limiter = Arc::new(RateLimiter::new(
-            http.limits.per_address_per_minute,
-            http.limits.per_token_per_minute,
-        ));
+        self.limiter = Arc::new(RateLimiter::for_limits(&http.limits));
         self.http = http;
         self
     }

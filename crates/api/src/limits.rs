@@ -336,6 +336,11 @@ impl RateLimiter {
         }
     }
 
+    /// Buckets of the sizes `limits` sets.
+    pub fn for_limits(limits: &Limits) -> Self {
+        Self::new(limits.per_address_per_minute, limits.per_token_per_minute)
+    }
+
     /// Takes one request from `key`'s bucket at `now`; when it is empty, how long until it
     /// holds one again.
     pub fn check(&self, key: Key, now: Instant) -> Result<(), Duration> {
