@@ -82,7 +82,7 @@ fn the_committed_schema_is_up_to_date() {
 
 #[tokio::test]
 async fn every_type_and_field_has_a_description() {
-    let schema = styrhub_api::graphql::build_schema();
+    let schema = styrhub_api::graphql::build_schema(&Default::default());
     let res = schema
         .execute(
             "{ __schema { types { name kind description fields { name description } inputFields { name description } enumValues { name description } } } }",

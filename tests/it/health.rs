@@ -23,42 +23,7 @@ mod database_loss {
     //! The database goes away behind a TCP proxy and comes back: `/readyz` answers 200, 503,
     //! then 200 again, and `/healthz` stays 200 throughout (crates.io's unhealthy-database test).
 
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
-
-    use tokio::net::{TcpListener, TcpStream};
-
-    use crate::helpers::{TestApp, TestDb};
-
-    /// Forwards connections to `target` while `up`; when down, refuses new ones and cuts the
-    /// ones open.
-    async fn proxy(target: String, up: Arc<AtomicBool>) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut client, _)) = listener.accept().await else { return };
-                if !up.load(Ordering::SeqCst) {
-                    continue;
-                }
-                let up = up.clone();
-                let target = target.clone();
-                tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(&target).await else {
-                        return;
-                    };
-                    let copy = tokio::io::copy_bidirectional(&mut client, &mut server);
-                    let watch = async {
-                        while up.load(Ordering::SeqCst) {
-                            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                        }
-                    };
-                    tokio::select! { _ = copy => {}, _ = watch => {} }
-                });
-            }
-        });
-        addr
-    }
+    use crate::helpers::{DbProxy, TestApp, TestDb};
 
     #[tokio::test]
     async fn readyz_follows_the_database_away_and_back() {
@@ -66,23 +31,18 @@ mod database_loss {
             eprintln!("STYRHUB_TEST_DATABASE_URL is not set: skipping");
             return;
         };
-        // postgres://user@host:port/name → the same through the proxy.
-        let (head, name) = db.url.rsplit_once('/').unwrap();
-        let (creds, hostport) = head.rsplit_once('@').unwrap();
-        let up = Arc::new(AtomicBool::new(true));
-        let via = proxy(hostport.to_owned(), up.clone()).await;
+        let proxy = DbProxy::start(&db.url).await;
         db.store().await; // migrate directly
-        let proxied = TestDb::at(format!("{creds}@{via}/{name}"));
-        let app = TestApp::spawn(proxied).await;
+        let app = TestApp::spawn(TestDb::at(proxy.url.clone())).await;
 
         assert_eq!(app.get("/readyz").await.status(), 200);
-        up.store(false, Ordering::SeqCst);
+        proxy.set_up(false);
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         assert_eq!(app.get("/readyz").await.status(), 503);
         assert_eq!(app.get("/healthz").await.status(), 200, "the process itself is fine");
         let body = app.graphql("{ municipalities { name } }", serde_json::json!({})).await;
         assert_eq!(body["errors"][0]["extensions"]["code"], "UNAVAILABLE", "{body:#}");
-        up.store(true, Ordering::SeqCst);
+        proxy.set_up(true);
         let mut status = 0;
         for _ in 0..50 {
             status = app.get("/readyz").await.status().as_u16();

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -155,9 +155,14 @@ impl TestApp {
         (Self::serve(db, store).await, count)
     }
 
-    /// Like [`TestApp::spawn`], with these HTTP options (CORS origins …).
+    /// Like [`TestApp::spawn`], with these HTTP options (CORS origins, limits …).
     pub async fn spawn_with(db: TestDb, http: HttpOptions) -> Self {
         let store = db.store().await;
+        Self::serve_with(db, store, http).await
+    }
+
+    /// Serves the router on a store the test made (its own pool settings), with these options.
+    pub async fn spawn_on(db: TestDb, store: Store, http: HttpOptions) -> Self {
         Self::serve_with(db, store, http).await
     }
 
@@ -169,6 +174,8 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
         let addr = listener.local_addr().expect("local address");
         let app = router(AppState::new(store.clone()).with_http(http));
+        // With the peer address, as `styrhub serve` does: the per-address rate limit keys on it.
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
         Self {
             addr,
@@ -177,6 +184,11 @@ impl TestApp {
             client: reqwest::Client::new(),
             token: None,
         }
+    }
+
+    /// The database URL the server uses (for the binary to work on the same database).
+    pub fn db_url(&self) -> &str {
+        &self._db.url
     }
 
     /// Loads the shipped municipality packages.
@@ -259,5 +271,81 @@ impl TestApp {
         let body = self.graphql(query, variables).await;
         assert!(body.get("errors").is_none(), "GraphQL errors: {body:#}");
         body["data"].clone()
+    }
+}
+
+/// A TCP proxy in front of a PostgreSQL server, to take the database away and bring it back
+/// (crates.io's unhealthy-database tests): while down, it refuses new connections and cuts the
+/// open ones.
+pub struct DbProxy {
+    /// The database URL through the proxy.
+    pub url: String,
+    up: Arc<AtomicBool>,
+    open: Arc<AtomicUsize>,
+}
+
+impl DbProxy {
+    /// A proxy for the database at `url` (postgres://user@host:port/name).
+    pub async fn start(url: &str) -> Self {
+        use tokio::net::{TcpListener, TcpStream};
+        let (head, name) = url.rsplit_once('/').expect("a URL ending in /DATABASE");
+        let (creds, target) = head.rsplit_once('@').expect("a URL with user@host");
+        let target = target.to_owned();
+        let up = Arc::new(AtomicBool::new(true));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy");
+        let via = listener.local_addr().expect("the proxy's address");
+        let flag = up.clone();
+        let open = Arc::new(AtomicUsize::new(0));
+        let counter = open.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else { return };
+                if !flag.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let up = flag.clone();
+                let target = target.clone();
+                let open = counter.clone();
+                open.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    // Counted until this task ends, however it ends.
+                    struct Open(Arc<AtomicUsize>);
+                    impl Drop for Open {
+                        fn drop(&mut self) {
+                            self.0.fetch_sub(1, Ordering::SeqCst);
+                        }
+                    }
+                    let _open = Open(open);
+                    let Ok(mut server) = TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    let copy = tokio::io::copy_bidirectional(&mut client, &mut server);
+                    let watch = async {
+                        while up.load(Ordering::SeqCst) {
+                            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        }
+                    };
+                    tokio::select! { _ = copy => {}, _ = watch => {} }
+                });
+            }
+        });
+        Self {
+            url: format!("{creds}@{via}/{name}"),
+            up,
+            open,
+        }
+    }
+
+    /// Takes the database away (`false`) or brings it back (`true`).
+    pub fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
+    }
+
+    /// Takes the database away and returns once every connection through the proxy is cut.
+    pub async fn take_down(&self) {
+        self.set_up(false);
+        while self.open.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 }

@@ -14,9 +14,13 @@
 //! - [`dashboard`]: the page at `/` in headless Chromium: the tree, a chart, the CSV download;
 //!   and its files' media types and ETags.
 //! - [`demo`]: the demo municipality loads, and loads again without changing anything.
+//! - [`faults`]: SIGTERM and SIGKILL of `serve` and `ingest` through the binary, reads during
+//!   an ingest, the database lost and back (503, then service without a restart).
 //! - [`graphql`]: the demo's goals over HTTP, GraphiQL, the committed schema.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`ingest`]: Kolada syncs and file imports through the binary against a local Kolada server.
+//! - [`limits`]: hostile filter values, query depth and complexity, malformed and oversized
+//!   bodies, timeouts, rate limits, introspection; property tests of REST parameters and CSV.
 //! - [`migrations`]: migrations up, down and up again on both databases.
 //! - [`mutations`]: GraphQL mutations over HTTP: validation, locking, one transaction each.
 //! - [`observations`]: the bulk observation writer: idempotent, revisions, digests, tombstones.
@@ -36,9 +40,11 @@ mod chain;
 mod cli;
 mod dashboard;
 mod demo;
+mod faults;
 mod graphql;
 mod health;
 mod ingest;
+mod limits;
 mod migrations;
 mod mutations;
 mod observations;

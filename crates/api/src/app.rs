@@ -24,6 +24,7 @@ use crate::access::Caller;
 use crate::gateway::Gateway;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{build_schema, StyrhubSchema};
+use crate::limits::{Limits, RateLimiter};
 use crate::metrics::Metrics;
 use crate::rest::answer_cache::AnswerCache;
 
@@ -77,6 +78,9 @@ pub struct HttpOptions {
     /// Whether every GraphQL request and REST read needs a valid token (see `access`); reads
     /// are open data by default.
     pub require_token_for_reads: bool,
+    /// Body size, timeout, GraphQL depth and complexity, introspection and rate limits
+    /// (see [`crate::limits`]).
+    pub limits: Limits,
 }
 
 /// What every handler can reach.
@@ -92,23 +96,29 @@ pub struct AppState {
     pub http: HttpOptions,
     /// Recent series answers (`http.series_cache_ttl`).
     pub answers: Arc<AnswerCache>,
+    /// Request counts per client address and bearer token (`http.limits`).
+    pub limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
     /// State backed by the store.
     pub fn new(store: Store) -> Self {
+        let http = HttpOptions::default();
         Self {
             ports: Ports::from_store(store),
-            schema: build_schema(),
+            schema: build_schema(&http.limits),
             metrics: Metrics::new(),
-            http: HttpOptions::default(),
             answers: AnswerCache::new(Duration::ZERO),
+            limiter: Arc::new(RateLimiter::for_limits(&http.limits)),
+            http,
         }
     }
 
     /// The same state with these HTTP options.
     pub fn with_http(mut self, http: HttpOptions) -> Self {
         self.answers = AnswerCache::new(http.series_cache_ttl);
+        self.schema = build_schema(&http.limits);
+        self.limiter = Arc::new(RateLimiter::for_limits(&http.limits));
         self.http = http;
         self
     }
@@ -120,7 +130,11 @@ const REQUEST_ID: &str = "x-request-id";
 
 /// The whole HTTP surface. Answers are compressed (gzip or br) when the client accepts it;
 /// CORS headers are sent only for the configured origins; every request is counted and timed
-/// per route, and carries a request id.
+/// per route, and carries a request id. Around the routes, from the outside in: the rate limit
+/// (a throttled client costs no more than a bucket lookup), the request timeout, the body limit.
+///
+/// Serve it with `into_make_service_with_connect_info::<SocketAddr>()`: the per-address rate
+/// limit keys on the peer address (without it, only bearer tokens are limited).
 pub fn router(state: AppState) -> Router {
     let cors = cors(&state.http.cors_origins);
     let request_id = HeaderName::from_static(REQUEST_ID);
@@ -135,6 +149,10 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::access::authenticate))
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .fallback(crate::metrics::unmatched)
+        .layer(middleware::from_fn(crate::limits::reject_nul))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::limits::body_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::limits::timeout))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::limits::rate_limit))
         .layer(CompressionLayer::new())
         .layer(
             ServiceBuilder::new()
@@ -171,7 +189,11 @@ fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
     )
 }
 
-async fn graphql(State(state): State<AppState>, caller: Option<Extension<Caller>>, req: GraphQLRequest) -> GraphQLResponse {
+async fn graphql(
+    State(state): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    req: GraphQLRequest<crate::limits::GraphQLRejection>,
+) -> GraphQLResponse {
     // The middleware always sets the caller; without it the request is anonymous.
     let actor = match caller.map(|Extension(c)| c.0).unwrap_or(Ok(Actor::Anonymous)) {
         Ok(actor) => actor,
@@ -182,12 +204,14 @@ async fn graphql(State(state): State<AppState>, caller: Option<Extension<Caller>
             return async_graphql::Response::from_errors(vec![error]).into();
         }
     };
-    let req = req
-        .into_inner()
-        .data(Loaders::new(&state.ports))
-        .data(state.ports.clone())
-        .data(actor);
-    state.schema.execute(req).await.into()
+    let req = req.into_inner();
+    if let Some(refused) = crate::limits::nul_in_graphql(&req) {
+        return refused.into();
+    }
+    let req = req.data(Loaders::new(&state.ports)).data(state.ports.clone()).data(actor);
+    let mut res = state.schema.execute(req).await;
+    crate::error::label_request_errors(&mut res);
+    res.into()
 }
 
 /// GraphiQL for browsers on GET `/graphql`.

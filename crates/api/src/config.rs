@@ -15,6 +15,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "STYRHUB_DATABASE_URL", default_value = styrhub_store::db::DEFAULT_DATABASE_URL, hide_env_values = true)]
     pub database_url: String,
 
+    /// How long, in milliseconds, a request waits for a database connection from the pool
+    /// before it fails with 503 (pool exhausted, or the database down).
+    #[arg(long, global = true, env = "STYRHUB_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 2000)]
+    pub db_acquire_timeout_ms: u64,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -195,6 +200,54 @@ pub struct ServeArgs {
     /// default); health checks, the dashboard's files and /metrics stay public.
     #[arg(long, env = "STYRHUB_REQUIRE_TOKEN_FOR_READS")]
     pub require_token_for_reads: bool,
+    /// Request size, time and rate limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The limits of `serve` (see `limits::Limits`, whose defaults these are).
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// The largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, env = "STYRHUB_MAX_BODY_BYTES", default_value_t = crate::limits::DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+    /// How long, in milliseconds, a request may take before it is answered 503; 0: no limit.
+    #[arg(long, env = "STYRHUB_REQUEST_TIMEOUT_MS", default_value_t = crate::limits::DEFAULT_REQUEST_TIMEOUT.as_millis() as u64)]
+    pub request_timeout_ms: u64,
+    /// The deepest nesting a GraphQL query may have.
+    #[arg(long, env = "STYRHUB_GRAPHQL_MAX_DEPTH", default_value_t = crate::graphql::MAX_DEPTH)]
+    pub graphql_max_depth: usize,
+    /// The largest complexity a GraphQL query may have.
+    #[arg(long, env = "STYRHUB_GRAPHQL_MAX_COMPLEXITY", default_value_t = crate::graphql::MAX_COMPLEXITY)]
+    pub graphql_max_complexity: usize,
+    /// The longest page a list answers (REST `limit`, GraphQL `first`/`last`).
+    #[arg(long, env = "STYRHUB_MAX_PAGE_SIZE", default_value_t = crate::rest::page::MAX_LIMIT)]
+    pub max_page_size: usize,
+    /// Refuse GraphQL introspection (`__schema`, `__type`), e.g. for a private deployment.
+    #[arg(long, env = "STYRHUB_DISABLE_INTROSPECTION")]
+    pub no_introspection: bool,
+    /// Requests per minute from one client address (without a bearer token); 0: no limit.
+    #[arg(long, env = "STYRHUB_RATE_LIMIT_PER_MINUTE", default_value_t = crate::limits::DEFAULT_PER_ADDRESS_PER_MINUTE)]
+    pub rate_limit_per_minute: u32,
+    /// Requests per minute with one bearer token; 0: no limit.
+    #[arg(long, env = "STYRHUB_TOKEN_RATE_LIMIT_PER_MINUTE", default_value_t = crate::limits::DEFAULT_PER_TOKEN_PER_MINUTE)]
+    pub token_rate_limit_per_minute: u32,
+}
+
+impl LimitArgs {
+    /// The limits these flags set.
+    pub fn limits(&self) -> crate::limits::Limits {
+        crate::limits::Limits {
+            max_body_bytes: self.max_body_bytes,
+            request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
+            graphql_max_depth: self.graphql_max_depth,
+            graphql_max_complexity: self.graphql_max_complexity,
+            max_page_size: self.max_page_size.max(1),
+            introspection: !self.no_introspection,
+            per_address_per_minute: self.rate_limit_per_minute,
+            per_token_per_minute: self.token_rate_limit_per_minute,
+        }
+    }
 }
 
 /// An origin as browsers send it: `scheme://host[:port]`, no path; or `*`.
@@ -229,6 +282,17 @@ mod tests {
     #[test]
     fn the_cli_definition_is_valid() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_limit_flags_default_to_the_documented_limits() {
+        use clap::Parser;
+        let cli = super::Cli::try_parse_from(["styrhub", "serve"]).unwrap();
+        let super::Command::Serve(args) = cli.command else {
+            panic!("serve")
+        };
+        assert_eq!(args.limits.limits(), crate::limits::Limits::default());
+        assert_eq!(cli.db_acquire_timeout_ms, 2000);
     }
 
     #[test]

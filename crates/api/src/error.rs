@@ -139,6 +139,18 @@ pub fn denied_response(d: &Denied) -> Response {
     res
 }
 
+/// Gives every GraphQL error without a code `VALIDATION`: resolvers' errors all carry one
+/// ([`gql`]), so one without comes from async-graphql itself refusing the request — a syntax
+/// error, an unknown field, a query nested too deep or too complex — before anything ran.
+pub fn label_request_errors(res: &mut async_graphql::Response) {
+    for e in &mut res.errors {
+        let ext = e.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            ext.set("code", "VALIDATION");
+        }
+    }
+}
+
 /// `owner_id` → `ownerId`, `parent_ids` → `parentIds`; other characters stay.
 pub fn camel_case(field: &str) -> String {
     let mut out = String::with_capacity(field.len());

@@ -14,7 +14,7 @@ use styrhub_domain::ingest::{RunCounts, RunStatus};
 use styrhub_domain::observation::SeriesRef;
 use styrhub_domain::ports::{GovernanceReader, IndicatorReader, ObservationWriter, RunLog};
 use styrhub_ingest::kolada::{KoladaClient, KoladaConfig};
-use styrhub_ingest::sync::{sync_kolada, SyncPorts, SyncSpec};
+use styrhub_ingest::sync::{sync_kolada_until, Stop, SyncPorts, SyncSpec};
 use styrhub_ingest::sync_config::{parse_areas, parse_kpis, SyncFile};
 use styrhub_store::Store;
 
@@ -112,7 +112,25 @@ pub async fn kolada(store: Store, args: KoladaArgs) -> anyhow::Result<()> {
     };
     let total = syncs.len();
     let mut failed = Vec::new();
+    // SIGTERM or SIGINT: the page being written commits, the run is recorded as stopped (failed,
+    // with where), and the remaining sync blocks are skipped. A second signal exits at once (the
+    // open transaction rolls back; the next run marks this one interrupted).
+    let (handle, stop) = Stop::channel();
+    tokio::spawn(async move {
+        let which = crate::shutdown::signal().await;
+        tracing::warn!(
+            signal = which,
+            "stopping after the page being written; a second signal exits at once"
+        );
+        handle.stop();
+        crate::shutdown::signal().await;
+        std::process::exit(130);
+    });
     for (name, spec) in syncs {
+        if stop.requested() {
+            failed.push(format!("{name}: not started (stopped)"));
+            continue;
+        }
         // A client per sync: its request counts are the run's.
         let client = KoladaClient::new(config.clone())?;
         let progress = Progress::new(&name);
@@ -121,7 +139,7 @@ pub async fn kolada(store: Store, args: KoladaArgs) -> anyhow::Result<()> {
             metadata: &store,
             runs: &store,
         };
-        let result = sync_kolada(&client, ports, &spec, &|c| progress.update(c)).await;
+        let result = sync_kolada_until(&client, ports, &spec, &|c| progress.update(c), &stop).await;
         progress.finish();
         match result {
             Ok(outcome) => {

@@ -12,10 +12,12 @@
 //! - [`access`]: API tokens (minting, hashing) and the middleware that makes a bearer token the
 //!   request's actor; the reads setting.
 //! - [`gateway`]: the one door every write goes through, with the one permission check.
+//! - [`limits`]: body size, request timeout, GraphQL depth/complexity/introspection, rate limits.
 //! - [`error`]: the one mapping from domain errors to HTTP statuses and GraphQL codes.
 //! - [`demo`]: loading the municipality packages under `demo/`.
 //! - [`synthetic`]: a synthetic municipality of any size, for benchmarks and statement counts.
 //! - [`ingest_cmd`]: `styrhub ingest kolada|file`: progress and summaries around the ingest crate.
+//! - [`shutdown`]: SIGTERM and SIGINT, for graceful shutdown of `serve` and `ingest`.
 //! - [`token_cmd`]: `styrhub token create|list|revoke`.
 //! - [`metrics`]: `/metrics` in the Prometheus format, and the middleware that feeds it.
 //! - [`telemetry`]: tracing set-up (JSON when not on a terminal).
@@ -30,8 +32,10 @@ pub mod gateway;
 pub mod graphql;
 pub mod health;
 pub mod ingest_cmd;
+pub mod limits;
 pub mod metrics;
 pub mod rest;
+pub mod shutdown;
 pub mod status;
 pub mod synthetic;
 pub mod telemetry;

@@ -27,8 +27,8 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn open(url: &str) -> anyhow::Result<Store> {
-    let store = Store::connect(url).await?;
+async fn open(url: &str, acquire_timeout_ms: u64) -> anyhow::Result<Store> {
+    let store = Store::connect_with(url, std::time::Duration::from_millis(acquire_timeout_ms)).await?;
     store.migrate().await?;
     Ok(store)
 }
@@ -43,22 +43,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("ok");
         }
         Command::Ingest(cmd) => {
-            let store = open(&cli.database_url).await?;
+            let store = open(&cli.database_url, cli.db_acquire_timeout_ms).await?;
             match cmd {
                 IngestCommand::Kolada(args) => styrhub_api::ingest_cmd::kolada(store, args).await?,
                 IngestCommand::File(args) => styrhub_api::ingest_cmd::file(store, args).await?,
             }
         }
         Command::Token(cmd) => {
-            let store = open(&cli.database_url).await?;
+            let store = open(&cli.database_url, cli.db_acquire_timeout_ms).await?;
             styrhub_api::token_cmd::run(&store, cmd).await?;
         }
         Command::Migrate => {
-            open(&cli.database_url).await?;
+            open(&cli.database_url, cli.db_acquire_timeout_ms).await?;
             tracing::info!("migrations applied");
         }
         Command::Demo(args) => {
-            let store = open(&cli.database_url).await?;
+            let store = open(&cli.database_url, cli.db_acquire_timeout_ms).await?;
             for r in styrhub_api::demo::load_all(&store, &args.demo_dir).await? {
                 println!(
                     "loaded {}: observations {} inserted, {} updated, {} unchanged; {} warning(s)",
@@ -71,7 +71,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Serve(args) => {
-            let store = open(&cli.database_url).await?;
+            let store = open(&cli.database_url, cli.db_acquire_timeout_ms).await?;
             if args.demo {
                 styrhub_api::demo::load_all(&store, &args.demo_args.demo_dir).await?;
             }
@@ -87,12 +87,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 cors_origins: args.cors_origin.clone(),
                 series_cache_ttl: std::time::Duration::from_millis(args.series_cache_ttl_ms),
                 require_token_for_reads: args.require_token_for_reads,
+                limits: args.limits.limits(),
             };
-            axum::serve(listener, router(AppState::new(store).with_http(http)))
+            let app = router(AppState::new(store).with_http(http));
+            // The peer address keys the per-address rate limit. On SIGTERM or SIGINT the
+            // listener closes and the requests in flight are answered before the process exits.
+            axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
                 .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
+                    let which = styrhub_api::shutdown::signal().await;
+                    tracing::info!(signal = which, "shutting down: finishing the requests in flight");
                 })
                 .await?;
+            tracing::info!("stopped");
         }
     }
     Ok(())

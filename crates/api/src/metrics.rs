@@ -50,12 +50,20 @@ pub struct RunLabels {
     pub status: String,
 }
 
+/// Labels of a request refused by a limit.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusedLabels {
+    /// too_large, timeout, rate_limited.
+    pub reason: &'static str,
+}
+
 /// The registry and its metrics.
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     runs: Family<RunLabels, Gauge>,
+    refused: Family<RefusedLabels, Counter>,
 }
 
 impl Metrics {
@@ -68,6 +76,13 @@ impl Metrics {
             Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(0.0005, 2.0, 14))
         });
         let runs = Family::<RunLabels, Gauge>::default();
+        let refused = Family::<RefusedLabels, Counter>::default();
+        // The limits answer outside the routes, so the per-route counts do not see them.
+        registry.register(
+            "http_refused",
+            "HTTP requests refused by a limit, by reason (too_large, timeout, rate_limited)",
+            refused.clone(),
+        );
         registry.register("http_requests", "HTTP requests by method, route and status", requests.clone());
         registry.register(
             "http_request_duration_seconds",
@@ -84,7 +99,13 @@ impl Metrics {
             requests,
             latency,
             runs,
+            refused,
         })
+    }
+
+    /// Counts a request refused by a limit.
+    pub fn refused(&self, reason: &'static str) {
+        self.refused.get_or_create(&RefusedLabels { reason }).inc();
     }
 }
 

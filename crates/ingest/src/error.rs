@@ -39,4 +39,8 @@ pub enum IngestError {
     /// The caller's page handler failed (e.g. the database write); passed through unchanged.
     #[error("write failed: {0}")]
     Write(String),
+    /// The sync was asked to stop (SIGTERM, SIGINT) and stopped between two pages; the message
+    /// says how far it got. Running the same sync again completes it.
+    #[error("stopped: {0}")]
+    Stopped(String),
 }

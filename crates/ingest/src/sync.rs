@@ -1,6 +1,7 @@
 //! A Kolada sync: metadata first, then the data page by page, each page one transaction, the
 //! whole run recorded. Incremental by default: the last successful run with the same
-//! parameters (or `--since`) becomes Kolada's `from_date`; `full` re-reads everything.
+//! parameters (or `--since`) becomes Kolada's `from_date`; `full` re-reads everything. A
+//! [`Stop`] ends a sync between two pages ([`sync_kolada_until`]), recorded as failed with where.
 
 use std::sync::Mutex;
 
@@ -115,6 +116,48 @@ pub struct SyncOutcome {
     pub counts: RunCounts,
 }
 
+/// A request to stop a sync between two pages (from a signal handler, say).
+#[derive(Debug, Clone)]
+pub struct Stop(tokio::sync::watch::Receiver<bool>);
+
+/// The side that asks a [`Stop`] to stop.
+#[derive(Debug)]
+pub struct StopHandle(tokio::sync::watch::Sender<bool>);
+
+impl Stop {
+    /// A stop and the handle that triggers it.
+    pub fn channel() -> (StopHandle, Stop) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (StopHandle(tx), Stop(rx))
+    }
+
+    /// A stop that never triggers.
+    pub fn never() -> Stop {
+        Stop::channel().1
+    }
+
+    /// Whether a stop was asked for.
+    pub fn requested(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once a stop is asked for (never, when the handle is gone unused).
+    async fn wait(&self) {
+        let mut rx = self.0.clone();
+        if rx.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+impl StopHandle {
+    /// Asks the sync to stop after the page it is writing.
+    pub fn stop(&self) {
+        // No receiver left means no sync left to stop.
+        let _ = self.0.send(true);
+    }
+}
+
 /// Runs a sync, calling `progress` after every page. On failure the run is recorded as failed
 /// with the error, and what was written before stays written: every page is one transaction,
 /// and the writes are idempotent, so running again completes it.
@@ -123,6 +166,20 @@ pub async fn sync_kolada(
     ports: SyncPorts<'_>,
     spec: &SyncSpec,
     progress: &(dyn Fn(&RunCounts) + Send + Sync),
+) -> Result<SyncOutcome, IngestError> {
+    sync_kolada_until(client, ports, spec, progress, &Stop::never()).await
+}
+
+/// [`sync_kolada`] that stops when `stop` asks: the page being written is committed, nothing
+/// after it is, and the run is recorded as failed with an error saying how far it got (pages,
+/// the last page written) and that running the same sync again completes it. Requests in flight
+/// are dropped.
+pub async fn sync_kolada_until(
+    client: &KoladaClient,
+    ports: SyncPorts<'_>,
+    spec: &SyncSpec,
+    progress: &(dyn Fn(&RunCounts) + Send + Sync),
+    stop: &Stop,
 ) -> Result<SyncOutcome, IngestError> {
     if spec.kpis.is_empty() || spec.areas.is_empty() || spec.years.is_empty() {
         return Err(IngestError::Invalid("a sync needs KPIs, municipalities and years".into()));
@@ -147,7 +204,7 @@ pub async fn sync_kolada(
         Some(ports.runs.start_run(SOURCE, &parameters, Utc::now()).await.map_err(write)?)
     };
     let counts = Mutex::new(RunCounts::default());
-    let result = run(client, ports, spec, from_date, &counts, progress).await;
+    let result = run(client, ports, spec, from_date, &counts, progress, stop).await;
     let mut counts = *counts.lock().expect("counts lock");
     let stats = client.stats();
     counts.requests = stats.requests;
@@ -173,8 +230,13 @@ async fn run(
     from_date: Option<NaiveDate>,
     counts: &Mutex<RunCounts>,
     progress: &(dyn Fn(&RunCounts) + Send + Sync),
+    stop: &Stop,
 ) -> Result<(), IngestError> {
     let write = |e: styrhub_domain::RepoError| IngestError::Write(e.to_string());
+    let stopped_before = |what: &str| IngestError::Stopped(format!("before {what}; nothing of the data was written"));
+    if stop.requested() {
+        return Err(stopped_before("the metadata"));
+    }
     let kpi_ids: Vec<String> = spec.kpis.iter().map(|k| k.to_string()).collect();
     let kpis = client.kpis(Some(&kpi_ids)).await?;
     let areas: Vec<String> = if spec.ou {
@@ -214,6 +276,9 @@ async fn run(
     if areas.is_empty() {
         return Ok(());
     }
+    if stop.requested() {
+        return Err(stopped_before("the data"));
+    }
     let query = DataQuery {
         kpis: kpi_ids,
         areas,
@@ -221,23 +286,39 @@ async fn run(
         ou: spec.ou,
         from_date,
     };
-    client
-        .data(&query, |page| async move {
-            let n = page.observations.len() as u64;
-            counts.lock().expect("counts lock").fetched += n;
-            if !spec.dry_run {
-                match ports.observations.write_batch(&page.observations).await {
-                    Ok(w) => counts.lock().expect("counts lock").written.add(w),
-                    Err(e) => {
-                        counts.lock().expect("counts lock").failed += n;
-                        return Err(IngestError::Write(format!("writing the page {} failed: {e}", page.url)));
-                    }
+    // A page is written while `writing` is held; a stop takes it, so it waits for the page
+    // being written to commit and no later page starts. What is left is dropped.
+    let writing = tokio::sync::Mutex::new(());
+    let last_page: Mutex<Option<String>> = Mutex::new(None);
+    let (writing, last_page) = (&writing, &last_page);
+    let data = client.data(&query, |page| async move {
+        let _writing = writing.lock().await;
+        let n = page.observations.len() as u64;
+        counts.lock().expect("counts lock").fetched += n;
+        if !spec.dry_run {
+            match ports.observations.write_batch(&page.observations).await {
+                Ok(w) => counts.lock().expect("counts lock").written.add(w),
+                Err(e) => {
+                    counts.lock().expect("counts lock").failed += n;
+                    return Err(IngestError::Write(format!("writing the page {} failed: {e}", page.url)));
                 }
             }
-            progress(&counts.lock().expect("counts lock"));
-            Ok(())
-        })
-        .await?;
+        }
+        *last_page.lock().expect("last page lock") = Some(page.url);
+        progress(&counts.lock().expect("counts lock"));
+        Ok(())
+    });
+    tokio::select! {
+        r = data => { r?; }
+        _writing = async { stop.wait().await; writing.lock().await } => {
+            let done = counts.lock().expect("counts lock").fetched;
+            let at = match last_page.lock().expect("last page lock").clone() {
+                Some(url) => format!("after the page {url} ({done} observations so far)"),
+                None => "before the first page was written".to_owned(),
+            };
+            return Err(IngestError::Stopped(format!("{at}; run the same sync again to complete it")));
+        }
+    }
     Ok(())
 }
 

@@ -15,6 +15,10 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://styrhub.db?mode=rwc";
 /// How long to wait for the database before giving up with a clear error.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a statement waits for a pooled connection by default: when the pool is exhausted
+/// or the database is down, a request should fail fast (503) rather than queue for long.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Why the store could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -60,8 +64,16 @@ pub fn redact(url: &str) -> String {
 }
 
 impl Store {
-    /// Connects to `url` (`sqlite://…` or `postgres://…`).
+    /// Connects to `url` (`sqlite://…` or `postgres://…`), waiting at most
+    /// [`DEFAULT_ACQUIRE_TIMEOUT`] for a pooled connection.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    /// Connects to `url`; every statement waits at most `acquire_timeout` for a pooled
+    /// connection, then fails as unavailable. The pool reconnects by itself once the database
+    /// answers again, so an outage needs no restart.
+    pub async fn connect_with(url: &str, acquire_timeout: Duration) -> Result<Self, StoreError> {
         let shown = redact(url);
         let scheme = url.split("://").next().unwrap_or_default();
         if !url.contains("://") || !matches!(scheme, "sqlite" | "postgres" | "postgresql") {
@@ -75,7 +87,7 @@ impl Store {
         }
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.connect_timeout(CONNECT_TIMEOUT)
-            .acquire_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(acquire_timeout)
             .sqlx_logging(false);
         if scheme == "sqlite" {
             // One writer at a time is what SQLite allows; a small pool avoids lock storms.

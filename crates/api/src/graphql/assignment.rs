@@ -138,6 +138,6 @@ impl AssignmentQuery {
             goal_id: goal,
         };
         let list = ports(ctx).governance.assignments(&filter).await.map_err(gql)?;
-        paginate(list, after, before, first, last, Assignment).await
+        paginate(ctx, list, after, before, first, last, Assignment).await
     }
 }

@@ -10,7 +10,7 @@ use styrhub_domain::{DomainError, RepoError};
 
 use crate::error::{gql, gql_denied};
 use crate::graphql::context::ports;
-use crate::graphql::page::{PageTotals, DEFAULT_PAGE, MAX_PAGE};
+use crate::graphql::page::{PageCap, PageTotals, DEFAULT_PAGE, MAX_PAGE};
 
 /// Who made a change.
 #[derive(SimpleObject)]
@@ -77,7 +77,7 @@ impl AuditQuery {
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many entries (0–1000; 100 when left out).")] first: Option<i32>,
+        #[graphql(desc = "How many entries (0 to the page cap, 1000 by default; 100 when left out).")] first: Option<i32>,
         #[graphql(desc = "The cursor of the entry the page starts after.")] after: Option<String>,
         #[graphql(desc = "Only changes of this kind of row, e.g. goal or target.")] entity: Option<String>,
         #[graphql(desc = "Only changes of this row (with entity).")] entity_id: Option<i64>,
@@ -85,10 +85,12 @@ impl AuditQuery {
     ) -> Result<Connection<String, AuditEntry, PageTotals>> {
         may_read_audit(ctx.data_opt::<Actor>().unwrap_or(&Actor::Anonymous)).map_err(gql_denied)?;
         let invalid = |field: &str, message: String| gql(RepoError::Invalid(DomainError::new(field, message)));
+        // The same cap as every other list (`--max-page-size`).
+        let max = ctx.data_opt::<PageCap>().map_or(MAX_PAGE, |c| c.0);
         let limit = match first {
-            None => DEFAULT_PAGE,
-            Some(n) if (0..=MAX_PAGE as i32).contains(&n) => n as usize,
-            Some(n) => return Err(invalid("first", format!("{n} is not a page size between 0 and {MAX_PAGE}"))),
+            None => DEFAULT_PAGE.min(max),
+            Some(n) if n >= 0 && n as usize <= max => n as usize,
+            Some(n) => return Err(invalid("first", format!("{n} is not a page size between 0 and {max}"))),
         };
         let before_id = after
             .map(|c| {

@@ -101,6 +101,6 @@ impl BudgetQuery {
             kind: kind.map(Into::into),
         };
         let list = ports(ctx).governance.budgets(&filter).await.map_err(gql)?;
-        paginate(list, after, before, first, last, BudgetLine).await
+        paginate(ctx, list, after, before, first, last, BudgetLine).await
     }
 }

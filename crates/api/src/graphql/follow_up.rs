@@ -217,7 +217,7 @@ impl FollowUpQuery {
             .collect();
         let mut list = ports(ctx).governance.follow_ups(&models).await.map_err(gql)?;
         list.retain(|f| year.is_none_or(|y| f.year == y) && kind.is_none_or(|k| DomainKind::from(k) == f.kind));
-        paginate(list, after, before, first, last, FollowUp).await
+        paginate(ctx, list, after, before, first, last, FollowUp).await
     }
 }
 

@@ -520,7 +520,7 @@ impl GoalQuery {
         let goals = ports(ctx).governance.goals(&filter).await.map_err(gql)?;
         // Fields below ask for these goals again (parents, paths): prime the loader.
         loaders(ctx).goal.feed_many(goals.iter().map(|g| (g.id, g.clone()))).await;
-        let page = paginate(goals, after, before, first, last, Goal).await?;
+        let page = paginate(ctx, goals, after, before, first, last, Goal).await?;
         let la = ctx.look_ahead();
         let fields = [
             la.field("nodes").field("indicators"),

@@ -624,7 +624,7 @@ impl IndicatorQuery {
             text: f.text,
         };
         let list = ports(ctx).indicators.indicators(&filter).await.map_err(gql)?;
-        let page = paginate(list, after, before, first, last, Indicator).await?;
+        let page = paginate(ctx, list, after, before, first, last, Indicator).await?;
         let la = ctx.look_ahead();
         let fields = [la.field("nodes"), la.field("edges").field("node")];
         let nodes: Vec<DomainIndicator> = page.edges.iter().map(|e| e.node.0.clone()).collect();

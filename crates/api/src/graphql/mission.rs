@@ -138,7 +138,7 @@ impl MissionQuery {
         let m = self::municipality(ctx, &municipality).await?;
         let units = org_unit.map(|u| vec![u]);
         let list = ports(ctx).governance.basic_missions(m.id, units.as_deref()).await.map_err(gql)?;
-        paginate(list, after, before, first, last, BasicMission).await
+        paginate(ctx, list, after, before, first, last, BasicMission).await
     }
 
     /// Quality factors of a municipality, optionally of one unit.
@@ -156,7 +156,7 @@ impl MissionQuery {
         let m = self::municipality(ctx, &municipality).await?;
         let units = org_unit.map(|u| vec![u]);
         let list = ports(ctx).governance.quality_factors(m.id, units.as_deref()).await.map_err(gql)?;
-        paginate(list, after, before, first, last, QualityFactor).await
+        paginate(ctx, list, after, before, first, last, QualityFactor).await
     }
 
     /// Political directions of a municipality, optionally of one unit.
@@ -178,6 +178,6 @@ impl MissionQuery {
             .political_directions(m.id, units.as_deref())
             .await
             .map_err(gql)?;
-        paginate(list, after, before, first, last, PoliticalDirection).await
+        paginate(ctx, list, after, before, first, last, PoliticalDirection).await
     }
 }

@@ -6,6 +6,8 @@
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
+use crate::limits::Limits;
+
 pub mod assignment;
 pub mod audit;
 pub mod budget;
@@ -14,6 +16,7 @@ pub mod follow_up;
 pub mod goal;
 pub mod indicator;
 pub mod ingest;
+pub mod introspection;
 pub mod loaders;
 pub mod mission;
 pub mod mutation;
@@ -42,21 +45,27 @@ pub struct Query(
     audit::AuditQuery,
 );
 
-/// Deepest nesting a query may have: vision → focus areas → goals → children → indicators →
+/// Deepest nesting a query may have by default (`--graphql-max-depth`): vision → focus areas → goals → children → indicators →
 /// status → target fits with room to spare.
 pub const MAX_DEPTH: usize = 16;
-/// Largest complexity a query may have (fields counted once; lists are bounded by pages).
+/// Largest complexity a query may have by default (`--graphql-max-complexity`; fields counted once; lists are bounded by pages).
 pub const MAX_COMPLEXITY: usize = 10_000;
 
-/// Builds the schema with its limits. Request data (ports, loaders) is added per request.
-pub fn build_schema() -> StyrhubSchema {
-    Schema::build(Query::default(), mutation::Mutation, EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+/// Builds the schema with its limits (depth, complexity, introspection). Request data (ports,
+/// loaders) is added per request. The limits do not change the SDL.
+pub fn build_schema(limits: &Limits) -> StyrhubSchema {
+    let builder = Schema::build(Query::default(), mutation::Mutation, EmptySubscription)
+        .limit_depth(limits.graphql_max_depth)
+        .limit_complexity(limits.graphql_max_complexity)
+        .data(page::PageCap(limits.max_page_size));
+    if limits.introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().extension(introspection::NoIntrospection).finish()
+    }
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    build_schema().sdl()
+    build_schema(&Limits::default()).sdl()
 }

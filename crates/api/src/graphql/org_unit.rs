@@ -409,7 +409,7 @@ impl OrgUnitQuery {
             .collect();
         units.retain(|(_, u)| kind.is_none_or(|k| DomainKind::from(k) == u.kind));
         units.sort_by(|a, b| (a.0, &a.1.name).cmp(&(b.0, &b.1.name)));
-        paginate(units, after, before, first, last, |(_, u)| OrgUnit(u)).await
+        paginate(ctx, units, after, before, first, last, |(_, u)| OrgUnit(u)).await
     }
 
     /// The governance models of a municipality, oldest first.

@@ -2,15 +2,20 @@
 //! default page of [`DEFAULT_PAGE`] and a cap of [`MAX_PAGE`].
 
 use async_graphql::connection::{query, Connection, Edge};
-use async_graphql::{OutputType, Result, SimpleObject};
+use async_graphql::{Context, OutputType, Result, SimpleObject};
 use styrhub_domain::{DomainError, RepoError};
 
 use crate::error::gql;
 
 /// Items in a page when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE: usize = 100;
-/// The largest page a client may ask for: a whole goal tree of a large municipality fits.
+/// The largest page a client may ask for by default (`--max-page-size`): a whole goal tree of
+/// a large municipality fits.
 pub const MAX_PAGE: usize = 1_000;
+
+/// The page cap of a schema, kept as schema data by `graphql::build_schema`.
+#[derive(Clone, Copy, Debug)]
+pub struct PageCap(pub usize);
 
 /// Fields every connection has besides its edges.
 #[derive(SimpleObject)]
@@ -25,6 +30,7 @@ pub type Page<N> = Connection<usize, N, PageTotals>;
 /// Cuts the page `after`/`before`/`first`/`last` ask for out of `items`, already filtered and
 /// ordered. Cursors are positions in that order.
 pub async fn paginate<T, N, F>(
+    ctx: &Context<'_>,
     items: Vec<T>,
     after: Option<String>,
     before: Option<String>,
@@ -36,14 +42,24 @@ where
     N: OutputType,
     F: Fn(T) -> N,
 {
+    let max = ctx.data_opt::<PageCap>().map_or(MAX_PAGE, |c| c.0);
     for (name, n) in [("first", first), ("last", last)] {
         if let Some(n) = n {
-            if n < 0 || n as usize > MAX_PAGE {
+            if n < 0 || n as usize > max {
                 return Err(gql(RepoError::Invalid(DomainError::new(
                     name,
-                    format!("{n} is not a page size between 0 and {MAX_PAGE}"),
+                    format!("{n} is not a page size between 0 and {max}"),
                 ))));
             }
+        }
+    }
+    // Cursors are positions; anything else is the client's mistake, not an internal error.
+    for (name, cursor) in [("after", &after), ("before", &before)] {
+        if cursor.as_deref().is_some_and(|c| c.parse::<usize>().is_err()) {
+            return Err(gql(RepoError::Invalid(DomainError::new(
+                name,
+                "not a cursor of this list (use the endCursor or startCursor of a page)",
+            ))));
         }
     }
     let total = items.len();
@@ -58,7 +74,7 @@ where
             match (first, last) {
                 (Some(f), _) => end = (start + f).min(end),
                 (None, Some(l)) => start = end.saturating_sub(l).max(start),
-                (None, None) => end = (start + DEFAULT_PAGE).min(end),
+                (None, None) => end = (start + DEFAULT_PAGE.min(max)).min(end),
             }
             let mut connection = Connection::with_additional_fields(start > 0, end < total, PageTotals { total_count: total });
             connection.edges.extend(

@@ -99,8 +99,8 @@ impl<T: OutputType + Plain> OutputType for PlainList<T> {
     }
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
-        // The schema has no extensions (`graphql::build_schema`): one with per-field hooks
-        // would not see the fields answered here.
+        // The schema's only extension (`graphql::build_schema`: refusing introspection) hooks
+        // the parse; one with per-field hooks would not see the fields answered here.
         if let Ok(loaders) = ctx.data::<Loaders>() {
             if let Some(value) = list(&self.0, &Cx { loaders }, &ctx.item.node) {
                 return Ok(value);

@@ -321,7 +321,7 @@ impl SeriesQuery {
         last: Option<i32>,
     ) -> Result<Page<Kpi>> {
         let list = ports(ctx).series.kpis(&KpiFilter { ids: None, text: search }).await.map_err(gql)?;
-        paginate(list, after, before, first, last, Kpi).await
+        paginate(ctx, list, after, before, first, last, Kpi).await
     }
 
     /// A series for one or more areas: a KPI's (any area, with or without goals) or an

@@ -157,7 +157,7 @@ pub async fn list(
     Params(page): Params<PageParams>,
 ) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::LIST)?;
-    let page = page.parse()?;
+    let page = page.parse(state.http.limits.max_page_size)?;
     let filter = AreaFilter {
         types: p.area_type.as_deref().map(|t| items(t).map(str::to_uppercase).collect()),
         parent: p.parent.map(|c| c.trim().to_owned()),

@@ -313,7 +313,7 @@ pub async fn list(
     Params(page): Params<PageParams>,
 ) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::LIST)?;
-    let page = page.parse()?;
+    let page = page.parse(state.http.limits.max_page_size)?;
     let municipality_id = match &p.municipality {
         Some(code) => Some(municipality_id(&state.ports, "municipality", code).await?),
         None => None,

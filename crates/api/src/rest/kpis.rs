@@ -152,7 +152,7 @@ pub async fn list(
     Params(page): Params<PageParams>,
 ) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::LIST)?;
-    let page = page.parse()?;
+    let page = page.parse(state.http.limits.max_page_size)?;
     let all = state.ports.series.kpis(&KpiFilter { ids: None, text: p.q }).await?;
     let page = Page::of(all, page).map(KpiOut::from);
     let res = match format {

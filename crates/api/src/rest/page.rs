@@ -12,7 +12,7 @@ use crate::rest::problem::Problem;
 
 /// Items in a page when `limit` is not given.
 pub const DEFAULT_LIMIT: usize = 100;
-/// The largest page a client may ask for.
+/// The largest page a client may ask for by default (`--max-page-size`).
 pub const MAX_LIMIT: usize = 1_000;
 
 /// `limit` and `cursor`.
@@ -36,18 +36,13 @@ pub struct PageRequest {
 }
 
 impl PageParams {
-    /// The page asked for, or a problem naming `limit` or `cursor`.
-    pub fn parse(&self) -> Result<PageRequest, Problem> {
+    /// The page asked for, at most `max` long, or a problem naming `limit` or `cursor`.
+    pub fn parse(&self, max: usize) -> Result<PageRequest, Problem> {
         let limit = match &self.limit {
-            None => DEFAULT_LIMIT,
+            None => DEFAULT_LIMIT.min(max),
             Some(raw) => match raw.trim().parse::<usize>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => {
-                    return Err(Problem::invalid(
-                        "limit",
-                        format!("`{raw}` is not a page size between 1 and {MAX_LIMIT}"),
-                    ))
-                }
+                Ok(n) if (1..=max).contains(&n) => n,
+                _ => return Err(Problem::invalid("limit", format!("`{raw}` is not a page size between 1 and {max}"))),
             },
         };
         let offset = match &self.cursor {
@@ -129,12 +124,12 @@ mod tests {
             limit: Some("2".into()),
             cursor: Some(encode(4)),
         };
-        assert_eq!(p.parse().unwrap(), PageRequest { offset: 4, limit: 2 });
+        assert_eq!(p.parse(MAX_LIMIT).unwrap(), PageRequest { offset: 4, limit: 2 });
         let bad = PageParams {
             limit: None,
             cursor: Some("nonsense!".into()),
         };
-        assert_eq!(bad.parse().unwrap_err().parameter.as_deref(), Some("cursor"));
+        assert_eq!(bad.parse(MAX_LIMIT).unwrap_err().parameter.as_deref(), Some("cursor"));
     }
 
     #[test]
@@ -143,7 +138,7 @@ mod tests {
             limit: Some("1001".into()),
             cursor: None,
         };
-        assert_eq!(p.parse().unwrap_err().parameter.as_deref(), Some("limit"));
+        assert_eq!(p.parse(MAX_LIMIT).unwrap_err().parameter.as_deref(), Some("limit"));
     }
 
     #[test]

@@ -34,8 +34,9 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong, naming the parameter or the thing not found.
     pub detail: String,
-    /// Stable code: NOT_FOUND, VALIDATION, CONFLICT, UNAVAILABLE or INTERNAL (the GraphQL
-    /// `extensions.code`).
+    /// Stable code: NOT_FOUND, VALIDATION, CONFLICT, UNAVAILABLE or INTERNAL; from the limits
+    /// TOO_LARGE (413), RATE_LIMITED (429) or TIMEOUT (503). The same as GraphQL's
+    /// `extensions.code`.
     pub code: &'static str,
     /// The query parameter that was wrong, for validation problems.
     #[serde(skip_serializing_if = "Option::is_none")]

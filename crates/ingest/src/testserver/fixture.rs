@@ -100,6 +100,9 @@ pub enum FaultKind {
     },
     /// Answers normally, except that the last page's `next_url` leads back to page 1.
     NextUrlCycle,
+    /// Answers normally: put first, it lets `times` requests through before the faults after
+    /// it (e.g. one page served, then a pause on the next: `Pass` once, then `Delay` always).
+    Pass,
 }
 
 impl Fixture {

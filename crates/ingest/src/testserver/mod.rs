@@ -238,6 +238,7 @@ async fn handle(AxumState(state): AxumState<Arc<ServerState>>, uri: Uri, headers
                 return (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
             }
             FaultKind::NextUrlCycle => cycle = true,
+            FaultKind::Pass => {}
         }
     }
 

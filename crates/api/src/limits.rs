@@ -1,0 +1,421 @@
+//! The limits a public deployment needs: how big a request body may be, how long a request may
+//! run, how deep and how complex a GraphQL query may be, whether the schema may be introspected,
+//! and how many requests an address or a token may make per minute.
+//!
+//! Every limit answers the way the rest of the API answers errors: REST (and everything that is
+//! not `/graphql`) with an RFC 9457 problem, `/graphql` with a GraphQL error body whose
+//! `extensions.code` says the same, so that clients need one error path per API.
+//!
+//! # Layout
+//! - [`Limits`]: the values, with their defaults (documented in the README's configuration table).
+//! - [`body_limit`], [`timeout`], [`rate_limit`]: the middleware, layered in [`crate::app::router`].
+//! - [`RateLimiter`]: token buckets per client address and per bearer token.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use crate::app::AppState;
+use crate::rest::problem::Problem;
+
+/// Every configurable limit. [`Limits::default`] holds the documented defaults, which
+/// `styrhub serve` starts from; a zero turns the rate limits and the timeout off.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest request body accepted, in bytes; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// How long a request may take before it is answered 503 (zero: no limit).
+    pub request_timeout: Duration,
+    /// The deepest nesting a GraphQL query may have.
+    pub graphql_max_depth: usize,
+    /// The largest complexity a GraphQL query may have.
+    pub graphql_max_complexity: usize,
+    /// The longest page a list answers (REST `limit`, GraphQL `first`/`last`).
+    pub max_page_size: usize,
+    /// Whether the GraphQL schema answers `__schema` and `__type` (private deployments turn it off).
+    pub introspection: bool,
+    /// Requests per minute from one client address without a bearer token (zero: no limit).
+    pub per_address_per_minute: u32,
+    /// Requests per minute with one bearer token (zero: no limit).
+    pub per_token_per_minute: u32,
+}
+
+/// 1 MiB: a GraphQL query with its variables is a few KiB; nothing the API takes is larger.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// 30 s: the slowest legitimate answers (a whole municipality's tree as CSV) take well under one.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Ten requests a second from one address, sustained, with bursts up to the minute's count: a
+/// dashboard opening makes a handful, a BI refresh a few dozen.
+pub const DEFAULT_PER_ADDRESS_PER_MINUTE: u32 = 600;
+/// A token names an integration, which may legitimately make more requests than a browser.
+pub const DEFAULT_PER_TOKEN_PER_MINUTE: u32 = 1200;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            graphql_max_depth: crate::graphql::MAX_DEPTH,
+            graphql_max_complexity: crate::graphql::MAX_COMPLEXITY,
+            max_page_size: crate::rest::page::MAX_LIMIT,
+            introspection: true,
+            per_address_per_minute: DEFAULT_PER_ADDRESS_PER_MINUTE,
+            per_token_per_minute: DEFAULT_PER_TOKEN_PER_MINUTE,
+        }
+    }
+}
+
+/// An error answer in the shape the path's clients read: a GraphQL body with
+/// `extensions.code` on `/graphql`, a problem everywhere else.
+fn refuse(path: &str, status: StatusCode, code: &'static str, detail: String) -> Response {
+    if path == "/graphql" {
+        let body = serde_json::json!({ "errors": [{ "message": detail, "extensions": { "code": code } }] });
+        (status, axum::Json(body)).into_response()
+    } else {
+        Problem::new(status, code, detail, None).into_response()
+    }
+}
+
+/// Refuses bodies larger than [`Limits::max_body_bytes`] with 413, before any handler or
+/// extractor sees them. A declared `Content-Length` is refused without reading; a body without
+/// one (chunked) is read up to the limit and refused when it goes past it. Doing this here, not
+/// in the extractors, matters for `/graphql`: its extractor reports any body error as a 400.
+pub async fn body_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let max = state.http.limits.max_body_bytes;
+    let path = req.uri().path().to_owned();
+    let too_large = || {
+        refuse(
+            &path,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "TOO_LARGE",
+            format!("the request body is larger than the limit of {max} bytes"),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > max as u64 => {
+            state.metrics.refused("too_large");
+            return too_large();
+        }
+        // GET and HEAD requests without a body need no buffering.
+        Some(0) => return next.run(req).await,
+        None if !req.headers().contains_key(header::TRANSFER_ENCODING) => return next.run(req).await,
+        _ => {}
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, max).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Err(e) => {
+            // `to_bytes` reports the limit as an error whose source is a `LengthLimitError`.
+            let over = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if over {
+                state.metrics.refused("too_large");
+                too_large()
+            } else {
+                refuse(
+                    &path,
+                    StatusCode::BAD_REQUEST,
+                    "VALIDATION",
+                    format!("the request body could not be read: {e}"),
+                )
+            }
+        }
+    }
+}
+
+/// Answers 503 with code `TIMEOUT` when a request takes longer than
+/// [`Limits::request_timeout`]. 503 rather than 504: no gateway is involved, the server itself
+/// is too busy (or the database too slow) right now, and a later try may succeed. The handler's
+/// future is dropped, which rolls back any open transaction.
+pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = state.http.limits.request_timeout;
+    if limit.is_zero() {
+        return next.run(req).await;
+    }
+    let path = req.uri().path().to_owned();
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!(path = %path, timeout_ms = limit.as_millis() as u64, "request timed out");
+            state.metrics.refused("timeout");
+            refuse(
+                &path,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "TIMEOUT",
+                format!("the request took longer than {} ms; try again shortly", limit.as_millis()),
+            )
+        }
+    }
+}
+
+/// Counts every request against its client's bucket: the bearer token's when the request has an
+/// `Authorization: Bearer …` header, the client address's otherwise. The health endpoints are
+/// exempt, so that an orchestrator never sees a throttled probe as a dead process. Tokens are
+/// not checked here (that is the access layer's work); they only name the bucket, by a hash, so
+/// that no token is kept in memory.
+pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if matches!(path, "/healthz" | "/readyz") {
+        return next.run(req).await;
+    }
+    let key = match bearer(&req) {
+        Some(token) => Key::Token(Sha256::digest(token.as_bytes()).into()),
+        None => match req.extensions().get::<ConnectInfo<SocketAddr>>() {
+            Some(ConnectInfo(addr)) => Key::Address(addr.ip()),
+            // Served without connection info (a router called directly): nothing to key on.
+            None => return next.run(req).await,
+        },
+    };
+    match state.limiter.check(key, Instant::now()) {
+        Ok(()) => next.run(req).await,
+        Err(wait) => {
+            state.metrics.refused("rate_limited");
+            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+            let path = path.to_owned();
+            let mut res = refuse(
+                &path,
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                format!("too many requests; try again in {secs} s"),
+            );
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            res
+        }
+    }
+}
+
+/// Why text may not hold NUL: PostgreSQL cannot store or compare it (it would fail the
+/// statement, a 500), and SQLite would answer differently. Refusing it at the edge gives one
+/// clear answer on both databases.
+const NUL_MESSAGE: &str = "text may not contain the NUL character (U+0000)";
+
+/// Refuses a NUL character (`%00`) in the path or a query parameter with a 400 naming the
+/// parameter. `/graphql` checks its query and variables itself ([`nul_in_graphql`]).
+pub async fn reject_nul(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let has_nul = |s: &str| s.contains("%00");
+    if has_nul(uri.path()) {
+        return Problem::invalid("path", NUL_MESSAGE).into_response();
+    }
+    if let Some(query) = uri.query().filter(|q| has_nul(q)) {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+        let name = pairs
+            .into_iter()
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+            .map(|(k, _)| k)
+            .unwrap_or_else(|| "query".to_owned());
+        let name = if name.contains('\0') { "query".to_owned() } else { name };
+        return Problem::invalid(&name, NUL_MESSAGE).into_response();
+    }
+    next.run(req).await
+}
+
+/// A GraphQL error when the query or a variable holds a NUL character (see [`reject_nul`]).
+pub fn nul_in_graphql(req: &async_graphql::Request) -> Option<async_graphql::Response> {
+    fn has_nul(v: &async_graphql::Value) -> bool {
+        use async_graphql::Value as V;
+        match v {
+            V::String(s) => s.contains('\0'),
+            V::List(items) => items.iter().any(has_nul),
+            V::Object(fields) => fields.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+            _ => false,
+        }
+    }
+    let found = req.query.contains('\0') || req.variables.iter().any(|(k, v)| k.contains('\0') || has_nul(v));
+    found.then(|| {
+        use async_graphql::ErrorExtensions;
+        let e = async_graphql::Error::new(NUL_MESSAGE).extend_with(|_, e| e.set("code", "VALIDATION"));
+        async_graphql::Response::from_errors(vec![e.into_server_error(async_graphql::Pos::default())])
+    })
+}
+
+/// How `/graphql` answers a request it cannot read: JSON with `extensions.code`, as every other
+/// GraphQL error, instead of async-graphql's plain-text 400 (its rejection prints a Rust debug
+/// string). Malformed JSON is a 400 `VALIDATION` naming what the parser saw; a body over the
+/// limit a 413 `TOO_LARGE` (normally caught earlier, by [`body_limit`]).
+pub struct GraphQLRejection(pub async_graphql::ParseRequestError);
+
+impl From<async_graphql::ParseRequestError> for GraphQLRejection {
+    fn from(e: async_graphql::ParseRequestError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for GraphQLRejection {
+    fn into_response(self) -> Response {
+        use async_graphql::ParseRequestError as E;
+        let (status, code, message) = match &self.0 {
+            E::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "TOO_LARGE",
+                "the request body is too large".to_owned(),
+            ),
+            E::InvalidRequest(e) => (
+                StatusCode::BAD_REQUEST,
+                "VALIDATION",
+                format!("the request body is not a GraphQL request in JSON ({{\"query\": …, \"variables\": …}}): {e}"),
+            ),
+            other => (
+                StatusCode::BAD_REQUEST,
+                "VALIDATION",
+                format!("the request cannot be read: {other}"),
+            ),
+        };
+        refuse("/graphql", status, code, message)
+    }
+}
+
+/// The value of an `Authorization: Bearer …` header, if any.
+fn bearer(req: &Request) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// Whose requests a bucket counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// A client address.
+    Address(IpAddr),
+    /// A bearer token, by its SHA-256.
+    Token([u8; 32]),
+}
+
+/// A token bucket: `tokens` left, refilled continuously up to the minute's count.
+#[derive(Clone, Copy, Debug)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// Token buckets per client. Each holds up to a minute's requests and refills at that rate,
+/// so a client may burst up to the minute's count and then goes at the steady rate. Buckets
+/// that have filled up again are forgotten, so memory follows the clients of the last minute,
+/// not every address ever seen.
+#[derive(Debug)]
+pub struct RateLimiter {
+    per_address: u32,
+    per_token: u32,
+    buckets: Mutex<Buckets>,
+}
+
+#[derive(Debug)]
+struct Buckets {
+    map: HashMap<Key, Bucket>,
+    pruned: Instant,
+}
+
+/// How often full buckets are dropped.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+impl RateLimiter {
+    /// Buckets of these sizes (zero: that kind of client is not limited).
+    pub fn new(per_address: u32, per_token: u32) -> Self {
+        Self {
+            per_address,
+            per_token,
+            buckets: Mutex::new(Buckets {
+                map: HashMap::new(),
+                pruned: Instant::now(),
+            }),
+        }
+    }
+
+    /// Buckets of the sizes `limits` sets.
+    pub fn for_limits(limits: &Limits) -> Self {
+        Self::new(limits.per_address_per_minute, limits.per_token_per_minute)
+    }
+
+    /// Takes one request from `key`'s bucket at `now`; when it is empty, how long until it
+    /// holds one again.
+    pub fn check(&self, key: Key, now: Instant) -> Result<(), Duration> {
+        let capacity = match key {
+            Key::Address(_) => self.per_address,
+            Key::Token(_) => self.per_token,
+        };
+        if capacity == 0 {
+            return Ok(());
+        }
+        let capacity = f64::from(capacity);
+        let per_second = capacity / 60.0;
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if now.duration_since(buckets.pruned) >= PRUNE_EVERY {
+            let (address, token) = (f64::from(self.per_address), f64::from(self.per_token));
+            buckets.map.retain(|k, b| {
+                let cap = if matches!(k, Key::Address(_)) { address } else { token };
+                b.tokens + now.duration_since(b.at).as_secs_f64() * cap / 60.0 < cap
+            });
+            buckets.pruned = now;
+        }
+        let bucket = buckets.map.entry(key).or_insert(Bucket { tokens: capacity, at: now });
+        let refilled = (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * per_second).min(capacity);
+        bucket.at = now;
+        if refilled >= 1.0 {
+            bucket.tokens = refilled - 1.0;
+            Ok(())
+        } else {
+            bucket.tokens = refilled;
+            Err(Duration::from_secs_f64((1.0 - refilled) / per_second))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_allows_its_burst_then_says_how_long_to_wait() {
+        let limiter = RateLimiter::new(3, 0);
+        let key = Key::Address(IpAddr::from([10, 0, 0, 1]));
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert!(limiter.check(key, t0).is_ok());
+        }
+        let wait = limiter.check(key, t0).unwrap_err();
+        assert_eq!(wait.as_secs(), 20, "three a minute: one every 20 s");
+        assert!(limiter.check(key, t0 + Duration::from_secs(20)).is_ok(), "refilled");
+    }
+
+    #[test]
+    fn addresses_and_tokens_have_buckets_of_their_own() {
+        let limiter = RateLimiter::new(1, 2);
+        let t0 = Instant::now();
+        let a = Key::Address(IpAddr::from([10, 0, 0, 1]));
+        assert!(limiter.check(a, t0).is_ok());
+        assert!(limiter.check(a, t0).is_err());
+        assert!(limiter.check(Key::Address(IpAddr::from([10, 0, 0, 2])), t0).is_ok());
+        let token = Key::Token([7; 32]);
+        assert!(limiter.check(token, t0).is_ok() && limiter.check(token, t0).is_ok());
+        assert!(limiter.check(token, t0).is_err());
+    }
+
+    #[test]
+    fn zero_means_no_limit_and_full_buckets_are_forgotten() {
+        let limiter = RateLimiter::new(0, 5);
+        let t0 = Instant::now();
+        for _ in 0..1000 {
+            assert!(limiter.check(Key::Address(IpAddr::from([10, 0, 0, 1])), t0).is_ok());
+        }
+        limiter.check(Key::Token([1; 32]), t0).unwrap();
+        let later = t0 + PRUNE_EVERY * 2;
+        limiter.check(Key::Token([2; 32]), later).unwrap();
+        let map = &limiter.buckets.lock().unwrap().map;
+        assert_eq!(map.len(), 1, "the first token's bucket filled up again and was dropped");
+    }
+}
