@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use sea_orm::{ConnectionTrait, Database, Statement};
+use styrhub_api::app::HttpOptions;
+use styrhub_api::limits::Limits;
 use styrhub_store::Store;
 
 /// A fresh, migrated database for a bench run.
@@ -41,6 +43,20 @@ pub async fn fresh_store(backend: &str, name: &str) -> Result<(Store, String)> {
     let store = Store::connect(&url).await?;
     store.migrate().await?;
     Ok((store, url))
+}
+
+/// The HTTP options the benches serve with: `styrhub serve`'s defaults but no rate limits, since
+/// one client sends thousands of requests a second and the figures are the service's, not its
+/// limiter's refusals.
+pub fn bench_http() -> HttpOptions {
+    HttpOptions {
+        limits: Limits {
+            per_address_per_minute: 0,
+            per_token_per_minute: 0,
+            ..Limits::default()
+        },
+        ..HttpOptions::default()
+    }
 }
 
 /// The short name of a backend for reports.

@@ -108,7 +108,7 @@ async fn main() -> Result<()> {
     let raw_pool = RawPool::of(&store);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let app = router(AppState::new(store));
+    let app = router(AppState::new(store).with_http(styrhub_bench::bench_http()));
     tokio::spawn(async move { axum::serve(listener, app).await });
     let client = reqwest::Client::new();
     let url = format!("http://{addr}/graphql");

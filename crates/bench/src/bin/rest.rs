@@ -256,7 +256,7 @@ async fn serve(store: Store, port: u16, cache_ttl_ms: u64) -> Result<SocketAddr>
     let addr = listener.local_addr()?;
     let http = HttpOptions {
         series_cache_ttl: Duration::from_millis(cache_ttl_ms),
-        ..HttpOptions::default()
+        ..styrhub_bench::bench_http()
     };
     let app = router(AppState::new(store).with_http(http));
     tokio::spawn(async move {
