@@ -455,3 +455,30 @@ mod csv_import {
         }
     }
 }
+
+both! {
+    async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket(db: TestDb) {
+        let app = app_with(db, |l| {
+            l.per_address_per_minute = 2;
+            l.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        })
+        .await;
+        let from = |client: &'static str| [("x-forwarded-for", client)];
+        for _ in 0..2 {
+            assert_eq!(app.get_with("/api/v1/kpis", &from("203.0.113.5")).await.status(), 200);
+        }
+        assert_eq!(app.get_with("/api/v1/kpis", &from("203.0.113.5")).await.status(), 429);
+        // Another client behind the same proxy is not throttled with the first …
+        assert_eq!(app.get_with("/api/v1/kpis", &from("203.0.113.6")).await.status(), 200);
+        // … and what a client writes before the proxy's own entry is not believed.
+        assert_eq!(app.get_with("/api/v1/kpis", &from("198.51.100.1, 203.0.113.5")).await.status(), 429);
+    }
+
+    async fn without_a_trusted_proxy_forwarded_for_is_ignored(db: TestDb) {
+        let app = app_with(db, |l| l.per_address_per_minute = 2).await;
+        for client in ["203.0.113.5", "203.0.113.6"] {
+            assert_eq!(app.get_with("/api/v1/kpis", &[("x-forwarded-for", client)]).await.status(), 200);
+        }
+        assert_eq!(app.get_with("/api/v1/kpis", &[("x-forwarded-for", "203.0.113.7")]).await.status(), 429);
+    }
+}

@@ -232,6 +232,10 @@ pub struct LimitArgs {
     /// Requests per minute with one bearer token; 0: no limit.
     #[arg(long, env = "STYRHUB_TOKEN_RATE_LIMIT_PER_MINUTE", default_value_t = crate::limits::DEFAULT_PER_TOKEN_PER_MINUTE)]
     pub token_rate_limit_per_minute: u32,
+    /// Reverse proxies (IP addresses, comma-separated) whose X-Forwarded-For names the client
+    /// for the per-address limit; the header is ignored from anyone else.
+    #[arg(long, env = "STYRHUB_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
 }
 
 impl LimitArgs {
@@ -246,6 +250,7 @@ impl LimitArgs {
             introspection: !self.no_introspection,
             per_address_per_minute: self.rate_limit_per_minute,
             per_token_per_minute: self.token_rate_limit_per_minute,
+            trusted_proxies: self.trusted_proxy.clone(),
         }
     }
 }

@@ -46,6 +46,10 @@ pub struct Limits {
     pub per_address_per_minute: u32,
     /// Requests per minute with one bearer token (zero: no limit).
     pub per_token_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client: behind one, every request
+    /// comes from the proxy's address, and one bucket would throttle all clients together.
+    /// Empty by default: the header is ignored, since any client can send it.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// 1 MiB: a GraphQL query with its variables is a few KiB; nothing the API takes is larger.
@@ -69,6 +73,7 @@ impl Default for Limits {
             introspection: true,
             per_address_per_minute: DEFAULT_PER_ADDRESS_PER_MINUTE,
             per_token_per_minute: DEFAULT_PER_TOKEN_PER_MINUTE,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -173,7 +178,10 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
     let key = match bearer(&req) {
         Some(token) => Key::Token(Sha256::digest(token.as_bytes()).into()),
         None => match req.extensions().get::<ConnectInfo<SocketAddr>>() {
-            Some(ConnectInfo(addr)) => Key::Address(addr.ip()),
+            Some(ConnectInfo(addr)) => {
+                let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+                Key::Address(client_address(addr.ip(), forwarded, &state.http.limits.trusted_proxies))
+            }
             // Served without connection info (a router called directly): nothing to key on.
             None => return next.run(req).await,
         },
@@ -278,6 +286,29 @@ impl IntoResponse for GraphQLRejection {
 }
 
 /// The value of an `Authorization: Bearer …` header, if any.
+/// The client's address: the peer's, unless the peer is a trusted proxy and says whom it
+/// forwards for. `X-Forwarded-For` lists the hops oldest first, each proxy appending the address
+/// it heard from, so the client is the last address that is not itself a trusted proxy; the
+/// ones before it could have been written by the client. An unreadable hop ends the walk.
+pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for hop in forwarded_for.unwrap_or_default().rsplit(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !trusted.contains(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
+}
+
 fn bearer(req: &Request) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -377,6 +408,26 @@ impl RateLimiter {
 
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+
+    #[test]
+    fn the_client_is_the_last_address_a_trusted_proxy_heard_from() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxy = ip("10.0.0.1");
+        let trusted = [proxy, ip("10.0.0.2")];
+        let client = |peer: &str, header: Option<&str>| super::client_address(ip(peer), header, &trusted);
+        // Not from a trusted proxy: the header is anyone's to write.
+        assert_eq!(client("203.0.113.9", Some("198.51.100.1")), ip("203.0.113.9"));
+        // From the proxy: the address it appended.
+        assert_eq!(client("10.0.0.1", Some("203.0.113.5")), ip("203.0.113.5"));
+        // Through two trusted proxies; what the client itself put first is not believed.
+        assert_eq!(client("10.0.0.1", Some("1.2.3.4, 203.0.113.5, 10.0.0.2")), ip("203.0.113.5"));
+        // No header, or an unreadable hop: the last readable address.
+        assert_eq!(client("10.0.0.1", None), proxy);
+        assert_eq!(client("10.0.0.1", Some("garbage")), proxy);
+        assert_eq!(client("10.0.0.1", Some("2001:db8::7")), ip("2001:db8::7"));
+    }
+
     use super::*;
 
     #[test]
