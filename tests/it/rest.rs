@@ -685,7 +685,13 @@ both! {
             let op = &item["get"];
             assert!(ops.insert(op["operationId"].as_str().unwrap().to_owned()), "{p}: operation ids are unique");
             assert!(op["responses"]["200"].is_object(), "{p}");
+            // The layers in front of every handler answer these; the document says so.
+            for status in ["401", "413", "429", "503"] {
+                assert!(op["responses"][status]["content"]["application/problem+json"].is_object(), "{p}: {status}");
+            }
         }
+        assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+        assert_eq!(doc["security"], json!([{}, { "bearer": [] }]), "a token is optional for reads");
         let series = &paths["/api/v1/kpis/{kpi}/series"]["get"];
         let params: Vec<&str> = series["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
         for name in ["kpi", "area", "from", "to", "gender", "format"] {

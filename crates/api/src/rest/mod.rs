@@ -58,7 +58,7 @@ pub const CACHE_CONTROL: &str = "public, max-age=60";
 /// The REST routes, the OpenAPI document and the docs page; series answers are kept in
 /// `answers` for its time to live.
 pub fn router(answers: Arc<answer_cache::AnswerCache>) -> Router<AppState> {
-    let (routes, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+    let (routes, mut api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(areas::list))
         .routes(routes!(kpis::list))
         .routes(routes!(kpis::one))
@@ -72,6 +72,7 @@ pub fn router(answers: Arc<answer_cache::AnswerCache>) -> Router<AppState> {
         .routes(routes!(goals::tree))
         .routes(routes!(goals::status))
         .split_for_parts();
+    utoipa::Modify::modify(&openapi::AccessAndLimits, &mut api);
     let document: Arc<[u8]> = serde_json::to_vec(&api).unwrap_or_default().into();
     routes
         .route(

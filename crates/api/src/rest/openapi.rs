@@ -1,7 +1,9 @@
 //! The OpenAPI document's header (the paths and schemas come from the handlers' annotations,
 //! collected by `utoipa-axum` in [`super::router`]) and the interactive docs page.
 
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
 
 /// The document's title, description and tags.
 #[derive(OpenApi)]
@@ -25,6 +27,72 @@ carry an `ETag`; `If-None-Match` gets `304 Not Modified` when nothing changed.",
     )
 )]
 pub struct ApiDoc;
+
+/// What every operation shares and the handlers' annotations do not repeat: the optional
+/// bearer token (reads are public unless a deployment requires a token) and the answers of
+/// the access and limit layers in front of every handler. Applied by [`super::router`] once the
+/// handlers' paths are collected.
+pub struct AccessAndLimits;
+
+/// The answers every operation may get from the layers in front of it (`access`, `limits`).
+const SHARED_ANSWERS: &[(&str, &str)] = &[
+    (
+        "401",
+        "UNAUTHENTICATED: the bearer token is unknown, revoked or malformed, or this deployment \
+         requires a token for reads (`WWW-Authenticate: Bearer`).",
+    ),
+    ("413", "TOO_LARGE: the request body is larger than the deployment allows."),
+    (
+        "429",
+        "RATE_LIMITED: too many requests from this address or token; `Retry-After` says when to try again.",
+    ),
+    (
+        "503",
+        "UNAVAILABLE (the database cannot be reached; try again shortly) or TIMEOUT (the request \
+         took longer than the deployment allows).",
+    ),
+];
+
+impl Modify for AccessAndLimits {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi.components.get_or_insert_with(Default::default).add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token from `styrhub token create`, as `Authorization: Bearer styrhub_…`.",
+                    ))
+                    .build(),
+            ),
+        );
+        // Either no token (open data) or a bearer token.
+        openapi.security = Some(vec![
+            SecurityRequirement::default(),
+            SecurityRequirement::new("bearer", Vec::<String>::new()),
+        ]);
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete]
+                .into_iter()
+                .flatten()
+            {
+                for (status, description) in SHARED_ANSWERS {
+                    op.responses.responses.entry((*status).to_owned()).or_insert_with(|| {
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description(*description)
+                                .content(
+                                    "application/problem+json",
+                                    ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                                )
+                                .build(),
+                        )
+                    });
+                }
+            }
+        }
+    }
+}
 
 /// `/api/docs`: Scalar's API reference, loaded from a CDN, reading `/api/openapi.json`.
 pub const DOCS_PAGE: &str = r#"<!doctype html>
