@@ -518,3 +518,23 @@ kind = "goal_indicator"
 desired = "ska öka"
 goals = ["sn-utveckling"]
 "#;
+
+both! {
+    async fn two_concurrent_parent_changes_cannot_make_a_cycle_together(db: TestDb) {
+        // a under b and b under a, at the same time: each is fine alone, together a cycle.
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let store = &app.store;
+        let council = goal(store, "1489", "kf-2021-mal-1").await;
+        for round in 0..8 {
+            let a = store.create_goal(&by(), &committee_goal(store, &format!("A{round}"), vec![council.id]).await).await.unwrap().value;
+            let b = store.create_goal(&by(), &committee_goal(store, &format!("B{round}"), vec![council.id]).await).await.unwrap().value;
+            let under = |p: i64| GoalPatch { parent_ids: Some(vec![council.id, p]), ..Default::default() };
+            let (pa, pb) = (under(b.id), under(a.id));
+            let author = by();
+            let (ra, rb) = tokio::join!(store.update_goal(&author, a.id, &pa), store.update_goal(&author, b.id, &pb));
+            assert!(ra.is_err() || rb.is_err(), "round {round}: both changes went through");
+            let edges = store.goal_edges(&[council.municipality_id]).await.unwrap();
+            assert_eq!(styrhub_domain::rules::validate::find_goal_cycle(&edges), None, "round {round}");
+        }
+    }
+}

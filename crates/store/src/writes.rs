@@ -16,8 +16,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
-    Set, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
+    EntityTrait, QueryFilter, QuerySelect, Set, Statement, TransactionTrait,
 };
 use styrhub_domain::access::Author;
 use styrhub_domain::assignment::Assignment;
@@ -127,6 +127,32 @@ async fn parent_goals(txn: &DatabaseTransaction, ids: &[i64]) -> Result<Vec<Goal
     }
     Ok(goals)
 }
+
+/// Serialises the changes of one municipality's goal hierarchy until the transaction ends. Each
+/// change is checked for cycles against the edges it reads; two concurrent changes (a under b,
+/// b under a) would each pass alone and together make a cycle. On PostgreSQL a transaction-level
+/// advisory lock per municipality makes the second wait for the first and then read its edges.
+/// SQLite needs none: it has one writer, and a transaction that read before another's commit
+/// cannot write after it (it fails instead).
+async fn lock_hierarchy(txn: &DatabaseTransaction, municipality_id: i64) -> Result<(), RepoError> {
+    if txn.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    // The two-key form: the first key names the lock's purpose, the second the municipality
+    // (folded into 32 bits: two municipalities sharing a lock only wait for each other).
+    let key = (municipality_id.rem_euclid(i64::from(i32::MAX))) as i32;
+    txn.query_one_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1, $2)::text AS locked",
+        [sea_orm::Value::from(GOAL_HIERARCHY_LOCK), sea_orm::Value::from(key)],
+    ))
+    .await
+    .map_err(repo_err)?;
+    Ok(())
+}
+
+/// The advisory lock class of goal hierarchy changes (see [`lock_hierarchy`]).
+const GOAL_HIERARCHY_LOCK: i32 = 0x5354_0001;
 
 /// Every goal → parent edge of a municipality, as (child, parent).
 async fn municipality_edges(txn: &DatabaseTransaction, municipality_id: i64) -> Result<Vec<(i64, i64)>, RepoError> {
@@ -345,6 +371,7 @@ impl GoalFacts {
             None => None,
         };
         let edges = if parents.is_some() {
+            lock_hierarchy(txn, goal.municipality_id).await?;
             municipality_edges(txn, goal.municipality_id).await?
         } else {
             Vec::new()
