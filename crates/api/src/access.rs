@@ -61,7 +61,7 @@ pub fn hash(token: &str) -> String {
 
 /// The token in an `Authorization` header: `Bearer <token>` (the scheme in any case).
 /// `Err` for a header that is there but not a bearer token.
-fn bearer(value: &HeaderValue) -> Result<&str, Denied> {
+pub(crate) fn bearer(value: &HeaderValue) -> Result<&str, Denied> {
     let s = value.to_str().map_err(|_| Denied::Unauthenticated)?;
     let (scheme, token) = s.split_once(' ').ok_or(Denied::Unauthenticated)?;
     if !scheme.eq_ignore_ascii_case("bearer") {

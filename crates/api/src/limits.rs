@@ -309,13 +309,11 @@ pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAd
     client
 }
 
+/// The bearer token the request names, read as the access layer reads it; none (the address's
+/// bucket) when the header is missing, malformed or empty.
 fn bearer(req: &Request) -> Option<&str> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    let value = req.headers().get(header::AUTHORIZATION)?;
+    crate::access::bearer(value).ok().filter(|t| !t.is_empty())
 }
 
 /// Whose requests a bucket counts.
