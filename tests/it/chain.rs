@@ -370,3 +370,45 @@ both! {
         assert!(body["errors"][0]["message"].as_str().unwrap().contains("period"), "{body:#}");
     }
 }
+
+both! {
+    async fn explanations_come_in_swedish_when_asked(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let data = app
+            .graphql_data(
+                r#"{ goals(municipality: "1489", first: 1000) { nodes { indicators {
+                     status { en: explanation sv: explanation(language: SV) trend { kind en: description sv: description(language: SV) } }
+                   } } } }"#,
+                json!({}),
+            )
+            .await;
+        let statuses: Vec<&Value> = data["goals"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["indicators"].as_array().unwrap())
+            .map(|i| &i["status"])
+            .collect();
+        assert!(!statuses.is_empty());
+        for s in &statuses {
+            let (en, sv) = (s["en"].as_str().unwrap(), s["sv"].as_str().unwrap());
+            assert!(!sv.is_empty() && sv != en, "{s:#}");
+            if en.contains("improving since") {
+                assert!(sv.contains("förbättras sedan"), "{s:#}");
+            }
+            if en.contains("the national value") {
+                assert!(sv.contains("rikets värde"), "{s:#}");
+            }
+            let trend_sv = s["trend"]["sv"].as_str().unwrap();
+            assert!(sv.ends_with(trend_sv) || s["trend"]["kind"] == "INSUFFICIENT", "{s:#}");
+        }
+        assert!(statuses.iter().any(|s| s["sv"].as_str().unwrap().contains(',')), "a decimal comma somewhere");
+
+        // REST carries both.
+        let goals: Value = app.get("/api/v1/goals?municipality=1489&kind=council_goal").await.json().await.unwrap();
+        let id = goals["items"][0]["id"].as_i64().unwrap();
+        let rest: Value = app.get(&format!("/api/v1/goals/{id}/status")).await.json().await.unwrap();
+        let first = &rest["indicators"][0]["status"];
+        assert!(!first["explanation_sv"].as_str().unwrap().is_empty(), "{first:#}");
+    }
+}

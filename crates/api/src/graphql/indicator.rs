@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_graphql::parser::types::Field as PlainField;
-use async_graphql::{Context, Enum, InputObject, InputType, Lookahead, Object, Result, SimpleObject, Value};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, InputType, Lookahead, Object, Result, SimpleObject, Value};
 use styrhub_domain::ids::AreaCode;
 use styrhub_domain::indicator::{Direction as DomainDirection, Indicator as DomainIndicator, IndicatorFilter, IndicatorKind as DomainKind};
 use styrhub_domain::rules::evaluate::TargetStatus as DomainStatus;
@@ -123,9 +123,19 @@ impl From<DomainTrendKind> for TrendKind {
     }
 }
 
+/// The language of the hub's phrases (explanations, trend descriptions).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum Language {
+    /// English, the default: what integrations parse and logs show.
+    #[default]
+    En,
+    /// Svenska, for the municipalities' own dashboards and reports.
+    Sv,
+}
+
 /// The trend of a series: the latest run of moves in one direction.
 #[derive(SimpleObject)]
-#[graphql(serial)]
+#[graphql(serial, complex)]
 pub struct Trend {
     /// The verdict.
     pub kind: TrendKind,
@@ -133,17 +143,28 @@ pub struct Trend {
     pub since: Option<i32>,
     /// Change from `since` to the latest period.
     pub change: Option<f64>,
-    /// A short phrase, e.g. "improving since 2021".
-    pub description: String,
+    #[graphql(skip)]
+    pub trend: DomainTrend,
+}
+
+#[ComplexObject]
+impl Trend {
+    /// A short phrase, e.g. "improving since 2021" ("förbättras sedan 2021" in Swedish).
+    async fn description(&self, #[graphql(desc = "The phrase's language; English by default.", default)] language: Language) -> String {
+        match language {
+            Language::En => self.trend.describe(),
+            Language::Sv => self.trend.describe_sv(),
+        }
+    }
 }
 
 impl From<DomainTrend> for Trend {
     fn from(t: DomainTrend) -> Self {
         Self {
-            description: t.describe(),
             kind: t.kind.into(),
             since: t.since,
             change: t.change,
+            trend: t,
         }
     }
 }
@@ -218,9 +239,15 @@ impl IndicatorStatus {
     async fn status(&self) -> TargetStatus {
         self.0.status.status.into()
     }
-    /// What the verdict rests on, e.g. "0.4 above the national value, improving since 2021".
-    async fn explanation(&self) -> &str {
-        &self.0.status.explanation
+    /// What the verdict rests on, e.g. "0.4 above the national value, improving since 2021"
+    /// ("0,4 över rikets värde, förbättras sedan 2021" in Swedish).
+    async fn explanation(&self, #[graphql(desc = "The phrase's language; English by default.", default)] language: Language) -> &str {
+        let s = &self.0.status;
+        match language {
+            // Verdicts frozen in follow-ups before Swedish existed have only English.
+            Language::Sv if !s.explanation_sv.is_empty() => &s.explanation_sv,
+            _ => &s.explanation,
+        }
     }
     /// The period judged: the latest with a value.
     async fn period(&self) -> Option<i32> {

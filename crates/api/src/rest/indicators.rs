@@ -184,6 +184,9 @@ pub struct StatusOut {
     pub status: &'static str,
     /// What the verdict rests on, e.g. "0.4 above the national value, improving since 2021".
     pub explanation: String,
+    /// The same in Swedish, e.g. "0,4 över rikets värde, förbättras sedan 2021"; empty in verdicts
+    /// frozen before it existed.
+    pub explanation_sv: String,
     /// The period judged: the latest with a value.
     pub period: Option<i32>,
     /// The value judged.
@@ -210,6 +213,7 @@ impl StatusOut {
             area: area.to_string(),
             status: status_name(s.status),
             explanation: s.explanation.clone(),
+            explanation_sv: s.explanation_sv.clone(),
             period: s.period,
             value: s.value,
             target: s.target_id.and_then(|id| targets.iter().find(|t| t.id == id)).map(TargetOut::from),

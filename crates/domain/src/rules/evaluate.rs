@@ -17,13 +17,16 @@ pub enum TargetStatus {
     NoData,
 }
 
-/// A verdict with a short explanation a dashboard can show.
+/// A verdict with a short explanation a dashboard can show, in English and in Swedish (the
+/// hub's users are Swedish municipalities; integrations read the English one).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     /// The verdict.
     pub status: TargetStatus,
-    /// E.g. "0.4 above the national value (0000)".
+    /// E.g. "0.4 above the national value".
     pub explanation: String,
+    /// The same in Swedish, e.g. "0,4 över rikets värde".
+    pub explanation_sv: String,
 }
 
 /// What a value is compared with besides the target itself.
@@ -38,7 +41,8 @@ pub struct Context {
 /// Values closer than this are equal: figures are published with one or two decimals.
 const EPSILON: f64 = 1e-9;
 
-fn fmt(v: f64) -> String {
+/// A number as a phrase shows it: at most two decimals, no trailing zeros.
+pub(crate) fn fmt(v: f64) -> String {
     let s = format!("{:.2}", v);
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" {
@@ -48,10 +52,15 @@ fn fmt(v: f64) -> String {
     }
 }
 
+/// The same with a decimal comma, as Swedish writes it.
+pub(crate) fn fmt_sv(v: f64) -> String {
+    fmt(v).replace('.', ",")
+}
+
 /// Evaluates `value` against `rule`.
 pub fn evaluate(value: Option<f64>, rule: &TargetRule, ctx: Context) -> Evaluation {
     let Some(v) = value else {
-        return no_data("no value for the period");
+        return no_data("no value for the period", "inget värde för perioden".into());
     };
     match rule {
         TargetRule::Absolute { bound, value: t } => {
@@ -60,16 +69,23 @@ pub fn evaluate(value: Option<f64>, rule: &TargetRule, ctx: Context) -> Evaluati
                 Bound::AtMost => v - EPSILON <= *t,
                 Bound::Equal => (v - t).abs() <= EPSILON,
             };
-            let word = match bound {
-                Bound::AtLeast => "at least",
-                Bound::AtMost => "at most",
-                Bound::Equal => "exactly",
+            let (word, ord) = match bound {
+                Bound::AtLeast => ("at least", "minst"),
+                Bound::AtMost => ("at most", "högst"),
+                Bound::Equal => ("exactly", "exakt"),
             };
-            verdict(ok, format!("{} against a target of {word} {}", fmt(v), fmt(*t)))
+            verdict(
+                ok,
+                format!("{} against a target of {word} {}", fmt(v), fmt(*t)),
+                format!("{} mot målvärdet {ord} {}", fmt_sv(v), fmt_sv(*t)),
+            )
         }
         TargetRule::Direction { movement } => {
             let Some(p) = ctx.previous else {
-                return no_data("no value for the previous period to compare with");
+                return no_data(
+                    "no value for the previous period to compare with",
+                    "inget värde för föregående period att jämföra med".into(),
+                );
             };
             let d = v - p;
             let ok = match movement {
@@ -78,11 +94,15 @@ pub fn evaluate(value: Option<f64>, rule: &TargetRule, ctx: Context) -> Evaluati
                 Movement::NotDecrease => d >= -EPSILON,
                 Movement::NotIncrease => d <= EPSILON,
             };
-            verdict(ok, change_text(d, "the previous period"))
+            let (en, sv) = change_text(d);
+            verdict(ok, en, sv)
         }
         TargetRule::Relative { relation, reference_area } => {
             let Some(r) = ctx.reference else {
-                return no_data(&format!("no value for the reference area {reference_area}"));
+                return no_data(
+                    &format!("no value for the reference area {reference_area}"),
+                    format!("inget värde för jämförelseområdet {reference_area}"),
+                );
             };
             let d = v - r;
             let ok = match relation {
@@ -91,12 +111,13 @@ pub fn evaluate(value: Option<f64>, rule: &TargetRule, ctx: Context) -> Evaluati
                 Relation::AtLeast => d >= -EPSILON,
                 Relation::AtMost => d <= EPSILON,
             };
-            let what = if reference_area.as_str() == crate::ids::AreaCode::COUNTRY {
-                "the national value".to_owned()
+            let (what, vad) = if reference_area.as_str() == crate::ids::AreaCode::COUNTRY {
+                ("the national value".to_owned(), "rikets värde".to_owned())
             } else {
-                format!("the value of {reference_area}")
+                (format!("the value of {reference_area}"), format!("värdet för {reference_area}"))
             };
-            verdict(ok, relative_text(d, &what))
+            let (en, sv) = relative_text(d, &what, &vad);
+            verdict(ok, en, sv)
         }
     }
 }
@@ -106,48 +127,105 @@ pub fn evaluate_direction(value: Option<f64>, direction: Direction, previous: Op
     let movement = match direction {
         Direction::Increase => Movement::NotDecrease,
         Direction::Decrease => Movement::NotIncrease,
-        Direction::None => return no_data("the indicator has no desired direction"),
+        Direction::None => {
+            return no_data(
+                "the indicator has no desired direction",
+                "indikatorn har ingen önskad riktning".into(),
+            )
+        }
     };
     evaluate(value, &TargetRule::Direction { movement }, Context { previous, reference: None })
 }
 
-fn relative_text(d: f64, what: &str) -> String {
+/// `d` compared with a reference, in English and Swedish.
+fn relative_text(d: f64, what: &str, vad: &str) -> (String, String) {
     if d.abs() <= EPSILON {
-        format!("equal to {what}")
+        (format!("equal to {what}"), format!("lika med {vad}"))
     } else if d > 0.0 {
-        format!("{} above {what}", fmt(d))
+        (format!("{} above {what}", fmt(d)), format!("{} över {vad}", fmt_sv(d)))
     } else {
-        format!("{} below {what}", fmt(-d))
+        (format!("{} below {what}", fmt(-d)), format!("{} under {vad}", fmt_sv(-d)))
     }
 }
 
-fn change_text(d: f64, since: &str) -> String {
+/// The change `d` since the previous period, in English and Swedish.
+fn change_text(d: f64) -> (String, String) {
     if d.abs() <= EPSILON {
-        format!("unchanged since {since}")
+        (
+            "unchanged since the previous period".into(),
+            "oförändrat sedan föregående period".into(),
+        )
     } else if d > 0.0 {
-        format!("up {} since {since}", fmt(d))
+        (
+            format!("up {} since the previous period", fmt(d)),
+            format!("upp {} sedan föregående period", fmt_sv(d)),
+        )
     } else {
-        format!("down {} since {since}", fmt(-d))
+        (
+            format!("down {} since the previous period", fmt(-d)),
+            format!("ned {} sedan föregående period", fmt_sv(-d)),
+        )
     }
 }
 
-fn verdict(ok: bool, explanation: String) -> Evaluation {
+fn verdict(ok: bool, explanation: String, explanation_sv: String) -> Evaluation {
     Evaluation {
         status: if ok { TargetStatus::OnTarget } else { TargetStatus::NotOnTarget },
         explanation,
+        explanation_sv,
     }
 }
 
-fn no_data(why: &str) -> Evaluation {
+fn no_data(why: &str, varfor: String) -> Evaluation {
     Evaluation {
         status: TargetStatus::NoData,
         explanation: why.to_owned(),
+        explanation_sv: varfor,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_explanation_has_its_swedish_twin_with_a_decimal_comma() {
+        let national = TargetRule::Relative {
+            relation: Relation::Above,
+            reference_area: crate::ids::AreaCode::parse("0000").unwrap(),
+        };
+        let e = evaluate(
+            Some(83.4),
+            &national,
+            Context {
+                previous: None,
+                reference: Some(83.0),
+            },
+        );
+        assert_eq!(
+            (e.explanation.as_str(), e.explanation_sv.as_str()),
+            ("0.4 above the national value", "0,4 över rikets värde")
+        );
+        let e = evaluate(
+            Some(5.0),
+            &TargetRule::Absolute {
+                bound: Bound::AtMost,
+                value: 4.5,
+            },
+            Context::default(),
+        );
+        assert_eq!(e.explanation_sv, "5 mot målvärdet högst 4,5");
+        let e = evaluate_direction(Some(10.0), Direction::Decrease, Some(12.25));
+        assert_eq!(e.explanation_sv, "ned 2,25 sedan föregående period");
+        assert_eq!(
+            evaluate_direction(Some(1.0), Direction::None, None).explanation_sv,
+            "indikatorn har ingen önskad riktning"
+        );
+        assert_eq!(
+            evaluate(None, &national, Context::default()).explanation_sv,
+            "inget värde för perioden"
+        );
+    }
     use crate::ids::AreaCode;
 
     fn relative(relation: Relation) -> TargetRule {

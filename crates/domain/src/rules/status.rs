@@ -18,6 +18,9 @@ pub struct IndicatorStatus {
     pub status: TargetStatus,
     /// What the verdict rests on, in a phrase a dashboard can show.
     pub explanation: String,
+    /// The same in Swedish. Empty in verdicts stored before it existed (follow-up snapshots).
+    #[serde(default)]
+    pub explanation_sv: String,
     /// The period judged: the latest with a value.
     pub period: Option<i32>,
     /// The value judged.
@@ -55,6 +58,7 @@ pub fn indicator_status(
         return IndicatorStatus {
             status: TargetStatus::NoData,
             explanation: format!("no value for {area}"),
+            explanation_sv: format!("inget värde för {area}"),
             period: None,
             value: None,
             target_id: None,
@@ -73,13 +77,17 @@ pub fn indicator_status(
         }
         None => evaluate_direction(latest.value, direction, previous),
     };
-    let explanation = match trend.kind {
-        TrendKind::Insufficient => evaluation.explanation,
-        _ => format!("{}, {}", evaluation.explanation, trend.describe()),
+    let (explanation, explanation_sv) = match trend.kind {
+        TrendKind::Insufficient => (evaluation.explanation, evaluation.explanation_sv),
+        _ => (
+            format!("{}, {}", evaluation.explanation, trend.describe()),
+            format!("{}, {}", evaluation.explanation_sv, trend.describe_sv()),
+        ),
     };
     IndicatorStatus {
         status: evaluation.status,
         explanation,
+        explanation_sv,
         period: Some(latest.period),
         value: latest.value,
         target_id: target.map(|t| t.id),
@@ -137,6 +145,7 @@ mod tests {
         });
         assert_eq!(s.status, TargetStatus::OnTarget);
         assert_eq!(s.explanation, "0.4 above the national value, improving since 2020");
+        assert_eq!(s.explanation_sv, "0,4 över rikets värde, förbättras sedan 2020");
         assert_eq!(s.target_id, Some(7));
         assert_eq!(s.period, Some(2023));
     }

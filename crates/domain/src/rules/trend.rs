@@ -90,6 +90,18 @@ impl Trend {
             TrendKind::Insufficient => "too few values for a trend".to_owned(),
         }
     }
+
+    /// The same in Swedish, e.g. "förbättras sedan 2021".
+    pub fn describe_sv(&self) -> String {
+        let since = self.since.map(|s| format!(" sedan {s}")).unwrap_or_default();
+        match self.kind {
+            TrendKind::Improving => format!("förbättras{since}"),
+            TrendKind::Worsening => format!("försämras{since}"),
+            TrendKind::Stable => format!("oförändrat{since}"),
+            TrendKind::Changing => format!("förändras{since}"),
+            TrendKind::Insufficient => "för få värden för en trend".to_owned(),
+        }
+    }
 }
 
 #[cfg(test)]
