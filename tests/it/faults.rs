@@ -10,24 +10,19 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
 use styrhub_api::app::HttpOptions;
 use styrhub_api::limits::Limits;
-use styrhub_domain::access::{Author, NewToken, Role, TokenStore};
+use styrhub_domain::access::Role;
 use styrhub_domain::ingest::RunStatus;
 use styrhub_domain::ports::RunLog;
 use styrhub_ingest::testserver::{Fault, FaultKind, Fixture, TestServer, SAMPLE_DATA_KPIS};
 use styrhub_store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{both, DbProxy, TestApp, TestDb};
+use crate::helpers::{both, mint_token, styrhub_command, summary_count, DbProxy, TestApp, TestDb};
 
 /// Starts the binary with these arguments on `db`, its output captured.
 fn spawn(db: &str, args: &[String]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_styrhub"))
-        .arg("--database-url")
-        .arg(db)
+    styrhub_command(db)
         .args(args)
-        .env_remove("STYRHUB_DATABASE_URL")
-        .env_remove("STYRHUB_KOLADA_URL")
-        .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -111,13 +106,7 @@ fn sync_args(server: &TestServer, areas: &str) -> Vec<String> {
 
 /// The count after `name ` in a summary line.
 fn count(text: &str, name: &str) -> i64 {
-    let at = text.find(&format!("{name} ")).unwrap_or_else(|| panic!("`{name}` in {text}"));
-    text[at + name.len() + 1..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
+    summary_count(text, name) as i64
 }
 
 /// A server that serves the first data page and then holds every later one for a minute: an
@@ -153,10 +142,7 @@ both! {
         // A real token: the rate limiter gives it a bucket of its own, and the access layer lets
         // it through.
         let store = db.store().await;
-        let (secret, hash) = styrhub_api::access::mint().expect("a token");
-        let new = NewToken { name: "reader".into(), role: Role::Reader, scope_unit_id: None, hash };
-        store.create_token(&Author::system("test"), &new).await.expect("the token is stored");
-        let token = secret.expose().to_owned();
+        let token = mint_token(&store, "reader", Role::Reader, None).await;
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr = format!("127.0.0.1:{port}");
         let args = ["serve", "--addr", &addr, "--rate-limit-per-minute", "2", "--max-body-bytes", "1000"];

@@ -200,18 +200,7 @@ impl TestApp {
     /// A new API token, made as `styrhub token create` makes one (minted, stored hashed,
     /// audited); returns the secret.
     pub async fn token(&self, name: &str, role: Role, scope_unit_id: Option<i64>) -> String {
-        let (secret, hash) = styrhub_api::access::mint().expect("a token");
-        let new = NewToken {
-            name: name.into(),
-            role,
-            scope_unit_id,
-            hash,
-        };
-        self.store
-            .create_token(&Author::system("test"), &new)
-            .await
-            .expect("the token is stored");
-        secret.expose().to_owned()
+        mint_token(&self.store, name, role, scope_unit_id).await
     }
 
     /// The same app, sending an admin token with every [`TestApp::graphql`] request: for tests
@@ -348,4 +337,44 @@ impl DbProxy {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     }
+}
+
+/// A new API token in `store`, made as `styrhub token create` makes one (minted, stored hashed,
+/// audited); returns the secret.
+pub async fn mint_token(store: &Store, name: &str, role: Role, scope_unit_id: Option<i64>) -> String {
+    let (secret, hash) = styrhub_api::access::mint().expect("a token");
+    let new = NewToken {
+        name: name.into(),
+        role,
+        scope_unit_id,
+        hash,
+    };
+    store
+        .create_token(&Author::system("test"), &new)
+        .await
+        .expect("the token is stored");
+    secret.expose().to_owned()
+}
+
+/// The `styrhub` binary on `db`, with the environment that could redirect it removed and its
+/// log quiet: what every test through the binary runs.
+pub fn styrhub_command(db: &str) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_styrhub"));
+    c.arg("--database-url")
+        .arg(db)
+        .env_remove("STYRHUB_DATABASE_URL")
+        .env_remove("STYRHUB_KOLADA_URL")
+        .env("RUST_LOG", "warn");
+    c
+}
+
+/// The count after `name ` in an ingest summary line, e.g. `inserted 120`.
+pub fn summary_count(text: &str, name: &str) -> u64 {
+    let at = text.find(&format!("{name} ")).unwrap_or_else(|| panic!("`{name}` in {text}"));
+    text[at + name.len() + 1..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }

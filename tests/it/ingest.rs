@@ -2,23 +2,18 @@
 //! SQLite and PostgreSQL: a sync, the same sync again (nothing inserted), faults survived,
 //! failures recorded and completed by a re-run, file imports all or nothing.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::json;
 use styrhub_ingest::testserver::{Fault, FaultKind, Fixture, TestServer, SAMPLE_DATA_KPIS};
 
-use crate::helpers::{both, TestApp, TestDb};
+use crate::helpers::{both, styrhub_command, summary_count, TestApp, TestDb};
 
 fn styrhub(db: &str, args: &[&str]) -> Output {
     let dir = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_styrhub"))
-        .arg("--database-url")
-        .arg(db)
+    styrhub_command(db)
         .args(args)
         .current_dir(dir.path())
-        .env_remove("STYRHUB_DATABASE_URL")
-        .env_remove("STYRHUB_KOLADA_URL")
-        .env("RUST_LOG", "warn")
         .output()
         .expect("the binary runs")
 }
@@ -33,14 +28,7 @@ fn out(o: &Output) -> String {
 
 /// The count after `name ` in the summary line, e.g. `inserted 120`.
 fn count(o: &Output, name: &str) -> u64 {
-    let text = String::from_utf8_lossy(&o.stdout);
-    let at = text.find(&format!("{name} ")).unwrap_or_else(|| panic!("`{name}` in {}", out(o)));
-    text[at + name.len() + 1..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
+    summary_count(&String::from_utf8_lossy(&o.stdout), name)
 }
 
 fn sync_args(server: &TestServer) -> Vec<String> {

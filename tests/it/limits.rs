@@ -38,23 +38,12 @@ fn hostile() -> Vec<String> {
     ]
 }
 
-/// Counts of what the demo holds, read behind the API's back, to show that nothing changed.
-async fn table_counts(app: &TestApp) -> Vec<i64> {
-    use sea_orm::{ConnectionTrait, Statement};
-    let db = app.store.connection();
-    let mut counts = Vec::new();
-    for table in ["goal", "indicator", "observation", "area", "kpi", "org_unit", "assignment"] {
-        let row = db
-            .query_one_raw(Statement::from_string(
-                db.get_database_backend(),
-                format!("SELECT COUNT(*) AS n FROM {table}"),
-            ))
-            .await
-            .unwrap_or_else(|e| panic!("{table} is still there: {e}"))
-            .unwrap();
-        counts.push(row.try_get::<i64>("", "n").unwrap());
-    }
-    counts
+/// Rows per table, read behind the API's back, to show that nothing changed (a dropped table
+/// fails the count).
+async fn table_counts(app: &TestApp) -> Vec<(String, u64)> {
+    styrhub_store::package::table_counts(app.store.connection())
+        .await
+        .expect("every table is still there")
 }
 
 /// GraphQL lists and lookups with a string argument, each taking `$s`.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::parser::types::Field as PlainField;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, InputType, Lookahead, Object, Result, SimpleObject, Value};
-use styrhub_domain::ids::AreaCode;
+use styrhub_domain::ids::{AreaCode, Year};
 use styrhub_domain::indicator::{Direction as DomainDirection, Indicator as DomainIndicator, IndicatorFilter, IndicatorKind as DomainKind};
 use styrhub_domain::rules::evaluate::TargetStatus as DomainStatus;
 use styrhub_domain::rules::trend::{Trend as DomainTrend, TrendKind as DomainTrendKind};
@@ -354,15 +354,15 @@ impl Plain for Indicator {
     }
 }
 
-/// A year argument (`period`), checked: the hub's years are four-digit.
+/// A year argument (`period`), checked as every year the hub takes ([`Year`]).
 pub fn as_of(period: Option<i32>) -> Result<Option<i32>> {
-    match period {
-        Some(p) if !(1900..=2100).contains(&p) => Err(gql(RepoError::Invalid(DomainError::new(
-            "period",
-            format!("{p} is not a year between 1900 and 2100"),
-        )))),
-        p => Ok(p),
-    }
+    period
+        .map(|p| {
+            Year::new(p)
+                .map(Year::get)
+                .map_err(|e| gql(RepoError::Invalid(DomainError::new("period", e.message))))
+        })
+        .transpose()
 }
 
 /// The indicator judged for `area` (as of a year, when given): prefetched, or through the
