@@ -8,7 +8,7 @@ use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{Extension, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::middleware;
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use styrhub_domain::access::{Actor, AuditReader, TokenStore};
@@ -21,12 +21,13 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::access::Caller;
+use crate::answer_cache::{AnswerCache, SeriesAnswers};
 use crate::gateway::Gateway;
+use crate::graphql::answers::{self, GraphqlAnswers};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{build_schema, StyrhubSchema};
 use crate::limits::{Limits, RateLimiter};
 use crate::metrics::Metrics;
-use crate::rest::answer_cache::AnswerCache;
 
 /// The ports, by capability: what handlers and resolvers reach instead of the database.
 #[derive(Clone)]
@@ -75,6 +76,10 @@ pub struct HttpOptions {
     /// `rest::answer_cache`): zero, the default here, keeps none; `styrhub serve` keeps them
     /// for one second unless told otherwise.
     pub series_cache_ttl: Duration,
+    /// How long a GraphQL query's answer is served again to the same caller without running it
+    /// (see `graphql::answers`): zero, the default here, keeps none; `styrhub serve` keeps them
+    /// for one second unless told otherwise. Mutations through this process forget them all.
+    pub graphql_cache_ttl: Duration,
     /// Whether every GraphQL request and REST read needs a valid token (see `access`); reads
     /// are open data by default.
     pub require_token_for_reads: bool,
@@ -95,7 +100,9 @@ pub struct AppState {
     /// The HTTP layer's options.
     pub http: HttpOptions,
     /// Recent series answers (`http.series_cache_ttl`).
-    pub answers: Arc<AnswerCache>,
+    pub answers: Arc<SeriesAnswers>,
+    /// Recent GraphQL answers (`http.graphql_cache_ttl`).
+    pub graphql_answers: Arc<GraphqlAnswers>,
     /// Request counts per client address and bearer token (`http.limits`).
     pub limiter: Arc<RateLimiter>,
 }
@@ -109,6 +116,7 @@ impl AppState {
             schema: build_schema(&http.limits),
             metrics: Metrics::new(),
             answers: AnswerCache::new(Duration::ZERO),
+            graphql_answers: AnswerCache::new(Duration::ZERO),
             limiter: Arc::new(RateLimiter::for_limits(&http.limits)),
             http,
         }
@@ -117,6 +125,7 @@ impl AppState {
     /// The same state with these HTTP options.
     pub fn with_http(mut self, http: HttpOptions) -> Self {
         self.answers = AnswerCache::new(http.series_cache_ttl);
+        self.graphql_answers = AnswerCache::new(http.graphql_cache_ttl);
         self.schema = build_schema(&http.limits);
         self.limiter = Arc::new(RateLimiter::for_limits(&http.limits));
         self.http = http;
@@ -193,7 +202,7 @@ async fn graphql(
     State(state): State<AppState>,
     caller: Option<Extension<Caller>>,
     req: GraphQLRequest<crate::limits::GraphQLRejection>,
-) -> GraphQLResponse {
+) -> Response {
     // The middleware always sets the caller; without it the request is anonymous.
     let actor = match caller.map(|Extension(c)| c.0).unwrap_or(Ok(Actor::Anonymous)) {
         Ok(actor) => actor,
@@ -201,17 +210,50 @@ async fn graphql(
             // About the request as a whole, not a place in the query: no locations.
             let mut error = crate::error::gql_denied(denied).into_server_error(async_graphql::Pos::default());
             error.locations.clear();
-            return async_graphql::Response::from_errors(vec![error]).into();
+            return GraphQLResponse::from(async_graphql::Response::from_errors(vec![error])).into_response();
         }
     };
     let req = req.into_inner();
     if let Some(refused) = crate::limits::nul_in_graphql(&req) {
-        return refused.into();
+        return GraphQLResponse::from(refused).into_response();
     }
+    let cache = &state.graphql_answers;
+    let key = if cache.enabled() { answers::Key::of(&req, &actor) } else { None };
+    if let Some(kept) = key.as_ref().and_then(|k| cache.get(k)) {
+        return kept.into_response();
+    }
+    // Parsed here as well as by the executor only when a cache needs to know.
+    let operation = if cache.enabled() || state.answers.enabled() {
+        answers::operation(&req)
+    } else {
+        answers::Operation::Other
+    };
+    let generation = cache.generation();
     let req = req.data(Loaders::new(&state.ports)).data(state.ports.clone()).data(actor);
     let mut res = state.schema.execute(req).await;
     crate::error::label_request_errors(&mut res);
-    res.into()
+    let ok = res.is_ok();
+    let res = GraphQLResponse::from(res).into_response();
+    match (operation, key) {
+        (answers::Operation::Mutation, _) => {
+            cache.invalidate();
+            state.answers.invalidate();
+            res
+        }
+        (answers::Operation::Query, Some(key)) if ok => {
+            let (parts, body) = res.into_parts();
+            // The answer is one JSON string already: collecting it copies nothing.
+            match axum::body::to_bytes(body, usize::MAX).await {
+                Ok(body) => {
+                    cache.put(key, generation, parts.headers.clone(), body.clone());
+                    Response::from_parts(parts, axum::body::Body::from(body))
+                }
+                Err(e) => crate::rest::problem::Problem::from(styrhub_domain::RepoError::Internal(format!("cannot read the answer: {e}")))
+                    .into_response(),
+            }
+        }
+        _ => res,
+    }
 }
 
 /// GraphiQL for browsers on GET `/graphql`.

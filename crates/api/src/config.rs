@@ -196,6 +196,11 @@ pub struct ServeArgs {
     /// (answers tell clients `max-age=60` anyway).
     #[arg(long, env = "STYRHUB_SERIES_CACHE_TTL_MS", default_value_t = 1000)]
     pub series_cache_ttl_ms: u64,
+    /// How long, in milliseconds, a GraphQL query's answer is served again to the same caller
+    /// without running it; 0 turns this off. Mutations through this server forget every kept
+    /// answer at once; ingests in other processes show after at most this long.
+    #[arg(long, env = "STYRHUB_GRAPHQL_CACHE_TTL_MS", default_value_t = 1000)]
+    pub graphql_cache_ttl_ms: u64,
     /// Make every GraphQL request and REST read need an API token (reads are open data by
     /// default); health checks, the dashboard's files and /metrics stay public.
     #[arg(long, env = "STYRHUB_REQUIRE_TOKEN_FOR_READS")]

@@ -12,6 +12,7 @@
 //! - [`access`]: API tokens (minting, hashing) and the middleware that makes a bearer token the
 //!   request's actor; the reads setting.
 //! - [`gateway`]: the one door every write goes through, with the one permission check.
+//! - [`answer_cache`]: series and GraphQL answers kept for a moment (one second by default).
 //! - [`limits`]: body size, request timeout, GraphQL depth/complexity/introspection, rate limits.
 //! - [`error`]: the one mapping from domain errors to HTTP statuses and GraphQL codes.
 //! - [`demo`]: loading the municipality packages under `demo/`.
@@ -23,6 +24,7 @@
 //! - [`telemetry`]: tracing set-up (JSON when not on a terminal).
 
 pub mod access;
+pub mod answer_cache;
 pub mod app;
 pub mod config;
 pub mod dashboard;

@@ -86,6 +86,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let http = HttpOptions {
                 cors_origins: args.cors_origin.clone(),
                 series_cache_ttl: std::time::Duration::from_millis(args.series_cache_ttl_ms),
+                graphql_cache_ttl: std::time::Duration::from_millis(args.graphql_cache_ttl_ms),
                 require_token_for_reads: args.require_token_for_reads,
                 limits: args.limits.limits(),
             };

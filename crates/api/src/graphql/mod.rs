@@ -8,6 +8,7 @@ use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 use crate::limits::Limits;
 
+pub mod answers;
 pub mod assignment;
 pub mod audit;
 pub mod budget;

@@ -38,7 +38,6 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use crate::rest::problem::Problem;
 
-pub mod answer_cache;
 pub mod areas;
 pub mod csv;
 pub mod formats;
@@ -57,7 +56,7 @@ pub const CACHE_CONTROL: &str = "public, max-age=60";
 
 /// The REST routes, the OpenAPI document and the docs page; series answers are kept in
 /// `answers` for its time to live.
-pub fn router(answers: Arc<answer_cache::AnswerCache>) -> Router<AppState> {
+pub fn router(answers: Arc<crate::answer_cache::SeriesAnswers>) -> Router<AppState> {
     let (routes, mut api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(areas::list))
         .routes(routes!(kpis::list))
@@ -90,7 +89,7 @@ pub fn router(answers: Arc<answer_cache::AnswerCache>) -> Router<AppState> {
         .route("/api/docs", get(|| async { Html(openapi::DOCS_PAGE) }))
         .route("/api/v1/{*rest}", get(unknown_path))
         // Inside the ETag layer, so that conditional requests are answered from kept answers too.
-        .layer(middleware::from_fn_with_state(answers, answer_cache::cached_series))
+        .layer(middleware::from_fn_with_state(answers, crate::answer_cache::cached_series))
         .layer(middleware::from_fn(conditional_get))
 }
 

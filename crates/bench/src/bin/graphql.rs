@@ -16,7 +16,7 @@ use anyhow::{ensure, Context, Result};
 use clap::Parser;
 use sea_orm::{sqlx, ConnectionTrait};
 use serde_json::{json, Value};
-use styrhub_api::app::{router, AppState};
+use styrhub_api::app::{router, AppState, HttpOptions};
 use styrhub_api::synthetic::{self, Size};
 use styrhub_bench::{backend_name, fresh_store, Latency};
 use styrhub_domain::ports::PackageWriter;
@@ -43,6 +43,10 @@ struct Args {
     /// Timed requests per measurement (after a warm-up of a tenth as many).
     #[arg(long, default_value_t = 300)]
     iterations: usize,
+    /// How long the second server keeps GraphQL answers (`styrhub serve --graphql-cache-ttl-ms`,
+    /// whose default this is); the first server keeps none, so every request runs.
+    #[arg(long, default_value_t = 1000)]
+    graphql_cache_ttl_ms: u64,
     /// Time only this query (a file) instead, for experiments: what a field costs.
     #[arg(long)]
     query: Option<std::path::PathBuf>,
@@ -108,10 +112,20 @@ async fn main() -> Result<()> {
     let raw_pool = RawPool::of(&store);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let app = router(AppState::new(store).with_http(styrhub_bench::bench_http()));
+    let app = router(AppState::new(store.clone()).with_http(styrhub_bench::bench_http()));
     tokio::spawn(async move { axum::serve(listener, app).await });
+    // The same router with `styrhub serve`'s kept GraphQL answers (one second), on its own port.
+    let kept_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let kept_addr = kept_listener.local_addr()?;
+    let kept_http = HttpOptions {
+        graphql_cache_ttl: Duration::from_millis(args.graphql_cache_ttl_ms),
+        ..styrhub_bench::bench_http()
+    };
+    let kept_app = router(AppState::new(store).with_http(kept_http));
+    tokio::spawn(async move { axum::serve(kept_listener, kept_app).await });
     let client = reqwest::Client::new();
     let url = format!("http://{addr}/graphql");
+    let kept_url = format!("http://{kept_addr}/graphql");
 
     // Correctness first: the whole tree comes back, every indicator judged.
     let tree_vars = json!({ "m": synthetic::CODE });
@@ -149,6 +163,11 @@ async fn main() -> Result<()> {
         return Ok(());
     }
     let (tree, tree_statements) = measure(&args, &statements, || send(&client, &url, synthetic::TREE_QUERY, &tree_vars)).await?;
+    ensure!(
+        post(&client, &kept_url, synthetic::TREE_QUERY, &tree_vars).await? == body,
+        "a kept answer is the answer"
+    );
+    let (kept_tree, kept_statements) = measure(&args, &statements, || send(&client, &kept_url, synthetic::TREE_QUERY, &tree_vars)).await?;
     let (single, series_statements) = measure(&args, &statements, || send(&client, &url, SERIES, &series_vars)).await?;
     let rows = raw_pool.tree().await?;
     ensure!(rows == indicators.len(), "{rows} rows from the hand-written statement");
@@ -162,6 +181,10 @@ async fn main() -> Result<()> {
         size.years
     );
     println!("full tree (GraphQL over HTTP)   {tree}  statements/request={tree_statements}");
+    println!(
+        "full tree, answers kept {} ms   {kept_tree}  statements/request<={kept_statements}",
+        args.graphql_cache_ttl_ms
+    );
     println!("single series (GraphQL)         {single}  statements/request={series_statements}");
     println!("full tree, one hand-written SQL {raw}  rows={rows}");
     Ok(())
