@@ -250,13 +250,14 @@ both! {
 }
 
 /// Every field the executor's shortcut answers (`graphql::plain`), with an alias and
-/// `__typename`; `DIRECTIVE` is replaced by nothing or by a directive that sends the whole list
-/// through the executor.
+/// `__typename`; `DIRECTIVE` is replaced by nothing or by a directive that sends the goals and
+/// their indicators through the executor.
 const PLAIN_FIELDS: &str = r#"
 query Everything($m: String!) {
   goals(municipality: $m, first: 1000) {
     nodes {
-      id
+      __typename id DIRECTIVE key title description kind validFrom validTo agenda2030 decision position archived
+      heading: title
       indicators {
         __typename id DIRECTIVE key title kind unit direction desiredText measureFirst kpiId seriesKey
         name: title

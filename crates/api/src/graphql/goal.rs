@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use async_graphql::parser::types::Field as PlainField;
+use async_graphql::{Context, Enum, InputObject, InputType, Object, Result, SimpleObject, Value};
 use styrhub_domain::follow_up::Assessment as DomainAssessment;
 use styrhub_domain::goal::{Goal as DomainGoal, GoalFilter, GoalKind as DomainKind};
 use styrhub_domain::ids::AreaCode;
@@ -17,7 +18,7 @@ use crate::graphql::indicator::{prefetch, Indicator};
 use crate::graphql::loaders::{load, loader_err, Batch};
 use crate::graphql::org_unit::{GovernanceModel, OrgUnit};
 use crate::graphql::page::{paginate, Page};
-use crate::graphql::plain::PlainList;
+use crate::graphql::plain::{self, text, Cx, Plain, PlainItem, PlainList};
 use crate::graphql::vision::FocusArea;
 
 /// What kind of goal.
@@ -144,6 +145,31 @@ impl Goal {
 
     async fn goals(ctx: &Context<'_>, ids: impl IntoIterator<Item = i64>) -> Result<HashMap<i64, DomainGoal>> {
         loaders(ctx).goal.load_many(ids).await.map_err(loader_err)
+    }
+}
+
+impl Plain for Goal {
+    const TYPE: &'static str = "Goal";
+
+    /// The goal's own fields, and its indicators when the `goals` list prefetched them; the
+    /// answers are those of the resolvers below (a test compares the two).
+    fn plain(&self, cx: &Cx<'_>, field: &PlainField) -> Option<Value> {
+        let g = &self.0;
+        Some(match field.name.node.as_str() {
+            "id" => Value::from(g.id),
+            "key" => Value::String(g.key.clone()),
+            "title" => Value::String(g.title.clone()),
+            "description" => text(g.description.as_deref()),
+            "kind" => GoalKind::from(g.kind).to_value(),
+            "validFrom" => Value::String(g.validity.from.to_string()),
+            "validTo" => g.validity.to.map_or(Value::Null, |d| Value::String(d.to_string())),
+            "agenda2030" => Value::List(g.agenda2030.iter().map(|n| Value::from(i32::from(*n))).collect()),
+            "decision" => text(g.decision.as_deref()),
+            "position" => Value::from(g.position),
+            "archived" => Value::Boolean(g.archived),
+            "indicators" => plain::list(cx.loaders.indicators_of(g.id)?.iter(), cx, &field.selection_set.node)?,
+            _ => return None,
+        })
     }
 }
 
@@ -492,7 +518,7 @@ impl GoalQuery {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Page<Goal>> {
+    ) -> Result<Page<PlainItem<Goal>>> {
         let m = self::municipality(ctx, &municipality).await?;
         let f = filter.unwrap_or_default();
         let agenda2030 = match f.agenda2030 {
@@ -520,7 +546,7 @@ impl GoalQuery {
         let goals = ports(ctx).governance.goals(&filter).await.map_err(gql)?;
         // Fields below ask for these goals again (parents, paths): prime the loader.
         loaders(ctx).goal.feed_many(goals.iter().map(|g| (g.id, g.clone()))).await;
-        let page = paginate(ctx, goals, after, before, first, last, Goal).await?;
+        let page = paginate(ctx, goals, after, before, first, last, |g| PlainItem(Goal(g))).await?;
         let la = ctx.look_ahead();
         let fields = [
             la.field("nodes").field("indicators"),
@@ -528,11 +554,17 @@ impl GoalQuery {
         ];
         if fields.iter().any(|f| f.exists()) {
             // The page's indicators in one statement, then what their fields need.
-            let ids = page.edges.iter().map(|e| e.node.0.id).collect();
+            let ids = page.edges.iter().map(|e| e.node.0 .0.id).collect();
             let by_goal = load(&loaders(ctx).indicators_of_goal, ids, Batch::Now).await.map_err(loader_err)?;
             let mut seen = std::collections::HashSet::new();
-            let indicators: Vec<_> = by_goal.into_values().flatten().filter(|i| seen.insert(i.id)).collect();
+            let indicators: Vec<_> = by_goal.values().flatten().filter(|i| seen.insert(i.id)).cloned().collect();
             prefetch(ctx, &indicators, &fields, m.municipality_code.as_deref().unwrap_or_default()).await?;
+            // For the goals' own shortcut past the executor (`PlainItem`).
+            loaders(ctx).keep_indicators(
+                by_goal
+                    .into_iter()
+                    .map(|(goal, list)| (goal, list.into_iter().map(Indicator).collect::<Vec<_>>().into())),
+            );
         }
         Ok(page)
     }

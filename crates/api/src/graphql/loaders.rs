@@ -319,6 +319,9 @@ pub struct Loaders {
     /// whole tree's indicators at once (see `graphql::indicator::prefetch`), so that the
     /// thousands of `status`, `latestValue` and `targets` fields below them are look-ups.
     pub facts: Mutex<FxHashMap<i64, Arc<IndicatorFacts>>>,
+    /// Each goal's indicators, by goal id: filled by the `goals` list resolver with what it
+    /// prefetched, so that its goals can answer `indicators` without the executor.
+    pub goal_indicators: Mutex<FxHashMap<i64, Arc<[crate::graphql::indicator::Indicator]>>>,
 }
 
 /// What an indicator's default-area fields show, worked out once per request.
@@ -333,6 +336,16 @@ impl Loaders {
     /// The facts prefetched for an indicator, if any.
     pub fn facts_of(&self, indicator: i64) -> Option<Arc<IndicatorFacts>> {
         self.facts.lock().expect("facts lock").get(&indicator).cloned()
+    }
+
+    /// The indicators prefetched for a goal, if any.
+    pub fn indicators_of(&self, goal: i64) -> Option<Arc<[crate::graphql::indicator::Indicator]>> {
+        self.goal_indicators.lock().expect("goal indicators lock").get(&goal).cloned()
+    }
+
+    /// Keeps the indicators of many goals.
+    pub fn keep_indicators(&self, by_goal: impl IntoIterator<Item = (i64, Arc<[crate::graphql::indicator::Indicator]>)>) {
+        self.goal_indicators.lock().expect("goal indicators lock").extend(by_goal);
     }
 
     /// Keeps the facts of many indicators.
@@ -405,6 +418,7 @@ impl Loaders {
             kpi: make(KpiLoader(p.clone())),
             area: make(AreaLoader(p.clone())),
             facts: Mutex::default(),
+            goal_indicators: Mutex::default(),
         }
     }
 }

@@ -82,6 +82,35 @@ pub fn text(s: Option<&str>) -> Value {
     s.map_or(Value::Null, |s| Value::String(s.to_owned()))
 }
 
+/// An item answered plainly when it can be, and by `T`'s own resolvers otherwise: the same
+/// GraphQL type as `T`. For the items of a connection (a goal tree's 500 goals), whose list
+/// async-graphql resolves itself.
+pub struct PlainItem<T>(pub T);
+
+impl<T: OutputType + Plain> OutputType for PlainItem<T> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        T::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
+        // As for `PlainList`: no extension hooks fields.
+        if let Ok(loaders) = ctx.data::<Loaders>() {
+            if let Some(value) = object(&self.0, &Cx { loaders }, &ctx.item.node) {
+                return Ok(value);
+            }
+        }
+        self.0.resolve(ctx, field).await
+    }
+}
+
 /// A list answered plainly when it can be: the same GraphQL type as `Vec<T>` (`[T!]!`).
 pub struct PlainList<T>(pub Vec<T>);
 
