@@ -77,6 +77,8 @@ pub struct Latency {
     pub p50: Duration,
     /// 99th percentile.
     pub p99: Duration,
+    /// 99.9th percentile.
+    pub p999: Duration,
     /// Slowest.
     pub max: Duration,
 }
@@ -91,6 +93,7 @@ impl Latency {
             n: samples.len(),
             p50: at(0.50),
             p99: at(0.99),
+            p999: at(0.999),
             max: *samples.last().expect("not empty"),
         }
     }
@@ -101,10 +104,11 @@ impl std::fmt::Display for Latency {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         write!(
             f,
-            "n={} p50={:.3} ms p99={:.3} ms max={:.3} ms",
+            "n={} p50={:.3} ms p99={:.3} ms p99.9={:.3} ms max={:.3} ms",
             self.n,
             ms(self.p50),
             ms(self.p99),
+            ms(self.p999),
             ms(self.max)
         )
     }
