@@ -116,6 +116,19 @@ impl<K: Hash + Eq> AnswerCache<K> {
             .cloned()
     }
 
+    /// Keeps `res` for `key` (see [`Self::put`]) and gives it back. Answers are built in memory,
+    /// so buffering one costs nothing extra.
+    pub async fn keep(&self, key: K, generation: u64, res: Response) -> Response {
+        let (parts, body) = res.into_parts();
+        match axum::body::to_bytes(body, usize::MAX).await {
+            Ok(body) => {
+                self.put(key, generation, parts.headers.clone(), body.clone());
+                Response::from_parts(parts, Body::from(body))
+            }
+            Err(e) => Problem::from(RepoError::Internal(format!("cannot read the answer: {e}"))).into_response(),
+        }
+    }
+
     /// Keeps an answer made from what the database held at `generation`. When a write came in
     /// since (the generation moved on), the answer may predate it and is not kept.
     pub fn put(&self, key: K, generation: u64, headers: HeaderMap, body: Bytes) {
@@ -181,14 +194,7 @@ pub async fn cached_series(State(cache): State<Arc<SeriesAnswers>>, req: Request
     if res.status() != StatusCode::OK {
         return res;
     }
-    let (parts, body) = res.into_parts();
-    // Series answers are built in memory, so buffering one costs nothing extra.
-    let body = match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(b) => b,
-        Err(e) => return Problem::from(RepoError::Internal(format!("cannot read the answer: {e}"))).into_response(),
-    };
-    cache.put(key, generation, parts.headers.clone(), body.clone());
-    Response::from_parts(parts, Body::from(body))
+    cache.keep(key, generation, res).await
 }
 
 #[cfg(test)]

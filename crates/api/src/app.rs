@@ -240,18 +240,7 @@ async fn graphql(
             state.answers.invalidate();
             res
         }
-        (answers::Operation::Query, Some(key)) if ok => {
-            let (parts, body) = res.into_parts();
-            // The answer is one JSON string already: collecting it copies nothing.
-            match axum::body::to_bytes(body, usize::MAX).await {
-                Ok(body) => {
-                    cache.put(key, generation, parts.headers.clone(), body.clone());
-                    Response::from_parts(parts, axum::body::Body::from(body))
-                }
-                Err(e) => crate::rest::problem::Problem::from(styrhub_domain::RepoError::Internal(format!("cannot read the answer: {e}")))
-                    .into_response(),
-            }
-        }
+        (answers::Operation::Query, Some(key)) if ok => cache.keep(key, generation, res).await,
         _ => res,
     }
 }
