@@ -172,6 +172,7 @@ async fn main() -> Result<()> {
     );
     let (kept_tree, kept_misses) = measure_kept(&args, &statements, || send(&client, &kept_url, synthetic::TREE_QUERY, &tree_vars)).await?;
     let (single, series_statements) = measure(&args, &statements, || send(&client, &url, SERIES, &series_vars)).await?;
+    let (kept_single, kept_single_misses) = measure_kept(&args, &statements, || send(&client, &kept_url, SERIES, &series_vars)).await?;
     let rows = raw_pool.tree().await?;
     ensure!(rows == indicators.len(), "{rows} rows from the hand-written statement");
     let raw = measure_raw(&args, || raw_pool.tree()).await?;
@@ -189,6 +190,10 @@ async fn main() -> Result<()> {
         args.graphql_cache_ttl_ms
     );
     println!("single series (GraphQL)         {single}  statements/request={series_statements}");
+    println!(
+        "single series, answers kept {} ms {kept_single}  ran (misses)={kept_single_misses}",
+        args.graphql_cache_ttl_ms
+    );
     println!("full tree, one hand-written SQL {raw}  rows={rows}");
     Ok(())
 }
