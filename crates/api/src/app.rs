@@ -73,7 +73,7 @@ pub struct HttpOptions {
     /// Origins whose browser pages may call the API (CORS): none by default; `*` allows any.
     pub cors_origins: Vec<HeaderValue>,
     /// How long a series answer is served again without reading the database (see
-    /// `rest::answer_cache`): zero, the default here, keeps none; `styrhub serve` keeps them
+    /// `answer_cache`): zero, the default here, keeps none; `styrhub serve` keeps them
     /// for one second unless told otherwise.
     pub series_cache_ttl: Duration,
     /// How long a GraphQL query's answer is served again to the same caller without running it
