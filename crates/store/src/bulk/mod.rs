@@ -14,26 +14,28 @@
 //!   stored exactly as staged, and `INSERT … ON CONFLICT DO UPDATE … WHERE` (something
 //!   differs) `RETURNING` writes the rest, its `RETURNING` feeding the counts and the set of
 //!   series touched. An upsert alone would lock, and so write, every row it meets in conflict.
-//! - **SQLite**: through sqlx directly (sea-orm would copy every bound value twice more),
-//!   multi-row `INSERT`s of 2,000 rows into a temporary staging table that look each row up
-//!   as they stage it (one index probe per row, in-process), then an `UPDATE … FROM` of the
-//!   changed rows by rowid and a plain `INSERT` of the new ones.
+//! - **SQLite** ([`sqlite`]): prepared statements stepped on the pooled connection's own handle,
+//!   one series at a time: one index range read of the series' stored rows, compared in Rust,
+//!   then inserts of the new periods and updates by rowid of the differing ones, and the digest
+//!   built in Rust from the merged rows. Nothing is staged.
 //! - **Digests**: rebuilt only for the series (key × area × gender) the batch changed, once per
 //!   batch, each read as one index range (the natural key is ordered
 //!   `series_key, area_code, gender, period`).
-//! - The staging tables are made once per pooled connection and emptied per batch, so that the
-//!   statements stay prepared.
+//! - PostgreSQL's staging tables are made once per pooled connection and emptied per batch, so
+//!   that the statements stay prepared.
 //!
-//! Inside a caller's transaction (the package loader) the same statements run through sea-orm,
-//! staging by multi-row `INSERT` on both databases.
+//! Inside a caller's transaction (the package loader, a few hundred rows) the set-based
+//! statements run through sea-orm, staging by multi-row `INSERT` on both databases.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sqlx::{self, Connection as _, Row as _};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait, Value};
 use styrhub_domain::observation::{NewObservation, SeriesRef, WriteCounts};
 use styrhub_domain::RepoError;
 
 use crate::db::repo_err;
+
+mod postgres;
+mod sqlite;
 
 /// Rows per staging INSERT on SQLite: 11 values a row stays under SQLite's 32,766 bind
 /// parameters, and fewer, larger statements save a round trip to sqlx's worker thread each.
@@ -42,7 +44,7 @@ const STAGE_CHUNK_SQLITE: usize = 2_000;
 /// Rows per staging INSERT on PostgreSQL inside a caller's transaction (65,535 parameters).
 const STAGE_CHUNK_POSTGRES: usize = 4_000;
 
-const STAGE_COLUMNS: &str = "series_key, kpi_id, indicator_id, area_code, period, gender, value, status, count, source, deleted";
+pub(super) const STAGE_COLUMNS: &str = "series_key, kpi_id, indicator_id, area_code, period, gender, value, status, count, source, deleted";
 
 const STAGE_TYPES: &str = "series_key TEXT NOT NULL, kpi_id TEXT, indicator_id BIGINT, area_code TEXT NOT NULL, \
      period INTEGER NOT NULL, gender TEXT NOT NULL, value DOUBLE PRECISION, status TEXT, count INTEGER, source TEXT NOT NULL, \
@@ -50,9 +52,9 @@ const STAGE_TYPES: &str = "series_key TEXT NOT NULL, kpi_id TEXT, indicator_id B
 
 /// One staged row, deduplicated on the natural key (the last of a batch wins, as a source's
 /// later page would).
-struct Staged<'a> {
-    series_key: String,
-    o: &'a NewObservation,
+pub(super) struct Staged<'a> {
+    pub(super) series_key: String,
+    pub(super) o: &'a NewObservation,
 }
 
 /// The batch without repeated keys, sorted as the natural key's index is, so that inserts
@@ -90,7 +92,7 @@ fn dedup(batch: &[NewObservation]) -> Vec<Staged<'_>> {
     out
 }
 
-fn ids(o: &NewObservation) -> (Option<String>, Option<i64>) {
+pub(super) fn ids(o: &NewObservation) -> (Option<String>, Option<i64>) {
     match &o.series {
         SeriesRef::Kpi(k) => (Some(k.to_string()), None),
         SeriesRef::Indicator(id) => (None, Some(*id)),
@@ -103,7 +105,7 @@ fn ids(o: &NewObservation) -> (Option<String>, Option<i64>) {
 /// schema every time, so that SQLite prepared every statement of the batch again (the staging
 /// INSERT of 2,000 rows among them) and PostgreSQL wrote its catalogue and planned afresh.
 /// They are emptied first, in case a caller's transaction writes more than once.
-fn create_stage(backend: DatabaseBackend) -> Vec<String> {
+pub(super) fn create_stage(backend: DatabaseBackend) -> Vec<String> {
     match backend {
         DatabaseBackend::Postgres => vec![
             // `IF NOT EXISTS` says "skipping" as a NOTICE, which sqlx would log every batch.
@@ -191,13 +193,13 @@ fn stage_values(s: &Staged<'_>, out: &mut Vec<Value>) {
 
 /// A statement after staging; `now` is bound as its only parameter when `binds_now`, and
 /// `counts` marks the one whose single row is (changed, inserted).
-struct Step {
-    sql: String,
-    binds_now: bool,
-    counts: bool,
+pub(super) struct Step {
+    pub(super) sql: String,
+    pub(super) binds_now: bool,
+    pub(super) counts: bool,
 }
 
-fn step(sql: impl Into<String>, binds_now: bool, counts: bool) -> Step {
+pub(super) fn step(sql: impl Into<String>, binds_now: bool, counts: bool) -> Step {
     Step {
         sql: sql.into(),
         binds_now,
@@ -209,51 +211,12 @@ fn step(sql: impl Into<String>, binds_now: bool, counts: bool) -> Step {
 /// `json_build_object` looks up the type of every argument on every row and took three times as
 /// long. `float8::text` is the shortest text that reads back as the same value, `to_json`
 /// escapes the status, and a source is a plain snake_case word.
-const PG_POINTS: &str = "'[' || string_agg('{\"period\":' || o.period || ',\"value\":' || COALESCE(o.value::text, 'null') \
+pub(super) const PG_POINTS: &str = "'[' || string_agg('{\"period\":' || o.period || ',\"value\":' || COALESCE(o.value::text, 'null') \
      || ',\"status\":' || COALESCE(to_json(o.status)::text, 'null') || ',\"source\":\"' || o.source || '\"}', ',' \
      ORDER BY o.period) || ']'";
 
 /// A series' latest period with a value, from rows `o`.
-const PG_LATEST: &str = "MAX(CASE WHEN o.value IS NOT NULL THEN o.period END)";
-
-/// PostgreSQL's fast path for series the database has no row of yet (a first load), run before
-/// [`apply`] inside a savepoint.
-///
-/// A plain `INSERT` costs about half of the upsert per row: no look-up of an earlier row, no
-/// speculative insertion into the natural key's index. Whether a series is new is asked once per
-/// series (one index probe on the natural key's prefix), not once per row; its digest is built
-/// from the staged rows alone, as they are all of its rows, so neither statement reads
-/// `observation` again. The upsert in [`apply`] then leaves the fresh series out.
-///
-/// Another writer may store one of these series between the look-up and the insert; the insert
-/// then fails on the natural key and the caller rolls back to the savepoint and lets the upsert
-/// write everything.
-fn fresh_steps() -> Vec<Step> {
-    vec![
-        // The scalar subquery keeps the look-up an index probe whatever the planner thinks of
-        // the never-analysed staging table (see the upsert in `apply`).
-        step(
-            "INSERT INTO obs_fresh SELECT t.series_key, t.area_code, t.gender FROM \
-             (SELECT DISTINCT series_key, area_code, gender FROM obs_stage) t \
-             WHERE (SELECT true FROM observation x WHERE x.series_key = t.series_key AND x.area_code = t.area_code \
-             AND x.gender = t.gender LIMIT 1) IS NULL",
-            false,
-            false,
-        ),
-        step(
-            format!(
-                "WITH f AS (SELECT s.* FROM obs_stage s JOIN obs_fresh USING (series_key, area_code, gender)), \
-                 ins AS (INSERT INTO observation ({STAGE_COLUMNS}, updated_at) SELECT {STAGE_COLUMNS}, $1 FROM f RETURNING 1), \
-                 dig AS (INSERT INTO series_digest (series_key, area_code, gender, points, latest_period, updated_at) \
-                 SELECT o.series_key, o.area_code, o.gender, {PG_POINTS}, {PG_LATEST}, $1 FROM f o WHERE NOT o.deleted \
-                 GROUP BY o.series_key, o.area_code, o.gender) \
-                 SELECT COUNT(*) AS changed, COUNT(*) AS inserted FROM ins"
-            ),
-            true,
-            true,
-        ),
-    ]
-}
+pub(super) const PG_LATEST: &str = "MAX(CASE WHEN o.value IS NOT NULL THEN o.period END)";
 
 /// The digest of each series in `obs_touched`, rebuilt whole from its current observations.
 fn digest_steps(backend: DatabaseBackend) -> Vec<Step> {
@@ -301,7 +264,7 @@ fn digest_steps(backend: DatabaseBackend) -> Vec<Step> {
 }
 
 /// The statements after staging, in order.
-fn apply(backend: DatabaseBackend) -> Vec<Step> {
+pub(super) fn apply(backend: DatabaseBackend) -> Vec<Step> {
     const DIFFERS: &str = "o.value IS DISTINCT FROM EXCLUDED.value OR o.status IS DISTINCT FROM EXCLUDED.status \
          OR o.count IS DISTINCT FROM EXCLUDED.count OR o.source <> EXCLUDED.source OR o.deleted <> EXCLUDED.deleted";
     let mut steps = match backend {
@@ -366,7 +329,7 @@ fn apply(backend: DatabaseBackend) -> Vec<Step> {
     steps
 }
 
-fn counts(staged: usize, changed: i64, inserted: i64) -> WriteCounts {
+pub(super) fn counts(staged: usize, changed: i64, inserted: i64) -> WriteCounts {
     let (changed, inserted) = (changed.max(0) as u64, inserted.max(0) as u64);
     WriteCounts {
         inserted,
@@ -434,181 +397,6 @@ pub async fn write_observations<C: ConnectionTrait>(
     Ok(counts(staged.len(), changed, inserted))
 }
 
-/// One CSV field for COPY: unquoted empty is NULL; text is quoted with doubled quotes.
-fn csv_text(out: &mut String, s: Option<&str>) {
-    if let Some(s) = s {
-        out.push('"');
-        if s.contains('"') {
-            out.push_str(&s.replace('"', "\"\""));
-        } else {
-            out.push_str(s);
-        }
-        out.push('"');
-    }
-}
-
-/// The batch as COPY's CSV.
-fn copy_csv(staged: &[Staged<'_>]) -> String {
-    use std::fmt::Write;
-    let mut data = String::with_capacity(staged.len() * 64);
-    for s in staged {
-        let (kpi, indicator) = ids(s.o);
-        csv_text(&mut data, Some(&s.series_key));
-        data.push(',');
-        csv_text(&mut data, kpi.as_deref());
-        data.push(',');
-        if let Some(i) = indicator {
-            let _ = write!(data, "{i}");
-        }
-        data.push(',');
-        csv_text(&mut data, Some(s.o.area.as_str()));
-        let _ = write!(data, ",{},", s.o.period.get());
-        csv_text(&mut data, Some(s.o.gender.code()));
-        data.push(',');
-        if let Some(v) = s.o.value {
-            // `{:?}` prints the shortest text that reads back as the same f64.
-            let _ = write!(data, "{v:?}");
-        }
-        data.push(',');
-        csv_text(&mut data, s.o.status.as_deref());
-        data.push(',');
-        if let Some(c) = s.o.count {
-            let _ = write!(data, "{c}");
-        }
-        data.push(',');
-        csv_text(&mut data, Some(s.o.source.as_str()));
-        let _ = writeln!(data, ",{}", s.o.deleted);
-    }
-    data
-}
-
-/// Writes `batch` in its own transaction on PostgreSQL, staging with COPY.
-pub async fn write_observations_pg(pool: &sqlx::PgPool, batch: &[NewObservation], now: DateTime<Utc>) -> Result<WriteCounts, RepoError> {
-    let staged = dedup(batch);
-    if staged.is_empty() {
-        return Ok(WriteCounts::default());
-    }
-    let db = |e: sqlx::Error| repo_err(sea_orm::DbErr::Custom(e.to_string()));
-    let data = copy_csv(&staged);
-    let mut conn = pool.acquire().await.map_err(|e| RepoError::Unavailable(e.to_string()))?;
-    let mut tx = conn.begin().await.map_err(db)?;
-    for sql in create_stage(DatabaseBackend::Postgres) {
-        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await.map_err(db)?;
-    }
-    let mut copy = tx
-        .copy_in_raw(&format!("COPY obs_stage ({STAGE_COLUMNS}) FROM STDIN (FORMAT csv)"))
-        .await
-        .map_err(db)?;
-    copy.send(data.into_bytes()).await.map_err(db)?;
-    copy.finish().await.map_err(db)?;
-    let mut fresh = tx.begin().await.map_err(db)?;
-    let (fresh_changed, fresh_inserted) = match run_pg_steps(&mut fresh, fresh_steps(), now).await {
-        Ok(n) => {
-            fresh.commit().await.map_err(db)?;
-            n
-        }
-        // Another writer stored one of the "new" series meanwhile: the upsert writes it all.
-        Err(e) if is_unique_violation(&e) => {
-            fresh.rollback().await.map_err(db)?;
-            (0, 0)
-        }
-        Err(e) => return Err(db(e)),
-    };
-    // A first load's batch is all new series: nothing is left for the upsert, whose look-up of
-    // every staged row in `obs_fresh` alone took a fifth of such a batch.
-    let (changed, inserted) = if fresh_inserted as usize == staged.len() {
-        (0, 0)
-    } else {
-        run_pg_steps(&mut tx, apply(DatabaseBackend::Postgres), now).await.map_err(db)?
-    };
-    tx.commit().await.map_err(db)?;
-    Ok(counts(staged.len(), changed + fresh_changed, inserted + fresh_inserted))
-}
-
-/// Runs `steps` on `conn` and returns the (changed, inserted) of the one that counts.
-async fn run_pg_steps(conn: &mut sqlx::PgConnection, steps: Vec<Step>, now: DateTime<Utc>) -> Result<(i64, i64), sqlx::Error> {
-    let (mut changed, mut inserted) = (0, 0);
-    for s in steps {
-        // Built from the constants above: no outside text reaches the SQL.
-        let q = sqlx::query(sqlx::AssertSqlSafe(s.sql));
-        let q = if s.binds_now { q.bind(now) } else { q };
-        if s.counts {
-            let row = q.fetch_one(&mut *conn).await?;
-            changed = row.try_get("changed")?;
-            inserted = row.try_get("inserted")?;
-        } else {
-            q.execute(&mut *conn).await?;
-        }
-    }
-    Ok((changed, inserted))
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
-}
-
-/// Writes `batch` in its own transaction on SQLite, through sqlx directly: the statements are
-/// those of [`write_observations`], but sea-orm would copy each of the 11 values a row twice
-/// more on their way to sqlx, which at a million rows is most of a second.
-pub async fn write_observations_sqlite(
-    pool: &sqlx::SqlitePool,
-    batch: &[NewObservation],
-    now: DateTime<Utc>,
-) -> Result<WriteCounts, RepoError> {
-    let staged = dedup(batch);
-    if staged.is_empty() {
-        return Ok(WriteCounts::default());
-    }
-    let db = |e: sqlx::Error| repo_err(sea_orm::DbErr::Custom(e.to_string()));
-    let backend = DatabaseBackend::Sqlite;
-    let mut conn = pool.acquire().await.map_err(|e| RepoError::Unavailable(e.to_string()))?;
-    let mut tx = conn.begin().await.map_err(db)?;
-    for sql in create_stage(backend) {
-        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await.map_err(db)?;
-    }
-    let full_rows = STAGE_CHUNK_SQLITE.min(staged.len());
-    let full_sql = stage_insert(backend, full_rows);
-    for chunk in staged.chunks(STAGE_CHUNK_SQLITE) {
-        let sql = if chunk.len() == full_rows {
-            full_sql.clone()
-        } else {
-            stage_insert(backend, chunk.len())
-        };
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for s in chunk {
-            let (kpi, indicator) = ids(s.o);
-            q = q
-                .bind(s.series_key.as_str())
-                .bind(kpi)
-                .bind(indicator)
-                .bind(s.o.area.as_str())
-                .bind(s.o.period.get())
-                .bind(s.o.gender.code())
-                .bind(s.o.value)
-                .bind(s.o.status.as_deref())
-                .bind(s.o.count)
-                .bind(s.o.source.as_str())
-                .bind(s.o.deleted);
-        }
-        q.execute(&mut *tx).await.map_err(db)?;
-    }
-    let (mut changed, mut inserted) = (0, 0);
-    for s in apply(backend) {
-        // Built from the constants above: no outside text reaches the SQL.
-        let q = sqlx::query(sqlx::AssertSqlSafe(s.sql));
-        let q = if s.binds_now { q.bind(now) } else { q };
-        if s.counts {
-            let row = q.fetch_one(&mut *tx).await.map_err(db)?;
-            changed = row.try_get("changed").map_err(db)?;
-            inserted = row.try_get("inserted").map_err(db)?;
-        } else {
-            q.execute(&mut *tx).await.map_err(db)?;
-        }
-    }
-    tx.commit().await.map_err(db)?;
-    Ok(counts(staged.len(), changed, inserted))
-}
-
 #[async_trait::async_trait]
 impl styrhub_domain::ports::ObservationWriter for crate::Store {
     async fn write_batch(&self, batch: &[NewObservation]) -> Result<WriteCounts, RepoError> {
@@ -619,8 +407,20 @@ impl styrhub_domain::ports::ObservationWriter for crate::Store {
 /// Writes `batch` in its own transaction, the fastest way the database allows.
 pub async fn write_batch(db: &sea_orm::DatabaseConnection, batch: &[NewObservation], now: DateTime<Utc>) -> Result<WriteCounts, RepoError> {
     match db.get_database_backend() {
-        DatabaseBackend::Postgres => write_observations_pg(db.get_postgres_connection_pool(), batch, now).await,
-        DatabaseBackend::Sqlite => write_observations_sqlite(db.get_sqlite_connection_pool(), batch, now).await,
+        DatabaseBackend::Postgres => {
+            let staged = dedup(batch);
+            if staged.is_empty() {
+                return Ok(WriteCounts::default());
+            }
+            postgres::write(db.get_postgres_connection_pool(), &staged, now).await
+        }
+        DatabaseBackend::Sqlite => {
+            let staged = dedup(batch);
+            if staged.is_empty() {
+                return Ok(WriteCounts::default());
+            }
+            sqlite::write(db.get_sqlite_connection_pool(), &staged, now).await
+        }
         _ => {
             let txn = db.begin().await.map_err(repo_err)?;
             let counts = write_observations(&txn, batch, now).await?;
