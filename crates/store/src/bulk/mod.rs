@@ -1,31 +1,27 @@
-//! The bulk observation writer: one batch, one transaction, a few set-based statements and
-//! nothing read back row by row. A re-run of an unchanged batch rewrites nothing and reports
+//! The bulk observation writer: one batch, one transaction; what is stored of the batch's
+//! series is read once, compared in Rust ([`diff`]), and only the difference written. A re-run of an unchanged batch rewrites nothing and reports
 //! every row unchanged; a revised value keeps its earlier one in `observation_revision` (the
 //! `observation_keep_revision` trigger copies it on every real update, see migration
 //! `m20261201_000005`); a tombstone (`deleted`) leaves the series' digest; null stays null.
 //!
 //! Where the time goes, per row, and why the statements look as they do:
 //!
-//! - **PostgreSQL**: `COPY` into a temporary staging table (through sqlx on the same pool as
-//!   sea-orm, which has no COPY). The series with no stored row yet (a first load) are found
-//!   with one index probe per series and written by a plain `INSERT`, their digests built from
-//!   the staged rows, in a savepoint that falls back to the upsert (see `fresh_steps`). For
-//!   the rest, one statement: a read-only index look-up drops the rows
-//!   stored exactly as staged, and `INSERT … ON CONFLICT DO UPDATE … WHERE` (something
-//!   differs) `RETURNING` writes the rest, its `RETURNING` feeding the counts and the set of
-//!   series touched. An upsert alone would lock, and so write, every row it meets in conflict.
+//! - **PostgreSQL** ([`postgres`]): one statement reads the stored rows of all the batch's
+//!   series (one index range each, the series bound as arrays); the diff is made in Rust; new
+//!   rows go in by one `COPY` straight into `observation`, differing ones by one
+//!   `UPDATE … FROM unnest(…)`, digests by one upsert. Writers take an advisory lock per
+//!   transaction, so nothing changes between the read and the write.
 //! - **SQLite** ([`sqlite`]): prepared statements stepped on the pooled connection's own handle,
 //!   one series at a time: one index range read of the series' stored rows, compared in Rust,
 //!   then inserts of the new periods and updates by rowid of the differing ones, and the digest
 //!   built in Rust from the merged rows. Nothing is staged.
-//! - **Digests**: rebuilt only for the series (key × area × gender) the batch changed, once per
-//!   batch, each read as one index range (the natural key is ordered
-//!   `series_key, area_code, gender, period`).
-//! - PostgreSQL's staging tables are made once per pooled connection and emptied per batch, so
-//!   that the statements stay prepared.
+//! - **Digests**: rebuilt in Rust only for the series (key × area × gender) the batch changed,
+//!   from the stored rows read and the batch's (the natural key is ordered
+//!   `series_key, area_code, gender, period`, so a series is one index range in period order).
 //!
-//! Inside a caller's transaction (the package loader, a few hundred rows) the set-based
-//! statements run through sea-orm, staging by multi-row `INSERT` on both databases.
+//! Inside a caller's transaction (the package loader, a few hundred rows) set-based statements
+//! run through sea-orm instead ([`write_observations`]), staging by multi-row `INSERT` into
+//! temporary tables kept per connection, and rebuild the touched digests in SQL.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait, Value};
@@ -34,8 +30,14 @@ use styrhub_domain::RepoError;
 
 use crate::db::repo_err;
 
+mod diff;
 mod postgres;
 mod sqlite;
+
+/// The transaction-level advisory lock every PostgreSQL observation writer takes first (an
+/// arbitrary constant: "styrhub" in ASCII). A writer reads what is stored and then writes the
+/// difference; holding the lock, nobody changes those rows in between.
+pub(super) const WRITER_LOCK: i64 = 0x7374_7972_6875_62;
 
 /// Rows per staging INSERT on SQLite: 11 values a row stays under SQLite's 32,766 bind
 /// parameters, and fewer, larger statements save a round trip to sqlx's worker thread each.
@@ -114,13 +116,8 @@ pub(super) fn create_stage(backend: DatabaseBackend) -> Vec<String> {
             "CREATE TEMP TABLE IF NOT EXISTS obs_touched (series_key TEXT NOT NULL, area_code TEXT NOT NULL, gender TEXT NOT NULL) \
              ON COMMIT DELETE ROWS"
                 .into(),
-            // The series of the batch with no stored row at all; see [`FRESH_STEPS`].
-            "CREATE TEMP TABLE IF NOT EXISTS obs_fresh (series_key TEXT NOT NULL, area_code TEXT NOT NULL, gender TEXT NOT NULL) \
-             ON COMMIT DELETE ROWS"
-                .into(),
             "DELETE FROM obs_stage".into(),
             "DELETE FROM obs_touched".into(),
-            "DELETE FROM obs_fresh".into(),
         ],
         _ => vec![
             // `old_id` and `changed` are filled as each row is staged: the one look-up per row.
@@ -276,8 +273,7 @@ pub(super) fn apply(backend: DatabaseBackend) -> Vec<Step> {
         DatabaseBackend::Postgres => vec![step(
             format!(
                 "WITH up AS (INSERT INTO observation AS o ({STAGE_COLUMNS}, updated_at) SELECT {STAGE_COLUMNS}, $1 FROM obs_stage s \
-                 WHERE NOT EXISTS (SELECT 1 FROM obs_fresh f WHERE f.series_key = s.series_key AND f.area_code = s.area_code \
-                 AND f.gender = s.gender) AND (SELECT true FROM observation x WHERE x.series_key = s.series_key AND x.area_code = s.area_code \
+                 WHERE (SELECT true FROM observation x WHERE x.series_key = s.series_key AND x.area_code = s.area_code \
                  AND x.gender = s.gender AND x.period = s.period AND x.value IS NOT DISTINCT FROM s.value \
                  AND x.status IS NOT DISTINCT FROM s.status AND x.count IS NOT DISTINCT FROM s.count AND x.source = s.source \
                  AND x.deleted = s.deleted) IS NULL \
@@ -350,6 +346,15 @@ pub async fn write_observations<C: ConnectionTrait>(
         return Ok(WriteCounts::default());
     }
     let backend = conn.get_database_backend();
+    if backend == DatabaseBackend::Postgres {
+        conn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT pg_advisory_xact_lock($1)",
+            [WRITER_LOCK.into()],
+        ))
+        .await
+        .map_err(repo_err)?;
+    }
     for sql in create_stage(backend) {
         conn.execute_unprepared(&sql).await.map_err(repo_err)?;
     }

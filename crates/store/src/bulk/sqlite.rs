@@ -24,6 +24,7 @@ use styrhub_domain::RepoError;
 
 use styrhub_domain::observation::{NewObservation, SeriesRef};
 
+use super::diff::{diff_series, series_runs, Digest, Stored};
 use super::Staged;
 use crate::db::repo_err;
 
@@ -31,11 +32,14 @@ const PROBE: &str = "SELECT id, period, value, status, count, source, deleted FR
      WHERE series_key = ?1 AND area_code = ?2 AND gender = ?3 ORDER BY period";
 
 /// Rows per multi-row `INSERT`: each statement run costs SQLite a cursor set-up and the
-/// `AUTOINCREMENT` counter's read and write, which per row was a third of a first load.
-const INSERT_ROWS: usize = 200;
+/// `AUTOINCREMENT` counter's read and write, which per row was a third of a first load. Not
+/// more: the statement is prepared once per batch, and parsing a 200-row `VALUES` list took a
+/// fifth of a first load.
+const INSERT_ROWS: usize = 32;
 
 /// The `INSERT` of `rows` observations, 11 values each (`updated_at` is the last parameter).
 fn insert_sql(rows: usize) -> String {
+    use std::fmt::Write;
     let mut sql = String::from(
         "INSERT INTO observation (series_key, kpi_id, indicator_id, area_code, period, gender, value, status, count, \
          source, deleted, updated_at) VALUES ",
@@ -47,9 +51,9 @@ fn insert_sql(rows: usize) -> String {
         }
         sql.push('(');
         for c in 1..=11 {
-            sql.push_str(&format!("?{},", r * 11 + c));
+            let _ = write!(sql, "?{},", r * 11 + c);
         }
-        sql.push_str(&format!("?{now})"));
+        let _ = write!(sql, "?{now})");
     }
     sql
 }
@@ -90,35 +94,6 @@ pub(super) async fn write(pool: &sqlx::SqlitePool, staged: &[Staged<'_>], now: D
     counts.map_err(|e| repo_err(sea_orm::DbErr::Custom(e.to_string())))
 }
 
-/// A stored row of the series being written.
-struct Stored {
-    id: i64,
-    period: i32,
-    value: Option<f64>,
-    status: Option<String>,
-    count: Option<i32>,
-    source: String,
-    deleted: bool,
-}
-
-/// One point of a series as it is after the batch, for its digest.
-struct Merged<'a> {
-    period: i32,
-    value: Option<f64>,
-    status: Option<&'a str>,
-    source: &'a str,
-    deleted: bool,
-}
-
-/// A digest point as the readers parse it (`styrhub_domain::series::Point`), borrowed.
-#[derive(serde::Serialize)]
-struct Point<'a> {
-    period: i32,
-    value: Option<f64>,
-    status: Option<&'a str>,
-    source: &'a str,
-}
-
 struct Statements<'c> {
     probe: Statement<'c>,
     /// [`INSERT_ROWS`] rows at once, and one row for what is left at the end.
@@ -147,16 +122,8 @@ fn write_locked(conn: &mut Connection, staged: &[Staged<'_>], now: &str) -> rusq
         // Rows to insert, written [`INSERT_ROWS`] at a time: each series is written once per
         // batch, so nothing later in the batch reads them back.
         let mut pending: Vec<&Staged<'_>> = Vec::with_capacity(INSERT_ROWS);
-        let mut start = 0;
-        while start < staged.len() {
-            let first = &staged[start];
-            let end = start
-                + staged[start..]
-                    .iter()
-                    .take_while(|s| s.series_key == first.series_key && s.o.area == first.o.area && s.o.gender == first.o.gender)
-                    .count();
-            write_series(&mut st, &staged[start..end], now, &mut pending, &mut counts)?;
-            start = end;
+        for rows in series_runs(staged) {
+            write_series(&mut st, rows, now, &mut pending, &mut counts)?;
         }
         for row in pending.chunks(1) {
             insert(&mut st.insert_one, row, now)?;
@@ -165,10 +132,6 @@ fn write_locked(conn: &mut Connection, staged: &[Staged<'_>], now: &str) -> rusq
     };
     tx.commit()?;
     Ok(counts)
-}
-
-fn differs(s: &Stored, o: &NewObservation) -> bool {
-    s.value != o.value || s.status != o.status || s.count != o.count || s.source != o.source.as_str() || s.deleted != o.deleted
 }
 
 /// One series: its rows of the batch (`rows`, sorted by period) against its stored rows.
@@ -195,93 +158,45 @@ fn write_series<'r>(
         });
     }
     drop(found);
-
-    // Merge by period: both sides are sorted.
-    let mut merged = Vec::with_capacity(stored.len().max(rows.len()));
-    let mut changed = false;
-    let (mut i, mut j) = (0, 0);
-    while i < stored.len() || j < rows.len() {
-        let s = stored.get(i);
-        let r = rows.get(j).map(|r| r.o);
-        match (s, r) {
-            (Some(s), Some(o)) if s.period == o.period.get() => {
-                if differs(s, o) {
-                    st.update.execute(params![
-                        s.id,
-                        o.value,
-                        o.status.as_deref(),
-                        o.count,
-                        o.source.as_str(),
-                        o.deleted,
-                        now
-                    ])?;
-                    counts.updated += 1;
-                    changed = true;
-                } else {
-                    counts.unchanged += 1;
-                }
-                merged.push(Merged::of(o));
-                i += 1;
-                j += 1;
+    let update = &mut st.update;
+    let insert_many = &mut st.insert_many;
+    let digest = diff_series(
+        &stored,
+        rows,
+        counts,
+        |r| {
+            pending.push(r);
+            if pending.len() == INSERT_ROWS {
+                insert(insert_many, pending, now)?;
+                pending.clear();
             }
-            (Some(s), o) if o.is_none_or(|o| s.period < o.period.get()) => {
-                merged.push(Merged {
-                    period: s.period,
-                    value: s.value,
-                    status: s.status.as_deref(),
-                    source: &s.source,
-                    deleted: s.deleted,
-                });
-                i += 1;
-            }
-            (_, Some(o)) => {
-                pending.push(&rows[j]);
-                if pending.len() == INSERT_ROWS {
-                    insert(&mut st.insert_many, pending, now)?;
-                    pending.clear();
-                }
-                counts.inserted += 1;
-                changed = true;
-                merged.push(Merged::of(o));
-                j += 1;
-            }
-            (_, None) => unreachable!("the loop runs while either side has rows"),
+            Ok(())
+        },
+        |id, r| {
+            let o = r.o;
+            update
+                .execute(params![
+                    id,
+                    o.value,
+                    o.status.as_deref(),
+                    o.count,
+                    o.source.as_str(),
+                    o.deleted,
+                    now
+                ])
+                .map(|_| ())
+        },
+    )?;
+    match digest {
+        Digest::Unchanged => {}
+        Digest::Drop => {
+            st.digest_drop.execute(params![key, area, gender])?;
         }
-    }
-    if !changed {
-        return Ok(());
-    }
-    let latest = merged.iter().filter(|m| !m.deleted && m.value.is_some()).map(|m| m.period).max();
-    let points: Vec<Point<'_>> = merged
-        .iter()
-        .filter(|m| !m.deleted)
-        .map(|m| Point {
-            period: m.period,
-            value: m.value,
-            status: m.status,
-            source: m.source,
-        })
-        .collect();
-    if points.is_empty() {
-        st.digest_drop.execute(params![key, area, gender])?;
-    } else {
-        // Numbers, plain strings and null: serializing them cannot fail.
-        let json = serde_json::to_string(&points).expect("digest points serialize");
-        st.digest_put.execute(params![key, area, gender, json, latest, now])?;
+        Digest::Put { points, latest } => {
+            st.digest_put.execute(params![key, area, gender, points, latest, now])?;
+        }
     }
     Ok(())
-}
-
-impl<'a> Merged<'a> {
-    fn of(o: &'a NewObservation) -> Self {
-        Merged {
-            period: o.period.get(),
-            value: o.value,
-            status: o.status.as_deref(),
-            source: o.source.as_str(),
-            deleted: o.deleted,
-        }
-    }
 }
 
 /// Runs `stmt`, an [`insert_sql`] of `rows.len()` rows.
