@@ -10,6 +10,8 @@
 //! - `m20261201_000005_observation_write_path`: fewer, better-ordered observation indexes and
 //!   the revision trigger, for the bulk writer.
 //! - `m20261201_000007_access`: API tokens (hashed) and the audit log.
+//! - `m20261202_000008_observation_keys`: PostgreSQL only: the natural key's columns collated
+//!   "C" and the indicator foreign key as triggers that skip Kolada's rows, for the bulk writer.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -20,6 +22,7 @@ mod m20261125_000003_series_digest;
 mod m20261125_000004_ingest;
 mod m20261201_000005_observation_write_path;
 mod m20261201_000007_access;
+mod m20261202_000008_observation_keys;
 
 /// The migrator used by `styrhub migrate`, the server's start-up and the tests.
 pub struct Migrator;
@@ -34,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_ingest::Migration),
             Box::new(m20261201_000005_observation_write_path::Migration),
             Box::new(m20261201_000007_access::Migration),
+            Box::new(m20261202_000008_observation_keys::Migration),
         ]
     }
 }

@@ -146,6 +146,52 @@ both! {
         let again = store.write_batch(&next).await.unwrap();
         assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 21));
     }
+
+    async fn an_indicator_s_observations_must_name_it_and_go_with_it(db: TestDb) {
+        use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, ColumnTrait};
+        use styrhub_store::entities::{indicator, observation};
+        let store = db.store().await;
+        styrhub_api::demo::load_all(&store, &crate::helpers::demo_dir()).await.unwrap();
+        let id = indicator::Entity::find().one(store.connection()).await.unwrap().unwrap().id;
+        let own = |indicator: i64| NewObservation { series: SeriesRef::Indicator(indicator), source: ValueSource::File, ..obs("1489", 2030, Gender::Total, Some(1.0)) };
+        let counts = store.write_batch(&[own(id)]).await.unwrap();
+        assert_eq!(counts.inserted, 1);
+        let err = store.write_batch(&[own(id + 1_000_000)]).await.unwrap_err();
+        assert!(err.to_string().to_lowercase().contains("foreign key"), "{err}");
+        let of_it = || observation::Entity::find().filter(observation::Column::IndicatorId.eq(id)).count(store.connection());
+        assert!(of_it().await.unwrap() >= 1);
+        store.connection().execute_unprepared(&format!("DELETE FROM indicator WHERE id = {id}")).await.unwrap();
+        assert_eq!(of_it().await.unwrap(), 0, "deleting an indicator deletes its observations");
+    }
+
+    async fn two_writers_at_once_on_the_same_series_lose_neither_rows_nor_digest_points(db: TestDb) {
+        // Each writer reads what is stored of a series and writes the difference with the
+        // digest built from it: without the writer lock (PostgreSQL) or the immediate
+        // transaction (SQLite), one writer would digest a series from rows the other has just
+        // changed, and the digest would lack the other's years.
+        let store = db.store().await;
+        let areas: Vec<String> = (0..40).map(|i| format!("{:04}", 1400 + i)).collect();
+        let write = |years: std::ops::Range<i32>, value: f64| {
+            let store = &store;
+            let areas = &areas;
+            async move {
+                let mut inserted = 0;
+                for year in years {
+                    let b: Vec<_> = areas.iter().map(|a| obs(a, year, Gender::Total, Some(value))).collect();
+                    inserted += store.write_batch(&b).await.unwrap().inserted;
+                }
+                inserted
+            }
+        };
+        let (a, b) = tokio::join!(write(2000..2010, 1.0), write(2010..2020, 2.0));
+        assert_eq!(a + b, 20 * 40);
+        let d = store.digests(&["kpi:N00090".into()], &areas, &[Gender::Total]).await.unwrap();
+        assert_eq!(d.len(), 40);
+        for digest in d {
+            let years: Vec<i32> = digest.points.iter().map(|p| p.period).collect();
+            assert_eq!(years, (2000..2020).collect::<Vec<_>>(), "{}", digest.area.as_str());
+        }
+    }
 }
 
 mod runs {
