@@ -37,7 +37,7 @@ mod sqlite;
 /// The transaction-level advisory lock every PostgreSQL observation writer takes first (an
 /// arbitrary constant: "styrhub" in ASCII). A writer reads what is stored and then writes the
 /// difference; holding the lock, nobody changes those rows in between.
-pub(super) const WRITER_LOCK: i64 = 0x7374_7972_6875_62;
+pub(super) const WRITER_LOCK: i64 = 0x0073_7479_7268_7562;
 
 /// Rows per staging INSERT on SQLite: 11 values a row stays under SQLite's 32,766 bind
 /// parameters, and fewer, larger statements save a round trip to sqlx's worker thread each.
