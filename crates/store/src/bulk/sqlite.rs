@@ -20,16 +20,12 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, Statement, TransactionBehavior};
 use sea_orm::sqlx;
 use styrhub_domain::observation::WriteCounts;
+use styrhub_domain::observation::{NewObservation, SeriesRef};
 use styrhub_domain::RepoError;
 
-use styrhub_domain::observation::{NewObservation, SeriesRef};
-
 use super::diff::{diff_series, series_runs, Digest, Stored};
-use super::Staged;
+use super::{Staged, DIGEST_DROP, DIGEST_PUT, PROBE, UPDATE};
 use crate::db::repo_err;
-
-const PROBE: &str = "SELECT id, period, value, status, count, source, deleted FROM observation \
-     WHERE series_key = ?1 AND area_code = ?2 AND gender = ?3 ORDER BY period";
 
 /// Rows per multi-row `INSERT`: each statement run costs SQLite a cursor set-up and the
 /// `AUTOINCREMENT` counter's read and write, which per row was a third of a first load. Not
@@ -57,15 +53,6 @@ fn insert_sql(rows: usize) -> String {
     }
     sql
 }
-
-const UPDATE: &str = "UPDATE observation SET value = ?2, status = ?3, count = ?4, source = ?5, deleted = ?6, updated_at = ?7 \
-     WHERE id = ?1";
-
-const DIGEST_PUT: &str = "INSERT INTO series_digest (series_key, area_code, gender, points, latest_period, updated_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (series_key, area_code, gender) DO UPDATE SET points = excluded.points, \
-     latest_period = excluded.latest_period, updated_at = excluded.updated_at";
-
-const DIGEST_DROP: &str = "DELETE FROM series_digest WHERE series_key = ?1 AND area_code = ?2 AND gender = ?3";
 
 /// Writes `staged` (deduplicated and sorted) in its own transaction on a connection of `pool`.
 pub(super) async fn write(pool: &sqlx::SqlitePool, staged: &[Staged<'_>], now: DateTime<Utc>) -> Result<WriteCounts, RepoError> {
