@@ -120,6 +120,34 @@ pub(super) fn diff_series<'r, E>(
     Ok(Digest::Put { points, latest })
 }
 
+/// One series' diff gathered: the rows to insert, the rows to update (with the stored row's id)
+/// and the digest, for writers that write after diffing.
+pub(super) struct Changes<'r> {
+    pub(super) inserts: Vec<&'r Staged<'r>>,
+    pub(super) updates: Vec<(i64, &'r Staged<'r>)>,
+    pub(super) digest: Digest,
+}
+
+/// [`diff_series`], gathered into [`Changes`].
+pub(super) fn diff_gathered<'r>(stored: &[Stored], rows: &'r [Staged<'r>], counts: &mut WriteCounts) -> Changes<'r> {
+    let (mut inserts, mut updates) = (Vec::new(), Vec::new());
+    let digest = diff_series::<std::convert::Infallible>(
+        stored,
+        rows,
+        counts,
+        |r| {
+            inserts.push(r);
+            Ok(())
+        },
+        |id, r| {
+            updates.push((id, r));
+            Ok(())
+        },
+    )
+    .unwrap_or_else(|never| match never {});
+    Changes { inserts, updates, digest }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,15 +22,13 @@
 //! Inside a caller's transaction (the package loader, a few hundred rows) the same diff runs
 //! through sea-orm ([`write_observations`]), one plain statement per series and per written row.
 
-use std::convert::Infallible;
-
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait, Value};
 use styrhub_domain::observation::{NewObservation, SeriesRef, WriteCounts};
 use styrhub_domain::RepoError;
 
 use crate::db::repo_err;
-use diff::{diff_series, series_runs, Digest, Stored};
+use diff::{diff_gathered, series_runs, Digest, Stored};
 
 mod diff;
 mod postgres;
@@ -107,6 +105,17 @@ fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Stateme
     Statement::from_sql_and_values(backend, sql, values)
 }
 
+/// A row's value, status, count, source and deleted flag, in the statements' order.
+fn state_values(o: &NewObservation) -> [Value; 5] {
+    [
+        o.value.into(),
+        o.status.clone().into(),
+        o.count.into(),
+        o.source.as_str().into(),
+        o.deleted.into(),
+    ]
+}
+
 /// Writes `batch` on `conn`, the caller's connection or transaction, through sea-orm: each
 /// series read, diffed and written with plain statements. For the package loader's few hundred
 /// rows inside its own transaction; a sync's pages go through [`write_batch`]. Returns what
@@ -150,57 +159,31 @@ pub async fn write_observations<C: ConnectionTrait>(
                 deleted: r.try_get_by_index(6).map_err(repo_err)?,
             });
         }
-        let (mut inserts, mut updates) = (Vec::new(), Vec::new());
-        let digest = diff_series::<Infallible>(
-            &stored,
-            rows,
-            &mut counts,
-            |r| {
-                inserts.push(r);
-                Ok(())
-            },
-            |id, r| {
-                updates.push((id, r));
-                Ok(())
-            },
-        )
-        .unwrap_or_else(|never| match never {});
-        for r in inserts {
-            let o = r.o;
-            let (kpi, indicator) = match &o.series {
+        let changes = diff_gathered(&stored, rows, &mut counts);
+        for r in changes.inserts {
+            let (kpi, indicator) = match &r.o.series {
                 SeriesRef::Kpi(k) => (Some(k.to_string()), None),
                 SeriesRef::Indicator(id) => (None, Some(*id)),
             };
-            let values = vec![
+            let mut values: Vec<Value> = vec![
                 r.series_key.as_str().into(),
                 kpi.into(),
                 indicator.into(),
-                o.area.as_str().into(),
-                o.period.get().into(),
-                o.gender.code().into(),
-                o.value.into(),
-                o.status.clone().into(),
-                o.count.into(),
-                o.source.as_str().into(),
-                o.deleted.into(),
-                now.into(),
+                r.o.area.as_str().into(),
+                r.o.period.get().into(),
+                r.o.gender.code().into(),
             ];
+            values.extend(state_values(r.o));
+            values.push(now.into());
             conn.execute_raw(statement(backend, INSERT, values)).await.map_err(repo_err)?;
         }
-        for (id, r) in updates {
-            let o = r.o;
-            let values = vec![
-                id.into(),
-                o.value.into(),
-                o.status.clone().into(),
-                o.count.into(),
-                o.source.as_str().into(),
-                o.deleted.into(),
-                now.into(),
-            ];
+        for (id, r) in changes.updates {
+            let mut values: Vec<Value> = vec![id.into()];
+            values.extend(state_values(r.o));
+            values.push(now.into());
             conn.execute_raw(statement(backend, UPDATE, values)).await.map_err(repo_err)?;
         }
-        match digest {
+        match changes.digest {
             Digest::Unchanged => {}
             Digest::Drop => {
                 conn.execute_raw(statement(backend, DIGEST_DROP, key)).await.map_err(repo_err)?;

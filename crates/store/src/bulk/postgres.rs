@@ -23,7 +23,7 @@ use sea_orm::sqlx::{self, Connection as _, Row as _};
 use styrhub_domain::observation::{NewObservation, SeriesRef, WriteCounts};
 use styrhub_domain::RepoError;
 
-use super::diff::{diff_series, series_runs, Digest, Stored};
+use super::diff::{diff_gathered, series_runs, Digest, Stored};
 use super::{Staged, WRITER_LOCK};
 use crate::db::repo_err;
 
@@ -53,7 +53,7 @@ const DIGEST_DROP: &str = "DELETE FROM series_digest d USING unnest($1::text[], 
 
 /// What a batch writes, gathered from the diff of each series.
 #[derive(Default)]
-struct Changes<'r> {
+struct Batch<'r> {
     inserts: Vec<&'r Staged<'r>>,
     update_ids: Vec<i64>,
     updates: Vec<&'r Staged<'r>>,
@@ -103,7 +103,7 @@ pub(super) async fn write(pool: &sqlx::PgPool, staged: &[Staged<'_>], now: DateT
         .map_err(db)?;
 
     let mut counts = WriteCounts::default();
-    let mut changes = Changes::default();
+    let mut changes = Batch::default();
     let mut next = 0;
     for (i, rows) in runs.iter().enumerate() {
         let mut stored = Vec::new();
@@ -123,23 +123,13 @@ pub(super) async fn write(pool: &sqlx::PgPool, staged: &[Staged<'_>], now: DateT
             });
             next += 1;
         }
-        let (inserts, update_ids, updates) = (&mut changes.inserts, &mut changes.update_ids, &mut changes.updates);
-        let digest = diff_series::<std::convert::Infallible>(
-            &stored,
-            rows,
-            &mut counts,
-            |r| {
-                inserts.push(r);
-                Ok(())
-            },
-            |id, r| {
-                update_ids.push(id);
-                updates.push(r);
-                Ok(())
-            },
-        )
-        .unwrap_or_else(|never| match never {});
-        match digest {
+        let series = diff_gathered(&stored, rows, &mut counts);
+        changes.inserts.extend(series.inserts);
+        for (id, r) in series.updates {
+            changes.update_ids.push(id);
+            changes.updates.push(r);
+        }
+        match series.digest {
             Digest::Unchanged => {}
             Digest::Drop => changes.drop.push(&rows[0]),
             Digest::Put { points, latest } => {
