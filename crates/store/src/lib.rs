@@ -5,7 +5,8 @@
 //! - [`access`]: implements `TokenStore`, `AccessReader` (the units a write touches) and
 //!   `AuditReader`; the writers record audit entries through it.
 //! - `any_of`: long `IN` lists bound as one value.
-//! - [`bulk`]: the set-based bulk observation writer (COPY on PostgreSQL).
+//! - [`bulk`]: the bulk observation writer: a batch's series read once, diffed in Rust, only the
+//!   difference written (COPY on PostgreSQL, rusqlite on the pooled handle on SQLite).
 //! - [`db`]: connecting (with one clear error for a bad URL or an unreachable database) and
 //!   migrating.
 //! - [`entities`]: one row type per table.
