@@ -13,8 +13,8 @@
 //! stored rows, compared with the batch's rows in Rust; new periods inserted, differing ones
 //! updated by rowid (the `observation_keep_revision` trigger keeps the earlier value), the
 //! digest rebuilt in Rust from the merged rows when anything changed. A first load thus costs
-//! one empty range probe per series and its rows' share of a 200-row insert; an identical re-run one range read
-//! per series and no write at all.
+//! one empty range probe per series and its rows' share of a multi-row insert; an identical
+//! re-run one range read per series and no write at all.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, Statement, TransactionBehavior};
