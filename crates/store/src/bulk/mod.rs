@@ -81,6 +81,19 @@ fn dedup(batch: &[NewObservation]) -> Vec<Staged<'_>> {
     out
 }
 
+/// The KPI or indicator a row's series belongs to.
+fn series_ids(o: &NewObservation) -> (Option<&str>, Option<i64>) {
+    match &o.series {
+        SeriesRef::Kpi(k) => (Some(k.as_str()), None),
+        SeriesRef::Indicator(id) => (None, Some(*id)),
+    }
+}
+
+/// An error of sqlx or rusqlite, the drivers the fast paths use below sea-orm, as the store's.
+fn driver_err(e: impl std::fmt::Display) -> RepoError {
+    repo_err(sea_orm::DbErr::Custom(e.to_string()))
+}
+
 /// The per-series statements of [`write_observations`] and of SQLite's writer, with `?N`
 /// placeholders (PostgreSQL's are `$N`, see [`statement`]).
 pub(super) const PROBE: &str = "SELECT id, period, value, status, count, source, deleted FROM observation \
@@ -161,10 +174,7 @@ pub async fn write_observations<C: ConnectionTrait>(
         }
         let changes = diff_gathered(&stored, rows, &mut counts);
         for r in changes.inserts {
-            let (kpi, indicator) = match &r.o.series {
-                SeriesRef::Kpi(k) => (Some(k.to_string()), None),
-                SeriesRef::Indicator(id) => (None, Some(*id)),
-            };
+            let (kpi, indicator) = series_ids(r.o);
             let mut values: Vec<Value> = vec![
                 r.series_key.as_str().into(),
                 kpi.into(),

@@ -20,12 +20,11 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sqlx::{self, Connection as _, Row as _};
-use styrhub_domain::observation::{NewObservation, SeriesRef, WriteCounts};
+use styrhub_domain::observation::{NewObservation, WriteCounts};
 use styrhub_domain::RepoError;
 
 use super::diff::{diff_gathered, series_runs, Digest, Stored};
-use super::{Staged, WRITER_LOCK};
-use crate::db::repo_err;
+use super::{driver_err, series_ids, Staged, WRITER_LOCK};
 
 /// The stored rows of the series `($1[i], $2[i], $3[i])`, with `n` the series' place (from 1)
 /// in the arrays, in series then period order: each series is one range of the natural key.
@@ -81,7 +80,7 @@ impl DigestRows {
 
 /// Writes `staged` (deduplicated and sorted) in its own transaction.
 pub(super) async fn write(pool: &sqlx::PgPool, staged: &[Staged<'_>], now: DateTime<Utc>) -> Result<WriteCounts, RepoError> {
-    let db = |e: sqlx::Error| repo_err(sea_orm::DbErr::Custom(e.to_string()));
+    let db = driver_err;
     let runs: Vec<&[Staged<'_>]> = series_runs(staged).collect();
     let keys: Vec<&str> = runs.iter().map(|r| r[0].series_key.as_str()).collect();
     let areas: Vec<&str> = runs.iter().map(|r| r[0].o.area.as_str()).collect();
@@ -208,14 +207,11 @@ fn copy_csv(rows: &[&Staged<'_>], updated_at: &str) -> String {
         let o: &NewObservation = s.o;
         csv_text(&mut data, Some(&s.series_key));
         data.push(',');
-        match &o.series {
-            SeriesRef::Kpi(k) => {
-                csv_text(&mut data, Some(k.as_str()));
-                data.push(',');
-            }
-            SeriesRef::Indicator(id) => {
-                let _ = write!(data, ",{id}");
-            }
+        let (kpi, indicator) = series_ids(o);
+        csv_text(&mut data, kpi);
+        data.push(',');
+        if let Some(id) = indicator {
+            let _ = write!(data, "{id}");
         }
         data.push(',');
         csv_text(&mut data, Some(o.area.as_str()));

@@ -20,12 +20,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, Statement, TransactionBehavior};
 use sea_orm::sqlx;
 use styrhub_domain::observation::WriteCounts;
-use styrhub_domain::observation::{NewObservation, SeriesRef};
 use styrhub_domain::RepoError;
 
 use super::diff::{diff_series, series_runs, Digest, Stored};
-use super::{Staged, DIGEST_DROP, DIGEST_PUT, PROBE, UPDATE};
-use crate::db::repo_err;
+use super::{driver_err, series_ids, Staged, DIGEST_DROP, DIGEST_PUT, PROBE, UPDATE};
 
 /// Rows per multi-row `INSERT`: each statement run costs SQLite a cursor set-up and the
 /// `AUTOINCREMENT` counter's read and write, which per row was a third of a first load. Not
@@ -56,9 +54,8 @@ fn insert_sql(rows: usize) -> String {
 
 /// Writes `staged` (deduplicated and sorted) in its own transaction on a connection of `pool`.
 pub(super) async fn write(pool: &sqlx::SqlitePool, staged: &[Staged<'_>], now: DateTime<Utc>) -> Result<WriteCounts, RepoError> {
-    let db = |e: sqlx::Error| repo_err(sea_orm::DbErr::Custom(e.to_string()));
     let mut conn = pool.acquire().await.map_err(|e| RepoError::Unavailable(e.to_string()))?;
-    let mut handle = conn.lock_handle().await.map_err(db)?;
+    let mut handle = conn.lock_handle().await.map_err(driver_err)?;
     let raw = handle.as_raw_handle().as_ptr();
     // The timestamp as sqlx writes a `DateTime<Utc>` on SQLite, so that rows read back alike.
     let now = now.to_rfc3339_opts(SecondsFormat::AutoSi, false);
@@ -78,7 +75,7 @@ pub(super) async fn write(pool: &sqlx::SqlitePool, staged: &[Staged<'_>], now: D
         _ => run(),
     };
     drop(handle);
-    counts.map_err(|e| repo_err(sea_orm::DbErr::Custom(e.to_string())))
+    counts.map_err(driver_err)
 }
 
 struct Statements<'c> {
@@ -207,12 +204,4 @@ fn insert(stmt: &mut Statement<'_>, rows: &[&Staged<'_>], now: &str) -> rusqlite
     stmt.raw_bind_parameter(rows.len() * 11 + 1, now)?;
     stmt.raw_execute()?;
     Ok(())
-}
-
-/// The KPI or indicator a row's series belongs to, borrowed.
-fn series_ids(o: &NewObservation) -> (Option<&str>, Option<i64>) {
-    match &o.series {
-        SeriesRef::Kpi(k) => (Some(k.as_str()), None),
-        SeriesRef::Indicator(id) => (None, Some(*id)),
-    }
 }
