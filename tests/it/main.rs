@@ -28,6 +28,8 @@
 //! - [`rest`]: the REST API over HTTP: pages and cursors, JSON, CSV and JSON-stat answers read
 //!   back by parsing them, problems naming the bad parameter, ETags, compression, CORS, and the
 //!   OpenAPI document.
+//! - [`snapshots`]: answers of the read path on the demo (OpenAPI, a goal tree, a series in
+//!   every format, a goal's status), taken before the read path was rebuilt and kept.
 //! - [`webdriver`]: a small WebDriver client (chromedriver on a free port, killed on drop).
 //! - [`writes`]: the `GovernanceWriter` port: goals, links, targets, assessments, approvals with
 //!   snapshots, assignments; each command checked against the model and written whole or not at all.
@@ -50,5 +52,6 @@ mod mutations;
 mod observations;
 mod package;
 mod rest;
+mod snapshots;
 mod webdriver;
 mod writes;
