@@ -12,6 +12,8 @@
 //! - `m20261201_000007_access`: API tokens (hashed) and the audit log.
 //! - `m20261202_000008_observation_keys`: PostgreSQL only: the natural key's columns collated
 //!   "C" and the indicator foreign key as triggers that skip Kolada's rows, for the bulk writer.
+//! - `m20261203_000009_series_read_model`: the digest's points in the compact form, and each
+//!   series' latest and previous value beside them, kept by the writers for reads.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -23,6 +25,7 @@ mod m20261125_000004_ingest;
 mod m20261201_000005_observation_write_path;
 mod m20261201_000007_access;
 mod m20261202_000008_observation_keys;
+mod m20261203_000009_series_read_model;
 
 /// The migrator used by `styrhub migrate`, the server's start-up and the tests.
 pub struct Migrator;
@@ -38,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_observation_write_path::Migration),
             Box::new(m20261201_000007_access::Migration),
             Box::new(m20261202_000008_observation_keys::Migration),
+            Box::new(m20261203_000009_series_read_model::Migration),
         ]
     }
 }

@@ -63,3 +63,56 @@ both! {
         assert!(!manager.has_index("observation", "ux_observation_series_key_area_code_period_gender").await.unwrap());
     }
 }
+
+both! {
+    async fn digests_written_as_json_read_the_same_in_the_compact_form(db: TestDb) {
+        use sea_orm::{ConnectionTrait, Statement};
+        use styrhub_domain::ids::Gender;
+        use styrhub_domain::ports::SeriesReader;
+        let store = db.store().await;
+        let conn = store.connection();
+        // Back to the JSON digest of migration 000008, a series stored as it was then, forward.
+        Migrator::down(conn, Some(1)).await.unwrap();
+        let json = r#"[{"period":2020,"value":1.5,"source":"kolada"},{"period":2021,"value":null,"status":"Missing","source":"kolada"},{"period":2022,"value":2.5,"source":"file"}]"#;
+        let p = |i: usize| if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres { format!("${i}") } else { "?".into() };
+        conn.execute_raw(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            format!(
+                "INSERT INTO series_digest (series_key, area_code, gender, points, latest_period, updated_at) VALUES ('kpi:N00090', '1489', 'T', {}, 2022, {})",
+                p(1),
+                p(2)
+            ),
+            [json.into(), chrono::Utc::now().into()],
+        ))
+        .await
+        .unwrap();
+        store.migrate().await.unwrap();
+        let read = |store: &styrhub_store::Store| {
+            let store = store.clone();
+            async move { store.digests(&["kpi:N00090".into()], &["1489".into()], &[Gender::Total]).await.unwrap() }
+        };
+        let d = read(&store).await;
+        assert_eq!(d.len(), 1);
+        let expected: Vec<styrhub_domain::series::Point> = serde_json::from_str(json).unwrap();
+        assert_eq!(d[0].points, expected);
+        let row = conn
+            .query_one_raw(Statement::from_string(
+                conn.get_database_backend(),
+                "SELECT latest_period, latest_value, previous_period, previous_value FROM series_digest",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let facts: (Option<i32>, Option<f64>, Option<i32>, Option<f64>) = (
+            row.try_get_by_index(0).unwrap(),
+            row.try_get_by_index(1).unwrap(),
+            row.try_get_by_index(2).unwrap(),
+            row.try_get_by_index(3).unwrap(),
+        );
+        assert_eq!(facts, (Some(2022), Some(2.5), Some(2020), Some(1.5)));
+        // Down to JSON and up again keeps the series.
+        Migrator::down(conn, Some(1)).await.unwrap();
+        store.migrate().await.unwrap();
+        assert_eq!(read(&store).await[0].points, expected);
+    }
+}

@@ -10,6 +10,7 @@
 //!   [`goal`], [`indicator`], [`target`], [`observation`], [`assignment`], [`follow_up`],
 //!   [`budget`], [`mission`] (basic missions, quality factors, political directions).
 //! - [`rules`]: pure functions: target evaluation, trends, goal roll-ups, validation.
+//! - [`series`] and [`compact`]: a whole series, and the compact form it is stored in for reads.
 //! - [`package`]: the municipality package (the demo and seed files) and its validation.
 //! - [`ports`]: the traits persistence implements, by capability.
 //! - [`commands`]: the write side's commands, their pure checks and the `GovernanceWriter` port.
@@ -20,6 +21,7 @@ pub mod access;
 pub mod assignment;
 pub mod budget;
 pub mod commands;
+pub mod compact;
 pub mod error;
 pub mod follow_up;
 pub mod goal;

@@ -322,7 +322,8 @@ impl TryFrom<series_digest::Model> for SeriesDigest {
         Ok(SeriesDigest {
             area: AreaCode::parse(&m.area_code).map_err(|e| corrupt("series_digest", m.id, e))?,
             gender: Gender::parse(&m.gender).map_err(|e| corrupt("series_digest", m.id, e))?,
-            points: serde_json::from_str(&m.points).map_err(|e| corrupt("series_digest", m.id, e))?,
+            points: styrhub_domain::compact::decode(m.points.as_deref().unwrap_or_default())
+                .map_err(|e| corrupt("series_digest", m.id, e))?,
             series_key: m.series_key,
         })
     }

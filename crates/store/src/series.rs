@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, Statement, Value,
 };
+use styrhub_domain::compact::decode;
 use styrhub_domain::goal::text_matches;
 use styrhub_domain::ids::{AreaCode, Gender, KpiId};
 use styrhub_domain::kpi::{Area, AreaFilter, Kpi, KpiFilter};
@@ -28,7 +29,7 @@ impl SeriesReader for Store {
         let mut out = Vec::new();
         for chunk in series_keys.chunks(MAX_IN) {
             // Only what a digest is made of, decoded by position: a goal tree reads thousands.
-            let rows: Vec<(String, String, String, String)> = series_digest::Entity::find()
+            let rows: Vec<(String, String, String, Option<Vec<u8>>)> = series_digest::Entity::find()
                 .select_only()
                 .columns([
                     series_digest::Column::SeriesKey,
@@ -44,7 +45,7 @@ impl SeriesReader for Store {
                 .await
                 .map_err(repo_err)?;
             for (series_key, area, gender, points) in rows {
-                out.push(digest_from_parts(series_key, &area, &gender, &points)?);
+                out.push(digest_from_parts(series_key, &area, &gender, points.as_deref())?);
             }
         }
         Ok(out)
@@ -99,10 +100,10 @@ impl SeriesReader for Store {
             let n = match at.get(&series_key) {
                 Some(n) => *n,
                 None => {
-                    let points: String = row.try_get_by_index(1).map_err(repo_err)?;
+                    let points: Option<Vec<u8>> = row.try_get_by_index(1).map_err(repo_err)?;
                     at.insert(series_key.clone(), out.len());
                     out.push(ReferencedDigest {
-                        digest: digest_from_parts(series_key, area, Gender::Total.code(), &points)?,
+                        digest: digest_from_parts(series_key, area, Gender::Total.code(), points.as_deref())?,
                         references: Vec::new(),
                     });
                     out.len() - 1
@@ -135,10 +136,14 @@ impl SeriesReader for Store {
                     parent: text(&row, "d")?,
                 }),
                 _ => {
-                    let (area, gender, points): (String, String, String) =
-                        (required(&row, "a")?, required(&row, "b")?, required(&row, "c")?);
-                    view.digests
-                        .push(digest_from_parts(SeriesRef::Kpi(kpi.clone()).key(), &area, &gender, &points)?);
+                    let (area, gender): (String, String) = (required(&row, "a")?, required(&row, "b")?);
+                    let points: Option<Vec<u8>> = row.try_get("", "e").map_err(repo_err)?;
+                    view.digests.push(digest_from_parts(
+                        SeriesRef::Kpi(kpi.clone()).key(),
+                        &area,
+                        &gender,
+                        points.as_deref(),
+                    )?);
                 }
             }
         }
@@ -186,7 +191,7 @@ impl SeriesReader for Store {
 }
 
 /// A digest from its stored columns.
-fn digest_from_parts(series_key: String, area: &str, gender: &str, points: &str) -> Result<SeriesDigest, RepoError> {
+fn digest_from_parts(series_key: String, area: &str, gender: &str, points: Option<&[u8]>) -> Result<SeriesDigest, RepoError> {
     let corrupt = |e: &dyn std::fmt::Display| {
         RepoError::Internal(format!(
             "series_digest ({series_key}, {area}, {gender}) holds a value the code cannot read: {e}"
@@ -195,7 +200,7 @@ fn digest_from_parts(series_key: String, area: &str, gender: &str, points: &str)
     Ok(SeriesDigest {
         area: AreaCode::parse(area).map_err(|e| corrupt(&e))?,
         gender: Gender::parse(gender).map_err(|e| corrupt(&e))?,
-        points: serde_json::from_str(points).map_err(|e| corrupt(&e))?,
+        points: decode(points.ok_or_else(|| corrupt(&"no points"))?).map_err(|e| corrupt(&e))?,
         series_key,
     })
 }
@@ -208,7 +213,8 @@ const PART_DIGEST: i32 = 2;
 /// One statement for a KPI series answer: a row of titles (the KPI's, the first indicator's),
 /// a row per stored area, a row per digest. Three reads in one round trip: on a loaded server a
 /// round trip costs the database and the pool more than the index look-ups themselves. The
-/// columns are text in every part (`a`…`d`), so that both databases accept the union.
+/// columns are text in every part (`a`…`d`), so that both databases accept the union; the
+/// digest's compact points come in `e`, binary, null in the other parts.
 fn kpi_series_statement(backend: DatabaseBackend, kpi: &KpiId, areas: &[String], genders: &[Gender]) -> Statement {
     let mut values: Vec<Value> = Vec::new();
     let mut param = |v: Value| {
@@ -233,17 +239,23 @@ fn kpi_series_statement(backend: DatabaseBackend, kpi: &KpiId, areas: &[String],
             format!("({list})")
         }
     };
+    // PostgreSQL types a union's columns branch by branch, from the left: the first branch
+    // names the binary type, or two untyped nulls would make `e` text.
+    let binary = match backend {
+        DatabaseBackend::Postgres => "bytea",
+        _ => "blob",
+    };
     let sql = format!(
         "SELECT {PART_TITLES} AS \"part\", \
              (SELECT \"title\" FROM \"kpi\" WHERE \"id\" = {id}) AS \"a\", \
              (SELECT \"title\" FROM \"indicator\" WHERE \"kpi_id\" = {id_again} \
                 ORDER BY \"municipality_id\", \"position\", \"key\" LIMIT 1) AS \"b\", \
-             NULL AS \"c\", NULL AS \"d\" \
+             NULL AS \"c\", NULL AS \"d\", CAST(NULL AS {binary}) AS \"e\" \
          UNION ALL \
-         SELECT {PART_AREA}, \"code\", \"title\", \"area_type\", \"parent_code\" FROM \"area\" \
+         SELECT {PART_AREA}, \"code\", \"title\", \"area_type\", \"parent_code\", NULL FROM \"area\" \
              WHERE \"code\" IN {} \
          UNION ALL \
-         SELECT {PART_DIGEST}, \"area_code\", \"gender\", \"points\", NULL FROM \"series_digest\" \
+         SELECT {PART_DIGEST}, \"area_code\", \"gender\", NULL, NULL, \"points\" FROM \"series_digest\" \
              WHERE \"series_key\" = {key} AND \"area_code\" IN {} AND \"gender\" IN {}",
         in_or_none(stored_areas),
         in_or_none(digest_areas),

@@ -2,7 +2,9 @@
 //! differ, which are stored exactly so, and the series' digest after the batch. Both databases'
 //! writers read a series' stored rows, ask this, and write only the difference.
 
-use styrhub_domain::observation::{NewObservation, WriteCounts};
+use styrhub_domain::compact::{encode, SeriesFacts};
+use styrhub_domain::observation::{NewObservation, ValueSource, WriteCounts};
+use styrhub_domain::series::Point;
 
 use super::Staged;
 
@@ -13,7 +15,7 @@ pub(super) struct Stored {
     pub(super) value: Option<f64>,
     pub(super) status: Option<String>,
     pub(super) count: Option<i32>,
-    pub(super) source: String,
+    pub(super) source: ValueSource,
     pub(super) deleted: bool,
 }
 
@@ -23,9 +25,9 @@ pub(super) enum Digest {
     Unchanged,
     /// No current (non-deleted) value is left.
     Drop,
-    /// The series' points as JSON (`styrhub_domain::series::Point`s, oldest first) and its
-    /// latest period with a value.
-    Put { points: String, latest: Option<i32> },
+    /// The series' points in the compact form (oldest first, see `styrhub_domain::compact`)
+    /// and its latest and previous values: the read model of the series.
+    Put { points: Vec<u8>, facts: SeriesFacts },
 }
 
 /// The batch's rows in runs of one series (key × area × gender) each: `staged` is sorted so.
@@ -34,27 +36,25 @@ pub(super) fn series_runs<'s, 'a>(staged: &'s [Staged<'a>]) -> impl Iterator<Ite
 }
 
 fn differs(s: &Stored, o: &NewObservation) -> bool {
-    s.value != o.value || s.status != o.status || s.count != o.count || s.source != o.source.as_str() || s.deleted != o.deleted
+    s.value != o.value || s.status != o.status || s.count != o.count || s.source != o.source || s.deleted != o.deleted
 }
 
-/// One point of a series as it is after the batch.
-#[derive(serde::Serialize)]
-struct Point<'a> {
+/// One row of a series as it is after the batch.
+struct Merged<'a> {
     period: i32,
     value: Option<f64>,
     status: Option<&'a str>,
-    source: &'a str,
-    #[serde(skip)]
+    source: ValueSource,
     deleted: bool,
 }
 
-impl<'a> Point<'a> {
+impl<'a> Merged<'a> {
     fn of(o: &'a NewObservation) -> Self {
-        Point {
+        Merged {
             period: o.period.get(),
             value: o.value,
             status: o.status.as_deref(),
-            source: o.source.as_str(),
+            source: o.source,
             deleted: o.deleted,
         }
     }
@@ -70,7 +70,7 @@ pub(super) fn diff_series<'r, E>(
     mut insert: impl FnMut(&'r Staged<'r>) -> Result<(), E>,
     mut update: impl FnMut(i64, &'r Staged<'r>) -> Result<(), E>,
 ) -> Result<Digest, E> {
-    let mut after: Vec<Point<'_>> = Vec::with_capacity(stored.len().max(rows.len()));
+    let mut after: Vec<Merged<'_>> = Vec::with_capacity(stored.len().max(rows.len()));
     let mut changed = false;
     let (mut i, mut j) = (0, 0);
     while i < stored.len() || j < rows.len() {
@@ -83,16 +83,16 @@ pub(super) fn diff_series<'r, E>(
                 } else {
                     counts.unchanged += 1;
                 }
-                after.push(Point::of(r.o));
+                after.push(Merged::of(r.o));
                 i += 1;
                 j += 1;
             }
             (Some(s), r) if r.is_none_or(|r| s.period < r.o.period.get()) => {
-                after.push(Point {
+                after.push(Merged {
                     period: s.period,
                     value: s.value,
                     status: s.status.as_deref(),
-                    source: &s.source,
+                    source: s.source,
                     deleted: s.deleted,
                 });
                 i += 1;
@@ -101,7 +101,7 @@ pub(super) fn diff_series<'r, E>(
                 insert(r)?;
                 counts.inserted += 1;
                 changed = true;
-                after.push(Point::of(r.o));
+                after.push(Merged::of(r.o));
                 j += 1;
             }
             (_, None) => unreachable!("the loop runs while either side has rows"),
@@ -110,14 +110,24 @@ pub(super) fn diff_series<'r, E>(
     if !changed {
         return Ok(Digest::Unchanged);
     }
-    after.retain(|p| !p.deleted);
-    if after.is_empty() {
+    let points: Vec<Point> = after
+        .into_iter()
+        .filter(|p| !p.deleted)
+        .map(|p| Point {
+            period: p.period,
+            value: p.value,
+            status: p.status.map(str::to_owned),
+            source: p.source,
+        })
+        .collect();
+    if points.is_empty() {
         return Ok(Digest::Drop);
     }
-    let latest = after.iter().filter(|p| p.value.is_some()).map(|p| p.period).max();
-    // Numbers, plain strings and null: serializing them cannot fail.
-    let points = serde_json::to_string(&after).expect("digest points serialize");
-    Ok(Digest::Put { points, latest })
+    let facts = SeriesFacts::of(&points);
+    Ok(Digest::Put {
+        points: encode(&points),
+        facts,
+    })
 }
 
 /// One series' diff gathered: the rows to insert, the rows to update (with the stored row's id)
@@ -175,7 +185,7 @@ mod tests {
             value,
             status: None,
             count: None,
-            source: "kolada".into(),
+            source: ValueSource::Kolada,
             deleted: false,
         }
     }
@@ -223,20 +233,17 @@ mod tests {
         assert_eq!(ins, [2019, 2024]);
         assert_eq!(upd, [2]);
         assert_eq!((counts.inserted, counts.updated, counts.unchanged), (2, 1, 1));
-        let Digest::Put { points, latest } = digest else {
+        let Digest::Put { points, facts } = digest else {
             panic!("a digest")
         };
-        let periods: Vec<i64> = serde_json::from_str::<Vec<serde_json::Value>>(&points)
-            .unwrap()
-            .iter()
-            .map(|p| p["period"].as_i64().unwrap())
-            .collect();
+        let periods: Vec<i32> = styrhub_domain::compact::decode(&points).unwrap().iter().map(|p| p.period).collect();
         assert_eq!(
             periods,
             [2019, 2020, 2021, 2023, 2024],
             "stored periods the batch leaves alone stay in"
         );
-        assert_eq!(latest, Some(2023), "2024 has no value");
+        assert_eq!(facts.latest, Some((2023, 3.0)), "2024 has no value");
+        assert_eq!(facts.previous, Some((2021, 2.5)), "the batch's revision is the previous value");
     }
 
     #[test]

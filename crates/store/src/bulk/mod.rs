@@ -24,7 +24,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait, Value};
-use styrhub_domain::observation::{NewObservation, SeriesRef, WriteCounts};
+use styrhub_domain::observation::{NewObservation, SeriesRef, ValueSource, WriteCounts};
 use styrhub_domain::RepoError;
 
 use crate::db::repo_err;
@@ -89,6 +89,11 @@ fn series_ids(o: &NewObservation) -> (Option<&str>, Option<i64>) {
     }
 }
 
+/// A stored row's source, read back.
+fn source(text: &str) -> Result<ValueSource, RepoError> {
+    ValueSource::parse(text).map_err(|e| RepoError::Internal(format!("observation holds a source the code cannot read: {e}")))
+}
+
 /// An error of sqlx or rusqlite, the drivers the fast paths use below sea-orm, as the store's.
 fn driver_err(e: impl std::fmt::Display) -> RepoError {
     repo_err(sea_orm::DbErr::Custom(e.to_string()))
@@ -102,9 +107,11 @@ const INSERT: &str = "INSERT INTO observation (series_key, kpi_id, indicator_id,
      count, source, deleted, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 pub(super) const UPDATE: &str = "UPDATE observation SET value = ?2, status = ?3, count = ?4, source = ?5, deleted = ?6, updated_at = ?7 \
      WHERE id = ?1";
-pub(super) const DIGEST_PUT: &str = "INSERT INTO series_digest (series_key, area_code, gender, points, latest_period, updated_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (series_key, area_code, gender) DO UPDATE SET points = excluded.points, \
-     latest_period = excluded.latest_period, updated_at = excluded.updated_at";
+pub(super) const DIGEST_PUT: &str = "INSERT INTO series_digest (series_key, area_code, gender, points, latest_period, \
+     latest_value, previous_period, previous_value, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+     ON CONFLICT (series_key, area_code, gender) DO UPDATE SET points = excluded.points, \
+     latest_period = excluded.latest_period, latest_value = excluded.latest_value, previous_period = excluded.previous_period, \
+     previous_value = excluded.previous_value, updated_at = excluded.updated_at";
 pub(super) const DIGEST_DROP: &str = "DELETE FROM series_digest WHERE series_key = ?1 AND area_code = ?2 AND gender = ?3";
 
 /// `sql` with `values` for `backend`: `?N` placeholders become PostgreSQL's `$N` (the
@@ -168,7 +175,7 @@ pub async fn write_observations<C: ConnectionTrait>(
                 value: r.try_get_by_index(2).map_err(repo_err)?,
                 status: r.try_get_by_index(3).map_err(repo_err)?,
                 count: r.try_get_by_index(4).map_err(repo_err)?,
-                source: r.try_get_by_index(5).map_err(repo_err)?,
+                source: source(&r.try_get_by_index::<String>(5).map_err(repo_err)?)?,
                 deleted: r.try_get_by_index(6).map_err(repo_err)?,
             });
         }
@@ -198,9 +205,16 @@ pub async fn write_observations<C: ConnectionTrait>(
             Digest::Drop => {
                 conn.execute_raw(statement(backend, DIGEST_DROP, key)).await.map_err(repo_err)?;
             }
-            Digest::Put { points, latest } => {
+            Digest::Put { points, facts } => {
                 let mut values = key;
-                values.extend([points.into(), latest.into(), now.into()]);
+                values.extend([
+                    points.into(),
+                    facts.latest.map(|l| l.0).into(),
+                    facts.latest.map(|l| l.1).into(),
+                    facts.previous.map(|p| p.0).into(),
+                    facts.previous.map(|p| p.1).into(),
+                    now.into(),
+                ]);
                 conn.execute_raw(statement(backend, DIGEST_PUT, values)).await.map_err(repo_err)?;
             }
         }

@@ -24,7 +24,7 @@ use styrhub_domain::observation::{NewObservation, WriteCounts};
 use styrhub_domain::RepoError;
 
 use super::diff::{diff_gathered, series_runs, Digest, Stored};
-use super::{driver_err, series_ids, Staged, WRITER_LOCK};
+use super::{driver_err, series_ids, source, Staged, WRITER_LOCK};
 
 /// The stored rows of the series `($1[i], $2[i], $3[i])`, with `n` the series' place (from 1)
 /// in the arrays, in series then period order: each series is one range of the natural key.
@@ -42,10 +42,13 @@ const UPDATE: &str = "UPDATE observation o SET value = u.value, status = u.statu
      FROM unnest($1::bigint[], $2::float8[], $3::text[], $4::int4[], $5::text[], $6::bool[]) AS u(id, value, status, count, source, deleted) \
      WHERE o.id = u.id";
 
-const DIGEST_PUT: &str = "INSERT INTO series_digest (series_key, area_code, gender, points, latest_period, updated_at) \
-     SELECT k, a, g, p, l, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[]) AS d(k, a, g, p, l) \
+const DIGEST_PUT: &str = "INSERT INTO series_digest (series_key, area_code, gender, points, latest_period, latest_value, \
+     previous_period, previous_value, updated_at) \
+     SELECT k, a, g, p, lp, lv, pp, pv, $9 FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::int4[], $6::float8[], \
+     $7::int4[], $8::float8[]) AS d(k, a, g, p, lp, lv, pp, pv) \
      ON CONFLICT (series_key, area_code, gender) DO UPDATE SET points = EXCLUDED.points, \
-     latest_period = EXCLUDED.latest_period, updated_at = EXCLUDED.updated_at";
+     latest_period = EXCLUDED.latest_period, latest_value = EXCLUDED.latest_value, previous_period = EXCLUDED.previous_period, \
+     previous_value = EXCLUDED.previous_value, updated_at = EXCLUDED.updated_at";
 
 const DIGEST_DROP: &str = "DELETE FROM series_digest d USING unnest($1::text[], $2::text[], $3::text[]) AS t(k, a, g) \
      WHERE d.series_key = t.k AND d.area_code = t.a AND d.gender = t.g";
@@ -66,8 +69,11 @@ struct DigestRows {
     keys: Vec<String>,
     areas: Vec<String>,
     genders: Vec<&'static str>,
-    points: Vec<String>,
-    latest: Vec<Option<i32>>,
+    points: Vec<Vec<u8>>,
+    latest_period: Vec<Option<i32>>,
+    latest_value: Vec<Option<f64>>,
+    previous_period: Vec<Option<i32>>,
+    previous_value: Vec<Option<f64>>,
 }
 
 impl DigestRows {
@@ -117,7 +123,7 @@ pub(super) async fn write(pool: &sqlx::PgPool, staged: &[Staged<'_>], now: DateT
                 value: r.try_get(3).map_err(db)?,
                 status: r.try_get(4).map_err(db)?,
                 count: r.try_get(5).map_err(db)?,
-                source: r.try_get(6).map_err(db)?,
+                source: source(r.try_get(6).map_err(db)?)?,
                 deleted: r.try_get(7).map_err(db)?,
             });
             next += 1;
@@ -131,10 +137,14 @@ pub(super) async fn write(pool: &sqlx::PgPool, staged: &[Staged<'_>], now: DateT
         match series.digest {
             Digest::Unchanged => {}
             Digest::Drop => changes.drop.push(&rows[0]),
-            Digest::Put { points, latest } => {
-                changes.put.push(&rows[0]);
-                changes.put.points.push(points);
-                changes.put.latest.push(latest);
+            Digest::Put { points, facts } => {
+                let put = &mut changes.put;
+                put.push(&rows[0]);
+                put.points.push(points);
+                put.latest_period.push(facts.latest.map(|l| l.0));
+                put.latest_value.push(facts.latest.map(|l| l.1));
+                put.previous_period.push(facts.previous.map(|p| p.0));
+                put.previous_value.push(facts.previous.map(|p| p.1));
             }
         }
     }
@@ -166,7 +176,10 @@ pub(super) async fn write(pool: &sqlx::PgPool, staged: &[Staged<'_>], now: DateT
             .bind(&put.areas)
             .bind(&put.genders)
             .bind(&put.points)
-            .bind(&put.latest)
+            .bind(&put.latest_period)
+            .bind(&put.latest_value)
+            .bind(&put.previous_period)
+            .bind(&put.previous_value)
             .bind(now)
             .execute(&mut *tx)
             .await

@@ -23,7 +23,7 @@ use styrhub_domain::observation::WriteCounts;
 use styrhub_domain::RepoError;
 
 use super::diff::{diff_series, series_runs, Digest, Stored};
-use super::{driver_err, series_ids, Staged, DIGEST_DROP, DIGEST_PUT, PROBE, UPDATE};
+use super::{driver_err, series_ids, source, Staged, DIGEST_DROP, DIGEST_PUT, PROBE, UPDATE};
 
 /// Rows per multi-row `INSERT`: each statement run costs SQLite a cursor set-up and the
 /// `AUTOINCREMENT` counter's read and write, which per row was a third of a first load. Not
@@ -137,7 +137,10 @@ fn write_series<'r>(
             value: r.get(2)?,
             status: r.get(3)?,
             count: r.get(4)?,
-            source: r.get(5)?,
+            source: {
+                let text: String = r.get(5)?;
+                source(&text).map_err(|e| rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e)))?
+            },
             deleted: r.get(6)?,
         });
     }
@@ -176,8 +179,19 @@ fn write_series<'r>(
         Digest::Drop => {
             st.digest_drop.execute(params![key, area, gender])?;
         }
-        Digest::Put { points, latest } => {
-            st.digest_put.execute(params![key, area, gender, points, latest, now])?;
+        Digest::Put { points, facts } => {
+            let (latest, previous) = (facts.latest, facts.previous);
+            st.digest_put.execute(params![
+                key,
+                area,
+                gender,
+                points,
+                latest.map(|l| l.0),
+                latest.map(|l| l.1),
+                previous.map(|p| p.0),
+                previous.map(|p| p.1),
+                now
+            ])?;
         }
     }
     Ok(())
