@@ -592,6 +592,36 @@ both! {
         problem(&app, &format!("/api/v1/goals/{id}/status?period=next"), 400, Some("period")).await;
     }
 
+    async fn rest_reports_goal_attainment_exactly_as_graphql_judges_it(db: TestDb) {
+        let app = app(db).await;
+        let query = "query($id: Int!, $p: Int) { goal(id: $id) { attainment(period: $p) { assessment share onTarget notOnTarget noData } } }";
+        let same = |rest: &Value, gql: &Value, what: &str| {
+            assert_eq!(rest["assessment"].as_str().unwrap().to_uppercase(), gql["assessment"].as_str().unwrap(), "{what}");
+            assert_eq!(rest["share"], gql["share"], "{what}");
+            for (r, g) in [("on_target", "onTarget"), ("not_on_target", "notOnTarget"), ("no_data", "noData")] {
+                assert_eq!(rest[r], gql[g], "{what}: {r}");
+            }
+        };
+        let mut judged = 0;
+        for model in ["styrmodell-2019", "styrmodell-2024"] {
+            let goals = json_of(&app, &format!("/api/v1/goals?municipality=1489&model={model}&limit=1000")).await;
+            for g in goals["items"].as_array().unwrap() {
+                let id = g["id"].as_i64().unwrap();
+                for period in [None, Some(2021)] {
+                    let path = match period {
+                        Some(p) => format!("/api/v1/goals/{id}/status?period={p}"),
+                        None => format!("/api/v1/goals/{id}/status"),
+                    };
+                    let rest = json_of(&app, &path).await;
+                    let gql = app.graphql_data(query, json!({ "id": id, "p": period })).await;
+                    same(&rest["attainment"], &gql["goal"]["attainment"], &path);
+                    judged += usize::from(rest["attainment"]["assessment"] != "not_assessed");
+                }
+            }
+        }
+        assert!(judged > 0, "some goal of the demo is judged");
+    }
+
     async fn a_goal_tree_holds_every_goal_below_with_its_indicators(db: TestDb) {
         let app = TestApp::spawn(db).await;
         let size = Size { goals: 20, indicators_per_goal: 2, years: 3 };
@@ -610,6 +640,19 @@ both! {
         let tree = json_of(&app, &format!("/api/v1/goals/{id}/tree")).await;
         assert_eq!(tree["id"], id);
         assert_eq!(tree["depth"], 0);
+        // Every node carries the attainment GraphQL gives that goal.
+        let query = "query($id: Int!) { goal(id: $id) { attainment { assessment share onTarget notOnTarget noData } } }";
+        let mut nodes = vec![&tree];
+        let mut assessed = BTreeSet::new();
+        while let Some(n) = nodes.pop() {
+            let gql = &app.graphql_data(query, json!({ "id": n["id"] })).await["goal"]["attainment"];
+            let rest = &n["attainment"];
+            assert_eq!(rest["assessment"].as_str().unwrap().to_uppercase(), gql["assessment"].as_str().unwrap(), "{n:#}");
+            assert_eq!((&rest["share"], &rest["on_target"], &rest["not_on_target"], &rest["no_data"]), (&gql["share"], &gql["onTarget"], &gql["notOnTarget"], &gql["noData"]));
+            assessed.insert(rest["assessment"].as_str().unwrap().to_owned());
+            nodes.extend(n["children"].as_array().unwrap());
+        }
+        assert!(!assessed.contains("not_assessed") || assessed.len() > 1, "the tree's goals are judged: {assessed:?}");
         fn walk(n: &Value, out: &mut BTreeSet<i64>, depths: &mut Vec<u64>) {
             for c in n["children"].as_array().unwrap() {
                 out.insert(c["id"].as_i64().unwrap());

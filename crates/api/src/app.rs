@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use styrhub_domain::access::{Actor, AuditReader, TokenStore};
-use styrhub_domain::ports::{GovernanceReader, HealthCheck, IndicatorReader, RunLog, SeriesReader};
+use styrhub_domain::ports::{HealthCheck, RunLog};
 use styrhub_store::Store;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
@@ -24,22 +24,18 @@ use crate::access::Caller;
 use crate::answer_cache::{AnswerCache, SeriesAnswers};
 use crate::gateway::Gateway;
 use crate::graphql::answers::{self, GraphqlAnswers};
-use crate::graphql::loaders::Loaders;
 use crate::graphql::{build_schema, StyrhubSchema};
 use crate::limits::{Limits, RateLimiter};
 use crate::metrics::Metrics;
+use crate::read::Loaders;
 
 /// The ports, by capability: what handlers and resolvers reach instead of the database.
 #[derive(Clone)]
 pub struct Ports {
     /// Database liveness.
     pub health: Arc<dyn HealthCheck>,
-    /// The governance chain.
-    pub governance: Arc<dyn GovernanceReader>,
-    /// Indicators, links and targets.
-    pub indicators: Arc<dyn IndicatorReader>,
-    /// Series and key-figure metadata.
-    pub series: Arc<dyn SeriesReader>,
+    /// Every read, by capability: what [`crate::read`] reads through.
+    pub read: crate::read::Ports,
     /// Every write, behind the gateway.
     pub gateway: Gateway,
     /// The log of ingest runs.
@@ -56,9 +52,11 @@ impl Ports {
         let store = Arc::new(store);
         Self {
             health: store.clone(),
-            governance: store.clone(),
-            indicators: store.clone(),
-            series: store.clone(),
+            read: crate::read::Ports {
+                governance: store.clone(),
+                indicators: store.clone(),
+                series: store.clone(),
+            },
             gateway: Gateway::new(store.clone(), store.clone()),
             runs: store.clone(),
             tokens: store.clone(),
@@ -229,7 +227,11 @@ async fn graphql(
         answers::Operation::Other
     };
     let generation = cache.generation();
-    let req = req.data(Loaders::new(&state.ports)).data(state.ports.clone()).data(actor);
+    let req = req
+        .data(Loaders::new(&state.ports.read))
+        .data(crate::graphql::context::GoalIndicators::default())
+        .data(state.ports.clone())
+        .data(actor);
     let mut res = state.schema.execute(req).await;
     crate::error::label_request_errors(&mut res);
     let ok = res.is_ok();

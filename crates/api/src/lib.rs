@@ -8,7 +8,8 @@
 //! - [`graphql`]: the GraphQL schema, one file per concept, built in one place.
 //! - [`rest`]: the REST API under `/api/v1`, its formats (JSON, CSV, JSON-stat) and its
 //!   OpenAPI document, one file per resource.
-//! - [`status`]: indicator statuses through a request's loaders, shared by GraphQL and REST.
+//! - [`read`]: the read side both protocols call: per-request loaders over the read ports,
+//!   indicator statuses and goal attainment.
 //! - [`access`]: API tokens (minting, hashing) and the middleware that makes a bearer token the
 //!   request's actor; the reads setting.
 //! - [`gateway`]: the one door every write goes through, with the one permission check.
@@ -36,9 +37,9 @@ pub mod health;
 pub mod ingest_cmd;
 pub mod limits;
 pub mod metrics;
+pub mod read;
 pub mod rest;
 pub mod shutdown;
-pub mod status;
 pub mod synthetic;
 pub mod telemetry;
 pub mod token_cmd;

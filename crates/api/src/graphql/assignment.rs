@@ -4,9 +4,9 @@ use async_graphql::{Context, Enum, Object, Result};
 use styrhub_domain::assignment::{Assignment as DomainAssignment, AssignmentFilter, AssignmentStatus as DomainStatus};
 
 use crate::error::gql;
+use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, municipality, ports};
 use crate::graphql::goal::Goal;
-use crate::graphql::loaders::loader_err;
 use crate::graphql::org_unit::OrgUnit;
 use crate::graphql::page::{paginate, Page};
 
@@ -137,7 +137,7 @@ impl AssignmentQuery {
             status: status.map(Into::into),
             goal_id: goal,
         };
-        let list = ports(ctx).governance.assignments(&filter).await.map_err(gql)?;
+        let list = ports(ctx).read.governance.assignments(&filter).await.map_err(gql)?;
         paginate(ctx, list, after, before, first, last, Assignment).await
     }
 }

@@ -4,8 +4,8 @@ use async_graphql::{Context, Enum, Object, Result};
 use styrhub_domain::budget::{BudgetFilter, BudgetKind as DomainKind, BudgetLine as DomainLine};
 
 use crate::error::gql;
+use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, municipality, ports};
-use crate::graphql::loaders::loader_err;
 use crate::graphql::org_unit::OrgUnit;
 use crate::graphql::page::{paginate, Page};
 
@@ -100,7 +100,7 @@ impl BudgetQuery {
             year,
             kind: kind.map(Into::into),
         };
-        let list = ports(ctx).governance.budgets(&filter).await.map_err(gql)?;
+        let list = ports(ctx).read.governance.budgets(&filter).await.map_err(gql)?;
         paginate(ctx, list, after, before, first, last, BudgetLine).await
     }
 }

@@ -6,7 +6,7 @@ use styrhub_domain::RepoError;
 
 use crate::app::Ports;
 use crate::error::gql;
-use crate::graphql::loaders::{loader_err, Loaders};
+use crate::read::{Batch, Loaders};
 
 /// The ports.
 pub fn ports<'a>(ctx: &Context<'a>) -> &'a Ports {
@@ -22,6 +22,7 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
 /// fields below need no second look-up.
 pub async fn municipality(ctx: &Context<'_>, code: &str) -> Result<OrgUnit> {
     let m = ports(ctx)
+        .read
         .governance
         .municipality_by_code(code.trim())
         .await
@@ -44,4 +45,46 @@ pub async fn municipality_by_id(ctx: &Context<'_>, id: i64) -> Result<OrgUnit> {
 /// The code of the municipality with this id, e.g. "1489".
 pub async fn municipality_code(ctx: &Context<'_>, id: i64) -> Result<String> {
     Ok(municipality_by_id(ctx, id).await?.municipality_code.unwrap_or_default())
+}
+
+/// How a field reads through the loaders: with its siblings ([`Batch::WithSiblings`]) inside a
+/// list of the answer, where every item asks for its own keys; at once ([`Batch::Now`]) outside
+/// one, where no sibling will ask.
+pub fn batch(ctx: &Context<'_>) -> Batch {
+    let mut node = ctx.path_node.as_ref();
+    while let Some(n) = node {
+        if matches!(n.segment, async_graphql::QueryPathSegment::Index(_)) {
+            return Batch::WithSiblings;
+        }
+        node = n.parent;
+    }
+    Batch::Now
+}
+
+/// Turns a loader error into a GraphQL error with its code.
+pub fn loader_err(e: std::sync::Arc<styrhub_domain::RepoError>) -> async_graphql::Error {
+    crate::error::gql(crate::error::unshare(e))
+}
+
+/// Each goal's indicators, by goal id, as GraphQL objects: filled by the `goals` list resolver
+/// with what it prefetched, so that its goals answer `indicators` without the executor (see
+/// [`crate::graphql::plain`]). Per request, beside the loaders.
+#[derive(Default)]
+pub struct GoalIndicators(std::sync::Mutex<rustc_hash::FxHashMap<i64, std::sync::Arc<[crate::graphql::indicator::Indicator]>>>);
+
+impl GoalIndicators {
+    /// The indicators prefetched for a goal, if any.
+    pub fn of(&self, goal: i64) -> Option<std::sync::Arc<[crate::graphql::indicator::Indicator]>> {
+        self.0.lock().expect("goal indicators lock").get(&goal).cloned()
+    }
+
+    /// Keeps the indicators of many goals.
+    pub fn keep(&self, by_goal: impl IntoIterator<Item = (i64, std::sync::Arc<[crate::graphql::indicator::Indicator]>)>) {
+        self.0.lock().expect("goal indicators lock").extend(by_goal);
+    }
+}
+
+/// The request's prefetched goal indicators.
+pub fn goal_indicators<'a>(ctx: &Context<'a>) -> &'a GoalIndicators {
+    ctx.data_unchecked::<GoalIndicators>()
 }

@@ -8,12 +8,13 @@ use styrhub_domain::follow_up::{
 use styrhub_domain::ids::Gender;
 
 use crate::error::gql;
+use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, municipality, ports};
 use crate::graphql::goal::Goal;
-use crate::graphql::loaders::{loader_err, DigestKey};
 use crate::graphql::org_unit::GovernanceModel;
 use crate::graphql::page::{paginate, Page};
 use crate::graphql::series::ValueSource;
+use crate::read::loaders::DigestKey;
 
 /// Which report a follow-up is.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -208,6 +209,7 @@ impl FollowUpQuery {
     ) -> Result<Page<FollowUp>> {
         let m = self::municipality(ctx, &municipality).await?;
         let models: Vec<i64> = ports(ctx)
+            .read
             .governance
             .governance_models(m.id)
             .await
@@ -215,7 +217,7 @@ impl FollowUpQuery {
             .iter()
             .map(|g| g.id)
             .collect();
-        let mut list = ports(ctx).governance.follow_ups(&models).await.map_err(gql)?;
+        let mut list = ports(ctx).read.governance.follow_ups(&models).await.map_err(gql)?;
         list.retain(|f| year.is_none_or(|y| f.year == y) && kind.is_none_or(|k| DomainKind::from(k) == f.kind));
         paginate(ctx, list, after, before, first, last, FollowUp).await
     }

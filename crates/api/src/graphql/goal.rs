@@ -4,22 +4,22 @@ use std::collections::HashMap;
 
 use async_graphql::parser::types::Field as PlainField;
 use async_graphql::{Context, Enum, InputObject, InputType, Object, Result, SimpleObject, Value};
-use styrhub_domain::follow_up::Assessment as DomainAssessment;
 use styrhub_domain::goal::{Goal as DomainGoal, GoalFilter, GoalKind as DomainKind};
 use styrhub_domain::ids::AreaCode;
-use styrhub_domain::rules::evaluate::TargetStatus as DomainStatus;
-use styrhub_domain::rules::rollup::{roll_up, Attainment};
+use styrhub_domain::rules::rollup::Attainment;
 use styrhub_domain::{DomainError, RepoError};
 
 use crate::error::gql;
-use crate::graphql::context::{loaders, municipality, municipality_code, ports};
+use crate::graphql::context::batch;
+use crate::graphql::context::loader_err;
+use crate::graphql::context::{goal_indicators, loaders, municipality, municipality_code, ports};
 use crate::graphql::follow_up::{Assessment, GoalAssessment};
 use crate::graphql::indicator::{prefetch, Indicator};
-use crate::graphql::loaders::{load, loader_err, Batch};
 use crate::graphql::org_unit::{GovernanceModel, OrgUnit};
 use crate::graphql::page::{paginate, Page};
 use crate::graphql::plain::{self, text, Cx, Plain, PlainItem, PlainList};
 use crate::graphql::vision::FocusArea;
+use crate::read::loaders::{load, Batch};
 
 /// What kind of goal.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -167,7 +167,7 @@ impl Plain for Goal {
             "decision" => text(g.decision.as_deref()),
             "position" => Value::from(g.position),
             "archived" => Value::Boolean(g.archived),
-            "indicators" => plain::list(cx.loaders.indicators_of(g.id)?.iter(), cx, &field.selection_set.node)?,
+            "indicators" => plain::list(cx.goal_indicators?.of(g.id)?.iter(), cx, &field.selection_set.node)?,
             _ => return None,
         })
     }
@@ -368,54 +368,10 @@ impl Goal {
             None => AreaCode::parse(&municipality_code(ctx, self.0.municipality_id).await?)
                 .map_err(|e| gql(RepoError::Internal(e.to_string())))?,
         };
-        let graph = self.graph(ctx).await?;
-        let below: Vec<i64> = graph.descendants(self.0.id, None).into_iter().map(|r| r.id).collect();
-        let all: Vec<i64> = std::iter::once(self.0.id).chain(below.iter().copied()).collect();
-        let goals = Self::goals(ctx, all.iter().copied()).await?;
-        let indicators = loaders(ctx)
-            .indicators_of_goal
-            .load_many(all.iter().copied())
+        Ok(crate::read::goals::attainment(loaders(ctx), &self.0, &area, period, batch(ctx))
             .await
-            .map_err(loader_err)?;
-        let unique: HashMap<i64, styrhub_domain::indicator::Indicator> = indicators.values().flatten().map(|i| (i.id, i.clone())).collect();
-        let statuses = statuses_of(ctx, unique.values(), &area, period).await?;
-        // Bottom-up over the hierarchy, each goal once; archived goals do not count.
-        fn visit(
-            id: i64,
-            graph: &styrhub_domain::hierarchy::Hierarchy,
-            goals: &HashMap<i64, DomainGoal>,
-            indicators: &HashMap<i64, Vec<styrhub_domain::indicator::Indicator>>,
-            statuses: &HashMap<i64, DomainStatus>,
-            memo: &mut HashMap<i64, Attainment>,
-            on_path: &mut Vec<i64>,
-        ) -> Attainment {
-            if let Some(a) = memo.get(&id) {
-                return a.clone();
-            }
-            on_path.push(id);
-            let own: Vec<DomainStatus> = indicators
-                .get(&id)
-                .into_iter()
-                .flatten()
-                .filter_map(|i| statuses.get(&i.id).copied())
-                .collect();
-            let next: Vec<i64> = graph
-                .children(id)
-                .iter()
-                .copied()
-                .filter(|c| goals.get(c).is_some_and(|g| !g.archived) && !on_path.contains(c))
-                .collect();
-            let children: Vec<DomainAssessment> = next
-                .into_iter()
-                .map(|c| visit(c, graph, goals, indicators, statuses, memo, on_path).assessment)
-                .collect();
-            on_path.pop();
-            let a = roll_up(&own, &children);
-            memo.insert(id, a.clone());
-            a
-        }
-        let mut memo = HashMap::new();
-        Ok(visit(self.0.id, &graph, &goals, &indicators, &statuses, &mut memo, &mut Vec::new()).into())
+            .map_err(loader_err)?
+            .into())
     }
     /// The goal's assessments in follow-ups (interim reports, annual reports …), newest first.
     async fn assessments(&self, ctx: &Context<'_>) -> Result<Vec<GoalAssessment>> {
@@ -437,33 +393,6 @@ impl Goal {
         list.sort_by_key(|b| std::cmp::Reverse(b.0));
         Ok(list.into_iter().map(|(_, a)| GoalAssessment(a)).collect())
     }
-}
-
-/// Every indicator's status for `area` (as of a year, when given): prefetched verdicts where the request has them, the
-/// others judged together (with the attainments of sibling goals inside a list).
-async fn statuses_of<'a>(
-    ctx: &Context<'_>,
-    indicators: impl Iterator<Item = &'a styrhub_domain::indicator::Indicator>,
-    area: &AreaCode,
-    as_of: Option<i32>,
-) -> Result<HashMap<i64, DomainStatus>> {
-    let l = loaders(ctx);
-    let mut out = HashMap::new();
-    let mut rest = Vec::new();
-    for i in indicators {
-        // The prefetched verdicts are of the latest values.
-        match l.facts_of(i.id).filter(|f| f.area == area.as_str() && as_of.is_none()) {
-            Some(f) => {
-                out.insert(i.id, f.judged.status.status);
-            }
-            None => rest.push(i.clone()),
-        }
-    }
-    let judged = crate::status::judge(l, &rest, area, as_of, Batch::for_field(ctx))
-        .await
-        .map_err(loader_err)?;
-    out.extend(rest.iter().zip(judged).map(|(i, j)| (i.id, j.status.status)));
-    Ok(out)
 }
 
 /// Which goals to list.
@@ -500,11 +429,7 @@ impl GoalQuery {
     /// A goal by id.
     async fn goal(&self, ctx: &Context<'_>, id: i64) -> Result<Option<Goal>> {
         let l = &loaders(ctx).goal;
-        Ok(load(l, vec![id], Batch::for_field(ctx))
-            .await
-            .map_err(loader_err)?
-            .remove(&id)
-            .map(Goal))
+        Ok(load(l, vec![id], batch(ctx)).await.map_err(loader_err)?.remove(&id).map(Goal))
     }
 
     /// Goals of a municipality, filtered, in the order of model, kind and position.
@@ -543,7 +468,7 @@ impl GoalQuery {
             year: f.year,
             include_archived: f.include_archived,
         };
-        let goals = ports(ctx).governance.goals(&filter).await.map_err(gql)?;
+        let goals = ports(ctx).read.governance.goals(&filter).await.map_err(gql)?;
         // Fields below ask for these goals again (parents, paths): prime the loader.
         loaders(ctx).goal.feed_many(goals.iter().map(|g| (g.id, g.clone()))).await;
         let page = paginate(ctx, goals, after, before, first, last, |g| PlainItem(Goal(g))).await?;
@@ -560,7 +485,7 @@ impl GoalQuery {
             let indicators: Vec<_> = by_goal.values().flatten().filter(|i| seen.insert(i.id)).cloned().collect();
             prefetch(ctx, &indicators, &fields, m.municipality_code.as_deref().unwrap_or_default()).await?;
             // For the goals' own shortcut past the executor (`PlainItem`).
-            loaders(ctx).keep_indicators(
+            goal_indicators(ctx).keep(
                 by_goal
                     .into_iter()
                     .map(|(goal, list)| (goal, list.into_iter().map(Indicator).collect::<Vec<_>>().into())),

@@ -13,15 +13,17 @@ use styrhub_domain::target::{Target as DomainTarget, TargetRule};
 use styrhub_domain::{DomainError, RepoError};
 
 use crate::error::gql;
+use crate::graphql::context::batch;
+use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, municipality, municipality_code, ports};
 use crate::graphql::goal::Goal;
-use crate::graphql::loaders::{load, loader_err, Batch, DigestKey, IndicatorFacts};
 use crate::graphql::mission::QualityFactor;
 use crate::graphql::org_unit::OrgUnit;
 use crate::graphql::page::{paginate, Page};
 use crate::graphql::plain::{self, text, Cx, Plain};
 use crate::graphql::series::{series_for, Gender, Kpi, Point, Series};
-use crate::status::Judged;
+use crate::read::loaders::{load, Batch, DigestKey, IndicatorFacts};
+use crate::read::status::Judged;
 
 /// The role an indicator plays.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -368,7 +370,7 @@ pub fn as_of(period: Option<i32>) -> Result<Option<i32>> {
 /// The indicator judged for `area` (as of a year, when given): prefetched, or through the
 /// loaders.
 async fn judged(ctx: &Context<'_>, i: &DomainIndicator, area: &AreaCode, as_of: Option<i32>) -> Result<Arc<Judged>> {
-    let judged = crate::status::judge(loaders(ctx), std::slice::from_ref(i), area, as_of, Batch::for_field(ctx))
+    let judged = crate::read::status::judge(loaders(ctx), std::slice::from_ref(i), area, as_of, batch(ctx))
         .await
         .map_err(loader_err)?
         .pop()
@@ -396,7 +398,7 @@ pub async fn prefetch(ctx: &Context<'_>, indicators: &[DomainIndicator], fields:
         return Ok(());
     }
     let code = AreaCode::parse(area).map_err(|e| gql(RepoError::Internal(e.to_string())))?;
-    let judged = crate::status::judge(l, indicators, &code, None, Batch::Now)
+    let judged = crate::read::status::judge(l, indicators, &code, None, Batch::Now)
         .await
         .map_err(loader_err)?;
     l.keep_facts(indicators.iter().zip(judged).map(|(i, j)| {
@@ -564,7 +566,7 @@ impl Indicator {
             area: area.to_string(),
             gender: gender.into(),
         };
-        let d = load(&loaders(ctx).digest, vec![key.clone()], Batch::for_field(ctx))
+        let d = load(&loaders(ctx).digest, vec![key.clone()], batch(ctx))
             .await
             .map_err(loader_err)?
             .remove(&key)
@@ -621,11 +623,7 @@ impl IndicatorQuery {
     /// An indicator by id.
     async fn indicator(&self, ctx: &Context<'_>, id: i64) -> Result<Option<Indicator>> {
         let l = &loaders(ctx).indicator;
-        Ok(load(l, vec![id], Batch::for_field(ctx))
-            .await
-            .map_err(loader_err)?
-            .remove(&id)
-            .map(Indicator))
+        Ok(load(l, vec![id], batch(ctx)).await.map_err(loader_err)?.remove(&id).map(Indicator))
     }
 
     /// Indicators of a municipality, filtered, in order.
@@ -650,7 +648,7 @@ impl IndicatorQuery {
             kpi: f.kpi,
             text: f.text,
         };
-        let list = ports(ctx).indicators.indicators(&filter).await.map_err(gql)?;
+        let list = ports(ctx).read.indicators.indicators(&filter).await.map_err(gql)?;
         let page = paginate(ctx, list, after, before, first, last, Indicator).await?;
         let la = ctx.look_ahead();
         let fields = [la.field("nodes"), la.field("edges").field("node")];

@@ -4,8 +4,8 @@ use async_graphql::{Context, Object, Result};
 use styrhub_domain::mission::{BasicMission as DomainMission, PoliticalDirection as DomainDirection, QualityFactor as DomainFactor};
 
 use crate::error::gql;
+use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, municipality, ports};
-use crate::graphql::loaders::loader_err;
 use crate::graphql::org_unit::OrgUnit;
 use crate::graphql::page::{paginate, Page};
 
@@ -137,7 +137,12 @@ impl MissionQuery {
     ) -> Result<Page<BasicMission>> {
         let m = self::municipality(ctx, &municipality).await?;
         let units = org_unit.map(|u| vec![u]);
-        let list = ports(ctx).governance.basic_missions(m.id, units.as_deref()).await.map_err(gql)?;
+        let list = ports(ctx)
+            .read
+            .governance
+            .basic_missions(m.id, units.as_deref())
+            .await
+            .map_err(gql)?;
         paginate(ctx, list, after, before, first, last, BasicMission).await
     }
 
@@ -155,7 +160,12 @@ impl MissionQuery {
     ) -> Result<Page<QualityFactor>> {
         let m = self::municipality(ctx, &municipality).await?;
         let units = org_unit.map(|u| vec![u]);
-        let list = ports(ctx).governance.quality_factors(m.id, units.as_deref()).await.map_err(gql)?;
+        let list = ports(ctx)
+            .read
+            .governance
+            .quality_factors(m.id, units.as_deref())
+            .await
+            .map_err(gql)?;
         paginate(ctx, list, after, before, first, last, QualityFactor).await
     }
 
@@ -174,6 +184,7 @@ impl MissionQuery {
         let m = self::municipality(ctx, &municipality).await?;
         let units = org_unit.map(|u| vec![u]);
         let list = ports(ctx)
+            .read
             .governance
             .political_directions(m.id, units.as_deref())
             .await

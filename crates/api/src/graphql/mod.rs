@@ -1,7 +1,7 @@
 //! The GraphQL schema: one file per concept, merged here, built in one place for the server,
 //! `styrhub schema` and the tests.
 //!
-//! Every request gets its own data loaders ([`loaders::Loaders`]), so that a goal tree of any
+//! Every request gets its own data loaders ([`crate::read::Loaders`]), so that a goal tree of any
 //! size costs a fixed number of SQL statements and no cache outlives a request.
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
@@ -18,7 +18,6 @@ pub mod goal;
 pub mod indicator;
 pub mod ingest;
 pub mod introspection;
-pub mod loaders;
 pub mod mission;
 pub mod mutation;
 pub mod org_unit;

@@ -263,6 +263,7 @@ pub struct UpdateAssignmentInput {
 
 async fn goal_by_id(ctx: &Context<'_>, id: i64) -> Result<Goal> {
     ports(ctx)
+        .read
         .governance
         .goals_by_ids(&[id])
         .await

@@ -6,10 +6,10 @@ use styrhub_domain::org_unit::{OrgUnit as DomainOrgUnit, OrgUnitKind as DomainKi
 use styrhub_domain::RepoError;
 
 use crate::error::gql;
+use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, municipality, ports};
 use crate::graphql::follow_up::FollowUpKind;
 use crate::graphql::goal::GoalKind;
-use crate::graphql::loaders::loader_err;
 use crate::graphql::page::{paginate, Page};
 
 /// What kind of body an organisation unit is.
@@ -77,7 +77,7 @@ pub struct OrgUnitAtDepth {
 }
 
 impl OrgUnit {
-    async fn tree(&self, ctx: &Context<'_>) -> Result<std::sync::Arc<crate::graphql::loaders::OrgTree>> {
+    async fn tree(&self, ctx: &Context<'_>) -> Result<std::sync::Arc<crate::read::loaders::OrgTree>> {
         loaders(ctx)
             .org_tree
             .load_one(self.0.municipality_id)
@@ -346,6 +346,7 @@ impl OrgUnitQuery {
     /// Every municipality in the hub, by code (Sweden has 290: a bounded list).
     async fn municipalities(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnit>> {
         Ok(ports(ctx)
+            .read
             .governance
             .municipalities()
             .await
@@ -420,6 +421,7 @@ impl OrgUnitQuery {
     ) -> Result<Vec<GovernanceModel>> {
         let m = crate::graphql::context::municipality(ctx, &municipality).await?;
         Ok(ports(ctx)
+            .read
             .governance
             .governance_models(m.id)
             .await

@@ -17,12 +17,26 @@ use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::resolve_list;
 use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, Value};
 
-use crate::graphql::loaders::Loaders;
+use crate::graphql::context::GoalIndicators;
+use crate::read::Loaders;
 
-/// What a plain answer may read: the request's loaders (their prefetched facts).
+/// What a plain answer may read: the request's loaders (their prefetched facts) and the goals'
+/// prefetched indicators.
 pub struct Cx<'a> {
     /// The request's loaders.
     pub loaders: &'a Loaders,
+    /// The goals' prefetched indicators, when the request has them.
+    pub goal_indicators: Option<&'a GoalIndicators>,
+}
+
+impl<'a> Cx<'a> {
+    /// What `ctx` holds, or `None` without loaders.
+    fn of(ctx: &ContextSelectionSet<'a>) -> Option<Self> {
+        Some(Self {
+            loaders: ctx.data::<Loaders>().ok()?,
+            goal_indicators: ctx.data::<GoalIndicators>().ok(),
+        })
+    }
 }
 
 /// An object type that can answer some of its fields from memory.
@@ -102,8 +116,8 @@ impl<T: OutputType + Plain> OutputType for PlainItem<T> {
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
         // As for `PlainList`: no extension hooks fields.
-        if let Ok(loaders) = ctx.data::<Loaders>() {
-            if let Some(value) = object(&self.0, &Cx { loaders }, &ctx.item.node) {
+        if let Some(cx) = Cx::of(ctx) {
+            if let Some(value) = object(&self.0, &cx, &ctx.item.node) {
                 return Ok(value);
             }
         }
@@ -130,8 +144,8 @@ impl<T: OutputType + Plain> OutputType for PlainList<T> {
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
         // The schema's only extension (`graphql::build_schema`: refusing introspection) hooks
         // the parse; one with per-field hooks would not see the fields answered here.
-        if let Ok(loaders) = ctx.data::<Loaders>() {
-            if let Some(value) = list(&self.0, &Cx { loaders }, &ctx.item.node) {
+        if let Some(cx) = Cx::of(ctx) {
+            if let Some(value) = list(&self.0, &cx, &ctx.item.node) {
                 return Ok(value);
             }
         }

@@ -10,10 +10,12 @@ use styrhub_domain::series::Point as DomainPoint;
 use styrhub_domain::{DomainError, RepoError};
 
 use crate::error::gql;
+use crate::graphql::context::batch;
+use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, ports};
-use crate::graphql::loaders::{load, loader_err, Batch, DigestKey};
 use crate::graphql::page::{paginate, Page};
 use crate::graphql::plain::{text, Cx, Plain};
+use crate::read::loaders::{load, DigestKey};
 
 /// Most areas one series or comparison call may ask for.
 pub const MAX_AREAS: usize = 50;
@@ -195,9 +197,7 @@ pub async fn series_for(
             gender,
         })
         .collect();
-    let found = load(&loaders(ctx).digest, keys.clone(), Batch::for_field(ctx))
-        .await
-        .map_err(loader_err)?;
+    let found = load(&loaders(ctx).digest, keys.clone(), batch(ctx)).await.map_err(loader_err)?;
     Ok(keys
         .into_iter()
         .map(|k| {
@@ -320,7 +320,12 @@ impl SeriesQuery {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Page<Kpi>> {
-        let list = ports(ctx).series.kpis(&KpiFilter { ids: None, text: search }).await.map_err(gql)?;
+        let list = ports(ctx)
+            .read
+            .series
+            .kpis(&KpiFilter { ids: None, text: search })
+            .await
+            .map_err(gql)?;
         paginate(ctx, list, after, before, first, last, Kpi).await
     }
 

@@ -4,9 +4,9 @@ use async_graphql::{Context, Object, Result};
 use styrhub_domain::vision::{FocusArea as DomainFocusArea, Vision as DomainVision};
 
 use crate::error::gql;
+use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, municipality, ports};
 use crate::graphql::goal::Goal;
-use crate::graphql::loaders::loader_err;
 
 /// A long-term vision with its values (värdegrund), e.g. "Vision 2040".
 pub struct Vision(pub DomainVision);
@@ -115,6 +115,7 @@ impl VisionQuery {
     ) -> Result<Vec<Vision>> {
         let m = crate::graphql::context::municipality(ctx, &municipality).await?;
         Ok(ports(ctx)
+            .read
             .governance
             .visions(m.id)
             .await
@@ -132,6 +133,7 @@ impl VisionQuery {
     ) -> Result<Vec<FocusArea>> {
         let m = self::municipality(ctx, &municipality).await?;
         let visions: Vec<i64> = ports(ctx)
+            .read
             .governance
             .visions(m.id)
             .await
@@ -140,6 +142,7 @@ impl VisionQuery {
             .map(|v| v.id)
             .collect();
         Ok(ports(ctx)
+            .read
             .governance
             .focus_areas_of(&visions)
             .await

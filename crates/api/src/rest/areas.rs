@@ -17,7 +17,8 @@ use styrhub_domain::kpi::{Area, AreaFilter};
 use styrhub_domain::RepoError;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::{AppState, Ports};
+use crate::app::AppState;
+use crate::read::Ports;
 use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{csv, json, Format, FormatParam, Negotiated};
 use crate::rest::page::{link_next, Page, PageParams};
@@ -163,7 +164,7 @@ pub async fn list(
         parent: p.parent.map(|c| c.trim().to_owned()),
         text: p.q,
     };
-    let page = Page::of(catalogue(&state.ports, &filter).await?, page).map(AreaOut::from);
+    let page = Page::of(catalogue(&state.ports.read, &filter).await?, page).map(AreaOut::from);
     let res = match format {
         Format::Json => json(&page),
         _ => {

@@ -13,12 +13,13 @@ use styrhub_domain::goal::{Goal, GoalFilter, GoalKind};
 use styrhub_domain::hierarchy::Hierarchy;
 use styrhub_domain::ids::{AreaCode, Gender};
 use styrhub_domain::indicator::Indicator;
+use styrhub_domain::rules::rollup::Attainment;
 use styrhub_domain::RepoError;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
-use crate::graphql::loaders::Batch;
-use crate::graphql::loaders::Loaders;
+use crate::read::status::judge;
+use crate::read::{Batch, Loaders};
 use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{answer, csv, json, Format, FormatParam, Negotiated};
 use crate::rest::indicators::{municipality_codes, municipality_id, GoalRef, IndicatorRef, StatusOut};
@@ -26,7 +27,6 @@ use crate::rest::jsonstat::{Cube, Dimension};
 use crate::rest::page::{link_next, Page, PageParams};
 use crate::rest::problem::Problem;
 use crate::rest::{gender_label, parse_bool, parse_id, parse_year, path_id, Params};
-use crate::status::judge;
 
 /// A goal.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -125,10 +125,42 @@ pub struct GoalNode {
     pub depth: u32,
     /// The indicators that follow it up, in order.
     pub indicators: Vec<IndicatorRef>,
+    /// Its attainment for its municipality's latest values, rolled up as
+    /// `/api/v1/goals/{id}/status` and GraphQL's `attainment` roll it up.
+    pub attainment: AttainmentOut,
     /// The goals that contribute to it, in order (archived ones left out). A goal that
     /// contributes to several goals appears under each.
     #[schema(no_recursion)]
     pub children: Vec<GoalNode>,
+}
+
+/// A goal's attainment, rolled up from its indicators' statuses and, recursively, the goals
+/// below it: the same verdict as GraphQL's `Goal.attainment`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttainmentOut {
+    /// achieved, partly_achieved, not_achieved or not_assessed (nothing judged).
+    pub assessment: &'static str,
+    /// Share of what was judged that is on target (a partly achieved goal below counts half);
+    /// null when nothing was judged.
+    pub share: Option<f64>,
+    /// Indicators of the goal itself on target.
+    pub on_target: u32,
+    /// Indicators of the goal itself not on target.
+    pub not_on_target: u32,
+    /// Indicators of the goal itself without data.
+    pub no_data: u32,
+}
+
+impl From<&Attainment> for AttainmentOut {
+    fn from(a: &Attainment) -> Self {
+        Self {
+            assessment: a.assessment.as_str(),
+            share: a.share,
+            on_target: a.on_target,
+            not_on_target: a.not_on_target,
+            no_data: a.no_data,
+        }
+    }
 }
 
 /// Which goals to list.
@@ -180,7 +212,7 @@ pub async fn list(
     let format = negotiated.pick(Format::LIST)?;
     let page = page.parse(state.http.limits.max_page_size)?;
     let municipality_id = match &p.municipality {
-        Some(code) => Some(municipality_id(&state.ports, "municipality", code).await?),
+        Some(code) => Some(municipality_id(&state.ports.read, "municipality", code).await?),
         None => None,
     };
     let filter = GoalFilter {
@@ -204,8 +236,8 @@ pub async fn list(
             .transpose()?
             .unwrap_or(false),
     };
-    let page = Page::of(state.ports.governance.goals(&filter).await?, page);
-    let loaders = Loaders::new(&state.ports);
+    let page = Page::of(state.ports.read.governance.goals(&filter).await?, page);
+    let loaders = Loaders::new(&state.ports.read);
     let codes = municipality_codes(&loaders, page.items.iter().map(|g| g.municipality_id)).await?;
     let page = page.map(|g| GoalOut::new(&g, &codes));
     let res = match format {
@@ -282,7 +314,7 @@ fn in_order(ids: &[i64], found: &HashMap<i64, Goal>, live: bool) -> Vec<Goal> {
     )
 )]
 pub async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
-    let l = Loaders::new(&state.ports);
+    let l = Loaders::new(&state.ports.read);
     let g = goal(&l, &id).await?;
     let graph = graph(&l, &g).await?;
     let (parents, children) = (graph.parents(g.id).to_vec(), graph.children(g.id).to_vec());
@@ -333,7 +365,7 @@ pub async fn tree(State(state): State<AppState>, Path(id): Path<String>, Params(
                 .map_err(|_| Problem::invalid("max_depth", format!("`{d}` is not a number of levels")))
         })
         .transpose()?;
-    let l = Loaders::new(&state.ports);
+    let l = Loaders::new(&state.ports.read);
     let root = goal(&l, &id).await?;
     let graph = graph(&l, &root).await?;
     // The whole tree in three batched reads: the goals, their indicators, the municipalities.
@@ -344,21 +376,39 @@ pub async fn tree(State(state): State<AppState>, Path(id): Path<String>, Params(
         .load_many(std::iter::once(root.id).chain(below.iter().copied()))
         .await?;
     let codes = municipality_codes(&l, indicators.values().flatten().map(|i| i.municipality_id)).await?;
+    let area = municipality_codes(&l, [root.municipality_id])
+        .await?
+        .get(&root.municipality_id)
+        .and_then(|c| AreaCode::parse(c).ok())
+        .ok_or_else(|| RepoError::Internal(format!("goal {} has no municipality code", root.id)))?;
+    let shown: Vec<i64> = std::iter::once(root.id).chain(below.iter().copied()).collect();
+    let attainments = crate::read::goals::attainments(&l, &root, &area, None, Batch::Now, &shown).await?;
     let parts = TreeParts {
         graph: &graph,
         goals: &goals,
         indicators: &indicators,
         codes: &codes,
+        attainments: &attainments,
         max_depth,
     };
     Ok(json(&parts.node(&root, 0, &mut vec![root.id])))
 }
+
+/// The attainment of a goal nothing was judged for.
+const NOT_ASSESSED: AttainmentOut = AttainmentOut {
+    assessment: "not_assessed",
+    share: None,
+    on_target: 0,
+    not_on_target: 0,
+    no_data: 0,
+};
 
 struct TreeParts<'a> {
     graph: &'a Hierarchy,
     goals: &'a HashMap<i64, Goal>,
     indicators: &'a HashMap<i64, Vec<Indicator>>,
     codes: &'a HashMap<i64, String>,
+    attainments: &'a HashMap<i64, Attainment>,
     max_depth: Option<u32>,
 }
 
@@ -393,6 +443,7 @@ impl TreeParts<'_> {
                 .flatten()
                 .map(|i| IndicatorRef::new(i, self.codes))
                 .collect(),
+            attainment: self.attainments.get(&g.id).map_or(NOT_ASSESSED, AttainmentOut::from),
             children,
         }
     }
@@ -450,6 +501,9 @@ pub struct GoalStatus {
     pub period: Option<i32>,
     /// Counts by status.
     pub summary: StatusCounts,
+    /// The goal's attainment for the area and period, rolled up over the goals below it as
+    /// GraphQL's `attainment(area, period)` rolls it up (whatever `subtree` says).
+    pub attainment: AttainmentOut,
     /// Each indicator, in the order of the goals and their indicators.
     pub indicators: Vec<IndicatorStatusOut>,
 }
@@ -480,7 +534,7 @@ pub async fn status(
     let format = negotiated.pick(Format::DATA)?;
     let period = p.period.as_deref().map(|y| parse_year("period", y)).transpose()?;
     let subtree = p.subtree.as_deref().map(|b| parse_bool("subtree", b)).transpose()?.unwrap_or(false);
-    let l = Loaders::new(&state.ports);
+    let l = Loaders::new(&state.ports.read);
     let g = goal(&l, &id).await?;
     let codes = municipality_codes(&l, [g.municipality_id]).await?;
     let area = match &p.area {
@@ -528,11 +582,13 @@ pub async fn status(
             }
         })
         .collect();
+    let attainment = crate::read::goals::attainment(&l, &g, &area, period, Batch::Now).await?;
     let body = GoalStatus {
         goal: goal_ref(&g),
         area: area.to_string(),
         period,
         summary,
+        attainment: AttainmentOut::from(&attainment),
         indicators: rows,
     };
     let name = format!("goal-{}-status", g.id);

@@ -16,16 +16,16 @@ use styrhub_domain::target::Target;
 use styrhub_domain::RepoError;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::{AppState, Ports};
-use crate::graphql::loaders::Batch;
-use crate::graphql::loaders::Loaders;
+use crate::app::AppState;
+use crate::read::loaders::Batch;
+use crate::read::loaders::Loaders;
+use crate::read::status::judge;
 use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{answer, csv, json, Format, FormatParam, Negotiated};
 use crate::rest::page::{link_next, Page, PageParams};
 use crate::rest::problem::Problem;
 use crate::rest::series::{self as s, About, SeriesParams, SeriesSet};
 use crate::rest::{parse_id, path_id, Params};
-use crate::status::judge;
 
 /// A short reference to an indicator.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -259,7 +259,7 @@ pub async fn municipality_codes(l: &Loaders, ids: impl IntoIterator<Item = i64>)
 }
 
 /// The municipality (root unit) with this code, or a bad `parameter`.
-pub async fn municipality_id(ports: &Ports, parameter: &str, code: &str) -> Result<i64, Problem> {
+pub async fn municipality_id(ports: &crate::read::Ports, parameter: &str, code: &str) -> Result<i64, Problem> {
     ports
         .governance
         .municipality_by_code(code.trim())
@@ -319,7 +319,7 @@ pub async fn list(
     let format = negotiated.pick(Format::LIST)?;
     let page = page.parse(state.http.limits.max_page_size)?;
     let municipality_id = match &p.municipality {
-        Some(code) => Some(municipality_id(&state.ports, "municipality", code).await?),
+        Some(code) => Some(municipality_id(&state.ports.read, "municipality", code).await?),
         None => None,
     };
     let filter = IndicatorFilter {
@@ -334,8 +334,8 @@ pub async fn list(
         kpi: p.kpi.map(|k| k.trim().to_owned()),
         text: p.q,
     };
-    let page = Page::of(state.ports.indicators.indicators(&filter).await?, page);
-    let loaders = Loaders::new(&state.ports);
+    let page = Page::of(state.ports.read.indicators.indicators(&filter).await?, page);
+    let loaders = Loaders::new(&state.ports.read);
     let codes = municipality_codes(&loaders, page.items.iter().map(|i| i.municipality_id)).await?;
     let page = page.map(|i| IndicatorOut::new(&i, &codes));
     let res = match format {
@@ -386,7 +386,7 @@ pub async fn list(
     )
 )]
 pub async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
-    let l = Loaders::new(&state.ports);
+    let l = Loaders::new(&state.ports.read);
     let i = indicator(&l, &id).await?;
     let codes = municipality_codes(&l, [i.municipality_id]).await?;
     let area = home_area(&i, &codes)?;
@@ -448,7 +448,7 @@ pub async fn series(
     Params(p): Params<SeriesParams>,
 ) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::DATA)?;
-    let l = Loaders::new(&state.ports);
+    let l = Loaders::new(&state.ports.read);
     let i = indicator(&l, &id).await?;
     let codes = municipality_codes(&l, [i.municipality_id]).await?;
     let home = home_area(&i, &codes)?;
@@ -462,6 +462,6 @@ pub async fn series(
         title: Some(i.title.clone()),
         unit: i.unit.clone(),
     };
-    let set: SeriesSet = s::load(&state.ports, about, &req).await?;
+    let set: SeriesSet = s::load(&state.ports.read, about, &req).await?;
     Ok(answer(format, &s::file_name(&set), &set, || s::table(&set), || s::cube(&set)))
 }

@@ -14,8 +14,8 @@ use styrhub_domain::kpi::{Kpi, KpiFilter};
 use styrhub_domain::observation::SeriesRef;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::{AppState, Ports};
-use crate::graphql::loaders::Loaders;
+use crate::app::AppState;
+use crate::read::loaders::Loaders;
 use crate::rest::areas::{complete, known};
 use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{answer, csv, json, Format, FormatParam, Negotiated};
@@ -109,7 +109,7 @@ impl Known {
 }
 
 /// The KPI of a path: a malformed id names nothing (404).
-async fn resolve(ports: &Ports, raw: &str) -> Result<Known, Problem> {
+async fn resolve(ports: &crate::read::Ports, raw: &str) -> Result<Known, Problem> {
     let id = KpiId::parse(raw).map_err(|_| Problem::not_found(format!("KPI {raw}")))?;
     let metadata = ports
         .series
@@ -153,7 +153,7 @@ pub async fn list(
 ) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::LIST)?;
     let page = page.parse(state.http.limits.max_page_size)?;
-    let all = state.ports.series.kpis(&KpiFilter { ids: None, text: p.q }).await?;
+    let all = state.ports.read.series.kpis(&KpiFilter { ids: None, text: p.q }).await?;
     let page = Page::of(all, page).map(KpiOut::from);
     let res = match format {
         Format::Json => json(&page),
@@ -197,11 +197,11 @@ pub async fn list(
     )
 )]
 pub async fn one(State(state): State<AppState>, Path(kpi): Path<String>) -> Result<Response, Problem> {
-    let k = resolve(&state.ports, &kpi).await?;
+    let k = resolve(&state.ports.read, &kpi).await?;
     if !k.is_known() {
         return Err(Problem::not_found(format!("KPI {}", k.id)));
     }
-    let loaders = Loaders::new(&state.ports);
+    let loaders = Loaders::new(&state.ports.read);
     let codes = municipality_codes(&loaders, k.indicators.iter().map(|i| i.municipality_id)).await?;
     Ok(json(&KpiDetail {
         id: k.id.to_string(),
@@ -239,7 +239,7 @@ pub async fn series(
     // The busiest read of the API: titles, areas and values come in one statement; the
     // indicators sourced from the KPI matter here only for the title and for knowing the KPI.
     let codes: Vec<String> = req.areas.iter().map(|a| a.to_string()).collect();
-    let view = state.ports.series.kpi_series(&id, &codes, &req.genders).await?;
+    let view = state.ports.read.series.kpi_series(&id, &codes, &req.genders).await?;
     let known_kpi = view.is_known();
     let about = About {
         series_key: SeriesRef::Kpi(id.clone()).key(),
@@ -248,7 +248,7 @@ pub async fn series(
         title: view.title.or(view.indicator_title),
         unit: None,
     };
-    let names = complete(&state.ports, &req.areas, view.areas).await?;
+    let names = complete(&state.ports.read, &req.areas, view.areas).await?;
     let set = s::assemble(about, &req, &view.digests, &names)?;
     if !known_kpi && set.series.iter().all(|s| s.points.is_empty()) {
         return Err(Problem::not_found(format!("KPI {id}")));
@@ -352,7 +352,7 @@ pub async fn ranking(
     Params(p): Params<RankingParams>,
 ) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::DATA)?;
-    let k = resolve(&state.ports, &kpi).await?;
+    let k = resolve(&state.ports.read, &kpi).await?;
     let year = match &p.year {
         Some(y) => parse_year("year", y)?,
         None => return Err(Problem::invalid("year", "give the year to rank, e.g. year=2023")),
@@ -408,13 +408,14 @@ pub async fn ranking(
     let codes: Vec<String> = group.iter().map(|a| a.to_string()).collect();
     let digests = state
         .ports
+        .read
         .series
         .digests(std::slice::from_ref(&about.series_key), &codes, &[gender])
         .await?;
     if !k.is_known() && digests.is_empty() {
         return Err(Problem::not_found(format!("KPI {}", k.id)));
     }
-    let names = known(&state.ports, &group).await?;
+    let names = known(&state.ports.read, &group).await?;
     let values: HashMap<&str, (f64, &'static str)> = digests
         .iter()
         .filter_map(|d| {

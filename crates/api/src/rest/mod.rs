@@ -3,7 +3,7 @@
 //! generated from the handlers' annotations, and an interactive page at `/api/docs`.
 //!
 //! Handlers read through the ports in [`AppState::ports`] and, where a request needs many
-//! related reads, through a request's own [`crate::graphql::loaders::Loaders`], as GraphQL
+//! related reads, through a request's own [`crate::read::loaders::Loaders`], as GraphQL
 //! does. Wire types are their own structs, documented here and in the OpenAPI document.
 //!
 //! # Layout

@@ -11,7 +11,7 @@ use styrhub_domain::observation::ValueSource;
 use styrhub_domain::series::{Point, SeriesDigest};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::Ports;
+use crate::read::Ports;
 use crate::rest::areas::known;
 use crate::rest::csv::{Cell, Table};
 use crate::rest::jsonstat::{Cube, Dimension};

@@ -11,7 +11,7 @@ use styrhub_domain::rules::status::{indicator_status, IndicatorStatus};
 use styrhub_domain::series::{Point, ReferencedDigest, SeriesDigest};
 use styrhub_domain::target::{Target, TargetRule};
 
-use crate::graphql::loaders::{load, Batch, DigestKey, LoadError, Loaders};
+use crate::read::loaders::{load, Batch, DigestKey, LoadError, Loaders};
 
 /// An indicator judged for one area, with its targets (the one used is among them).
 #[derive(Debug, Clone)]

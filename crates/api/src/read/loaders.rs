@@ -22,8 +22,8 @@ use styrhub_domain::target::Target;
 use styrhub_domain::vision::{FocusArea, Vision};
 use styrhub_domain::RepoError;
 
-use crate::app::Ports;
-use crate::status::Judged;
+use crate::read::status::Judged;
+use crate::read::Ports;
 
 /// The loaders' caches. A goal tree looks up tens of thousands of keys per request, all made by
 /// the server itself, so a fast non-keyed hash beats SipHash's protection against chosen keys.
@@ -39,20 +39,6 @@ pub enum Batch {
     /// handler), or no sibling will ask (a field outside any list). Waiting would only add
     /// the delay.
     Now,
-}
-
-impl Batch {
-    /// [`Batch::WithSiblings`] inside a list of the answer, [`Batch::Now`] outside one.
-    pub fn for_field(ctx: &async_graphql::Context<'_>) -> Self {
-        let mut node = ctx.path_node.as_ref();
-        while let Some(n) = node {
-            if matches!(n.segment, async_graphql::QueryPathSegment::Index(_)) {
-                return Self::WithSiblings;
-            }
-            node = n.parent;
-        }
-        Self::Now
-    }
 }
 
 /// Reads `keys` through `loader`, batched as `batch` says; what is read at once is fed to the
@@ -74,11 +60,6 @@ where
 
 /// Loader errors are shared between every field that waited on the batch.
 pub type LoadError = Arc<RepoError>;
-
-/// Turns a loader error into a GraphQL error with its code.
-pub fn loader_err(e: Arc<RepoError>) -> async_graphql::Error {
-    crate::error::gql(crate::error::unshare(e))
-}
 
 /// Defines a loader from a key to one value, fetched by a batch method of a port.
 macro_rules! by_id_loader {
@@ -319,9 +300,6 @@ pub struct Loaders {
     /// whole tree's indicators at once (see `graphql::indicator::prefetch`), so that the
     /// thousands of `status`, `latestValue` and `targets` fields below them are look-ups.
     pub facts: Mutex<FxHashMap<i64, Arc<IndicatorFacts>>>,
-    /// Each goal's indicators, by goal id: filled by the `goals` list resolver with what it
-    /// prefetched, so that its goals can answer `indicators` without the executor.
-    pub goal_indicators: Mutex<FxHashMap<i64, Arc<[crate::graphql::indicator::Indicator]>>>,
 }
 
 /// What an indicator's default-area fields show, worked out once per request.
@@ -336,16 +314,6 @@ impl Loaders {
     /// The facts prefetched for an indicator, if any.
     pub fn facts_of(&self, indicator: i64) -> Option<Arc<IndicatorFacts>> {
         self.facts.lock().expect("facts lock").get(&indicator).cloned()
-    }
-
-    /// The indicators prefetched for a goal, if any.
-    pub fn indicators_of(&self, goal: i64) -> Option<Arc<[crate::graphql::indicator::Indicator]>> {
-        self.goal_indicators.lock().expect("goal indicators lock").get(&goal).cloned()
-    }
-
-    /// Keeps the indicators of many goals.
-    pub fn keep_indicators(&self, by_goal: impl IntoIterator<Item = (i64, Arc<[crate::graphql::indicator::Indicator]>)>) {
-        self.goal_indicators.lock().expect("goal indicators lock").extend(by_goal);
     }
 
     /// Keeps the facts of many indicators.
@@ -418,7 +386,6 @@ impl Loaders {
             kpi: make(KpiLoader(p.clone())),
             area: make(AreaLoader(p.clone())),
             facts: Mutex::default(),
-            goal_indicators: Mutex::default(),
         }
     }
 }
