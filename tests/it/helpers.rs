@@ -378,3 +378,16 @@ pub fn summary_count(text: &str, name: &str) -> u64 {
         .parse()
         .unwrap()
 }
+
+/// The series of Kolada's KPI N00090, the tests' usual key figure.
+pub fn n00090() -> styrhub_domain::observation::SeriesRef {
+    styrhub_domain::observation::SeriesRef::Kpi(styrhub_domain::ids::KpiId::parse("N00090").expect("a KPI id"))
+}
+
+/// Area codes, parsed.
+pub fn areas(codes: &[&str]) -> Vec<styrhub_domain::ids::AreaCode> {
+    codes
+        .iter()
+        .map(|c| styrhub_domain::ids::AreaCode::parse(c).expect("an area code"))
+        .collect()
+}

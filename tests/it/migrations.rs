@@ -89,7 +89,7 @@ both! {
         store.migrate().await.unwrap();
         let read = |store: &styrhub_store::Store| {
             let store = store.clone();
-            async move { store.digests(&["kpi:N00090".into()], &["1489".into()], &[Gender::Total]).await.unwrap() }
+            async move { store.digests(&[crate::helpers::n00090()], &crate::helpers::areas(&["1489"]), &[Gender::Total]).await.unwrap() }
         };
         let d = read(&store).await;
         assert_eq!(d.len(), 1);

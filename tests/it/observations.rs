@@ -39,7 +39,7 @@ both! {
         assert_eq!((first.inserted, first.updated, first.unchanged), (28, 0, 0));
         let second = store.write_batch(&batch()).await.unwrap();
         assert_eq!((second.inserted, second.updated, second.unchanged), (0, 0, 28));
-        let d = store.digests(&["kpi:N00090".into()], &["1489".into(), "0000".into()], &[Gender::Total, Gender::Men]).await.unwrap();
+        let d = store.digests(&[crate::helpers::n00090()], &crate::helpers::areas(&["1489", "0000"]), &[Gender::Total, Gender::Men]).await.unwrap();
         assert_eq!(d.len(), 3, "T and M for 1489, T for 0000");
         let men = d.iter().find(|d| d.gender == Gender::Men).unwrap();
         assert_eq!(men.points.first().unwrap().value, Some(0.0), "zero is a value");
@@ -61,7 +61,7 @@ both! {
         let revisions = observation_revision::Entity::find().all(store.connection()).await.unwrap();
         assert_eq!(revisions.len(), 2);
         assert!(revisions.iter().any(|r| r.value == Some(7.0)), "{revisions:?}");
-        let d = store.digests(&["kpi:N00090".into()], &["1489".into(), "0000".into()], &[Gender::Total]).await.unwrap();
+        let d = store.digests(&[crate::helpers::n00090()], &crate::helpers::areas(&["1489", "0000"]), &[Gender::Total]).await.unwrap();
         assert_eq!(d.len(), 1, "the tombstoned series has no values left: {d:?}");
         assert_eq!(d[0].value_at(2015), Some(99.0));
     }
@@ -73,7 +73,7 @@ both! {
         b[1].status = Some(status.to_owned());
         let counts = store.write_batch(&b).await.unwrap();
         assert_eq!((counts.inserted, counts.updated, counts.unchanged), (1, 0, 0));
-        let d = store.digests(&["kpi:N00090".into()], &["1489".into()], &[Gender::Total]).await.unwrap();
+        let d = store.digests(&[crate::helpers::n00090()], &crate::helpers::areas(&["1489"]), &[Gender::Total]).await.unwrap();
         assert_eq!(d[0].points.len(), 1);
         assert_eq!(d[0].value_at(2020), Some(2.5), "the later row of the batch wins");
         assert_eq!(d[0].points[0].status.as_deref(), Some(status), "quotes and backslashes come back as sent");
@@ -137,7 +137,7 @@ both! {
         assert_eq!(observation_revision::Entity::find().all(store.connection()).await.unwrap().len(), 1);
         let digests = series_digest::Entity::find().all(store.connection()).await.unwrap();
         assert_eq!(digests.len(), 3, "total, women, national; the tombstoned men have none: {digests:?}");
-        let d = store.digests(&["kpi:N00090".into()], &["1489".into(), "0000".into()], &[Gender::Total, Gender::Women]).await.unwrap();
+        let d = store.digests(&[crate::helpers::n00090()], &crate::helpers::areas(&["1489", "0000"]), &[Gender::Total, Gender::Women]).await.unwrap();
         let total = d.iter().find(|d| d.area.as_str() == "1489" && d.gender == Gender::Total).unwrap();
         assert_eq!((total.points.len(), total.value_at(2015), total.value_at(2024)), (10, Some(99.0), Some(3.0)));
         let women = d.iter().find(|d| d.gender == Gender::Women).unwrap();
@@ -194,7 +194,8 @@ both! {
         };
         let (a, b) = tokio::join!(write(2000..2010, 1.0), write(2010..2020, 2.0));
         assert_eq!(a + b, 20 * 40);
-        let d = store.digests(&["kpi:N00090".into()], &areas, &[Gender::Total]).await.unwrap();
+        let codes: Vec<&str> = areas.iter().map(String::as_str).collect();
+        let d = store.digests(&[crate::helpers::n00090()], &crate::helpers::areas(&codes), &[Gender::Total]).await.unwrap();
         assert_eq!(d.len(), 40);
         for digest in d {
             let years: Vec<i32> = digest.points.iter().map(|p| p.period).collect();

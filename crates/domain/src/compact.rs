@@ -61,7 +61,7 @@ pub fn encode(points: &[Point]) -> Vec<u8> {
         // A status longer than u16 is cut: sources send one or two words ("Missing").
         let status = p.status.as_deref().map(|s| truncate(s, u16::MAX as usize));
         let flags =
-            u8::from(p.value.is_some()) * HAS_VALUE | u8::from(status.is_some()) * HAS_STATUS | source_code(p.source) << SOURCE_SHIFT;
+            (u8::from(p.value.is_some()) * HAS_VALUE) | (u8::from(status.is_some()) * HAS_STATUS) | (source_code(p.source) << SOURCE_SHIFT);
         out.push(flags);
         if let Some(v) = p.value {
             out.extend_from_slice(&v.to_le_bytes());

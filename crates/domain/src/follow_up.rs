@@ -164,11 +164,12 @@ pub fn build_snapshot(
     indicators.dedup_by_key(|i| i.id);
     let mut out = Vec::new();
     for ind in indicators {
-        let key = ind.series().key();
+        let series = ind.series();
+        let key = series.key();
         for area in snapshot_areas(municipality, ind.id, targets, year) {
             let digest = digests
                 .iter()
-                .find(|d| d.series_key == key && d.area == area && d.gender == Gender::Total);
+                .find(|d| d.series == series && d.area == area && d.gender == Gender::Total);
             if let Some(p) = digest.and_then(|d| snapshot_point(&d.points, year)) {
                 out.push(SnapshotValue {
                     indicator_id: ind.id,
@@ -235,7 +236,7 @@ mod tests {
 
     fn digest(key: &str, area: &str, gender: Gender, points: Vec<Point>) -> SeriesDigest {
         SeriesDigest {
-            series_key: key.into(),
+            series: crate::observation::SeriesRef::parse(key).unwrap(),
             area: AreaCode::parse(area).unwrap(),
             gender,
             points,

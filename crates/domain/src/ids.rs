@@ -61,6 +61,12 @@ impl From<AreaCode> for String {
     }
 }
 
+impl AsRef<str> for AreaCode {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
 impl fmt::Display for AreaCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -26,6 +26,31 @@ impl SeriesRef {
             Self::Indicator(id) => format!("indicator:{id}"),
         }
     }
+
+    /// The series of a stored [`SeriesRef::key`].
+    pub fn parse(key: &str) -> Result<Self, DomainError> {
+        let bad = || DomainError::new("series_key", format!("`{key}` is not kpi:ID or indicator:ID"));
+        match key.split_once(':') {
+            Some(("kpi", id)) => KpiId::parse(id).map(Self::Kpi),
+            Some(("indicator", id)) => id.parse().map(Self::Indicator).map_err(|_| bad()),
+            _ => Err(bad()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod series_ref_tests {
+    use super::*;
+
+    #[test]
+    fn a_series_key_reads_back_as_the_series_it_names() {
+        for s in [SeriesRef::Kpi(KpiId::parse("N00090").unwrap()), SeriesRef::Indicator(42)] {
+            assert_eq!(SeriesRef::parse(&s.key()).unwrap(), s);
+        }
+        for bad in ["N00090", "kpi:", "indicator:x", "goal:1", ""] {
+            assert!(SeriesRef::parse(bad).is_err(), "{bad}");
+        }
+    }
 }
 
 /// Where a value came from.

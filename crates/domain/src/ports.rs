@@ -12,12 +12,12 @@ use crate::error::RepoError;
 use crate::follow_up::{FollowUp, GoalAssessment};
 use crate::goal::{Goal, GoalFilter};
 use crate::governance_model::GovernanceModel;
-use crate::ids::{Gender, KpiId};
+use crate::ids::{AreaCode, Gender, KpiId};
 use crate::indicator::{Indicator, IndicatorFilter};
 use crate::ingest::{IngestRun, RunCounts, RunStatus};
 use crate::kpi::{Area, AreaFilter, Kpi, KpiFilter};
 use crate::mission::{BasicMission, PoliticalDirection, QualityFactor};
-use crate::observation::WriteCounts;
+use crate::observation::{SeriesRef, WriteCounts};
 use crate::org_unit::OrgUnit;
 use crate::package::ValidPackage;
 use crate::rules::validate::Finding;
@@ -108,24 +108,24 @@ pub trait IndicatorReader: Send + Sync {
 pub trait SeriesReader: Send + Sync {
     /// The whole series for every combination of these series keys, areas and genders that has
     /// values.
-    async fn digests(&self, series_keys: &[String], areas: &[String], genders: &[Gender]) -> Result<Vec<SeriesDigest>, RepoError>;
+    async fn digests(&self, series: &[SeriesRef], areas: &[AreaCode], genders: &[Gender]) -> Result<Vec<SeriesDigest>, RepoError>;
     /// The series of these keys for `area` (gender total) that have values, each with the
     /// values of `reference_areas` for its latest period, in one round trip: a goal tree judges
     /// thousands of indicators against the national value and needs no more of it.
     async fn digests_with_references(
         &self,
-        series_keys: &[String],
-        area: &str,
-        reference_areas: &[String],
+        series: &[SeriesRef],
+        area: &AreaCode,
+        reference_areas: &[AreaCode],
     ) -> Result<Vec<ReferencedDigest>, RepoError>;
     /// One key figure's series for these areas and genders, with its title, the first
     /// indicator sourced from it and the stored areas among `areas`: everything a series answer
     /// reads, in one round trip, because it is the API's busiest read.
-    async fn kpi_series(&self, kpi: &KpiId, areas: &[String], genders: &[Gender]) -> Result<KpiSeriesView, RepoError>;
+    async fn kpi_series(&self, kpi: &KpiId, areas: &[AreaCode], genders: &[Gender]) -> Result<KpiSeriesView, RepoError>;
     /// KPI metadata matching a filter, by id.
     async fn kpis(&self, filter: &KpiFilter) -> Result<Vec<Kpi>, RepoError>;
     /// Areas by code.
-    async fn areas_by_codes(&self, codes: &[String]) -> Result<Vec<Area>, RepoError>;
+    async fn areas_by_codes(&self, codes: &[AreaCode]) -> Result<Vec<Area>, RepoError>;
     /// Areas matching a filter, by code.
     async fn areas(&self, filter: &AreaFilter) -> Result<Vec<Area>, RepoError>;
 }

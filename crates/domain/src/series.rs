@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{AreaCode, Gender};
 use crate::indicator::Direction;
 use crate::kpi::Area;
-use crate::observation::ValueSource;
+use crate::observation::{SeriesRef, ValueSource};
 use crate::rules::trend::{trend, Trend};
 
 /// One value of a series as shown to clients.
@@ -29,8 +29,8 @@ pub struct Point {
 /// A whole series: every stored, non-deleted value of one series key, area and gender.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesDigest {
-    /// `kpi:N00973` or `indicator:42` (see [`crate::observation::SeriesRef::key`]).
-    pub series_key: String,
+    /// The KPI or indicator it measures.
+    pub series: SeriesRef,
     /// The area.
     pub area: AreaCode,
     /// The gender.
@@ -112,7 +112,7 @@ mod tests {
 
     fn digest(values: &[(i32, Option<f64>)]) -> SeriesDigest {
         SeriesDigest {
-            series_key: "kpi:N00090".into(),
+            series: SeriesRef::Kpi(crate::ids::KpiId::parse("N00090").unwrap()),
             area: AreaCode::parse("1489").unwrap(),
             gender: Gender::Total,
             points: values

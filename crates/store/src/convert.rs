@@ -324,7 +324,7 @@ impl TryFrom<series_digest::Model> for SeriesDigest {
             gender: Gender::parse(&m.gender).map_err(|e| corrupt("series_digest", m.id, e))?,
             points: styrhub_domain::compact::decode(m.points.as_deref().unwrap_or_default())
                 .map_err(|e| corrupt("series_digest", m.id, e))?,
-            series_key: m.series_key,
+            series: styrhub_domain::observation::SeriesRef::parse(&m.series_key).map_err(|e| corrupt("series_digest", m.id, e))?,
         })
     }
 }

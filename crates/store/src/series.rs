@@ -21,13 +21,14 @@ use crate::Store;
 
 #[async_trait]
 impl SeriesReader for Store {
-    async fn digests(&self, series_keys: &[String], areas: &[String], genders: &[Gender]) -> Result<Vec<SeriesDigest>, RepoError> {
-        if series_keys.is_empty() || areas.is_empty() || genders.is_empty() {
+    async fn digests(&self, series: &[SeriesRef], areas: &[AreaCode], genders: &[Gender]) -> Result<Vec<SeriesDigest>, RepoError> {
+        if series.is_empty() || areas.is_empty() || genders.is_empty() {
             return Ok(Vec::new());
         }
         let genders: Vec<&str> = genders.iter().map(|g| g.code()).collect();
+        let keys = Keys::of(series);
         let mut out = Vec::new();
-        for chunk in series_keys.chunks(MAX_IN) {
+        for chunk in keys.texts.chunks(MAX_IN) {
             // Only what a digest is made of, decoded by position: a goal tree reads thousands.
             let rows: Vec<(String, String, String, Option<Vec<u8>>)> = series_digest::Entity::find()
                 .select_only()
@@ -45,7 +46,7 @@ impl SeriesReader for Store {
                 .await
                 .map_err(repo_err)?;
             for (series_key, area, gender, points) in rows {
-                out.push(digest_from_parts(series_key, &area, &gender, points.as_deref())?);
+                out.push(digest_from_parts(keys.series(&series_key)?, &area, &gender, points.as_deref())?);
             }
         }
         Ok(out)
@@ -53,15 +54,16 @@ impl SeriesReader for Store {
 
     async fn digests_with_references(
         &self,
-        series_keys: &[String],
-        area: &str,
-        reference_areas: &[String],
+        series: &[SeriesRef],
+        area: &AreaCode,
+        reference_areas: &[AreaCode],
     ) -> Result<Vec<ReferencedDigest>, RepoError> {
-        if series_keys.is_empty() {
+        if series.is_empty() {
             return Ok(Vec::new());
         }
+        let keys = Keys::of(series);
         let backend = self.backend();
-        let (refs, keys, own) = match backend {
+        let (refs, key_list, own) = match backend {
             DatabaseBackend::Postgres => ("$1", "$2", "$3"),
             _ => ("?", "?", "?"),
         };
@@ -80,12 +82,12 @@ impl SeriesReader for Store {
              FROM series_digest d LEFT JOIN observation r ON r.series_key = d.series_key AND r.area_code {reference_in} \
              AND r.gender = d.gender AND r.period = d.latest_period AND NOT r.deleted \
              WHERE d.series_key {} AND d.area_code = {own} AND d.gender = 'T'",
-            in_text_list(backend, keys),
+            in_text_list(backend, key_list),
         );
         let values = [
             text_list(backend, reference_areas),
-            text_list(backend, series_keys),
-            Value::from(area.to_owned()),
+            text_list(backend, &keys.texts),
+            Value::from(area.as_str()),
         ];
         let rows = self
             .connection()
@@ -93,8 +95,8 @@ impl SeriesReader for Store {
             .await
             .map_err(repo_err)?;
         // Rows of one series need not be adjacent: grouped by position, no sort in SQL.
-        let mut out: Vec<ReferencedDigest> = Vec::with_capacity(series_keys.len());
-        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::with_capacity(series_keys.len());
+        let mut out: Vec<ReferencedDigest> = Vec::with_capacity(series.len());
+        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::with_capacity(series.len());
         for row in rows {
             let series_key: String = row.try_get_by_index(0).map_err(repo_err)?;
             let n = match at.get(&series_key) {
@@ -103,7 +105,7 @@ impl SeriesReader for Store {
                     let points: Option<Vec<u8>> = row.try_get_by_index(1).map_err(repo_err)?;
                     at.insert(series_key.clone(), out.len());
                     out.push(ReferencedDigest {
-                        digest: digest_from_parts(series_key, area, Gender::Total.code(), points.as_deref())?,
+                        digest: digest_from_parts(keys.series(&series_key)?, area.as_str(), Gender::Total.code(), points.as_deref())?,
                         references: Vec::new(),
                     });
                     out.len() - 1
@@ -119,7 +121,7 @@ impl SeriesReader for Store {
         Ok(out)
     }
 
-    async fn kpi_series(&self, kpi: &KpiId, areas: &[String], genders: &[Gender]) -> Result<KpiSeriesView, RepoError> {
+    async fn kpi_series(&self, kpi: &KpiId, areas: &[AreaCode], genders: &[Gender]) -> Result<KpiSeriesView, RepoError> {
         let stmt = kpi_series_statement(self.connection().get_database_backend(), kpi, areas, genders);
         let rows = self.connection().query_all_raw(stmt).await.map_err(repo_err)?;
         let mut view = KpiSeriesView::default();
@@ -138,12 +140,8 @@ impl SeriesReader for Store {
                 _ => {
                     let (area, gender): (String, String) = (required(&row, "a")?, required(&row, "b")?);
                     let points: Option<Vec<u8>> = row.try_get("", "e").map_err(repo_err)?;
-                    view.digests.push(digest_from_parts(
-                        SeriesRef::Kpi(kpi.clone()).key(),
-                        &area,
-                        &gender,
-                        points.as_deref(),
-                    )?);
+                    view.digests
+                        .push(digest_from_parts(SeriesRef::Kpi(kpi.clone()), &area, &gender, points.as_deref())?);
                 }
             }
         }
@@ -167,10 +165,10 @@ impl SeriesReader for Store {
             .collect())
     }
 
-    async fn areas_by_codes(&self, codes: &[String]) -> Result<Vec<Area>, RepoError> {
+    async fn areas_by_codes(&self, codes: &[AreaCode]) -> Result<Vec<Area>, RepoError> {
         convert(
             area::Entity::find()
-                .filter(area::Column::Code.is_in(codes.iter().map(String::as_str)))
+                .filter(area::Column::Code.is_in(codes.iter().map(AreaCode::as_str)))
                 .all(self.connection())
                 .await
                 .map_err(repo_err)?,
@@ -190,18 +188,41 @@ impl SeriesReader for Store {
     }
 }
 
+/// The series keys asked for as stored text, and back: a read binds the text and maps each
+/// row's key to the series it was asked as, without parsing it again.
+struct Keys<'a> {
+    texts: Vec<String>,
+    by_text: std::collections::HashMap<String, &'a SeriesRef>,
+}
+
+impl<'a> Keys<'a> {
+    fn of(series: &'a [SeriesRef]) -> Self {
+        let texts: Vec<String> = series.iter().map(SeriesRef::key).collect();
+        let by_text = texts.iter().cloned().zip(series).collect();
+        Self { texts, by_text }
+    }
+
+    fn series(&self, key: &str) -> Result<SeriesRef, RepoError> {
+        self.by_text
+            .get(key)
+            .map(|s| (*s).clone())
+            .ok_or_else(|| RepoError::Internal(format!("series_digest answered series `{key}`, which was not asked for")))
+    }
+}
+
 /// A digest from its stored columns.
-fn digest_from_parts(series_key: String, area: &str, gender: &str, points: Option<&[u8]>) -> Result<SeriesDigest, RepoError> {
+fn digest_from_parts(series: SeriesRef, area: &str, gender: &str, points: Option<&[u8]>) -> Result<SeriesDigest, RepoError> {
     let corrupt = |e: &dyn std::fmt::Display| {
         RepoError::Internal(format!(
-            "series_digest ({series_key}, {area}, {gender}) holds a value the code cannot read: {e}"
+            "series_digest ({}, {area}, {gender}) holds a value the code cannot read: {e}",
+            series.key()
         ))
     };
     Ok(SeriesDigest {
         area: AreaCode::parse(area).map_err(|e| corrupt(&e))?,
         gender: Gender::parse(gender).map_err(|e| corrupt(&e))?,
         points: decode(points.ok_or_else(|| corrupt(&"no points"))?).map_err(|e| corrupt(&e))?,
-        series_key,
+        series,
     })
 }
 
@@ -215,7 +236,7 @@ const PART_DIGEST: i32 = 2;
 /// round trip costs the database and the pool more than the index look-ups themselves. The
 /// columns are text in every part (`a`…`d`), so that both databases accept the union; the
 /// digest's compact points come in `e`, binary, null in the other parts.
-fn kpi_series_statement(backend: DatabaseBackend, kpi: &KpiId, areas: &[String], genders: &[Gender]) -> Statement {
+fn kpi_series_statement(backend: DatabaseBackend, kpi: &KpiId, areas: &[AreaCode], genders: &[Gender]) -> Statement {
     let mut values: Vec<Value> = Vec::new();
     let mut param = |v: Value| {
         values.push(v);
@@ -226,7 +247,7 @@ fn kpi_series_statement(backend: DatabaseBackend, kpi: &KpiId, areas: &[String],
     };
     let id = param(kpi.to_string().into());
     let id_again = param(kpi.to_string().into());
-    let area_list = |param: &mut dyn FnMut(Value) -> String| areas.iter().map(|a| param(a.clone().into())).collect::<Vec<_>>().join(", ");
+    let area_list = |param: &mut dyn FnMut(Value) -> String| areas.iter().map(|a| param(a.as_str().into())).collect::<Vec<_>>().join(", ");
     let stored_areas = area_list(&mut param);
     let key = param(SeriesRef::Kpi(kpi.clone()).key().into());
     let digest_areas = area_list(&mut param);

@@ -5,7 +5,8 @@ use styrhub_domain::follow_up::{
     Assessment as DomainAssessment, FollowUp as DomainFollowUp, FollowUpKind as DomainKind, GoalAssessment as DomainGoalAssessment,
     SnapshotValue as DomainSnapshotValue,
 };
-use styrhub_domain::ids::Gender;
+use styrhub_domain::ids::{AreaCode, Gender};
+use styrhub_domain::observation::SeriesRef;
 
 use crate::error::gql;
 use crate::graphql::context::loader_err;
@@ -255,9 +256,14 @@ impl SnapshotValue {
     }
     /// The value the series holds for the same period now.
     async fn current_value(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        // A snapshot stores its series and area as text; one that no longer parses has no
+        // value today.
+        let (Ok(series), Ok(area)) = (SeriesRef::parse(&self.0.series_key), AreaCode::parse(&self.0.area)) else {
+            return Ok(None);
+        };
         let key = DigestKey {
-            series_key: self.0.series_key.clone(),
-            area: self.0.area.clone(),
+            series,
+            area,
             gender: Gender::Total,
         };
         Ok(loaders(ctx)

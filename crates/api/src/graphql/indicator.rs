@@ -546,7 +546,7 @@ impl Indicator {
             Some(a) if !a.is_empty() => a,
             _ => vec![municipality_code(ctx, self.0.municipality_id).await?],
         };
-        series_for(ctx, &self.0.series().key(), &areas, from, to, gender.into()).await
+        series_for(ctx, &self.0.series(), &areas, from, to, gender.into()).await
     }
     /// The latest value for an area (the municipality by default), up to a year when given.
     async fn latest_value(
@@ -562,8 +562,8 @@ impl Indicator {
         }
         let area = self.area(ctx, area).await?;
         let key = DigestKey {
-            series_key: self.0.series().key(),
-            area: area.to_string(),
+            series: self.0.series(),
+            area: area.clone(),
             gender: gender.into(),
         };
         let d = load(&loaders(ctx).digest, vec![key.clone()], batch(ctx))

@@ -120,8 +120,8 @@ impl Plain for DomainPoint {
 
 /// The values of one series for one area and gender, oldest first.
 pub struct Series {
-    series_key: String,
-    area: String,
+    series: SeriesRef,
+    area: AreaCode,
     gender: DomainGender,
     points: Vec<DomainPoint>,
 }
@@ -130,12 +130,12 @@ pub struct Series {
 #[Object]
 impl Series {
     /// kpi:ID or indicator:ID.
-    async fn series_key(&self) -> &str {
-        &self.series_key
+    async fn series_key(&self) -> String {
+        self.series.key()
     }
     /// The area code.
     async fn area(&self) -> &str {
-        &self.area
+        self.area.as_str()
     }
     /// The area's name, when the hub knows it (Riket for 0000).
     async fn area_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
@@ -160,7 +160,7 @@ fn invalid(field: &str, message: impl Into<String>) -> async_graphql::Error {
     gql(RepoError::Invalid(DomainError::new(field, message)))
 }
 
-fn check_areas(areas: &[String]) -> Result<Vec<String>> {
+fn check_areas(areas: &[String]) -> Result<Vec<AreaCode>> {
     if areas.is_empty() {
         return Err(invalid("areas", "give at least one area code, such as 1489 or 0000"));
     }
@@ -169,15 +169,15 @@ fn check_areas(areas: &[String]) -> Result<Vec<String>> {
     }
     areas
         .iter()
-        .map(|a| AreaCode::parse(a).map(|a| a.to_string()).map_err(|e| invalid("areas", e.message)))
+        .map(|a| AreaCode::parse(a).map_err(|e| invalid("areas", e.message)))
         .collect()
 }
 
-/// The series `series_key` for each of `areas` (in that order; an area without values gets an
+/// The series `series` for each of `areas` (in that order; an area without values gets an
 /// empty series), limited to `from..=to`. One batched read for all areas.
 pub async fn series_for(
     ctx: &Context<'_>,
-    series_key: &str,
+    series: &SeriesRef,
     areas: &[String],
     from: Option<i32>,
     to: Option<i32>,
@@ -192,7 +192,7 @@ pub async fn series_for(
     let keys: Vec<DigestKey> = areas
         .iter()
         .map(|a| DigestKey {
-            series_key: series_key.to_owned(),
+            series: series.clone(),
             area: a.clone(),
             gender,
         })
@@ -213,7 +213,7 @@ pub async fn series_for(
                 })
                 .unwrap_or_default();
             Series {
-                series_key: k.series_key,
+                series: k.series,
                 area: k.area,
                 gender,
                 points,
@@ -287,14 +287,15 @@ impl Kpi {
         #[graphql(desc = "Last year.")] to: Option<i32>,
         #[graphql(desc = "Gender; the total by default.", default_with = "Gender::T")] gender: Gender,
     ) -> Result<Vec<Series>> {
-        series_for(ctx, &format!("kpi:{}", self.0.id), &areas, from, to, gender.into()).await
+        let kpi = KpiId::parse(&self.0.id).map_err(|e| gql(RepoError::Internal(e.to_string())))?;
+        series_for(ctx, &SeriesRef::Kpi(kpi), &areas, from, to, gender.into()).await
     }
 }
 
-fn series_key(kpi: Option<String>, indicator: Option<i64>) -> Result<String> {
+fn series_of(kpi: Option<String>, indicator: Option<i64>) -> Result<SeriesRef> {
     match (kpi, indicator) {
-        (Some(k), None) => Ok(SeriesRef::Kpi(KpiId::parse(&k).map_err(|e| invalid("kpi", e.message))?).key()),
-        (None, Some(i)) => Ok(SeriesRef::Indicator(i).key()),
+        (Some(k), None) => Ok(SeriesRef::Kpi(KpiId::parse(&k).map_err(|e| invalid("kpi", e.message))?)),
+        (None, Some(i)) => Ok(SeriesRef::Indicator(i)),
         _ => Err(invalid("kpi", "give exactly one of kpi and indicator")),
     }
 }
@@ -342,8 +343,7 @@ impl SeriesQuery {
         #[graphql(desc = "Last year.")] to: Option<i32>,
         #[graphql(desc = "Gender; the total by default.", default_with = "Gender::T")] gender: Gender,
     ) -> Result<Vec<Series>> {
-        let key = series_key(kpi, indicator)?;
-        series_for(ctx, &key, &areas, from, to, gender.into()).await
+        series_for(ctx, &series_of(kpi, indicator)?, &areas, from, to, gender.into()).await
     }
 
     /// Several areas side by side, one row per period: the municipality, the whole country
@@ -359,7 +359,7 @@ impl SeriesQuery {
         #[graphql(desc = "Last year.")] to: Option<i32>,
         #[graphql(desc = "Gender; the total by default.", default_with = "Gender::T")] gender: Gender,
     ) -> Result<Comparison> {
-        let key = series_key(kpi, indicator)?;
+        let key = series_of(kpi, indicator)?;
         let series = series_for(ctx, &key, &areas, from, to, gender.into()).await?;
         let mut periods: Vec<i32> = series
             .iter()
@@ -379,8 +379,8 @@ impl SeriesQuery {
             })
             .collect();
         Ok(Comparison {
-            series_key: key,
-            areas: series.iter().map(|s| s.area.clone()).collect(),
+            series_key: key.key(),
+            areas: series.iter().map(|s| s.area.to_string()).collect(),
             rows,
         })
     }

@@ -12,10 +12,11 @@ use styrhub_domain::follow_up::{FollowUp, GoalAssessment};
 use styrhub_domain::goal::Goal;
 use styrhub_domain::governance_model::GovernanceModel;
 use styrhub_domain::hierarchy::Hierarchy;
-use styrhub_domain::ids::Gender;
+use styrhub_domain::ids::{AreaCode, Gender};
 use styrhub_domain::indicator::Indicator;
 use styrhub_domain::kpi::{Area, Kpi, KpiFilter};
 use styrhub_domain::mission::QualityFactor;
+use styrhub_domain::observation::SeriesRef;
 use styrhub_domain::org_unit::OrgUnit;
 use styrhub_domain::series::SeriesDigest;
 use styrhub_domain::target::Target;
@@ -137,10 +138,22 @@ by_id_loader!(
     /// KPI metadata by id.
     KpiLoader, String => Kpi, |p, keys| p.series.kpis(&KpiFilter { ids: Some(keys.to_vec()), text: None }), |k| k.id.clone()
 );
-by_id_loader!(
-    /// Areas by code.
-    AreaLoader, String => Area, |p, keys| p.series.areas_by_codes(keys), |a| a.code.clone()
-);
+/// Areas by code.
+pub struct AreaLoader(pub Ports);
+
+impl Loader<AreaCode> for AreaLoader {
+    type Value = Area;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[AreaCode]) -> Result<HashMap<AreaCode, Area>, LoadError> {
+        let found = self.0.series.areas_by_codes(keys).await?;
+        // Keyed by the codes asked for: the stored text is not parsed again.
+        Ok(found
+            .into_iter()
+            .filter_map(|a| keys.iter().find(|k| k.as_str() == a.code).map(|k| (k.clone(), a)))
+            .collect())
+    }
+}
 
 group_loader!(
     /// The indicators of each goal.
@@ -232,10 +245,10 @@ impl Loader<i64> for GoalGraphLoader {
 /// A series for one area and gender.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DigestKey {
-    /// `kpi:N00090` or `indicator:42`.
-    pub series_key: String,
-    /// Area code.
-    pub area: String,
+    /// The KPI or indicator.
+    pub series: SeriesRef,
+    /// The area.
+    pub area: AreaCode,
     /// Gender.
     pub gender: Gender,
 }
@@ -249,19 +262,14 @@ impl Loader<DigestKey> for DigestLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[DigestKey]) -> Result<HashMap<DigestKey, Option<Arc<SeriesDigest>>>, LoadError> {
-        let series: Vec<String> = keys
-            .iter()
-            .map(|k| k.series_key.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let areas: Vec<String> = keys.iter().map(|k| k.area.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let series: Vec<SeriesRef> = keys.iter().map(|k| k.series.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let areas: Vec<AreaCode> = keys.iter().map(|k| k.area.clone()).collect::<BTreeSet<_>>().into_iter().collect();
         let genders: Vec<Gender> = keys.iter().map(|k| k.gender).collect::<BTreeSet<_>>().into_iter().collect();
         let mut out: HashMap<DigestKey, Option<Arc<SeriesDigest>>> = keys.iter().map(|k| (k.clone(), None)).collect();
         for d in self.0.series.digests(&series, &areas, &genders).await? {
             let key = DigestKey {
-                series_key: d.series_key.clone(),
-                area: d.area.to_string(),
+                series: d.series.clone(),
+                area: d.area.clone(),
                 gender: d.gender,
             };
             // The query is a cross product of the keys' parts; keep what was asked for.
@@ -357,7 +365,7 @@ impl Loaders {
         self.assessments_in.clear::<i64>();
         self.follow_up.clear::<i64>();
         self.kpi.clear::<String>();
-        self.area.clear::<String>();
+        self.area.clear::<AreaCode>();
         self.facts.lock().expect("facts lock").clear();
     }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use styrhub_domain::ids::{AreaCode, Gender};
 use styrhub_domain::indicator::Indicator;
+use styrhub_domain::observation::SeriesRef;
 use styrhub_domain::rules::status::{indicator_status, IndicatorStatus};
 use styrhub_domain::series::{Point, ReferencedDigest, SeriesDigest};
 use styrhub_domain::target::{Target, TargetRule};
@@ -40,19 +41,19 @@ pub async fn judge(
     if as_of.is_none() && batch == Batch::Now {
         return judge_latest(l, indicators, area, &targets).await;
     }
-    let key = |series_key: &str, a: &str| DigestKey {
-        series_key: series_key.to_owned(),
-        area: a.to_owned(),
+    let key = |series: &SeriesRef, a: &AreaCode| DigestKey {
+        series: series.clone(),
+        area: a.clone(),
         gender: Gender::Total,
     };
     let mut keys = Vec::new();
     for i in indicators {
-        let series_key = i.series().key();
-        keys.push(key(&series_key, area.as_str()));
+        let series = i.series();
+        keys.push(key(&series, area));
         for t in targets.get(&i.id).into_iter().flatten() {
             if let TargetRule::Relative { reference_area, .. } = &t.rule {
                 if &t.area == area {
-                    keys.push(key(&series_key, reference_area.as_str()));
+                    keys.push(key(&series, reference_area));
                 }
             }
         }
@@ -61,9 +62,9 @@ pub async fn judge(
     Ok(indicators
         .iter()
         .map(|i| {
-            let series_key = i.series().key();
+            let series = i.series();
             let targets = targets.get(&i.id).cloned().unwrap_or_default();
-            let own = digests.get(&key(&series_key, area.as_str())).and_then(|d| d.as_deref());
+            let own = digests.get(&key(&series, area)).and_then(|d| d.as_deref());
             // As of a year: the series as it stood then, so that the latest value, the previous
             // one and the trend are those of that year.
             let cut = match (own, as_of) {
@@ -75,10 +76,7 @@ pub async fn judge(
             };
             let own = cut.as_ref().or(own);
             let status = indicator_status(i.direction, &targets, area, own, |a, p| {
-                digests
-                    .get(&key(&series_key, a.as_str()))
-                    .and_then(|d| d.as_deref())
-                    .and_then(|d| d.value_at(p))
+                digests.get(&key(&series, a)).and_then(|d| d.as_deref()).and_then(|d| d.value_at(p))
             });
             Judged {
                 status,
@@ -98,15 +96,15 @@ async fn judge_latest(
     area: &AreaCode,
     targets: &HashMap<i64, Vec<Target>>,
 ) -> Result<Vec<Judged>, LoadError> {
-    let mut keys: Vec<String> = indicators.iter().map(|i| i.series().key()).collect();
+    let mut keys: Vec<SeriesRef> = indicators.iter().map(Indicator::series).collect();
     keys.sort_unstable();
     keys.dedup();
-    let mut references: Vec<String> = targets
+    let mut references: Vec<AreaCode> = targets
         .values()
         .flatten()
         .filter(|t| &t.area == area)
         .filter_map(|t| match &t.rule {
-            TargetRule::Relative { reference_area, .. } => Some(reference_area.to_string()),
+            TargetRule::Relative { reference_area, .. } => Some(reference_area.clone()),
             _ => None,
         })
         .collect();
@@ -117,15 +115,15 @@ async fn judge_latest(
         .loader()
         .0
         .series
-        .digests_with_references(&keys, area.as_str(), &references)
+        .digests_with_references(&keys, area, &references)
         .await
         .map_err(Arc::new)?;
-    let by_key: HashMap<&str, &ReferencedDigest> = found.iter().map(|d| (d.digest.series_key.as_str(), d)).collect();
+    let by_key: HashMap<&SeriesRef, &ReferencedDigest> = found.iter().map(|d| (&d.digest.series, d)).collect();
     Ok(indicators
         .iter()
         .map(|i| {
             let targets = targets.get(&i.id).cloned().unwrap_or_default();
-            let own = by_key.get(i.series().key().as_str()).copied();
+            let own = by_key.get(&i.series()).copied();
             let status = indicator_status(i.direction, &targets, area, own.map(|d| &d.digest), |a, p| {
                 own.and_then(|d| d.reference_at(a, p))
             });

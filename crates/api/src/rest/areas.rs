@@ -107,8 +107,7 @@ fn country() -> Area {
 /// The areas among `codes` the hub knows, by code: stored areas, the hub's municipalities and
 /// the country. One or two statements.
 pub async fn known(ports: &Ports, codes: &[AreaCode]) -> Result<HashMap<String, Area>, RepoError> {
-    let wanted: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
-    let stored = ports.series.areas_by_codes(&wanted).await?;
+    let stored = ports.series.areas_by_codes(codes).await?;
     complete(ports, codes, stored).await
 }
 

@@ -456,7 +456,7 @@ pub async fn series(
     let defaults = if home == country { vec![home] } else { vec![home, country] };
     let req = p.parse(Some(defaults))?;
     let about = About {
-        series_key: i.series().key(),
+        series: i.series(),
         kpi: i.kpi.as_ref().map(|k| k.to_string()),
         indicator: Some(i.id),
         title: Some(i.title.clone()),

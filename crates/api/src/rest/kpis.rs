@@ -91,7 +91,7 @@ struct Known {
 impl Known {
     fn about(&self) -> About {
         About {
-            series_key: SeriesRef::Kpi(self.id.clone()).key(),
+            series: SeriesRef::Kpi(self.id.clone()),
             kpi: Some(self.id.to_string()),
             indicator: None,
             title: self
@@ -238,11 +238,10 @@ pub async fn series(
     let req = p.parse(None)?;
     // The busiest read of the API: titles, areas and values come in one statement; the
     // indicators sourced from the KPI matter here only for the title and for knowing the KPI.
-    let codes: Vec<String> = req.areas.iter().map(|a| a.to_string()).collect();
-    let view = state.ports.read.series.kpi_series(&id, &codes, &req.genders).await?;
+    let view = state.ports.read.series.kpi_series(&id, &req.areas, &req.genders).await?;
     let known_kpi = view.is_known();
     let about = About {
-        series_key: SeriesRef::Kpi(id.clone()).key(),
+        series: SeriesRef::Kpi(id.clone()),
         kpi: Some(id.to_string()),
         indicator: None,
         title: view.title.or(view.indicator_title),
@@ -405,12 +404,11 @@ pub async fn ranking(
         Some(other) => return Err(Problem::invalid("order", format!("`{other}` is not desc or asc"))),
     };
     let about = k.about();
-    let codes: Vec<String> = group.iter().map(|a| a.to_string()).collect();
     let digests = state
         .ports
         .read
         .series
-        .digests(std::slice::from_ref(&about.series_key), &codes, &[gender])
+        .digests(std::slice::from_ref(&about.series), &group, &[gender])
         .await?;
     if !k.is_known() && digests.is_empty() {
         return Err(Problem::not_found(format!("KPI {}", k.id)));

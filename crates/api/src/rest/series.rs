@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use styrhub_domain::ids::{AreaCode, Gender};
 use styrhub_domain::kpi::Area;
+use styrhub_domain::observation::SeriesRef;
 use styrhub_domain::observation::ValueSource;
 use styrhub_domain::series::{Point, SeriesDigest};
 use utoipa::{IntoParams, ToSchema};
@@ -136,10 +137,10 @@ pub struct SeriesSet {
 }
 
 /// What a series is of, for its title and labels.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct About {
-    /// `kpi:N00090` or `indicator:42`.
-    pub series_key: String,
+    /// The KPI or indicator.
+    pub series: SeriesRef,
     /// The KPI id.
     pub kpi: Option<String>,
     /// The indicator id.
@@ -153,10 +154,9 @@ pub struct About {
 /// Loads the series: one statement for the values, one or two to name the areas. An area that
 /// is neither known to the hub nor has values is a bad `area` parameter.
 pub async fn load(ports: &Ports, about: About, req: &SeriesRequest) -> Result<SeriesSet, Problem> {
-    let codes: Vec<String> = req.areas.iter().map(|a| a.to_string()).collect();
     let digests = ports
         .series
-        .digests(std::slice::from_ref(&about.series_key), &codes, &req.genders)
+        .digests(std::slice::from_ref(&about.series), &req.areas, &req.genders)
         .await?;
     let names = known(ports, &req.areas).await?;
     assemble(about, req, &digests, &names)
@@ -199,7 +199,7 @@ pub fn assemble(about: About, req: &SeriesRequest, digests: &[SeriesDigest], nam
         }
     }
     Ok(SeriesSet {
-        series_key: about.series_key,
+        series_key: about.series.key(),
         kpi: about.kpi,
         indicator: about.indicator,
         title: about.title,

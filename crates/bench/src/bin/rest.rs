@@ -381,7 +381,10 @@ async fn port_call(store: &Store, tasks: usize, span: Duration) -> Result<Run> {
     closed(format!("store port (sea-orm), {tasks} tasks"), vec![(); tasks], span, move |()| {
         let store = store.clone();
         async move {
-            let d = store.digests(&[format!("kpi:{KPI}")], &[AREA.to_owned()], &[Gender::Total]).await?;
+            let series = styrhub_domain::observation::SeriesRef::Kpi(styrhub_domain::ids::KpiId::parse(KPI)?);
+            let d = store
+                .digests(&[series], &[styrhub_domain::ids::AreaCode::parse(AREA)?], &[Gender::Total])
+                .await?;
             check_rows(d.len())
         }
     })

@@ -105,7 +105,7 @@ mod tests {
 
     fn series(area: &str, values: &[(i32, f64)]) -> SeriesDigest {
         SeriesDigest {
-            series_key: "kpi:N00090".into(),
+            series: crate::observation::SeriesRef::Kpi(crate::ids::KpiId::parse("N00090").unwrap()),
             area: AreaCode::parse(area).unwrap(),
             gender: Gender::Total,
             points: values
