@@ -44,7 +44,8 @@ struct Args {
     #[arg(long, default_value_t = 300)]
     iterations: usize,
     /// How long the second server keeps GraphQL answers (`styrhub serve --graphql-cache-ttl-ms`,
-    /// whose default this is); the first server keeps none, so every request runs.
+    /// off by default there: this measures what switching it on buys); the first server keeps
+    /// none, as `serve` does by default, so every request runs.
     #[arg(long, default_value_t = 1000)]
     graphql_cache_ttl_ms: u64,
     /// Seconds of requests to the server that keeps answers (several times their time to live).

@@ -82,7 +82,7 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     port: u16,
     /// The server's series answer cache, in milliseconds (`styrhub serve --series-cache-ttl-ms`,
-    /// whose default is 1000); 0, the default here, measures every request reading the database.
+    /// off by default there too); 0, the default, measures every request reading the database.
     #[arg(long, default_value_t = 0)]
     series_cache_ttl_ms: u64,
 }
