@@ -162,14 +162,7 @@ impl<K: Hash + Eq + Send + Sync + 'static> AnswerCache<K> {
         if generation != now || body.len() > MAX_BODY {
             return;
         }
-        kept.insert(
-            key,
-            Answer {
-                generation,
-                headers,
-                body,
-            },
-        );
+        kept.insert(key, Answer { generation, headers, body });
     }
 }
 
