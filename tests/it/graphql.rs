@@ -31,7 +31,7 @@ const WATCHED: &str = r#"query($m: String!) {
 }"#;
 
 both! {
-    async fn query_answers_are_kept_per_caller_for_their_time_to_live_and_a_mutation_forgets_them(db: TestDb) {
+    async fn query_answers_are_kept_per_caller_for_their_time_to_live_and_a_committed_mutation_forgets_them(db: TestDb) {
         let http = HttpOptions {
             graphql_cache_ttl: Duration::from_millis(1500),
             ..HttpOptions::default()
@@ -81,7 +81,7 @@ both! {
         tokio::time::sleep(Duration::from_millis(1600)).await;
         let fresh = app.graphql_data(WATCHED, vars.clone()).await;
         assert_eq!(latest(&fresh)["value"], 123.25);
-        // A mutation through the server forgets every kept answer at once: its writer, and
+        // A mutation that commits forgets every kept answer at once: its writer, and
         // everyone else, reads what it wrote well within the time to live.
         let goal = fresh["goals"]["nodes"][0]["id"].as_i64().unwrap();
         let renamed = app

@@ -391,3 +391,42 @@ pub fn areas(codes: &[&str]) -> Vec<styrhub_domain::ids::AreaCode> {
         .map(|c| styrhub_domain::ids::AreaCode::parse(c).expect("an area code"))
         .collect()
 }
+
+/// The rows of `table` as the query planner's statistics know them, or `None` when the table has
+/// none. PostgreSQL: `pg_class.reltuples` (-1 until the table is first analysed or vacuumed,
+/// then the count, 0 for an empty table). SQLite: the row count `sqlite_stat1` holds for the
+/// table (no row for an empty table, nor before the first `ANALYZE`).
+pub async fn planner_rows(store: &Store, table: &str) -> Option<u64> {
+    let conn = store.connection();
+    let backend = conn.get_database_backend();
+    if store.is_postgres() {
+        let sql = format!("SELECT reltuples::float8 AS n FROM pg_class WHERE oid = '{table}'::regclass");
+        let row = conn.query_one_raw(Statement::from_string(backend, sql)).await.unwrap().unwrap();
+        let n: f64 = row.try_get("", "n").unwrap();
+        return (n >= 0.0).then_some(n as u64);
+    }
+    if !has_statistics_table(store).await {
+        return None;
+    }
+    let sql = format!("SELECT stat FROM sqlite_stat1 WHERE tbl = '{table}' LIMIT 1");
+    let row = conn.query_one_raw(Statement::from_string(backend, sql)).await.unwrap()?;
+    let stat: String = row.try_get("", "stat").unwrap();
+    // The first number of `stat` is the table's row count.
+    stat.split(' ').next().and_then(|n| n.parse().ok())
+}
+
+/// Whether SQLite holds a statistics table (`ANALYZE` ran at least once); PostgreSQL always has
+/// its catalogue, so true there.
+pub async fn has_statistics_table(store: &Store) -> bool {
+    if store.is_postgres() {
+        return true;
+    }
+    let conn = store.connection();
+    conn.query_one_raw(Statement::from_string(
+        conn.get_database_backend(),
+        "SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'",
+    ))
+    .await
+    .unwrap()
+    .is_some()
+}

@@ -1,13 +1,14 @@
 //! Ingest end to end through the `styrhub` binary, against the local Kolada test server, on
 //! SQLite and PostgreSQL: a sync, the same sync again (nothing inserted), faults survived,
-//! failures recorded and completed by a re-run, file imports all or nothing.
+//! failures recorded and completed by a re-run, file imports all or nothing, the planner's
+//! statistics refreshed after a large one.
 
 use std::process::Output;
 
 use serde_json::json;
 use styrhub_ingest::testserver::{Fault, FaultKind, Fixture, TestServer, SAMPLE_DATA_KPIS};
 
-use crate::helpers::{both, styrhub_command, summary_count, TestApp, TestDb};
+use crate::helpers::{both, planner_rows, styrhub_command, summary_count, TestApp, TestDb};
 
 fn styrhub(db: &str, args: &[&str]) -> Output {
     let dir = tempfile::tempdir().unwrap();
@@ -168,6 +169,30 @@ both! {
         let points = data["series"][0]["points"].as_array().unwrap();
         assert_eq!(points.len(), 2, "{data:#}");
         assert_eq!(points[0], json!({ "period": 2022, "value": 7.5, "source": "FILE" }));
+    }
+
+    async fn an_import_that_writes_many_rows_refreshes_the_planners_statistics_and_a_small_one_does_not(db: TestDb) {
+        let store = db.store().await;
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small.csv");
+        std::fs::write(&small, "kpi;area;period;gender;value\nN00090;1489;2022;T;7,5\nN00090;1490;2022;T;7\n").unwrap();
+        let o = styrhub(&db.url, &["ingest", "file", &small.display().to_string()]);
+        assert!(o.status.success(), "{}", out(&o));
+        assert_eq!(planner_rows(&store, "observation").await.unwrap_or(0), 0, "refreshed after two rows");
+        // 900 areas × 12 years: past the threshold (`STATISTICS_REFRESH_ROWS`), in one run.
+        let large = dir.path().join("large.csv");
+        let mut text = String::from("kpi;area;period;gender;value\n");
+        for area in 2000..2900 {
+            for year in 2012..2024 {
+                text.push_str(&format!("N00090;{area};{year};T;{}\n", area % 97));
+            }
+        }
+        std::fs::write(&large, text).unwrap();
+        let o = styrhub(&db.url, &["ingest", "file", &large.display().to_string()]);
+        assert!(o.status.success(), "{}", out(&o));
+        assert_eq!(count(&o, "inserted"), 10_800, "{}", out(&o));
+        let rows = planner_rows(&store, "observation").await;
+        assert!(rows.is_some_and(|n| n >= 10_000), "the planner believes observation holds {rows:?} rows");
     }
 }
 

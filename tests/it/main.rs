@@ -19,6 +19,7 @@
 //! - [`graphql`]: the demo's goals over HTTP, GraphiQL, the committed schema.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`ingest`]: Kolada syncs and file imports through the binary against a local Kolada server.
+//! - [`kept_answers`]: kept answers off by default; on, forgotten by a committed mutation only.
 //! - [`limits`]: hostile filter values, query depth and complexity, malformed and oversized
 //!   bodies, timeouts, rate limits, introspection; property tests of REST parameters and CSV.
 //! - [`migrations`]: migrations up, down and up again on both databases.
@@ -46,6 +47,7 @@ mod faults;
 mod graphql;
 mod health;
 mod ingest;
+mod kept_answers;
 mod limits;
 mod migrations;
 mod mutations;

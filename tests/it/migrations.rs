@@ -1,7 +1,11 @@
 use sea_orm_migration::MigratorTrait;
 use styrhub_migrations::Migrator;
 
-use crate::helpers::both;
+use styrhub_domain::ids::{AreaCode, Gender, KpiId, Year};
+use styrhub_domain::observation::{NewObservation, SeriesRef, ValueSource};
+use styrhub_domain::ports::ObservationWriter;
+
+use crate::helpers::{both, has_statistics_table, planner_rows};
 
 /// Every table the migrations create.
 const TABLES: [&str; 24] = [
@@ -61,6 +65,37 @@ both! {
         assert!(manager.has_index("observation", "ix_observation_indicator_id_area_code_period").await.unwrap());
         assert!(!manager.has_index("observation", "ix_observation_kpi_id_area_code_period").await.unwrap());
         assert!(!manager.has_index("observation", "ux_observation_series_key_area_code_period_gender").await.unwrap());
+    }
+
+    async fn migrating_refreshes_the_planners_statistics(db: TestDb) {
+        // A fresh database, just migrated: analysed, though empty (PostgreSQL knows it holds 0
+        // rows, not "never analysed"; SQLite has its statistics table).
+        let store = db.store().await;
+        assert!(has_statistics_table(&store).await);
+        assert_eq!(planner_rows(&store, "observation").await.filter(|_| store.is_postgres()), store.is_postgres().then_some(0));
+        // A few rows, far below an ingest's threshold: the statistics are not refreshed.
+        let rows: Vec<NewObservation> = (0..120)
+            .map(|i| NewObservation {
+                series: SeriesRef::Kpi(KpiId::parse("N00090").unwrap()),
+                area: AreaCode::parse(&format!("{:04}", 1000 + i)).unwrap(),
+                period: Year::new(2023).unwrap(),
+                gender: Gender::Total,
+                value: Some(f64::from(i)),
+                status: None,
+                count: None,
+                source: ValueSource::Kolada,
+                deleted: false,
+            })
+            .collect();
+        store.write_batch(&rows).await.unwrap();
+        assert_eq!(planner_rows(&store, "observation").await.unwrap_or(0), 0);
+        // Migrating an up-to-date database is a no-op, statistics included.
+        store.migrate().await.unwrap();
+        assert_eq!(planner_rows(&store, "observation").await.unwrap_or(0), 0);
+        // A migration applied: the statistics follow.
+        Migrator::down(store.connection(), Some(1)).await.unwrap();
+        store.migrate().await.unwrap();
+        assert_eq!(planner_rows(&store, "observation").await, Some(120));
     }
 }
 

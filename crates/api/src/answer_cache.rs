@@ -1,61 +1,80 @@
 //! Short-lived caches of whole answers, for the reads that are asked again and again: series
 //! (REST) and GraphQL queries (a dashboard's goal tree, a BI tool's refresh).
 //!
-//! Values change when an ingest runs, and ingests run in other processes (`styrhub ingest …`),
-//! which this process cannot hear. So a cache does not try to know: an answer is kept for a fixed
-//! time to live (one second by default: `--series-cache-ttl-ms`, `--graphql-cache-ttl-ms`), far
-//! inside the `Cache-Control: max-age=60` that series answers already promise clients and
-//! proxies. Within that time the same request gets the same bytes without touching the database;
-//! after it, the next one reads the database again. `0` turns a cache off.
+//! Off by default: a cache only pays where the same reads come in bursts, and every kept answer
+//! is one an ingest in another process may already have made stale. An operator switches one on
+//! with a time to live (`--series-cache-ttl-ms`, `--graphql-cache-ttl-ms`; `0`, the default,
+//! keeps nothing).
 //!
-//! Writes through this process's GraphQL mutations are different: the process sees them, so
-//! they [`invalidate`](AnswerCache::invalidate) every cache at once, and a client reads its own
-//! writes. An answer being made while a write commits is not kept (see [`AnswerCache::put`]).
+//! Values change when an ingest runs, and ingests run in other processes (`styrhub ingest …`),
+//! which this process cannot hear. So a cache does not try to know: an answer is kept for its
+//! time to live, meant to stay far inside the `Cache-Control: max-age=60` that series answers
+//! already promise clients and proxies. Within it the same request gets the same bytes without
+//! touching the database; after it, the next one reads the database again.
+//!
+//! Writes through this process are different: the process sees them. Every answer is made at a
+//! count of committed writes ([`Commits`], kept by the gateway, which moves it on when a write
+//! commits) and served only while that count holds. So a committed write forgets every kept
+//! answer at once and its writer reads what it wrote, while a refused or rejected mutation
+//! forgets nothing (no caller can flush the caches by sending one). An answer being made while a
+//! write commits is not kept (see [`AnswerCache::put`]). Per process: another instance behind
+//! the same load balancer forgets only when its own time to live runs out.
+//!
+//! The map is `moka`'s (its `sync` cache, no default features): bounded by weight, here the
+//! bytes kept ([`MAX_BYTES`]), evicting the least valuable answers one by one (TinyLFU) instead
+//! of the sweep the hand-written map did, and expiring each answer after the time to live. It
+//! adds four small crates to the build (crossbeam's channel and epoch, `tagptr`, `moka`);
+//! `quick_cache` was the lighter choice, but has no time to live of its own, which would have
+//! meant keeping the clock checks by hand again.
 //!
 //! Only successful answers are kept; errors always reach the handlers again.
 
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use rustc_hash::FxHashMap;
 use styrhub_domain::RepoError;
 
+pub use crate::gateway::Commits;
 use crate::rest::problem::Problem;
 
-/// Answers kept at most; when full, expired answers go first, then all of them (a sweep is
-/// cheaper than bookkeeping for an LRU, and a full cache of one-second answers is rare).
-const MAX_ENTRIES: usize = 10_000;
 /// Larger answers are not kept. A municipality's whole goal tree is under a megabyte.
 const MAX_BODY: usize = 8 << 20;
-/// The bytes kept at most, over all answers of one cache.
-const MAX_BYTES: usize = 128 << 20;
+/// The bytes kept at most, over all answers of one cache (see [`weight`]).
+pub const MAX_BYTES: u64 = 128 << 20;
+/// What an answer weighs besides its body: its headers, its key and the map's bookkeeping, so
+/// that a flood of tiny answers is bounded too (128 MiB holds at most 256 Ki of them).
+const ENTRY_OVERHEAD: usize = 512;
 
 /// A cache of answers by `K`, each kept for the time to live.
-#[derive(Debug)]
 pub struct AnswerCache<K> {
-    ttl: Duration,
-    /// Bumped by every write this process makes; answers of an older generation are stale.
-    generation: AtomicU64,
-    kept: Mutex<Kept<K>>,
+    /// `None` when the time to live is zero: nothing is kept.
+    kept: Option<moka::sync::Cache<K, Answer>>,
+    /// The writes committed in this process; answers made at an older count are stale.
+    commits: Arc<Commits>,
+    /// The count the cache last saw, to drop the stale answers at once when it moves on
+    /// (they are never served either way: [`AnswerCache::get`] compares each answer's count).
+    seen: AtomicU64,
 }
 
-#[derive(Debug)]
-struct Kept<K> {
-    answers: FxHashMap<K, Answer>,
-    bytes: usize,
+impl<K> std::fmt::Debug for AnswerCache<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnswerCache")
+            .field("enabled", &self.kept.is_some())
+            .field("commits", &self.commits.count())
+            .finish_non_exhaustive()
+    }
 }
 
-/// One kept answer: its headers and body, and when it was made.
+/// One kept answer: its headers and body, and the count of committed writes it was made at.
 #[derive(Debug, Clone)]
 pub struct Answer {
-    at: Instant,
     generation: u64,
     /// The answer's headers.
     pub headers: HeaderMap,
@@ -72,48 +91,53 @@ impl Answer {
     }
 }
 
-impl<K: Hash + Eq> AnswerCache<K> {
-    /// A cache keeping answers for `ttl`; zero keeps nothing.
-    pub fn new(ttl: Duration) -> Arc<Self> {
-        Arc::new(Self {
-            ttl,
-            generation: AtomicU64::new(0),
-            kept: Mutex::new(Kept {
-                answers: FxHashMap::default(),
-                bytes: 0,
-            }),
-        })
+/// What an answer weighs against [`MAX_BYTES`]: its body and a fixed overhead.
+fn weight<K>(_: &K, answer: &Answer) -> u32 {
+    u32::try_from(answer.body.len() + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
+}
+
+impl<K: Hash + Eq + Send + Sync + 'static> AnswerCache<K> {
+    /// A cache keeping answers for `ttl`, forgetting them when `commits` moves on; a zero `ttl`
+    /// keeps nothing.
+    pub fn new(ttl: Duration, commits: Arc<Commits>) -> Arc<Self> {
+        let kept = (!ttl.is_zero()).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(MAX_BYTES)
+                .weigher(weight::<K>)
+                .time_to_live(ttl)
+                .build()
+        });
+        let seen = AtomicU64::new(commits.count());
+        Arc::new(Self { kept, commits, seen })
     }
 
     /// Whether the cache keeps anything at all.
     pub fn enabled(&self) -> bool {
-        !self.ttl.is_zero()
+        self.kept.is_some()
     }
 
-    /// The current generation: read it before making an answer, and hand it to [`Self::put`].
+    /// The current count of committed writes: read it before making an answer, and hand it to
+    /// [`Self::put`].
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        self.commits.count()
     }
 
-    /// Forgets every answer: this process has written something.
-    pub fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        let mut kept = self.kept.lock().expect("answer cache lock");
-        kept.answers.clear();
-        kept.bytes = 0;
+    /// The kept answers, once those of older generations are let go.
+    fn current(&self) -> Option<(&moka::sync::Cache<K, Answer>, u64)> {
+        let kept = self.kept.as_ref()?;
+        let generation = self.generation();
+        if self.seen.swap(generation, Ordering::AcqRel) != generation {
+            // Frees the memory now rather than at the end of the time to live.
+            kept.invalidate_all();
+        }
+        Some((kept, generation))
     }
 
     /// The answer kept for `key`, if it is fresh.
     pub fn get(&self, key: &K) -> Option<Answer> {
-        if !self.enabled() {
-            return None;
-        }
-        let generation = self.generation();
-        let kept = self.kept.lock().expect("answer cache lock");
-        kept.answers
-            .get(key)
-            .filter(|a| a.at.elapsed() < self.ttl && a.generation == generation)
-            .cloned()
+        let (kept, generation) = self.current()?;
+        // The time to live is moka's to check; the generation is ours.
+        kept.get(key).filter(|a| a.generation == generation)
     }
 
     /// Keeps `res` for `key` (see [`Self::put`]) and gives it back. Answers are built in memory,
@@ -129,36 +153,16 @@ impl<K: Hash + Eq> AnswerCache<K> {
         }
     }
 
-    /// Keeps an answer made from what the database held at `generation`. When a write came in
-    /// since (the generation moved on), the answer may predate it and is not kept.
+    /// Keeps an answer made from what the database held at `generation`. When a write committed
+    /// since (the count moved on), the answer may predate it and is not kept. A write that
+    /// commits between this check and the insert is caught by [`Self::get`], which serves an
+    /// answer only at the generation it was made at.
     pub fn put(&self, key: K, generation: u64, headers: HeaderMap, body: Bytes) {
-        if !self.enabled() || body.len() > MAX_BODY {
+        let Some((kept, now)) = self.current() else { return };
+        if generation != now || body.len() > MAX_BODY {
             return;
         }
-        let mut kept = self.kept.lock().expect("answer cache lock");
-        // Checked under the lock, which `invalidate` takes after moving the generation on.
-        if generation != self.generation() {
-            return;
-        }
-        if kept.answers.len() >= MAX_ENTRIES || kept.bytes + body.len() > MAX_BYTES {
-            let ttl = self.ttl;
-            kept.answers.retain(|_, a| a.at.elapsed() < ttl);
-            kept.bytes = kept.answers.values().map(|a| a.body.len()).sum();
-            if kept.answers.len() >= MAX_ENTRIES || kept.bytes + body.len() > MAX_BYTES {
-                kept.answers.clear();
-                kept.bytes = 0;
-            }
-        }
-        kept.bytes += body.len();
-        let answer = Answer {
-            at: Instant::now(),
-            generation,
-            headers,
-            body,
-        };
-        if let Some(old) = kept.answers.insert(key, answer) {
-            kept.bytes -= old.body.len();
-        }
+        kept.insert(key, Answer { generation, headers, body });
     }
 }
 
@@ -212,25 +216,71 @@ mod tests {
         assert!(!is_series("/api/v1/kpis/a/b/series"));
     }
 
+    fn bytes(s: &'static str) -> Bytes {
+        Bytes::from_static(s.as_bytes())
+    }
+
     #[test]
-    fn an_answer_made_across_a_write_is_not_kept_and_a_write_forgets_every_answer() {
-        let cache = AnswerCache::<u32>::new(Duration::from_secs(60));
+    fn an_answer_made_across_a_commit_is_not_kept_and_a_commit_forgets_every_answer() {
+        let commits = Arc::new(Commits::default());
+        let cache = AnswerCache::<u32>::new(Duration::from_secs(60), commits.clone());
         let before = cache.generation();
-        cache.put(1, before, HeaderMap::new(), Bytes::from_static(b"one"));
-        assert_eq!(cache.get(&1).map(|a| a.body), Some(Bytes::from_static(b"one")));
-        // A write: what was kept goes, and an answer begun before it is not kept.
-        cache.invalidate();
+        cache.put(1, before, HeaderMap::new(), bytes("one"));
+        assert_eq!(cache.get(&1).map(|a| a.body), Some(bytes("one")));
+        // A commit: what was kept goes, and an answer begun before it is not kept.
+        commits.committed();
         assert!(cache.get(&1).is_none());
-        cache.put(2, before, HeaderMap::new(), Bytes::from_static(b"two"));
+        cache.put(2, before, HeaderMap::new(), bytes("two"));
         assert!(cache.get(&2).is_none());
-        cache.put(2, cache.generation(), HeaderMap::new(), Bytes::from_static(b"two"));
+        cache.put(2, cache.generation(), HeaderMap::new(), bytes("two"));
         assert!(cache.get(&2).is_some());
     }
 
     #[test]
+    fn an_answer_inserted_just_after_a_commit_it_predates_is_never_served() {
+        let commits = Arc::new(Commits::default());
+        let cache = AnswerCache::<u32>::new(Duration::from_secs(60), commits.clone());
+        // As if the commit landed between `put`'s check and its insert.
+        let kept = cache.kept.as_ref().unwrap();
+        let stale = Answer {
+            generation: cache.generation(),
+            headers: HeaderMap::new(),
+            body: bytes("stale"),
+        };
+        commits.committed();
+        cache.current();
+        kept.insert(1, stale);
+        assert!(cache.get(&1).is_none());
+    }
+
+    #[test]
+    fn answers_expire_after_their_time_to_live() {
+        let cache = AnswerCache::<u32>::new(Duration::from_millis(50), Arc::default());
+        cache.put(1, cache.generation(), HeaderMap::new(), bytes("one"));
+        assert!(cache.get(&1).is_some());
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(cache.get(&1).is_none());
+    }
+
+    #[test]
+    fn the_bytes_kept_are_bounded_and_answers_go_one_by_one() {
+        let cache = AnswerCache::<u32>::new(Duration::from_secs(60), Arc::default());
+        let kept = cache.kept.as_ref().unwrap();
+        let body = Bytes::from(vec![0u8; MAX_BODY]);
+        let fits = (MAX_BYTES / (MAX_BODY + ENTRY_OVERHEAD) as u64) as u32;
+        for key in 0..fits + 8 {
+            cache.put(key, cache.generation(), HeaderMap::new(), body.clone());
+            kept.run_pending_tasks();
+        }
+        assert!(kept.weighted_size() <= MAX_BYTES, "{} bytes kept", kept.weighted_size());
+        assert!(kept.entry_count() > 0, "evicting an answer does not empty the cache");
+    }
+
+    #[test]
     fn a_zero_time_to_live_keeps_nothing() {
-        let cache = AnswerCache::<u32>::new(Duration::ZERO);
-        cache.put(1, cache.generation(), HeaderMap::new(), Bytes::from_static(b"one"));
+        let cache = AnswerCache::<u32>::new(Duration::ZERO, Arc::default());
+        assert!(!cache.enabled());
+        cache.put(1, cache.generation(), HeaderMap::new(), bytes("one"));
         assert!(cache.get(&1).is_none());
     }
 }

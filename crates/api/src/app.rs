@@ -71,12 +71,11 @@ pub struct HttpOptions {
     /// Origins whose browser pages may call the API (CORS): none by default; `*` allows any.
     pub cors_origins: Vec<HeaderValue>,
     /// How long a series answer is served again without reading the database (see
-    /// `answer_cache`): zero, the default here, keeps none; `styrhub serve` keeps them
-    /// for one second unless told otherwise.
+    /// `answer_cache`): zero, the default here and in `styrhub serve`, keeps none.
     pub series_cache_ttl: Duration,
     /// How long a GraphQL query's answer is served again to the same caller without running it
-    /// (see `graphql::answers`): zero, the default here, keeps none; `styrhub serve` keeps them
-    /// for one second unless told otherwise. Mutations through this process forget them all.
+    /// (see `graphql::answers`): zero, the default here and in `styrhub serve`, keeps none.
+    /// Every write this process commits forgets them all.
     pub graphql_cache_ttl: Duration,
     /// Whether every GraphQL request and REST read needs a valid token (see `access`); reads
     /// are open data by default.
@@ -109,12 +108,13 @@ impl AppState {
     /// State backed by the store.
     pub fn new(store: Store) -> Self {
         let http = HttpOptions::default();
+        let ports = Ports::from_store(store);
         Self {
-            ports: Ports::from_store(store),
             schema: build_schema(&http.limits),
             metrics: Metrics::new(),
-            answers: AnswerCache::new(Duration::ZERO),
-            graphql_answers: AnswerCache::new(Duration::ZERO),
+            answers: AnswerCache::new(http.series_cache_ttl, ports.gateway.commits()),
+            graphql_answers: AnswerCache::new(http.graphql_cache_ttl, ports.gateway.commits()),
+            ports,
             limiter: Arc::new(RateLimiter::for_limits(&http.limits)),
             http,
         }
@@ -122,8 +122,8 @@ impl AppState {
 
     /// The same state with these HTTP options.
     pub fn with_http(mut self, http: HttpOptions) -> Self {
-        self.answers = AnswerCache::new(http.series_cache_ttl);
-        self.graphql_answers = AnswerCache::new(http.graphql_cache_ttl);
+        self.answers = AnswerCache::new(http.series_cache_ttl, self.ports.gateway.commits());
+        self.graphql_answers = AnswerCache::new(http.graphql_cache_ttl, self.ports.gateway.commits());
         self.schema = build_schema(&http.limits);
         self.limiter = Arc::new(RateLimiter::for_limits(&http.limits));
         self.http = http;
@@ -220,8 +220,10 @@ async fn graphql(
     if let Some(kept) = key.as_ref().and_then(|k| cache.get(k)) {
         return kept.into_response();
     }
-    // Parsed here as well as by the executor only when a cache needs to know.
-    let operation = if cache.enabled() || state.answers.enabled() {
+    // Parsed here as well as by the executor only when the cache needs to know. Mutations
+    // forget kept answers where they commit (the gateway's `Commits`), not here: a mutation
+    // that is refused or rejected forgets nothing.
+    let operation = if key.is_some() {
         answers::operation(&req)
     } else {
         answers::Operation::Other
@@ -237,11 +239,6 @@ async fn graphql(
     let ok = res.is_ok();
     let res = GraphQLResponse::from(res).into_response();
     match (operation, key) {
-        (answers::Operation::Mutation, _) => {
-            cache.invalidate();
-            state.answers.invalidate();
-            res
-        }
         (answers::Operation::Query, Some(key)) if ok => cache.keep(key, generation, res).await,
         _ => res,
     }

@@ -192,14 +192,16 @@ pub struct ServeArgs {
     #[arg(long = "cors-origin", env = "STYRHUB_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_origin: Vec<HeaderValue>,
     /// How long, in milliseconds, a series answer is served again without reading the
-    /// database; 0 turns this off. Ingests in other processes show after at most this long
-    /// (answers tell clients `max-age=60` anyway).
-    #[arg(long, env = "STYRHUB_SERIES_CACHE_TTL_MS", default_value_t = 1000)]
+    /// database; 0, the default, keeps nothing. Ingests in other processes show after at most
+    /// this long (answers tell clients `max-age=60` anyway); writes this server commits show at
+    /// once. At most 128 MiB of answers are kept.
+    #[arg(long, env = "STYRHUB_SERIES_CACHE_TTL_MS", default_value_t = 0)]
     pub series_cache_ttl_ms: u64,
     /// How long, in milliseconds, a GraphQL query's answer is served again to the same caller
-    /// without running it; 0 turns this off. Mutations through this server forget every kept
-    /// answer at once; ingests in other processes show after at most this long.
-    #[arg(long, env = "STYRHUB_GRAPHQL_CACHE_TTL_MS", default_value_t = 1000)]
+    /// without running it; 0, the default, keeps nothing. Every write this server commits
+    /// forgets every kept answer at once; ingests in other processes show after at most this
+    /// long. At most 128 MiB of answers are kept.
+    #[arg(long, env = "STYRHUB_GRAPHQL_CACHE_TTL_MS", default_value_t = 0)]
     pub graphql_cache_ttl_ms: u64,
     /// Make every GraphQL request and REST read need an API token (reads are open data by
     /// default); health checks, the dashboard's files and /metrics stay public.
@@ -208,6 +210,19 @@ pub struct ServeArgs {
     /// Request size, time and rate limits.
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+impl ServeArgs {
+    /// The HTTP options these flags set.
+    pub fn http(&self) -> crate::app::HttpOptions {
+        crate::app::HttpOptions {
+            cors_origins: self.cors_origin.clone(),
+            series_cache_ttl: std::time::Duration::from_millis(self.series_cache_ttl_ms),
+            graphql_cache_ttl: std::time::Duration::from_millis(self.graphql_cache_ttl_ms),
+            require_token_for_reads: self.require_token_for_reads,
+            limits: self.limits.limits(),
+        }
+    }
 }
 
 /// The limits of `serve` (see `limits::Limits`, whose defaults these are).
@@ -303,6 +318,25 @@ mod tests {
         };
         assert_eq!(args.limits.limits(), crate::limits::Limits::default());
         assert_eq!(cli.db_acquire_timeout_ms, 2000);
+    }
+
+    #[test]
+    fn serve_keeps_no_answers_unless_told_to() {
+        use clap::Parser;
+        let cli = super::Cli::try_parse_from(["styrhub", "serve"]).unwrap();
+        let super::Command::Serve(args) = cli.command else {
+            panic!("serve")
+        };
+        let http = args.http();
+        assert!(http.series_cache_ttl.is_zero() && http.graphql_cache_ttl.is_zero(), "{http:?}");
+        let default = crate::app::HttpOptions::default();
+        assert!(default.series_cache_ttl.is_zero() && default.graphql_cache_ttl.is_zero());
+        let on = ["styrhub", "serve", "--series-cache-ttl-ms", "1000", "--graphql-cache-ttl-ms", "500"];
+        let super::Command::Serve(args) = super::Cli::try_parse_from(on).unwrap().command else {
+            panic!("serve")
+        };
+        assert_eq!(args.http().series_cache_ttl, std::time::Duration::from_secs(1));
+        assert_eq!(args.http().graphql_cache_ttl, std::time::Duration::from_millis(500));
     }
 
     #[test]

@@ -7,10 +7,16 @@
 //! audited under the actor who was checked. Nothing else in the API holds the raw writer: a
 //! future write (an ingest triggered over the API, say) gets its writer here too.
 //!
+//! The gateway also counts what its writers commit ([`Commits`]): a command that returned `Ok`
+//! moves the count on, a refused or rejected one does not. Kept answers (`answer_cache`) are made
+//! at one count and served only while it holds, so every committed write forgets them, whichever
+//! mutation made it, and nobody can flush them by sending a mutation that is then refused.
+//!
 //! The facts are read before the write's transaction begins: a goal whose owner an admin
 //! changes in between is judged by its previous owner. Owners change rarely and only by
 //! writers who are themselves checked, which is why the check is not inside the transaction.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -34,17 +40,45 @@ pub enum AccessError {
     Repo(#[from] RepoError),
 }
 
+/// How many writes the gateway's writers have committed in this process. Whatever was read at
+/// one count may be stale at the next; ingests in other processes are not counted (nothing here
+/// can hear them).
+#[derive(Debug, Default)]
+pub struct Commits(AtomicU64);
+
+impl Commits {
+    /// The writes committed so far.
+    pub fn count(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// One more write committed.
+    pub(crate) fn committed(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 /// Hands out the writer once a write is allowed.
 #[derive(Clone)]
 pub struct Gateway {
     writer: Arc<dyn GovernanceWriter>,
     facts: Arc<dyn AccessReader>,
+    commits: Arc<Commits>,
 }
 
 impl Gateway {
     /// A gateway over `writer`, reading the facts of its checks from `facts`.
     pub fn new(writer: Arc<dyn GovernanceWriter>, facts: Arc<dyn AccessReader>) -> Self {
-        Self { writer, facts }
+        Self {
+            writer,
+            facts,
+            commits: Arc::default(),
+        }
+    }
+
+    /// The count of writes this gateway's writers committed, shared with whoever keeps answers.
+    pub fn commits(&self) -> Arc<Commits> {
+        self.commits.clone()
     }
 
     /// The writer, for `actor` to do `action`, or why not. Every write is logged here, once,
@@ -68,56 +102,72 @@ impl Gateway {
         Ok(Writer {
             inner: self.writer.as_ref(),
             by: Author::of(p),
+            commits: &self.commits,
         })
     }
 }
 
 /// The governance writer bound to the author the gateway checked: the same commands as
-/// [`GovernanceWriter`], each audited under that author.
+/// [`GovernanceWriter`], each audited under that author, and each counted in [`Commits`] when
+/// it committed.
 pub struct Writer<'a> {
     inner: &'a dyn GovernanceWriter,
     by: Author,
+    commits: &'a Commits,
 }
 
 impl Writer<'_> {
+    /// Counts `r` when its command may have committed. Every command is one transaction in the
+    /// store: `Ok` means it committed; invalid input, a missing row or a conflict mean it rolled
+    /// back. A lost database (`Unavailable`, `Internal`) leaves it unknown whether the commit
+    /// landed, and is counted: forgetting kept answers for nothing costs one read each, keeping
+    /// a stale one costs a wrong answer.
+    fn counted<T>(&self, r: Result<T, RepoError>) -> Result<T, RepoError> {
+        let rolled_back = matches!(r, Err(RepoError::Invalid(_) | RepoError::NotFound(_) | RepoError::Conflict(_)));
+        if !rolled_back {
+            self.commits.committed();
+        }
+        r
+    }
+
     /// See [`GovernanceWriter::create_goal`].
     pub async fn create_goal(&self, input: &NewGoal) -> Result<Written<Goal>, RepoError> {
-        self.inner.create_goal(&self.by, input).await
+        self.counted(self.inner.create_goal(&self.by, input).await)
     }
     /// See [`GovernanceWriter::update_goal`].
     pub async fn update_goal(&self, id: i64, patch: &GoalPatch) -> Result<Written<Goal>, RepoError> {
-        self.inner.update_goal(&self.by, id, patch).await
+        self.counted(self.inner.update_goal(&self.by, id, patch).await)
     }
     /// See [`GovernanceWriter::archive_goal`].
     pub async fn archive_goal(&self, id: i64) -> Result<Goal, RepoError> {
-        self.inner.archive_goal(&self.by, id).await
+        self.counted(self.inner.archive_goal(&self.by, id).await)
     }
     /// See [`GovernanceWriter::link_indicator`].
     pub async fn link_indicator(&self, goal_id: i64, indicator_id: i64) -> Result<(), RepoError> {
-        self.inner.link_indicator(&self.by, goal_id, indicator_id).await
+        self.counted(self.inner.link_indicator(&self.by, goal_id, indicator_id).await)
     }
     /// See [`GovernanceWriter::unlink_indicator`].
     pub async fn unlink_indicator(&self, goal_id: i64, indicator_id: i64) -> Result<(), RepoError> {
-        self.inner.unlink_indicator(&self.by, goal_id, indicator_id).await
+        self.counted(self.inner.unlink_indicator(&self.by, goal_id, indicator_id).await)
     }
     /// See [`GovernanceWriter::set_target`].
     pub async fn set_target(&self, input: &NewTarget) -> Result<Target, RepoError> {
-        self.inner.set_target(&self.by, input).await
+        self.counted(self.inner.set_target(&self.by, input).await)
     }
     /// See [`GovernanceWriter::record_assessment`].
     pub async fn record_assessment(&self, input: &NewAssessment) -> Result<GoalAssessment, RepoError> {
-        self.inner.record_assessment(&self.by, input).await
+        self.counted(self.inner.record_assessment(&self.by, input).await)
     }
     /// See [`GovernanceWriter::approve_follow_up`].
     pub async fn approve_follow_up(&self, id: i64, at: DateTime<Utc>) -> Result<FollowUp, RepoError> {
-        self.inner.approve_follow_up(&self.by, id, at).await
+        self.counted(self.inner.approve_follow_up(&self.by, id, at).await)
     }
     /// See [`GovernanceWriter::create_assignment`].
     pub async fn create_assignment(&self, input: &NewAssignment) -> Result<Assignment, RepoError> {
-        self.inner.create_assignment(&self.by, input).await
+        self.counted(self.inner.create_assignment(&self.by, input).await)
     }
     /// See [`GovernanceWriter::update_assignment`].
     pub async fn update_assignment(&self, id: i64, patch: &AssignmentPatch) -> Result<Assignment, RepoError> {
-        self.inner.update_assignment(&self.by, id, patch).await
+        self.counted(self.inner.update_assignment(&self.by, id, patch).await)
     }
 }

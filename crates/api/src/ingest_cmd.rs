@@ -223,6 +223,7 @@ pub async fn file(store: Store, args: FileArgs) -> anyhow::Result<()> {
         Ok(w) => {
             counts.written = w;
             store.finish_run(run, RunStatus::Succeeded, &counts, None, Utc::now()).await?;
+            styrhub_ingest::statistics::refresh_after(&store, &w).await;
             println!("{}: {}", args.path.display(), summary(&counts));
             Ok(())
         }

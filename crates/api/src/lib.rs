@@ -13,7 +13,7 @@
 //! - [`access`]: API tokens (minting, hashing) and the middleware that makes a bearer token the
 //!   request's actor; the reads setting.
 //! - [`gateway`]: the one door every write goes through, with the one permission check.
-//! - [`answer_cache`]: series and GraphQL answers kept for a moment (one second by default).
+//! - [`answer_cache`]: series and GraphQL answers kept for a moment when switched on (off by default).
 //! - [`limits`]: body size, request timeout, GraphQL depth/complexity/introspection, rate limits.
 //! - [`error`]: the one mapping from domain errors to HTTP statuses and GraphQL codes.
 //! - [`demo`]: loading the municipality packages under `demo/`.

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use styrhub_api::app::{router, AppState, HttpOptions};
+use styrhub_api::app::{router, AppState};
 use styrhub_api::config::{Cli, Command, IngestCommand};
 use styrhub_store::Store;
 
@@ -83,14 +83,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "styrhub listening; GraphiQL at http://{0}/graphql, REST docs at http://{0}/api/docs",
                 args.addr
             );
-            let http = HttpOptions {
-                cors_origins: args.cors_origin.clone(),
-                series_cache_ttl: std::time::Duration::from_millis(args.series_cache_ttl_ms),
-                graphql_cache_ttl: std::time::Duration::from_millis(args.graphql_cache_ttl_ms),
-                require_token_for_reads: args.require_token_for_reads,
-                limits: args.limits.limits(),
-            };
-            let app = router(AppState::new(store).with_http(http));
+            let app = router(AppState::new(store).with_http(args.http()));
             // The peer address keys the per-address rate limit. On SIGTERM or SIGINT the
             // listener closes and the requests in flight are answered before the process exits.
             axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())

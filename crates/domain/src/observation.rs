@@ -154,7 +154,28 @@ pub struct WriteCounts {
     pub unchanged: u64,
 }
 
+/// The rows one ingest run (a Kolada sync, a file import, a package load) must insert or update
+/// before the planner's statistics are refreshed at its end
+/// ([`ObservationWriter::refresh_statistics`](crate::ports::ObservationWriter::refresh_statistics)).
+/// Below it a run is a routine incremental sync of a few pages, and the statistics of the last
+/// refresh still describe the tables; at or above it the run is a first load or a full re-sync,
+/// exactly when they are most wrong (a table the planner believes empty, or a tenth of its size).
+/// An absolute count rather than a share of the table: it needs no count of the table, and a
+/// refresh samples, so paying one after every run of this size costs a fraction of the run.
+pub const STATISTICS_REFRESH_ROWS: u64 = 10_000;
+
 impl WriteCounts {
+    /// Rows inserted or updated: what changed in the tables.
+    pub fn changed(&self) -> u64 {
+        self.inserted + self.updated
+    }
+
+    /// Whether a run that wrote this much should refresh the planner's statistics at its end
+    /// (see [`STATISTICS_REFRESH_ROWS`]).
+    pub fn warrants_fresh_statistics(&self) -> bool {
+        self.changed() >= STATISTICS_REFRESH_ROWS
+    }
+
     /// Adds another batch's counts.
     pub fn add(&mut self, other: WriteCounts) {
         self.inserted += other.inserted;

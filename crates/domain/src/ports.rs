@@ -186,6 +186,13 @@ pub trait ObservationWriter: Send + Sync {
     /// Writes a batch atomically: all of it or none. Writing the same batch twice reports
     /// everything unchanged the second time.
     async fn write_batch(&self, batch: &[crate::observation::NewObservation]) -> Result<crate::observation::WriteCounts, RepoError>;
+
+    /// Refreshes the query planner's statistics, once at the end of a run that wrote many rows
+    /// ([`crate::observation::STATISTICS_REFRESH_ROWS`]), never per batch. Nothing by default:
+    /// a writer without a planner (a test double) has none to refresh.
+    async fn refresh_statistics(&self) -> Result<(), RepoError> {
+        Ok(())
+    }
 }
 
 pub use crate::commands::GovernanceWriter;

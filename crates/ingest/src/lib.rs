@@ -14,6 +14,7 @@
 //!   `Retry-After`), `rate` (the shared request-rate limiter), `model` (wire types and their
 //!   conversion to metadata structs and `NewObservation`s), `stats` (counts).
 //! - [`sync`]: a Kolada sync: metadata, then data page by page, recorded as a run; incremental.
+//! - [`statistics`]: the planner's statistics refreshed at the end of a run that wrote many rows.
 //! - [`sync_config`]: `sync.toml`, a standing sync of several blocks.
 //! - [`file`]: CSV and Kolada-format JSON files, checked row by row.
 //! - `testserver` (feature `testserver`): a local Kolada look-alike serving the v3 and v2 shapes
@@ -23,6 +24,7 @@
 pub mod error;
 pub mod file;
 pub mod kolada;
+pub mod statistics;
 pub mod sync;
 pub mod sync_config;
 #[cfg(feature = "testserver")]

@@ -160,7 +160,8 @@ impl StopHandle {
 
 /// Runs a sync, calling `progress` after every page. On failure the run is recorded as failed
 /// with the error, and what was written before stays written: every page is one transaction,
-/// and the writes are idempotent, so running again completes it.
+/// and the writes are idempotent, so running again completes it. A run that inserted or updated
+/// many rows refreshes the planner's statistics at its end ([`crate::statistics`]).
 pub async fn sync_kolada(
     client: &KoladaClient,
     ports: SyncPorts<'_>,
@@ -219,6 +220,8 @@ pub async fn sync_kolada_until(
             .finish_run(id, status, &counts, error.as_deref(), Utc::now())
             .await
             .map_err(write)?;
+        // Also after a failed or stopped run: what it wrote before stays written.
+        crate::statistics::refresh_after(ports.observations, &counts.written).await;
     }
     result.map(|()| SyncOutcome { run_id, from_date, counts })
 }

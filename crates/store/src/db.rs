@@ -41,6 +41,9 @@ pub enum StoreError {
     /// A migration failed.
     #[error("migrating the database failed: {0}")]
     Migration(String),
+    /// The migrations were applied, but the planner's statistics could not be refreshed.
+    #[error("refreshing the planner's statistics after migrating failed: {0}")]
+    Statistics(RepoError),
 }
 
 /// The database, shared by every repository.
@@ -112,9 +115,17 @@ impl Store {
         Ok(Self { db })
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration, then refreshes the planner's statistics when there
+    /// were any: a migration may add an index (which has no statistics yet) or rewrite a table.
+    /// Every command migrates when it opens the database, so an up-to-date one is left alone.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        Migrator::up(&self.db, None).await.map_err(|e| StoreError::Migration(e.to_string()))
+        let migration = |e: DbErr| StoreError::Migration(e.to_string());
+        let pending = Migrator::get_pending_migrations(&self.db).await.map_err(migration)?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        Migrator::up(&self.db, None).await.map_err(migration)?;
+        self.refresh_statistics().await.map_err(StoreError::Statistics)
     }
 
     /// Calls `observer` with the SQL and the duration of every statement the store runs from

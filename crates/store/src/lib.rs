@@ -14,6 +14,7 @@
 //! - [`governance`]: implements `styrhub_domain::ports::GovernanceReader`.
 //! - [`indicators`]: implements `styrhub_domain::ports::IndicatorReader`.
 //! - [`ingest`]: implements `MetadataWriter` (KPI and area metadata) and `RunLog` (the run log).
+//! - `statistics`: the planner's statistics, refreshed after migrations and large ingests.
 //! - [`series`]: implements `styrhub_domain::ports::SeriesReader` (series digests, KPI metadata, areas).
 //! - [`package`]: implements `styrhub_domain::ports::PackageWriter`, upserting on natural keys.
 //! - [`writes`]: implements `styrhub_domain::ports::GovernanceWriter`: one transaction per
@@ -30,6 +31,7 @@ pub mod indicators;
 pub mod ingest;
 pub mod package;
 pub mod series;
+mod statistics;
 pub mod writes;
 
 pub use db::{Store, StoreError};

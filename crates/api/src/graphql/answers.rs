@@ -2,9 +2,10 @@
 //! tools ask for the same goal tree again and again, and a tree of 2,000 indicators costs tens
 //! of milliseconds to answer however few statements it takes.
 //!
-//! Only queries are kept, only when they answered without errors, and per caller (the same
-//! query may answer an admin more than an anonymous reader). A mutation forgets every kept
-//! answer of this process, so whoever writes reads what they wrote.
+//! Off unless `--graphql-cache-ttl-ms` switches it on. Only queries are kept, only when they
+//! answered without errors, and per caller (the same query may answer an admin more than an
+//! anonymous reader). A write this process commits forgets every kept answer (the gateway counts
+//! commits), so whoever writes reads what they wrote; a refused mutation forgets nothing.
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use styrhub_domain::access::Actor;
@@ -46,7 +47,7 @@ impl Key {
 pub enum Operation {
     /// A query: its answer may be kept.
     Query,
-    /// A mutation: it may write, so every kept answer goes.
+    /// A mutation: never kept (what it commits forgets the kept answers in the gateway).
     Mutation,
     /// Anything else (a subscription, or text that does not parse: the executor says why).
     Other,

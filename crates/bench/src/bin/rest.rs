@@ -82,7 +82,7 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     port: u16,
     /// The server's series answer cache, in milliseconds (`styrhub serve --series-cache-ttl-ms`,
-    /// whose default is 1000); 0, the default here, measures every request reading the database.
+    /// off by default there too); 0, the default, measures every request reading the database.
     #[arg(long, default_value_t = 0)]
     series_cache_ttl_ms: u64,
 }
@@ -221,6 +221,7 @@ async fn seed(store: &Store) -> Result<()> {
         )
         .await?;
     let value = |k: usize, a: usize, year: i32, g: usize| 40.0 + ((k * 31 + a * 17 + g * 5) % 23) as f64 + f64::from(year - FIRST) * 0.37;
+    let mut written = styrhub_domain::observation::WriteCounts::default();
     for (k, kpi) in kpis.iter().enumerate() {
         let (area_count, genders): (usize, &[Gender]) = if kpi == KPI {
             (areas.len(), &[Gender::Total, Gender::Women, Gender::Men])
@@ -245,8 +246,10 @@ async fn seed(store: &Store) -> Result<()> {
                 }
             }
         }
-        store.write_batch(&batch).await?;
+        written.add(store.write_batch(&batch).await?);
     }
+    // As an ingest of this size ends: the planner's statistics refreshed once.
+    styrhub_ingest::statistics::refresh_after(store, &written).await;
     Ok(())
 }
 

@@ -227,6 +227,10 @@ impl styrhub_domain::ports::ObservationWriter for crate::Store {
     async fn write_batch(&self, batch: &[NewObservation]) -> Result<WriteCounts, RepoError> {
         write_batch(self.connection(), batch, Utc::now()).await
     }
+
+    async fn refresh_statistics(&self) -> Result<(), RepoError> {
+        crate::Store::refresh_statistics(self).await
+    }
 }
 
 /// Writes `batch` in its own transaction, the fastest way the database allows.
