@@ -67,20 +67,22 @@ impl SeriesReader for Store {
             DatabaseBackend::Postgres => ("$1", "$2", "$3"),
             _ => ("?", "?", "?"),
         };
-        // One row per series and reference area with a row for the series' latest period (or
-        // one with nulls): the reference values come from the observation index instead of
-        // their whole series.
+        // One row per series and reference area that has a series (or one with nulls): both
+        // sides are look-ups of the digests' unique index, and the reference's value for the
+        // series' latest period is taken from its compact points here. The read model holds
+        // what this needs; the observation table (a look-up per series in a far larger index)
+        // is not read.
         // The few reference areas are compared with `= ANY` on PostgreSQL, which keeps them in
-        // the look-up of the observation index (a subquery there would become a semi-join per
-        // series); the long key list is unnested (see `any_of`).
+        // the look-up of the index (a subquery there would become a semi-join per series); the
+        // long key list is unnested (see `any_of`).
         let reference_in = match backend {
             DatabaseBackend::Postgres => format!("= ANY(CAST({refs} AS text[]))"),
             _ => in_text_list(backend, refs),
         };
         let sql = format!(
-            "SELECT d.series_key, d.points, r.area_code AS reference_area, r.value AS reference_value \
-             FROM series_digest d LEFT JOIN observation r ON r.series_key = d.series_key AND r.area_code {reference_in} \
-             AND r.gender = d.gender AND r.period = d.latest_period AND NOT r.deleted \
+            "SELECT d.series_key, d.points, r.area_code AS reference_area, r.points AS reference_points \
+             FROM series_digest d LEFT JOIN series_digest r ON r.series_key = d.series_key AND r.area_code {reference_in} \
+             AND r.gender = d.gender \
              WHERE d.series_key {} AND d.area_code = {own} AND d.gender = 'T'",
             in_text_list(backend, key_list),
         );
@@ -112,10 +114,25 @@ impl SeriesReader for Store {
                 }
             };
             let reference: Option<String> = row.try_get_by_index(2).map_err(repo_err)?;
-            if let Some(reference) = reference {
-                let code = AreaCode::parse(&reference)
-                    .map_err(|e| RepoError::Internal(format!("observation holds an area code the code cannot read: {e}")))?;
-                out[n].references.push((code, row.try_get_by_index(3).map_err(repo_err)?));
+            let Some(reference) = reference else { continue };
+            let code = reference_areas.iter().find(|a| a.as_str() == reference).ok_or_else(|| {
+                RepoError::Internal(format!(
+                    "series_digest answered reference area {reference}, which was not asked for"
+                ))
+            })?;
+            let Some(latest) = out[n].digest.latest().map(|p| p.period) else {
+                continue;
+            };
+            let points: Option<Vec<u8>> = row.try_get_by_index(3).map_err(repo_err)?;
+            let points = decode(points.as_deref().unwrap_or_default()).map_err(|e| {
+                RepoError::Internal(format!(
+                    "series_digest ({series_key}, {reference}) holds points the code cannot read: {e}"
+                ))
+            })?;
+            // As the observation row of that period: a missing value (null) is a reference of
+            // no value; no point at all is no reference.
+            if let Some(p) = points.iter().find(|p| p.period == latest) {
+                out[n].references.push((code.clone(), p.value));
             }
         }
         Ok(out)
