@@ -26,6 +26,7 @@
 //! - [`mutations`]: GraphQL mutations over HTTP: validation, locking, one transaction each.
 //! - [`observations`]: the bulk observation writer: idempotent, revisions, digests, tombstones.
 //! - [`package`]: package loads upsert, keep approved follow-ups locked, and are all or nothing.
+//! - [`readme`]: every GraphQL and REST example of the README, run on the demo.
 //! - [`rest`]: the REST API over HTTP: pages and cursors, JSON, CSV and JSON-stat answers read
 //!   back by parsing them, problems naming the bad parameter, ETags, compression, CORS, and the
 //!   OpenAPI document.
@@ -53,6 +54,7 @@ mod migrations;
 mod mutations;
 mod observations;
 mod package;
+mod readme;
 mod rest;
 mod snapshots;
 mod webdriver;
