@@ -413,3 +413,71 @@ both! {
         assert!(!first["explanation_sv"].as_str().unwrap().is_empty(), "{first:#}");
     }
 }
+
+both! {
+    async fn goal_pages_cut_by_the_database_cover_the_list_once_in_both_directions(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let all = app
+            .graphql_data(r#"{ goals(municipality: "1489", first: 1000) { totalCount nodes { id } } }"#, json!({}))
+            .await;
+        let ids: Vec<i64> = all["goals"]["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_i64().unwrap()).collect();
+        assert_eq!(all["goals"]["totalCount"], ids.len());
+        assert!(ids.len() > 5);
+        let q = "query($a: String, $b: String, $f: Int, $l: Int) { goals(municipality: \"1489\", after: $a, before: $b, first: $f, last: $l) {
+                   pageInfo { hasNextPage hasPreviousPage startCursor endCursor } nodes { id } } }";
+        let nodes = |page: &Value| -> Vec<i64> { page["goals"]["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_i64().unwrap()).collect() };
+        // Forward, two at a time.
+        let (mut seen, mut after) = (Vec::new(), Value::Null);
+        loop {
+            let page = app.graphql_data(q, json!({ "a": after, "f": 2 })).await;
+            seen.extend(nodes(&page));
+            if page["goals"]["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = page["goals"]["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(seen, ids, "forward pages");
+        // Backward, three at a time, from the end.
+        let (mut back, mut before) = (Vec::new(), Value::Null);
+        loop {
+            let page = app.graphql_data(q, json!({ "b": before, "l": 3 })).await;
+            let mut n = nodes(&page);
+            n.extend(back);
+            back = n;
+            if page["goals"]["pageInfo"]["hasPreviousPage"] != true {
+                break;
+            }
+            before = page["goals"]["pageInfo"]["startCursor"].clone();
+        }
+        assert_eq!(back, ids, "backward pages");
+        // Between two cursors.
+        let first = app.graphql_data(q, json!({ "f": 1 })).await;
+        let fifth = app.graphql_data(q, json!({ "f": 5 })).await;
+        let between = app
+            .graphql_data(q, json!({ "a": first["goals"]["pageInfo"]["endCursor"], "b": fifth["goals"]["pageInfo"]["endCursor"], "f": 10 }))
+            .await;
+        assert_eq!(nodes(&between), ids[1..4].to_vec());
+        // A cursor the hub did not make is the client's mistake, named.
+        let bad = app.graphql(q, json!({ "a": "bm90LWEtY3Vyc29y", "f": 2 })).await;
+        assert_eq!(bad["errors"][0]["extensions"]["code"], "VALIDATION", "{bad:#}");
+        assert_eq!(bad["errors"][0]["extensions"]["field"], "after", "{bad:#}");
+
+        // REST follows the same cursors through `next_cursor`.
+        let mut rest_ids = Vec::new();
+        let mut path = "/api/v1/goals?municipality=1489&limit=4".to_owned();
+        loop {
+            let page: Value = app.get(&path).await.json().await.unwrap();
+            assert_eq!(page["total"], ids.len());
+            rest_ids.extend(page["items"].as_array().unwrap().iter().map(|g| g["id"].as_i64().unwrap()));
+            match page["next_cursor"].as_str() {
+                Some(c) => path = format!("/api/v1/goals?municipality=1489&limit=4&cursor={c}"),
+                None => break,
+            }
+        }
+        assert_eq!(rest_ids, ids);
+        let bad = app.get("/api/v1/goals?municipality=1489&cursor=bm9wZQ").await;
+        assert_eq!(bad.status(), 400);
+        let problem: Value = bad.json().await.unwrap();
+        assert_eq!(problem["parameter"], "cursor", "{problem:#}");
+    }
+}

@@ -12,6 +12,7 @@
 //! - [`rules`]: pure functions: target evaluation, trends, goal roll-ups, validation.
 //! - [`series`] and [`compact`]: a whole series, and the compact form it is stored in for reads.
 //! - [`package`]: the municipality package (the demo and seed files) and its validation.
+//! - [`page`]: pages cut by the database, with keyset cursors.
 //! - [`ports`]: the traits persistence implements, by capability.
 //! - [`commands`]: the write side's commands, their pure checks and the `GovernanceWriter` port.
 //! - [`access`]: roles, the permission rule `may`, tokens and the audit log's types and ports.
@@ -35,6 +36,7 @@ pub mod mission;
 pub mod observation;
 pub mod org_unit;
 pub mod package;
+pub mod page;
 pub mod ports;
 pub mod rules;
 pub mod series;

@@ -20,6 +20,7 @@ use crate::mission::{BasicMission, PoliticalDirection, QualityFactor};
 use crate::observation::{SeriesRef, WriteCounts};
 use crate::org_unit::OrgUnit;
 use crate::package::ValidPackage;
+use crate::page::{Page, PageRequest};
 use crate::rules::validate::Finding;
 use crate::series::{KpiSeriesView, ReferencedDigest, SeriesDigest};
 use crate::target::Target;
@@ -58,6 +59,8 @@ pub trait GovernanceReader: Send + Sync {
     async fn focus_areas_of(&self, vision_ids: &[i64]) -> Result<Vec<FocusArea>, RepoError>;
     /// Goals matching a filter, ordered by model, kind, position and key.
     async fn goals(&self, filter: &GoalFilter) -> Result<Vec<Goal>, RepoError>;
+    /// One page of [`GovernanceReader::goals`], cut by the database (keyset cursors).
+    async fn goals_page(&self, filter: &GoalFilter, page: &PageRequest) -> Result<Page<Goal>, RepoError>;
     /// The goals (not archived) of these focus areas, in order.
     async fn goals_of_focus_areas(&self, focus_area_ids: &[i64]) -> Result<Vec<Goal>, RepoError>;
     /// Goals by id (archived ones too).

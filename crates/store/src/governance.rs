@@ -7,9 +7,11 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use chrono::NaiveDate;
-use sea_orm::sea_query::{IntoCondition, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use styrhub_domain::assignment::{Assignment, AssignmentFilter};
 use styrhub_domain::budget::{BudgetFilter, BudgetLine};
 use styrhub_domain::follow_up::{FollowUp, GoalAssessment};
@@ -18,6 +20,7 @@ use styrhub_domain::governance_model::GovernanceModel;
 use styrhub_domain::hierarchy::Hierarchy;
 use styrhub_domain::mission::{BasicMission, PoliticalDirection, QualityFactor};
 use styrhub_domain::org_unit::OrgUnit;
+use styrhub_domain::page::{bad_cursor, Cursor, Page, PageRequest};
 use styrhub_domain::ports::GovernanceReader;
 use styrhub_domain::vision::{FocusArea, Vision};
 use styrhub_domain::{DomainError, RepoError};
@@ -190,70 +193,67 @@ impl GovernanceReader for Store {
     }
 
     async fn goals(&self, filter: &GoalFilter) -> Result<Vec<Goal>, RepoError> {
-        let mut cond = Condition::all();
-        if let Some(mid) = filter.municipality_id {
-            cond = cond.add(goal::Column::MunicipalityId.eq(mid));
-            if let Some(key) = &filter.governance_model {
-                let model = governance_model::Entity::find()
-                    .filter(governance_model::Column::MunicipalityId.eq(mid))
-                    .filter(governance_model::Column::Key.eq(key.as_str()))
-                    .one(self.connection())
-                    .await
-                    .map_err(repo_err)?
-                    .ok_or_else(|| RepoError::NotFound(format!("governance model {key}")))?;
-                cond = cond.add(goal::Column::GovernanceModelId.eq(model.id));
-            }
-        }
-        if let Some(kind) = filter.kind {
-            cond = cond.add(goal::Column::Kind.eq(kind.as_str()));
-        }
-        if let Some(owner) = filter.owner_id {
-            let owners = if filter.include_subtree {
-                self.org_unit_subtree(owner).await?
-            } else {
-                vec![owner]
-            };
-            cond = cond.add(goal::Column::OwnerId.is_in(owners));
-        }
-        if let Some(fa) = filter.focus_area_id {
-            cond = cond.add(goal::Column::FocusAreaId.eq(fa));
-        }
-        if let Some(year) = filter.year {
-            let (start, end) = match (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) {
-                (Some(s), Some(e)) => (s, e),
-                _ => return Err(RepoError::Invalid(DomainError::new("year", format!("{year} is not a year")))),
-            };
-            cond = cond.add(goal::Column::ValidFrom.lte(end)).add(
-                Condition::any()
-                    .add(goal::Column::ValidTo.is_null())
-                    .add(goal::Column::ValidTo.gte(start)),
-            );
-        }
-        if !filter.include_archived {
-            cond = cond.add(goal::Column::Archived.eq(false));
-        }
+        let cond = self.goal_condition(filter).await?;
         let goals: Vec<Goal> = convert(
-            goal::Entity::find()
-                .filter(cond)
-                .order_by_asc(goal::Column::GovernanceModelId)
-                .order_by_asc(goal::Column::Kind)
-                .order_by_asc(goal::Column::Position)
-                .order_by_asc(goal::Column::Key)
+            goal_order(goal::Entity::find().filter(cond), Order::Asc)
                 .all(self.connection())
                 .await
                 .map_err(repo_err)?,
         )?;
-        // Tags and free text are matched here: see `text_matches` for why not in SQL.
-        Ok(goals
-            .into_iter()
-            .filter(|g| filter.agenda2030.is_none_or(|t| g.agenda2030.contains(&t)))
-            .filter(|g| {
-                filter
-                    .text
-                    .as_deref()
-                    .is_none_or(|t| text_matches(t, &[Some(&g.title), g.description.as_deref()]))
-            })
-            .collect())
+        Ok(goals.into_iter().filter(|g| goal_matches(filter, g)).collect())
+    }
+
+    async fn goals_page(&self, filter: &GoalFilter, page: &PageRequest) -> Result<Page<Goal>, RepoError> {
+        let cond = self.goal_condition(filter).await?;
+        let after = page.after.as_ref().map(|c| GoalKey::parse(c, "after")).transpose()?;
+        let before = page.before.as_ref().map(|c| GoalKey::parse(c, "before")).transpose()?;
+        let backward = page.backward();
+        let wanted = page.size() + 1;
+        // Read in the page's direction from its start, a batch at a time, until one more than
+        // the page matched (the free-text and tag filters are applied here, see
+        // `text_matches`; without them the first batch is the page).
+        let batch = if has_rust_filter(filter) { wanted.max(200) } else { wanted };
+        let mut start = if backward { before.clone() } else { after.clone() };
+        let mut items: Vec<(Cursor, Goal)> = Vec::with_capacity(wanted);
+        loop {
+            let mut q = goal::Entity::find().filter(cond.clone());
+            if let Some(k) = &start {
+                q = q.filter(k.beyond(if backward { Order::Desc } else { Order::Asc }));
+            }
+            // Both ends given: the page stays between them.
+            if let (false, Some(b)) = (backward, &before) {
+                q = q.filter(b.beyond(Order::Desc));
+            }
+            if let (true, Some(a)) = (backward, &after) {
+                q = q.filter(a.beyond(Order::Asc));
+            }
+            let rows = goal_order(q, if backward { Order::Desc } else { Order::Asc })
+                .limit(batch as u64)
+                .all(self.connection())
+                .await
+                .map_err(repo_err)?;
+            let read = rows.len();
+            let goals: Vec<Goal> = convert(rows)?;
+            start = goals.last().map(GoalKey::of);
+            items.extend(
+                goals
+                    .into_iter()
+                    .filter(|g| goal_matches(filter, g))
+                    .map(|g| (GoalKey::of(&g).cursor(), g)),
+            );
+            if items.len() >= wanted || read < batch {
+                break;
+            }
+        }
+        items.truncate(wanted);
+        let total = if !page.count {
+            None
+        } else if has_rust_filter(filter) {
+            Some(self.goals(filter).await?.len())
+        } else {
+            Some(goal::Entity::find().filter(cond).count(self.connection()).await.map_err(repo_err)? as usize)
+        };
+        Ok(Page::from_read(items, page, total))
     }
 
     async fn goals_of_focus_areas(&self, focus_area_ids: &[i64]) -> Result<Vec<Goal>, RepoError> {
@@ -466,5 +466,123 @@ impl GovernanceReader for Store {
                 .all(self.connection())
         })
         .await
+    }
+}
+
+impl Store {
+    /// The SQL part of a goal filter (see [`goal_matches`] for the rest).
+    async fn goal_condition(&self, filter: &GoalFilter) -> Result<Condition, RepoError> {
+        let mut cond = Condition::all();
+        if let Some(mid) = filter.municipality_id {
+            cond = cond.add(goal::Column::MunicipalityId.eq(mid));
+            if let Some(key) = &filter.governance_model {
+                let model = governance_model::Entity::find()
+                    .filter(governance_model::Column::MunicipalityId.eq(mid))
+                    .filter(governance_model::Column::Key.eq(key.as_str()))
+                    .one(self.connection())
+                    .await
+                    .map_err(repo_err)?
+                    .ok_or_else(|| RepoError::NotFound(format!("governance model {key}")))?;
+                cond = cond.add(goal::Column::GovernanceModelId.eq(model.id));
+            }
+        }
+        if let Some(kind) = filter.kind {
+            cond = cond.add(goal::Column::Kind.eq(kind.as_str()));
+        }
+        if let Some(owner) = filter.owner_id {
+            let owners = if filter.include_subtree {
+                self.org_unit_subtree(owner).await?
+            } else {
+                vec![owner]
+            };
+            cond = cond.add(goal::Column::OwnerId.is_in(owners));
+        }
+        if let Some(fa) = filter.focus_area_id {
+            cond = cond.add(goal::Column::FocusAreaId.eq(fa));
+        }
+        if let Some(year) = filter.year {
+            let (start, end) = match (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) {
+                (Some(s), Some(e)) => (s, e),
+                _ => return Err(RepoError::Invalid(DomainError::new("year", format!("{year} is not a year")))),
+            };
+            cond = cond.add(goal::Column::ValidFrom.lte(end)).add(
+                Condition::any()
+                    .add(goal::Column::ValidTo.is_null())
+                    .add(goal::Column::ValidTo.gte(start)),
+            );
+        }
+        if !filter.include_archived {
+            cond = cond.add(goal::Column::Archived.eq(false));
+        }
+        Ok(cond)
+    }
+}
+
+/// Whether a goal filter has parts SQL does not match (free text, tags).
+fn has_rust_filter(filter: &GoalFilter) -> bool {
+    filter.agenda2030.is_some() || filter.text.as_deref().is_some_and(|t| !t.trim().is_empty())
+}
+
+/// The parts of a goal filter matched in Rust: tags and free text (see `text_matches` for why
+/// not in SQL).
+fn goal_matches(filter: &GoalFilter, g: &Goal) -> bool {
+    filter.agenda2030.is_none_or(|t| g.agenda2030.contains(&t))
+        && filter
+            .text
+            .as_deref()
+            .is_none_or(|t| text_matches(t, &[Some(&g.title), g.description.as_deref()]))
+}
+
+/// Goals in the list order: model, kind, position, key, and the id last so that the order is
+/// total (a keyset needs one).
+fn goal_order(q: sea_orm::Select<goal::Entity>, order: Order) -> sea_orm::Select<goal::Entity> {
+    q.order_by(goal::Column::GovernanceModelId, order.clone())
+        .order_by(goal::Column::Kind, order.clone())
+        .order_by(goal::Column::Position, order.clone())
+        .order_by(goal::Column::Key, order.clone())
+        .order_by(goal::Column::Id, order)
+}
+
+/// A goal's place in the list order: what its cursor holds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct GoalKey(i64, String, i32, String, i64);
+
+impl GoalKey {
+    fn of(g: &Goal) -> Self {
+        Self(g.governance_model_id, g.kind.as_str().to_owned(), g.position, g.key.clone(), g.id)
+    }
+
+    fn cursor(&self) -> Cursor {
+        Cursor(URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default()))
+    }
+
+    fn parse(c: &Cursor, argument: &str) -> Result<Self, RepoError> {
+        URL_SAFE_NO_PAD
+            .decode(c.0.trim())
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(|| RepoError::Invalid(bad_cursor(argument)))
+    }
+
+    /// The goals past this one in `order` (after it ascending, before it descending).
+    fn beyond(&self, order: Order) -> SimpleExpr {
+        let cols = Expr::tuple([
+            Expr::col(goal::Column::GovernanceModelId).into(),
+            Expr::col(goal::Column::Kind).into(),
+            Expr::col(goal::Column::Position).into(),
+            Expr::col(goal::Column::Key).into(),
+            Expr::col(goal::Column::Id).into(),
+        ]);
+        let key = Expr::tuple([
+            Expr::val(self.0).into(),
+            Expr::val(self.1.clone()).into(),
+            Expr::val(self.2).into(),
+            Expr::val(self.3.clone()).into(),
+            Expr::val(self.4).into(),
+        ]);
+        match order {
+            Order::Desc => cols.lt(key),
+            _ => cols.gt(key),
+        }
     }
 }

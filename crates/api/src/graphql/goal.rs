@@ -16,7 +16,7 @@ use crate::graphql::context::{goal_indicators, loaders, municipality, municipali
 use crate::graphql::follow_up::{Assessment, GoalAssessment};
 use crate::graphql::indicator::{prefetch, Indicator};
 use crate::graphql::org_unit::{GovernanceModel, OrgUnit};
-use crate::graphql::page::{paginate, Page};
+use crate::graphql::page::{connection, page_request, KeysetPage};
 use crate::graphql::plain::{self, text, Cx, Plain, PlainItem, PlainList};
 use crate::graphql::vision::FocusArea;
 use crate::read::loaders::{load, Batch};
@@ -443,8 +443,9 @@ impl GoalQuery {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Page<PlainItem<Goal>>> {
+    ) -> Result<KeysetPage<PlainItem<Goal>>> {
         let m = self::municipality(ctx, &municipality).await?;
+        let request = page_request(ctx, after, before, first, last)?;
         let f = filter.unwrap_or_default();
         let agenda2030 = match f.agenda2030 {
             Some(n) if (1..=17).contains(&n) => Some(n as u8),
@@ -468,10 +469,13 @@ impl GoalQuery {
             year: f.year,
             include_archived: f.include_archived,
         };
-        let goals = ports(ctx).read.governance.goals(&filter).await.map_err(gql)?;
+        let goals = ports(ctx).read.governance.goals_page(&filter, &request).await.map_err(gql)?;
         // Fields below ask for these goals again (parents, paths): prime the loader.
-        loaders(ctx).goal.feed_many(goals.iter().map(|g| (g.id, g.clone()))).await;
-        let page = paginate(ctx, goals, after, before, first, last, |g| PlainItem(Goal(g))).await?;
+        loaders(ctx)
+            .goal
+            .feed_many(goals.items.iter().map(|(_, g)| (g.id, g.clone())))
+            .await;
+        let page = connection(goals, |g| PlainItem(Goal(g)));
         let la = ctx.look_ahead();
         let fields = [
             la.field("nodes").field("indicators"),

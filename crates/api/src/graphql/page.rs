@@ -3,6 +3,7 @@
 
 use async_graphql::connection::{query, Connection, Edge};
 use async_graphql::{Context, OutputType, Result, SimpleObject};
+use styrhub_domain::page::{Cursor, Page as DomainPage, PageRequest};
 use styrhub_domain::{DomainError, RepoError};
 
 use crate::error::gql;
@@ -89,4 +90,52 @@ where
         },
     )
     .await
+}
+
+/// The page `after`/`before`/`first`/`last` ask for, for a list the database pages itself
+/// ([`styrhub_domain::page`]): sizes checked against the cap; `totalCount` counted only when
+/// the query selects it.
+pub fn page_request(
+    ctx: &Context<'_>,
+    after: Option<String>,
+    before: Option<String>,
+    first: Option<i32>,
+    last: Option<i32>,
+) -> Result<PageRequest> {
+    let max = ctx.data_opt::<PageCap>().map_or(MAX_PAGE, |c| c.0);
+    let size = |name: &str, n: Option<i32>| -> Result<Option<usize>> {
+        match n {
+            Some(n) if n < 0 || n as usize > max => Err(gql(RepoError::Invalid(DomainError::new(
+                name,
+                format!("{n} is not a page size between 0 and {max}"),
+            )))),
+            n => Ok(n.map(|n| n as usize)),
+        }
+    };
+    Ok(PageRequest {
+        after: after.map(Cursor),
+        before: before.map(Cursor),
+        first: size("first", first)?,
+        last: size("last", last)?,
+        default: DEFAULT_PAGE.min(max),
+        count: ctx.look_ahead().field("totalCount").exists(),
+    })
+}
+
+/// A connection of a page the database cut, its cursors the store's.
+pub type KeysetPage<N> = Connection<String, N, PageTotals>;
+
+/// The connection of `page`, each item mapped by `map`.
+pub fn connection<T, N: OutputType>(page: DomainPage<T>, map: impl Fn(T) -> N) -> KeysetPage<N> {
+    let mut c = Connection::with_additional_fields(
+        page.has_previous,
+        page.has_next,
+        PageTotals {
+            // Only read when the query selected it, and then counted.
+            total_count: page.total.unwrap_or_default(),
+        },
+    );
+    c.edges
+        .extend(page.items.into_iter().map(|(cursor, item)| Edge::new(cursor.0, map(item))));
+    c
 }

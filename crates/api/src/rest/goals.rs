@@ -24,7 +24,7 @@ use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{answer, csv, json, Format, FormatParam, Negotiated};
 use crate::rest::indicators::{municipality_codes, municipality_id, GoalRef, IndicatorRef, StatusOut};
 use crate::rest::jsonstat::{Cube, Dimension};
-use crate::rest::page::{link_next, Page, PageParams};
+use crate::rest::page::{cursor_problem, link_next, Page, PageParams};
 use crate::rest::problem::Problem;
 use crate::rest::{gender_label, parse_bool, parse_id, parse_year, path_id, Params};
 
@@ -210,7 +210,7 @@ pub async fn list(
     Params(page): Params<PageParams>,
 ) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::LIST)?;
-    let page = page.parse(state.http.limits.max_page_size)?;
+    let page = page.keyset(state.http.limits.max_page_size)?;
     let municipality_id = match &p.municipality {
         Some(code) => Some(municipality_id(&state.ports.read, "municipality", code).await?),
         None => None,
@@ -236,7 +236,15 @@ pub async fn list(
             .transpose()?
             .unwrap_or(false),
     };
-    let page = Page::of(state.ports.read.governance.goals(&filter).await?, page);
+    let limit = page.size();
+    let found = state
+        .ports
+        .read
+        .governance
+        .goals_page(&filter, &page)
+        .await
+        .map_err(cursor_problem)?;
+    let page = Page::keyset(found, limit);
     let loaders = Loaders::new(&state.ports.read);
     let codes = municipality_codes(&loaders, page.items.iter().map(|g| g.municipality_id)).await?;
     let page = page.map(|g| GoalOut::new(&g, &codes));

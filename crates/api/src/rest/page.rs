@@ -8,6 +8,9 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use styrhub_domain::page::{Cursor, Page as DomainPage, PageRequest as DomainPageRequest};
+use styrhub_domain::RepoError;
+
 use crate::rest::problem::Problem;
 
 /// Items in a page when `limit` is not given.
@@ -53,6 +56,33 @@ impl PageParams {
     }
 }
 
+impl PageParams {
+    /// The page asked for of a list the database pages itself (keyset cursors, see
+    /// [`styrhub_domain::page`]): at most `max` long, counted (the body's `total`).
+    pub fn keyset(&self, max: usize) -> Result<DomainPageRequest, Problem> {
+        let limit = self.parse_limit(max)?;
+        Ok(DomainPageRequest::forward(self.cursor.clone().map(Cursor), limit, true))
+    }
+
+    fn parse_limit(&self, max: usize) -> Result<usize, Problem> {
+        match &self.limit {
+            None => Ok(DEFAULT_LIMIT.min(max)),
+            Some(raw) => match raw.trim().parse::<usize>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(Problem::invalid("limit", format!("`{raw}` is not a page size between 1 and {max}"))),
+            },
+        }
+    }
+}
+
+/// A store's error for a page: a cursor it did not make is the `cursor` parameter's fault.
+pub fn cursor_problem(e: RepoError) -> Problem {
+    match e {
+        RepoError::Invalid(d) if d.field == "after" => Problem::invalid("cursor", d.message),
+        e => e.into(),
+    }
+}
+
 fn encode(offset: usize) -> String {
     URL_SAFE_NO_PAD.encode(format!("offset:{offset}"))
 }
@@ -86,6 +116,21 @@ impl<T> Page<T> {
             total,
             limit: req.limit,
             next_cursor: (end < total).then(|| encode(end)),
+        }
+    }
+
+    /// The page the database cut, as the body shows it.
+    pub fn keyset(page: DomainPage<T>, limit: usize) -> Self {
+        let next_cursor = if page.has_next {
+            page.items.last().map(|(c, _)| c.0.clone())
+        } else {
+            None
+        };
+        Self {
+            total: page.total.unwrap_or_default(),
+            items: page.items.into_iter().map(|(_, item)| item).collect(),
+            limit,
+            next_cursor,
         }
     }
 
