@@ -567,18 +567,18 @@ impl GoalKey {
     /// The goals past this one in `order` (after it ascending, before it descending).
     fn beyond(&self, order: Order) -> SimpleExpr {
         let cols = Expr::tuple([
-            Expr::col(goal::Column::GovernanceModelId).into(),
-            Expr::col(goal::Column::Kind).into(),
-            Expr::col(goal::Column::Position).into(),
-            Expr::col(goal::Column::Key).into(),
-            Expr::col(goal::Column::Id).into(),
+            Expr::col(goal::Column::GovernanceModelId),
+            Expr::col(goal::Column::Kind),
+            Expr::col(goal::Column::Position),
+            Expr::col(goal::Column::Key),
+            Expr::col(goal::Column::Id),
         ]);
         let key = Expr::tuple([
-            Expr::val(self.0).into(),
-            Expr::val(self.1.clone()).into(),
-            Expr::val(self.2).into(),
-            Expr::val(self.3.clone()).into(),
-            Expr::val(self.4).into(),
+            Expr::val(self.0),
+            Expr::val(self.1.clone()),
+            Expr::val(self.2),
+            Expr::val(self.3.clone()),
+            Expr::val(self.4),
         ]);
         match order {
             Order::Desc => cols.lt(key),
