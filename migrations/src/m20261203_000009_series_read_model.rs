@@ -12,7 +12,7 @@
 //! memory at once.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, Statement, Value};
+use sea_orm_migration::sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
 use styrhub_domain::compact::{decode, encode, SeriesFacts};
 use styrhub_domain::series::Point;
 
@@ -88,21 +88,24 @@ fn params(backend: sea_orm_migration::sea_orm::DatabaseBackend, count: usize) ->
         .collect()
 }
 
-/// Writes `compact` and the facts of every row from its JSON `points`, page by page.
-async fn convert(m: &SchemaManager<'_>) -> Result<(), DbErr> {
+/// Rewrites every row of `series_digest`, page by page: `change` turns a row's id and its
+/// `points` (read as `alias`) into the columns to set and their values.
+async fn rewrite<F>(m: &SchemaManager<'_>, alias: &str, change: F) -> Result<(), DbErr>
+where
+    F: Fn(i64, &QueryResult) -> Result<Vec<(&'static str, Value)>, DbErr>,
+{
     let db = m.get_connection();
     let backend = db.get_database_backend();
-    let p = params(backend, 5);
     let mut after = 0i64;
     loop {
+        // `alias` tells the two directions' reads apart: PostgreSQL connections keep prepared
+        // statements by text, and the column's type differs between them.
         let rows = db
             .query_all_raw(Statement::from_sql_and_values(
                 backend,
-                // Named apart from `convert_back`'s read: PostgreSQL connections keep prepared
-                // statements by text, and the column's type differs across the two.
                 format!(
-                    "SELECT id, points AS json_points FROM series_digest WHERE id > {} ORDER BY id LIMIT {PAGE}",
-                    p[0]
+                    "SELECT id, points AS {alias} FROM series_digest WHERE id > {} ORDER BY id LIMIT {PAGE}",
+                    params(backend, 1)[0]
                 ),
                 [after.into()],
             ))
@@ -111,59 +114,45 @@ async fn convert(m: &SchemaManager<'_>) -> Result<(), DbErr> {
         after = last.try_get_by_index(0)?;
         for row in rows {
             let id: i64 = row.try_get_by_index(0)?;
-            let text: String = row.try_get_by_index(1)?;
-            let points: Vec<Point> = serde_json::from_str(&text)
-                .map_err(|e| DbErr::Migration(format!("series_digest {id} holds points that are not JSON: {e}")))?;
-            let facts = SeriesFacts::of(&points);
+            let columns = change(id, &row)?;
+            let p = params(backend, columns.len() + 1);
+            let set: Vec<String> = columns.iter().zip(&p).map(|((c, _), p)| format!("{c} = {p}")).collect();
+            let mut values: Vec<Value> = columns.into_iter().map(|(_, v)| v).collect();
+            values.push(id.into());
             db.execute_raw(Statement::from_sql_and_values(
                 backend,
-                format!(
-                    "UPDATE series_digest SET compact = {}, latest_value = {}, previous_period = {}, previous_value = {} WHERE id = {}",
-                    p[0], p[1], p[2], p[3], p[4]
-                ),
-                [
-                    Value::from(encode(&points)),
-                    facts.latest.map(|l| l.1).into(),
-                    facts.previous.map(|l| l.0).into(),
-                    facts.previous.map(|l| l.1).into(),
-                    id.into(),
-                ],
+                format!("UPDATE series_digest SET {} WHERE id = {}", set.join(", "), p[p.len() - 1]),
+                values,
             ))
             .await?;
         }
     }
 }
 
-/// Writes `json` of every row from its compact `points`, page by page.
+/// Writes `compact` and the facts of every row from its JSON `points`.
+async fn convert(m: &SchemaManager<'_>) -> Result<(), DbErr> {
+    rewrite(m, "json_points", |id, row| {
+        let text: String = row.try_get_by_index(1)?;
+        let points: Vec<Point> =
+            serde_json::from_str(&text).map_err(|e| DbErr::Migration(format!("series_digest {id} holds points that are not JSON: {e}")))?;
+        let facts = SeriesFacts::of(&points);
+        Ok(vec![
+            ("compact", Value::from(encode(&points))),
+            ("latest_value", facts.latest.map(|l| l.1).into()),
+            ("previous_period", facts.previous.map(|l| l.0).into()),
+            ("previous_value", facts.previous.map(|l| l.1).into()),
+        ])
+    })
+    .await
+}
+
+/// Writes `json` of every row from its compact `points`.
 async fn convert_back(m: &SchemaManager<'_>) -> Result<(), DbErr> {
-    let db = m.get_connection();
-    let backend = db.get_database_backend();
-    let p = params(backend, 2);
-    let mut after = 0i64;
-    loop {
-        let rows = db
-            .query_all_raw(Statement::from_sql_and_values(
-                backend,
-                format!(
-                    "SELECT id, points AS compact_points FROM series_digest WHERE id > {} ORDER BY id LIMIT {PAGE}",
-                    p[0]
-                ),
-                [after.into()],
-            ))
-            .await?;
-        let Some(last) = rows.last() else { return Ok(()) };
-        after = last.try_get_by_index(0)?;
-        for row in rows {
-            let id: i64 = row.try_get_by_index(0)?;
-            let bytes: Vec<u8> = row.try_get_by_index(1)?;
-            let points = decode(&bytes).map_err(|e| DbErr::Migration(format!("series_digest {id}: {e}")))?;
-            let json = serde_json::to_string(&points).map_err(|e| DbErr::Migration(e.to_string()))?;
-            db.execute_raw(Statement::from_sql_and_values(
-                backend,
-                format!("UPDATE series_digest SET json = {} WHERE id = {}", p[0], p[1]),
-                [json.into(), id.into()],
-            ))
-            .await?;
-        }
-    }
+    rewrite(m, "compact_points", |id, row| {
+        let bytes: Vec<u8> = row.try_get_by_index(1)?;
+        let points = decode(&bytes).map_err(|e| DbErr::Migration(format!("series_digest {id}: {e}")))?;
+        let json = serde_json::to_string(&points).map_err(|e| DbErr::Migration(e.to_string()))?;
+        Ok(vec![("json", json.into())])
+    })
+    .await
 }
