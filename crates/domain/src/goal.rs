@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::HashMap;
+
 use crate::error::DomainError;
+use crate::hierarchy::Hierarchy;
 use crate::ids::DateRange;
 
 /// What kind of goal this is; which kinds a level may set is part of the governance model.
@@ -125,9 +128,89 @@ pub fn text_matches(needle: &str, haystacks: &[Option<&str>]) -> bool {
     needle.is_empty() || haystacks.iter().flatten().any(|h| h.to_lowercase().contains(&needle))
 }
 
+/// The goals among `ids` found in `goals`, in the chain's order (position, then key), archived
+/// ones left out when `live`: how every list of a goal's children or parents is shown.
+pub fn in_chain_order<'a>(ids: &[i64], goals: &'a HashMap<i64, Goal>, live: bool) -> Vec<&'a Goal> {
+    let mut out: Vec<&Goal> = ids
+        .iter()
+        .filter_map(|id| goals.get(id))
+        .filter(|g| !(live && g.archived))
+        .collect();
+    out.sort_by(|a, b| (a.position, &a.key).cmp(&(b.position, &b.key)));
+    out
+}
+
+/// The way up from `start` towards the vision: the goal, its first parent in the chain's order,
+/// that goal's first parent … until a goal with a focus area (where the chain meets the
+/// vision), a goal without parents, or a goal already on the way (a cycle in stored data).
+/// `goals` holds the goals above `start` (its ancestors).
+pub fn way_up<'a>(start: &'a Goal, graph: &Hierarchy, goals: &'a HashMap<i64, Goal>) -> Vec<&'a Goal> {
+    let mut way = vec![start];
+    let mut current = start;
+    while current.focus_area_id.is_none() {
+        let next = in_chain_order(graph.parents(current.id), goals, false).into_iter().next();
+        match next {
+            Some(g) if !way.iter().any(|w| w.id == g.id) => {
+                way.push(g);
+                current = g;
+            }
+            _ => break,
+        }
+    }
+    way
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn goal(id: i64, position: i32, focus_area: Option<i64>) -> Goal {
+        Goal {
+            id,
+            municipality_id: 1,
+            governance_model_id: 1,
+            key: format!("g{id}"),
+            title: format!("Mål {id}"),
+            description: None,
+            kind: GoalKind::CommitteeGoal,
+            owner_id: 1,
+            focus_area_id: focus_area,
+            validity: DateRange::new(chrono::NaiveDate::from_ymd_opt(2021, 1, 1).unwrap(), None).unwrap(),
+            agenda2030: Vec::new(),
+            decision: None,
+            position,
+            archived: false,
+        }
+    }
+
+    #[test]
+    fn children_come_in_position_order_and_archived_ones_only_when_asked() {
+        let mut archived = goal(3, 0, None);
+        archived.archived = true;
+        let goals: HashMap<i64, Goal> = [goal(1, 2, None), goal(2, 1, None), archived]
+            .into_iter()
+            .map(|g| (g.id, g))
+            .collect();
+        let ids = |v: Vec<&Goal>| v.iter().map(|g| g.id).collect::<Vec<_>>();
+        assert_eq!(ids(in_chain_order(&[1, 2, 3, 9], &goals, true)), [2, 1]);
+        assert_eq!(ids(in_chain_order(&[1, 2, 3], &goals, false)), [3, 2, 1]);
+    }
+
+    #[test]
+    fn the_way_up_takes_the_first_parent_until_a_focus_area_and_stops_at_a_cycle() {
+        // 4 → 2 (position 1) and 3 (position 0) → 1 (focus area 7).
+        let graph = Hierarchy::new([(4, 2), (4, 3), (3, 1), (2, 1)]);
+        let goals: HashMap<i64, Goal> = [goal(1, 0, Some(7)), goal(2, 1, None), goal(3, 0, None), goal(4, 0, None)]
+            .into_iter()
+            .map(|g| (g.id, g))
+            .collect();
+        let way: Vec<i64> = way_up(&goals[&4], &graph, &goals).iter().map(|g| g.id).collect();
+        assert_eq!(way, [4, 3, 1]);
+        let cycle = Hierarchy::new([(1, 2), (2, 1)]);
+        let goals: HashMap<i64, Goal> = [goal(1, 0, None), goal(2, 0, None)].into_iter().map(|g| (g.id, g)).collect();
+        let way: Vec<i64> = way_up(&goals[&1], &cycle, &goals).iter().map(|g| g.id).collect();
+        assert_eq!(way, [1, 2]);
+    }
 
     #[test]
     fn text_filters_fold_swedish_letters() {

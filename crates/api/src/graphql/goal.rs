@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use async_graphql::parser::types::Field as PlainField;
 use async_graphql::{Context, Enum, InputObject, InputType, Object, Result, SimpleObject, Value};
-use styrhub_domain::goal::{Goal as DomainGoal, GoalFilter, GoalKind as DomainKind};
+use styrhub_domain::goal::{in_chain_order, way_up, Goal as DomainGoal, GoalFilter, GoalKind as DomainKind};
 use styrhub_domain::ids::AreaCode;
 use styrhub_domain::rules::rollup::Attainment;
 use styrhub_domain::{DomainError, RepoError};
@@ -256,9 +256,7 @@ impl Goal {
         let graph = self.graph(ctx).await?;
         let ids = graph.children(self.0.id).to_vec();
         let found = Self::goals(ctx, ids.iter().copied()).await?;
-        let mut out: Vec<DomainGoal> = ids.iter().filter_map(|id| found.get(id).cloned()).filter(|g| !g.archived).collect();
-        out.sort_by(|a, b| (a.position, &a.key).cmp(&(b.position, &b.key)));
-        Ok(out.into_iter().map(Goal).collect())
+        Ok(in_chain_order(&ids, &found, true).into_iter().cloned().map(Goal).collect())
     }
     /// Every goal above, nearest first.
     async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<GoalAtDepth>> {
@@ -296,46 +294,35 @@ impl Goal {
     /// parent … until a goal with a focus area, then the focus area and its vision.
     async fn path(&self, ctx: &Context<'_>) -> Result<Vec<PathStep>> {
         let graph = self.graph(ctx).await?;
-        let mut steps = Vec::new();
-        let mut current = self.0.clone();
-        loop {
-            steps.push(PathStep {
+        // Every goal above in one read; the way up is the domain's walk over them.
+        let above = Self::goals(ctx, graph.ancestors(self.0.id).into_iter().map(|r| r.id)).await?;
+        let way = way_up(&self.0, &graph, &above);
+        let mut steps: Vec<PathStep> = way
+            .iter()
+            .map(|g| PathStep {
                 level: PathLevel::Goal,
-                id: current.id,
-                key: current.key.clone(),
-                title: current.title.clone(),
-            });
-            if let Some(fa) = current.focus_area_id {
-                if let Some(fa) = loaders(ctx).focus_area.load_one(fa).await.map_err(loader_err)? {
+                id: g.id,
+                key: g.key.clone(),
+                title: g.title.clone(),
+            })
+            .collect();
+        let top = way.last().copied().unwrap_or(&self.0);
+        if let Some(fa) = top.focus_area_id {
+            if let Some(fa) = loaders(ctx).focus_area.load_one(fa).await.map_err(loader_err)? {
+                steps.push(PathStep {
+                    level: PathLevel::FocusArea,
+                    id: fa.id,
+                    key: fa.key.clone(),
+                    title: fa.title.clone(),
+                });
+                if let Some(v) = loaders(ctx).vision.load_one(fa.vision_id).await.map_err(loader_err)? {
                     steps.push(PathStep {
-                        level: PathLevel::FocusArea,
-                        id: fa.id,
-                        key: fa.key.clone(),
-                        title: fa.title.clone(),
+                        level: PathLevel::Vision,
+                        id: v.id,
+                        key: v.key,
+                        title: v.title,
                     });
-                    if let Some(v) = loaders(ctx).vision.load_one(fa.vision_id).await.map_err(loader_err)? {
-                        steps.push(PathStep {
-                            level: PathLevel::Vision,
-                            id: v.id,
-                            key: v.key,
-                            title: v.title,
-                        });
-                    }
                 }
-                break;
-            }
-            let parents = graph.parents(current.id).to_vec();
-            let found = Self::goals(ctx, parents.iter().copied()).await?;
-            // The first parent in the goal order; a walk back onto the path (a cycle in stored
-            // data) ends it.
-            let next = parents
-                .iter()
-                .filter_map(|p| found.get(p))
-                .min_by(|a, b| (a.position, &a.key).cmp(&(b.position, &b.key)))
-                .cloned();
-            match next {
-                Some(g) if !steps.iter().any(|s| s.id == g.id && s.level == PathLevel::Goal) => current = g,
-                _ => break,
             }
         }
         Ok(steps)

@@ -9,7 +9,7 @@ use axum::http::Uri;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use styrhub_domain::goal::{Goal, GoalFilter, GoalKind};
+use styrhub_domain::goal::{in_chain_order, Goal, GoalFilter, GoalKind};
 use styrhub_domain::hierarchy::Hierarchy;
 use styrhub_domain::ids::{AreaCode, Gender};
 use styrhub_domain::indicator::Indicator;
@@ -296,19 +296,6 @@ async fn graph(l: &Loaders, g: &Goal) -> Result<Arc<Hierarchy>, Problem> {
         .ok_or_else(|| RepoError::Internal("goal graph missing".into()))?)
 }
 
-/// Goals by id, in the order of `ids`, archived ones left out when `live`, then sorted by
-/// position and key.
-fn in_order(ids: &[i64], found: &HashMap<i64, Goal>, live: bool) -> Vec<Goal> {
-    let mut out: Vec<Goal> = ids
-        .iter()
-        .filter_map(|id| found.get(id))
-        .filter(|g| !(live && g.archived))
-        .cloned()
-        .collect();
-    out.sort_by(|a, b| (a.position, &a.key).cmp(&(b.position, &b.key)));
-    out
-}
-
 /// A goal with its parents, children and indicators.
 #[utoipa::path(
     get,
@@ -335,8 +322,8 @@ pub async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Resul
     .await?;
     Ok(json(&GoalDetail {
         goal: GoalOut::new(&g, &codes),
-        parents: in_order(&parents, &found, false).iter().map(goal_ref).collect(),
-        children: in_order(&children, &found, true).iter().map(goal_ref).collect(),
+        parents: in_chain_order(&parents, &found, false).into_iter().map(goal_ref).collect(),
+        children: in_chain_order(&children, &found, true).into_iter().map(goal_ref).collect(),
         indicators: indicators.iter().map(|i| IndicatorRef::new(i, &codes)).collect(),
     }))
 }
@@ -427,8 +414,8 @@ impl TreeParts<'_> {
             Vec::new()
         } else {
             let ids: Vec<i64> = self.graph.children(g.id).iter().copied().filter(|c| !path.contains(c)).collect();
-            in_order(&ids, self.goals, true)
-                .iter()
+            in_chain_order(&ids, self.goals, true)
+                .into_iter()
                 .map(|c| {
                     path.push(c.id);
                     let n = self.node(c, depth + 1, path);
