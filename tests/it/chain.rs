@@ -481,3 +481,67 @@ both! {
         assert_eq!(problem["parameter"], "cursor", "{problem:#}");
     }
 }
+
+both! {
+    async fn indicator_pages_cut_by_the_database_cover_the_list_once(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let all = app
+            .graphql_data(r#"{ indicators(municipality: "1489", first: 1000) { totalCount nodes { id } } }"#, json!({}))
+            .await;
+        let ids: Vec<i64> = all["indicators"]["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_i64().unwrap()).collect();
+        assert_eq!(all["indicators"]["totalCount"], ids.len());
+        assert!(ids.len() > 10);
+        let q = "query($a: String, $b: String, $f: Int, $l: Int) { indicators(municipality: \"1489\", after: $a, before: $b, first: $f, last: $l) {
+                   pageInfo { hasNextPage hasPreviousPage startCursor endCursor } nodes { id } } }";
+        let nodes = |page: &Value| -> Vec<i64> { page["indicators"]["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_i64().unwrap()).collect() };
+        let (mut seen, mut after) = (Vec::new(), Value::Null);
+        loop {
+            let page = app.graphql_data(q, json!({ "a": after, "f": 4 })).await;
+            seen.extend(nodes(&page));
+            if page["indicators"]["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = page["indicators"]["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(seen, ids, "forward pages");
+        let (mut back, mut before) = (Vec::new(), Value::Null);
+        loop {
+            let page = app.graphql_data(q, json!({ "b": before, "l": 5 })).await;
+            let mut n = nodes(&page);
+            n.extend(back);
+            back = n;
+            if page["indicators"]["pageInfo"]["hasPreviousPage"] != true {
+                break;
+            }
+            before = page["indicators"]["pageInfo"]["startCursor"].clone();
+        }
+        assert_eq!(back, ids, "backward pages");
+        // A text filter (matched outside SQL) pages and counts the same way.
+        let text = "query($a: String) { indicators(municipality: \"1489\", filter: { text: \"andel\" }, first: 2, after: $a) {
+                      totalCount pageInfo { hasNextPage endCursor } nodes { title } } }";
+        let (mut titles, mut after, mut total) = (Vec::new(), Value::Null, 0);
+        loop {
+            let page = app.graphql_data(text, json!({ "a": after })).await;
+            total = page["indicators"]["totalCount"].as_u64().unwrap();
+            titles.extend(page["indicators"]["nodes"].as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap().to_owned()));
+            if page["indicators"]["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = page["indicators"]["pageInfo"]["endCursor"].clone();
+        }
+        assert!(titles.len() > 2 && titles.iter().all(|t| t.to_lowercase().contains("andel")), "{titles:?}");
+        assert_eq!(titles.len() as u64, total);
+        // REST follows the same cursors.
+        let mut rest_ids = Vec::new();
+        let mut path = "/api/v1/indicators?municipality=1489&limit=7".to_owned();
+        loop {
+            let page: Value = app.get(&path).await.json().await.unwrap();
+            rest_ids.extend(page["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()));
+            match page["next_cursor"].as_str() {
+                Some(c) => path = format!("/api/v1/indicators?municipality=1489&limit=7&cursor={c}"),
+                None => break,
+            }
+        }
+        assert_eq!(rest_ids, ids);
+    }
+}

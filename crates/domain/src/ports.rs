@@ -94,6 +94,8 @@ pub trait GovernanceReader: Send + Sync {
 pub trait IndicatorReader: Send + Sync {
     /// Indicators matching a filter, ordered by position and key.
     async fn indicators(&self, filter: &IndicatorFilter) -> Result<Vec<Indicator>, RepoError>;
+    /// One page of [`IndicatorReader::indicators`], cut by the database (keyset cursors).
+    async fn indicators_page(&self, filter: &IndicatorFilter, page: &PageRequest) -> Result<Page<Indicator>, RepoError>;
     /// Indicators by id.
     async fn indicators_by_ids(&self, ids: &[i64]) -> Result<Vec<Indicator>, RepoError>;
     /// The indicators of these goals, as (goal id, indicator), in indicator order.

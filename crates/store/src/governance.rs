@@ -7,11 +7,9 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, IntoCondition, Query};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect};
 use styrhub_domain::assignment::{Assignment, AssignmentFilter};
 use styrhub_domain::budget::{BudgetFilter, BudgetLine};
 use styrhub_domain::follow_up::{FollowUp, GoalAssessment};
@@ -20,7 +18,7 @@ use styrhub_domain::governance_model::GovernanceModel;
 use styrhub_domain::hierarchy::Hierarchy;
 use styrhub_domain::mission::{BasicMission, PoliticalDirection, QualityFactor};
 use styrhub_domain::org_unit::OrgUnit;
-use styrhub_domain::page::{bad_cursor, Cursor, Page, PageRequest};
+use styrhub_domain::page::{Page, PageRequest};
 use styrhub_domain::ports::GovernanceReader;
 use styrhub_domain::vision::{FocusArea, Vision};
 use styrhub_domain::{DomainError, RepoError};
@@ -31,6 +29,7 @@ use crate::entities::{
     assignment, basic_mission, budget, focus_area, follow_up, goal, goal_assessment, goal_parent, governance_model, org_unit,
     political_direction, quality_factor, vision,
 };
+use crate::keyset::{self, ListOrder};
 use crate::Store;
 
 /// Ids per `IN (…)` list: well below SQLite's and PostgreSQL's bind-parameter limits.
@@ -195,7 +194,7 @@ impl GovernanceReader for Store {
     async fn goals(&self, filter: &GoalFilter) -> Result<Vec<Goal>, RepoError> {
         let cond = self.goal_condition(filter).await?;
         let goals: Vec<Goal> = convert(
-            goal_order(goal::Entity::find().filter(cond), Order::Asc)
+            GoalKey::sort(goal::Entity::find().filter(cond), &Order::Asc)
                 .all(self.connection())
                 .await
                 .map_err(repo_err)?,
@@ -205,55 +204,8 @@ impl GovernanceReader for Store {
 
     async fn goals_page(&self, filter: &GoalFilter, page: &PageRequest) -> Result<Page<Goal>, RepoError> {
         let cond = self.goal_condition(filter).await?;
-        let after = page.after.as_ref().map(|c| GoalKey::parse(c, "after")).transpose()?;
-        let before = page.before.as_ref().map(|c| GoalKey::parse(c, "before")).transpose()?;
-        let backward = page.backward();
-        let wanted = page.size() + 1;
-        // Read in the page's direction from its start, a batch at a time, until one more than
-        // the page matched (the free-text and tag filters are applied here, see
-        // `text_matches`; without them the first batch is the page).
-        let batch = if has_rust_filter(filter) { wanted.max(200) } else { wanted };
-        let mut start = if backward { before.clone() } else { after.clone() };
-        let mut items: Vec<(Cursor, Goal)> = Vec::with_capacity(wanted);
-        loop {
-            let mut q = goal::Entity::find().filter(cond.clone());
-            if let Some(k) = &start {
-                q = q.filter(k.beyond(if backward { Order::Desc } else { Order::Asc }));
-            }
-            // Both ends given: the page stays between them.
-            if let (false, Some(b)) = (backward, &before) {
-                q = q.filter(b.beyond(Order::Desc));
-            }
-            if let (true, Some(a)) = (backward, &after) {
-                q = q.filter(a.beyond(Order::Asc));
-            }
-            let rows = goal_order(q, if backward { Order::Desc } else { Order::Asc })
-                .limit(batch as u64)
-                .all(self.connection())
-                .await
-                .map_err(repo_err)?;
-            let read = rows.len();
-            let goals: Vec<Goal> = convert(rows)?;
-            start = goals.last().map(GoalKey::of);
-            items.extend(
-                goals
-                    .into_iter()
-                    .filter(|g| goal_matches(filter, g))
-                    .map(|g| (GoalKey::of(&g).cursor(), g)),
-            );
-            if items.len() >= wanted || read < batch {
-                break;
-            }
-        }
-        items.truncate(wanted);
-        let total = if !page.count {
-            None
-        } else if has_rust_filter(filter) {
-            Some(self.goals(filter).await?.len())
-        } else {
-            Some(goal::Entity::find().filter(cond).count(self.connection()).await.map_err(repo_err)? as usize)
-        };
-        Ok(Page::from_read(items, page, total))
+        let keep = has_rust_filter(filter).then_some(|g: &Goal| goal_matches(filter, g));
+        keyset::page::<Goal, GoalKey, _, _>(self.connection(), cond, convert::<goal::Model, Goal>, keep, page).await
     }
 
     async fn goals_of_focus_areas(&self, focus_area_ids: &[i64]) -> Result<Vec<Goal>, RepoError> {
@@ -533,56 +485,35 @@ fn goal_matches(filter: &GoalFilter, g: &Goal) -> bool {
             .is_none_or(|t| text_matches(t, &[Some(&g.title), g.description.as_deref()]))
 }
 
-/// Goals in the list order: model, kind, position, key, and the id last so that the order is
-/// total (a keyset needs one).
-fn goal_order(q: sea_orm::Select<goal::Entity>, order: Order) -> sea_orm::Select<goal::Entity> {
-    q.order_by(goal::Column::GovernanceModelId, order.clone())
-        .order_by(goal::Column::Kind, order.clone())
-        .order_by(goal::Column::Position, order.clone())
-        .order_by(goal::Column::Key, order.clone())
-        .order_by(goal::Column::Id, order)
-}
-
-/// A goal's place in the list order: what its cursor holds.
+/// A goal's place in the list order (model, kind, position, key, and the id last so that the
+/// order is total): what its cursor holds.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct GoalKey(i64, String, i32, String, i64);
 
-impl GoalKey {
-    fn of(g: &Goal) -> Self {
-        Self(g.governance_model_id, g.kind.as_str().to_owned(), g.position, g.key.clone(), g.id)
-    }
+impl ListOrder<Goal> for GoalKey {
+    type Entity = goal::Entity;
 
-    fn cursor(&self) -> Cursor {
-        Cursor(URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default()))
-    }
-
-    fn parse(c: &Cursor, argument: &str) -> Result<Self, RepoError> {
-        URL_SAFE_NO_PAD
-            .decode(c.0.trim())
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(|| RepoError::Invalid(bad_cursor(argument)))
-    }
-
-    /// The goals past this one in `order` (after it ascending, before it descending).
-    fn beyond(&self, order: Order) -> SimpleExpr {
-        let cols = Expr::tuple([
+    fn columns() -> Vec<Expr> {
+        vec![
             Expr::col(goal::Column::GovernanceModelId),
             Expr::col(goal::Column::Kind),
             Expr::col(goal::Column::Position),
             Expr::col(goal::Column::Key),
             Expr::col(goal::Column::Id),
-        ]);
-        let key = Expr::tuple([
+        ]
+    }
+
+    fn of(g: &Goal) -> Self {
+        Self(g.governance_model_id, g.kind.as_str().to_owned(), g.position, g.key.clone(), g.id)
+    }
+
+    fn values(&self) -> Vec<Expr> {
+        vec![
             Expr::val(self.0),
             Expr::val(self.1.clone()),
             Expr::val(self.2),
             Expr::val(self.3.clone()),
             Expr::val(self.4),
-        ]);
-        match order {
-            Order::Desc => cols.lt(key),
-            _ => cols.gt(key),
-        }
+        ]
     }
 }

@@ -29,6 +29,7 @@ pub mod entities;
 pub mod governance;
 pub mod indicators;
 pub mod ingest;
+mod keyset;
 pub mod package;
 pub mod series;
 mod statistics;

@@ -19,7 +19,7 @@ use crate::graphql::context::{loaders, municipality, municipality_code, ports};
 use crate::graphql::goal::Goal;
 use crate::graphql::mission::QualityFactor;
 use crate::graphql::org_unit::OrgUnit;
-use crate::graphql::page::{paginate, Page};
+use crate::graphql::page::{connection, page_request, KeysetPage};
 use crate::graphql::plain::{self, text, Cx, Plain};
 use crate::graphql::series::{series_for, Gender, Kpi, Point, Series};
 use crate::read::loaders::{load, Batch, DigestKey, IndicatorFacts};
@@ -637,8 +637,9 @@ impl IndicatorQuery {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Page<Indicator>> {
+    ) -> Result<KeysetPage<Indicator>> {
         let m = self::municipality(ctx, &municipality).await?;
+        let request = page_request(ctx, after, before, first, last)?;
         let f = filter.unwrap_or_default();
         let filter = IndicatorFilter {
             municipality_id: Some(m.id),
@@ -648,8 +649,8 @@ impl IndicatorQuery {
             kpi: f.kpi,
             text: f.text,
         };
-        let list = ports(ctx).read.indicators.indicators(&filter).await.map_err(gql)?;
-        let page = paginate(ctx, list, after, before, first, last, Indicator).await?;
+        let found = ports(ctx).read.indicators.indicators_page(&filter, &request).await.map_err(gql)?;
+        let page = connection(found, Indicator);
         let la = ctx.look_ahead();
         let fields = [la.field("nodes"), la.field("edges").field("node")];
         let nodes: Vec<DomainIndicator> = page.edges.iter().map(|e| e.node.0.clone()).collect();

@@ -22,7 +22,7 @@ use crate::read::loaders::Loaders;
 use crate::read::status::judge;
 use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{answer, csv, json, Format, FormatParam, Negotiated};
-use crate::rest::page::{link_next, Page, PageParams};
+use crate::rest::page::{cursor_problem, link_next, Page, PageParams};
 use crate::rest::problem::Problem;
 use crate::rest::series::{self as s, About, SeriesParams, SeriesSet};
 use crate::rest::{parse_id, path_id, Params};
@@ -317,7 +317,7 @@ pub async fn list(
     Params(page): Params<PageParams>,
 ) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::LIST)?;
-    let page = page.parse(state.http.limits.max_page_size)?;
+    let page = page.keyset(state.http.limits.max_page_size)?;
     let municipality_id = match &p.municipality {
         Some(code) => Some(municipality_id(&state.ports.read, "municipality", code).await?),
         None => None,
@@ -334,7 +334,15 @@ pub async fn list(
         kpi: p.kpi.map(|k| k.trim().to_owned()),
         text: p.q,
     };
-    let page = Page::of(state.ports.read.indicators.indicators(&filter).await?, page);
+    let limit = page.size();
+    let found = state
+        .ports
+        .read
+        .indicators
+        .indicators_page(&filter, &page)
+        .await
+        .map_err(cursor_problem)?;
+    let page = Page::keyset(found, limit);
     let loaders = Loaders::new(&state.ports.read);
     let codes = municipality_codes(&loaders, page.items.iter().map(|i| i.municipality_id)).await?;
     let page = page.map(|i| IndicatorOut::new(&i, &codes));
