@@ -32,6 +32,13 @@ const PAGE: i64 = 2_000;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// In one transaction on SQLite too (sea-orm-migration wraps only PostgreSQL's by default):
+    /// the conversion is all or nothing, and every step sees the columns the one before added
+    /// (outside a transaction the steps could run on different pooled connections).
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         // One column per statement: SQLite's ALTER TABLE takes one change at a time.
         for column in [

@@ -129,6 +129,8 @@ pub trait SeriesReader: Send + Sync {
     async fn kpi_series(&self, kpi: &KpiId, areas: &[AreaCode], genders: &[Gender]) -> Result<KpiSeriesView, RepoError>;
     /// KPI metadata matching a filter, by id.
     async fn kpis(&self, filter: &KpiFilter) -> Result<Vec<Kpi>, RepoError>;
+    /// One page of [`SeriesReader::kpis`], cut by the database (keyset cursors).
+    async fn kpis_page(&self, filter: &KpiFilter, page: &PageRequest) -> Result<Page<Kpi>, RepoError>;
     /// Areas by code.
     async fn areas_by_codes(&self, codes: &[AreaCode]) -> Result<Vec<Area>, RepoError>;
     /// Areas matching a filter, by code.

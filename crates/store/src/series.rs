@@ -2,13 +2,14 @@
 
 use async_trait::async_trait;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, Statement, Value,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, Order, QueryFilter, QueryOrder, QueryResult, QuerySelect, Statement, Value,
 };
 use styrhub_domain::compact::decode;
 use styrhub_domain::goal::text_matches;
 use styrhub_domain::ids::{AreaCode, Gender, KpiId};
 use styrhub_domain::kpi::{Area, AreaFilter, Kpi, KpiFilter};
 use styrhub_domain::observation::SeriesRef;
+use styrhub_domain::page::{Page, PageRequest};
 use styrhub_domain::ports::SeriesReader;
 use styrhub_domain::series::{KpiSeriesView, ReferencedDigest, SeriesDigest};
 use styrhub_domain::RepoError;
@@ -17,6 +18,7 @@ use crate::any_of::{any_of_texts, in_text_list, text_list};
 use crate::db::repo_err;
 use crate::entities::{area, kpi, series_digest};
 use crate::governance::{convert, MAX_IN};
+use crate::keyset::{self, ListOrder};
 use crate::Store;
 
 #[async_trait]
@@ -166,20 +168,22 @@ impl SeriesReader for Store {
     }
 
     async fn kpis(&self, filter: &KpiFilter) -> Result<Vec<Kpi>, RepoError> {
-        let mut q = kpi::Entity::find().order_by_asc(kpi::Column::Id);
-        if let Some(ids) = &filter.ids {
-            q = q.filter(kpi::Column::Id.is_in(ids.iter().map(String::as_str)));
-        }
-        let all: Vec<Kpi> = convert(q.all(self.connection()).await.map_err(repo_err)?)?;
-        Ok(all
-            .into_iter()
-            .filter(|k| {
-                filter
-                    .text
-                    .as_deref()
-                    .is_none_or(|t| text_matches(t, &[Some(&k.id), Some(&k.title)]))
-            })
-            .collect())
+        let all: Vec<Kpi> = convert(
+            KpiKey::sort(kpi::Entity::find().filter(kpi_condition(filter)), &Order::Asc)
+                .all(self.connection())
+                .await
+                .map_err(repo_err)?,
+        )?;
+        Ok(all.into_iter().filter(|k| kpi_matches(filter, k)).collect())
+    }
+
+    async fn kpis_page(&self, filter: &KpiFilter, page: &PageRequest) -> Result<Page<Kpi>, RepoError> {
+        let keep = filter
+            .text
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty())
+            .then_some(|k: &Kpi| kpi_matches(filter, k));
+        keyset::page::<Kpi, KpiKey, _, _>(self.connection(), kpi_condition(filter), convert::<kpi::Model, Kpi>, keep, page).await
     }
 
     async fn areas_by_codes(&self, codes: &[AreaCode]) -> Result<Vec<Area>, RepoError> {
@@ -308,4 +312,41 @@ fn text(row: &QueryResult, column: &str) -> Result<Option<String>, RepoError> {
 
 fn required(row: &QueryResult, column: &str) -> Result<String, RepoError> {
     text(row, column)?.ok_or_else(|| RepoError::Internal(format!("the series statement gave no `{column}`")))
+}
+
+/// The SQL part of a KPI filter: the ids.
+fn kpi_condition(filter: &KpiFilter) -> sea_orm::Condition {
+    let mut cond = sea_orm::Condition::all();
+    if let Some(ids) = &filter.ids {
+        cond = cond.add(kpi::Column::Id.is_in(ids.iter().map(String::as_str)));
+    }
+    cond
+}
+
+/// The part of a KPI filter matched in Rust: the free text (see `text_matches`).
+fn kpi_matches(filter: &KpiFilter, k: &Kpi) -> bool {
+    filter
+        .text
+        .as_deref()
+        .is_none_or(|t| text_matches(t, &[Some(&k.id), Some(&k.title)]))
+}
+
+/// A KPI's place in the catalogue (by id): what its cursor holds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct KpiKey(String);
+
+impl ListOrder<Kpi> for KpiKey {
+    type Entity = kpi::Entity;
+
+    fn columns() -> Vec<sea_orm::sea_query::Expr> {
+        vec![sea_orm::sea_query::Expr::col(kpi::Column::Id)]
+    }
+
+    fn of(k: &Kpi) -> Self {
+        Self(k.id.clone())
+    }
+
+    fn values(&self) -> Vec<sea_orm::sea_query::Expr> {
+        vec![sea_orm::sea_query::Expr::val(self.0.clone())]
+    }
 }

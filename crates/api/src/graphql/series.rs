@@ -13,7 +13,7 @@ use crate::error::gql;
 use crate::graphql::context::batch;
 use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, ports};
-use crate::graphql::page::{paginate, Page};
+use crate::graphql::page::{connection, page_request, KeysetPage};
 use crate::graphql::plain::{text, Cx, Plain};
 use crate::read::loaders::{load, DigestKey};
 
@@ -320,14 +320,15 @@ impl SeriesQuery {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Page<Kpi>> {
-        let list = ports(ctx)
+    ) -> Result<KeysetPage<Kpi>> {
+        let request = page_request(ctx, after, before, first, last)?;
+        let found = ports(ctx)
             .read
             .series
-            .kpis(&KpiFilter { ids: None, text: search })
+            .kpis_page(&KpiFilter { ids: None, text: search }, &request)
             .await
             .map_err(gql)?;
-        paginate(ctx, list, after, before, first, last, Kpi).await
+        Ok(connection(found, Kpi))
     }
 
     /// A series for one or more areas: a KPI's (any area, with or without goals) or an

@@ -21,7 +21,7 @@ use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{answer, csv, json, Format, FormatParam, Negotiated};
 use crate::rest::indicators::{municipality_codes, IndicatorRef};
 use crate::rest::jsonstat::{Cube, Dimension};
-use crate::rest::page::{link_next, Page, PageParams};
+use crate::rest::page::{cursor_problem, link_next, Page, PageParams};
 use crate::rest::problem::Problem;
 use crate::rest::series::{self as s, About, SeriesParams, SeriesSet};
 use crate::rest::{gender_label, parse_areas, parse_genders, parse_year, Params};
@@ -152,9 +152,16 @@ pub async fn list(
     Params(page): Params<PageParams>,
 ) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::LIST)?;
-    let page = page.parse(state.http.limits.max_page_size)?;
-    let all = state.ports.read.series.kpis(&KpiFilter { ids: None, text: p.q }).await?;
-    let page = Page::of(all, page).map(KpiOut::from);
+    let page = page.keyset(state.http.limits.max_page_size)?;
+    let limit = page.size();
+    let found = state
+        .ports
+        .read
+        .series
+        .kpis_page(&KpiFilter { ids: None, text: p.q }, &page)
+        .await
+        .map_err(cursor_problem)?;
+    let page = Page::keyset(found, limit).map(KpiOut::from);
     let res = match format {
         Format::Json => json(&page),
         _ => {
