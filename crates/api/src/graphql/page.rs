@@ -3,7 +3,7 @@
 
 use async_graphql::connection::{query, Connection, Edge};
 use async_graphql::{Context, OutputType, Result, SimpleObject};
-use styrhub_domain::page::{Cursor, Page as DomainPage, PageRequest};
+use styrhub_domain::page::{bad_cursor, Cursor, Page as DomainPage, PageRequest};
 use styrhub_domain::{DomainError, RepoError};
 
 use crate::error::gql;
@@ -43,24 +43,13 @@ where
     N: OutputType,
     F: Fn(T) -> N,
 {
-    let max = ctx.data_opt::<PageCap>().map_or(MAX_PAGE, |c| c.0);
-    for (name, n) in [("first", first), ("last", last)] {
-        if let Some(n) = n {
-            if n < 0 || n as usize > max {
-                return Err(gql(RepoError::Invalid(DomainError::new(
-                    name,
-                    format!("{n} is not a page size between 0 and {max}"),
-                ))));
-            }
-        }
-    }
+    let max = page_cap(ctx);
+    page_size(max, "first", first)?;
+    page_size(max, "last", last)?;
     // Cursors are positions; anything else is the client's mistake, not an internal error.
     for (name, cursor) in [("after", &after), ("before", &before)] {
         if cursor.as_deref().is_some_and(|c| c.parse::<usize>().is_err()) {
-            return Err(gql(RepoError::Invalid(DomainError::new(
-                name,
-                "not a cursor of this list (use the endCursor or startCursor of a page)",
-            ))));
+            return Err(gql(RepoError::Invalid(bad_cursor(name))));
         }
     }
     let total = items.len();
@@ -102,24 +91,31 @@ pub fn page_request(
     first: Option<i32>,
     last: Option<i32>,
 ) -> Result<PageRequest> {
-    let max = ctx.data_opt::<PageCap>().map_or(MAX_PAGE, |c| c.0);
-    let size = |name: &str, n: Option<i32>| -> Result<Option<usize>> {
-        match n {
-            Some(n) if n < 0 || n as usize > max => Err(gql(RepoError::Invalid(DomainError::new(
-                name,
-                format!("{n} is not a page size between 0 and {max}"),
-            )))),
-            n => Ok(n.map(|n| n as usize)),
-        }
-    };
+    let max = page_cap(ctx);
     Ok(PageRequest {
         after: after.map(Cursor),
         before: before.map(Cursor),
-        first: size("first", first)?,
-        last: size("last", last)?,
+        first: page_size(max, "first", first)?,
+        last: page_size(max, "last", last)?,
         default: DEFAULT_PAGE.min(max),
         count: ctx.look_ahead().field("totalCount").exists(),
     })
+}
+
+/// The schema's page cap.
+fn page_cap(ctx: &Context<'_>) -> usize {
+    ctx.data_opt::<PageCap>().map_or(MAX_PAGE, |c| c.0)
+}
+
+/// `first` or `last` (`name`) as a page size, refused when negative or over `max`.
+fn page_size(max: usize, name: &str, n: Option<i32>) -> Result<Option<usize>> {
+    match n {
+        Some(n) if n < 0 || n as usize > max => Err(gql(RepoError::Invalid(DomainError::new(
+            name,
+            format!("{n} is not a page size between 0 and {max}"),
+        )))),
+        n => Ok(n.map(|n| n as usize)),
+    }
 }
 
 /// A connection of a page the database cut, its cursors the store's.

@@ -41,22 +41,14 @@ pub struct PageRequest {
 impl PageParams {
     /// The page asked for, at most `max` long, or a problem naming `limit` or `cursor`.
     pub fn parse(&self, max: usize) -> Result<PageRequest, Problem> {
-        let limit = match &self.limit {
-            None => DEFAULT_LIMIT.min(max),
-            Some(raw) => match raw.trim().parse::<usize>() {
-                Ok(n) if (1..=max).contains(&n) => n,
-                _ => return Err(Problem::invalid("limit", format!("`{raw}` is not a page size between 1 and {max}"))),
-            },
-        };
+        let limit = self.parse_limit(max)?;
         let offset = match &self.cursor {
             None => 0,
             Some(c) => decode(c).ok_or_else(|| Problem::invalid("cursor", format!("`{c}` is not a cursor this API gave out")))?,
         };
         Ok(PageRequest { offset, limit })
     }
-}
 
-impl PageParams {
     /// The page asked for of a list the database pages itself (keyset cursors, see
     /// [`styrhub_domain::page`]): at most `max` long, counted (the body's `total`).
     pub fn keyset(&self, max: usize) -> Result<DomainPageRequest, Problem> {
