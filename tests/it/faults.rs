@@ -308,8 +308,18 @@ async fn a_lost_database_is_503_fast_and_service_resumes_by_itself() {
     let proxy = DbProxy::start(&db.url).await;
     let app = TestApp::spawn(TestDb::at(proxy.url.clone())).await;
     assert_eq!(app.get("/api/v1/areas").await.status(), 200);
+    // A series read keeps its connection for the next one (`styrhub_store::warm`): those kept
+    // connections die with the database too.
+    const SERIES: &str = "/api/v1/kpis/N00001/series?area=0000";
+    for _ in 0..3 {
+        assert_eq!(app.get(SERIES).await.status(), 404, "no such KPI yet");
+    }
 
     proxy.take_down().await;
+    let res = app.get(SERIES).await;
+    assert_eq!(res.status(), 503, "a kept connection that died is the database unavailable");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "UNAVAILABLE", "{body:#}");
     let started = Instant::now();
     let res = app.get("/api/v1/areas").await;
     assert_eq!(res.status(), 503);
@@ -333,5 +343,9 @@ async fn a_lost_database_is_503_fast_and_service_resumes_by_itself() {
     .await;
     assert_eq!(app.get("/readyz").await.status(), 200);
     app.graphql_data("{ municipalities { name } }", json!({})).await;
+    // The dead kept connections are dropped, not handed out again.
+    for _ in 0..5 {
+        assert_eq!(app.get(SERIES).await.status(), 404);
+    }
     drop(db);
 }

@@ -362,6 +362,24 @@ both! {
         assert_eq!(body["series"][1]["area_title"], "Riket");
     }
 
+    async fn a_municipality_without_area_metadata_is_named_by_the_hub_in_the_same_statement(db: TestDb) {
+        // The demo holds Alingsås (1489) as a municipality; its area metadata is taken away,
+        // as before any metadata sync.
+        let (app, count) = TestApp::spawn_counting(db).await;
+        let app = app.with_demo().await;
+        sea_orm::ConnectionTrait::execute_unprepared(app.store.connection(), "DELETE FROM area WHERE code = '1489'")
+            .await
+            .unwrap();
+        let stored = styrhub_domain::ports::SeriesReader::areas_by_codes(&app.store, &crate::helpers::areas(&["1489"])).await.unwrap();
+        assert!(stored.is_empty(), "no stored area 1489: {stored:?}");
+        let before = count.load(std::sync::atomic::Ordering::SeqCst);
+        let body = json_of(&app, "/api/v1/kpis/N00090/series?area=1489,0000").await;
+        let after = count.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(body["series"][0]["area_title"], "Alingsås kommun", "{body:#}");
+        assert_eq!(body["series"][1]["area_title"], "Riket", "{body:#}");
+        assert_eq!(after - before, 1, "the hub's municipalities are named in the series statement");
+    }
+
     async fn series_answers_are_kept_for_their_time_to_live_and_no_longer(db: TestDb) {
         let http = HttpOptions {
             series_cache_ttl: std::time::Duration::from_millis(1500),

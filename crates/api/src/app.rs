@@ -52,11 +52,11 @@ impl Ports {
         let store = Arc::new(store);
         Self {
             health: store.clone(),
-            read: crate::read::Ports {
+            read: crate::read::Ports::new(crate::read::Readers {
                 governance: store.clone(),
                 indicators: store.clone(),
                 series: store.clone(),
-            },
+            }),
             gateway: Gateway::new(store.clone(), store.clone()),
             runs: store.clone(),
             tokens: store.clone(),
@@ -85,9 +85,22 @@ pub struct HttpOptions {
     pub limits: Limits,
 }
 
-/// What every handler can reach.
+/// What every handler can reach: one shared [`Shared`], so that the copy each middleware and
+/// handler takes per request is one reference count, not one per port and option.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+#[derive(Clone)]
+pub struct Shared {
     /// The ports.
     pub ports: Ports,
     /// The GraphQL schema, built once.
@@ -109,7 +122,7 @@ impl AppState {
     pub fn new(store: Store) -> Self {
         let http = HttpOptions::default();
         let ports = Ports::from_store(store);
-        Self {
+        Self(Arc::new(Shared {
             schema: build_schema(&http.limits),
             metrics: Metrics::new(),
             answers: AnswerCache::new(http.series_cache_ttl, ports.gateway.commits()),
@@ -117,17 +130,18 @@ impl AppState {
             ports,
             limiter: Arc::new(RateLimiter::for_limits(&http.limits)),
             http,
-        }
+        }))
     }
 
     /// The same state with these HTTP options.
-    pub fn with_http(mut self, http: HttpOptions) -> Self {
-        self.answers = AnswerCache::new(http.series_cache_ttl, self.ports.gateway.commits());
-        self.graphql_answers = AnswerCache::new(http.graphql_cache_ttl, self.ports.gateway.commits());
-        self.schema = build_schema(&http.limits);
-        self.limiter = Arc::new(RateLimiter::for_limits(&http.limits));
-        self.http = http;
-        self
+    pub fn with_http(self, http: HttpOptions) -> Self {
+        let mut state = Arc::unwrap_or_clone(self.0);
+        state.answers = AnswerCache::new(http.series_cache_ttl, state.ports.gateway.commits());
+        state.graphql_answers = AnswerCache::new(http.graphql_cache_ttl, state.ports.gateway.commits());
+        state.schema = build_schema(&http.limits);
+        state.limiter = Arc::new(RateLimiter::for_limits(&http.limits));
+        state.http = http;
+        Self(Arc::new(state))
     }
 }
 

@@ -124,7 +124,8 @@ pub trait SeriesReader: Send + Sync {
         reference_areas: &[AreaCode],
     ) -> Result<Vec<ReferencedDigest>, RepoError>;
     /// One key figure's series for these areas and genders, with its title, the first
-    /// indicator sourced from it and the stored areas among `areas`: everything a series answer
+    /// indicator sourced from it and the names of the areas among `areas` (stored areas, then
+    /// the hub's own municipalities): everything a series answer
     /// reads, in one round trip, because it is the API's busiest read.
     async fn kpi_series(&self, kpi: &KpiId, areas: &[AreaCode], genders: &[Gender]) -> Result<KpiSeriesView, RepoError>;
     /// KPI metadata matching a filter, by id.

@@ -70,7 +70,8 @@ pub struct KpiSeriesView {
     /// The title of the first indicator sourced from the KPI (by municipality, position and
     /// key); `None` when no indicator is.
     pub indicator_title: Option<String>,
-    /// The stored areas among those asked for.
+    /// The areas among those asked for that the hub can name: the stored ones and the hub's
+    /// own municipalities that are not stored (not the country, which is always named).
     pub areas: Vec<Area>,
     /// The series, of the areas and genders asked for, that have values.
     pub digests: Vec<SeriesDigest>,

@@ -1,19 +1,29 @@
 //! Connecting to SQLite or PostgreSQL, and migrating.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, QueryResult, RuntimeErr, Statement};
 use sea_orm_migration::MigratorTrait;
 use styrhub_domain::ports::HealthCheck;
 use styrhub_domain::RepoError;
 use styrhub_migrations::Migrator;
+
+use crate::warm::Warm;
 
 /// The default database: an SQLite file in the working directory, created on first run.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://styrhub.db?mode=rwc";
 
 /// How long to wait for the database before giving up with a clear error.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A pooled connection idle at least this long is pinged before it is handed out; busier ones
+/// are not (see `Store::connect`). HikariCP skips the check within 0.5 s of a connection's last
+/// use for the same reason; a second keeps that spirit: under load connections never wait this
+/// long, and after a quiet spell (when a server restart or a proxy's idle cut is likely) every
+/// connection is checked first.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// How long a statement waits for a pooled connection by default: when the pool is exhausted
 /// or the database is down, a request should fail fast (503) rather than queue for long.
@@ -50,6 +60,20 @@ pub enum StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Connections kept for the busiest reads (see [`crate::warm`]).
+    warm: Arc<Warm>,
+    /// Who is told of each statement (see [`Store::observe_statements`]).
+    observer: Option<Observer>,
+}
+
+/// Told the SQL and duration of every statement.
+#[derive(Clone)]
+struct Observer(Arc<dyn Fn(&str, Duration) + Send + Sync>);
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Observer")
+    }
 }
 
 /// Hides the password of a URL such as `postgres://user:secret@host/db` for messages and logs.
@@ -91,7 +115,11 @@ impl Store {
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.connect_timeout(CONNECT_TIMEOUT)
             .acquire_timeout(acquire_timeout)
-            .sqlx_logging(false);
+            .sqlx_logging(false)
+            // sqlx pings every connection it hands out by default: a second round trip (on
+            // SQLite a second hand-off to the worker thread) for every statement. Only a
+            // connection that sat idle is checked first.
+            .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
         if scheme == "sqlite" {
             // One writer at a time is what SQLite allows; a small pool avoids lock storms.
             // Pragmas go on every pooled connection: foreign keys are off by default in
@@ -112,7 +140,11 @@ impl Store {
             opts.max_connections(16);
         }
         let db = Database::connect(opts).await.map_err(|e| classify(&shown, e))?;
-        Ok(Self { db })
+        Ok(Self {
+            warm: Arc::new(Warm::of(&db)),
+            db,
+            observer: None,
+        })
     }
 
     /// Applies every pending migration, then refreshes the planner's statistics when there
@@ -131,7 +163,21 @@ impl Store {
     /// Calls `observer` with the SQL and the duration of every statement the store runs from
     /// now on: the tests count statements per request with it, and the benchmark reports them.
     pub fn observe_statements(&mut self, observer: impl Fn(&str, std::time::Duration) + Send + Sync + 'static) {
-        self.db.set_metric_callback(move |info| observer(&info.statement.sql, info.elapsed));
+        let observer = Observer(Arc::new(observer));
+        let told = observer.clone();
+        self.db.set_metric_callback(move |info| (told.0)(&info.statement.sql, info.elapsed));
+        self.observer = Some(observer);
+    }
+
+    /// Every row of `stmt`, read on a connection kept for the busiest reads (see
+    /// [`crate::warm`]), and told to the statement observer as sea-orm's statements are.
+    pub(crate) async fn fetch_warm(&self, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let start = Instant::now();
+        let rows = self.warm.fetch_all(stmt).await;
+        if let Some(observer) = &self.observer {
+            (observer.0)(&stmt.sql, start.elapsed());
+        }
+        rows
     }
 
     /// The connection, for repositories and tests.
@@ -198,6 +244,14 @@ fn classify(url: &str, e: DbErr) -> StoreError {
 pub fn repo_err(e: DbErr) -> RepoError {
     match &e {
         DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => RepoError::Unavailable(e.to_string()),
+        // A connection lost under a statement (the server restarted, a proxy cut it) is the
+        // database unavailable too: a pooled connection used within the last second is handed
+        // out without a ping (see `Store::connect`), so this is where a dead one shows.
+        DbErr::Query(RuntimeErr::SqlxError(inner)) | DbErr::Exec(RuntimeErr::SqlxError(inner))
+            if crate::warm::is_connection_error(inner) =>
+        {
+            RepoError::Unavailable(e.to_string())
+        }
         _ => match e.sql_err() {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(m)) => RepoError::Conflict(m),
             Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(m)) => RepoError::Conflict(m),

@@ -17,6 +17,7 @@
 //! - `statistics`: the planner's statistics, refreshed after migrations and large ingests.
 //! - [`series`]: implements `styrhub_domain::ports::SeriesReader` (series digests, KPI metadata, areas).
 //! - [`package`]: implements `styrhub_domain::ports::PackageWriter`, upserting on natural keys.
+//! - `warm`: connections kept for the busiest reads, without sqlx's ping on every release.
 //! - [`writes`]: implements `styrhub_domain::ports::GovernanceWriter`: one transaction per
 //!   command, checked by the domain's rules first; approvals freeze a snapshot of the values.
 
@@ -33,6 +34,7 @@ mod keyset;
 pub mod package;
 pub mod series;
 mod statistics;
+mod warm;
 pub mod writes;
 
 pub use db::{Store, StoreError};

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, Order, QueryFilter, QueryOrder, QueryResult, QuerySelect, Statement, Value,
+    ColumnTrait, DatabaseBackend, EntityTrait, Order, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Statement, Value,
 };
 use styrhub_domain::compact::decode;
 use styrhub_domain::goal::text_matches;
@@ -32,7 +32,7 @@ impl SeriesReader for Store {
         let mut out = Vec::new();
         for chunk in keys.texts.chunks(MAX_IN) {
             // Only what a digest is made of, decoded by position: a goal tree reads thousands.
-            let rows: Vec<(String, String, String, Option<Vec<u8>>)> = series_digest::Entity::find()
+            let stmt = series_digest::Entity::find()
                 .select_only()
                 .columns([
                     series_digest::Column::SeriesKey,
@@ -43,11 +43,13 @@ impl SeriesReader for Store {
                 .filter(any_of_texts(self.backend(), series_digest::Column::SeriesKey, chunk))
                 .filter(any_of_texts(self.backend(), series_digest::Column::AreaCode, areas))
                 .filter(series_digest::Column::Gender.is_in(genders.iter().copied()))
-                .into_tuple()
-                .all(self.connection())
-                .await
-                .map_err(repo_err)?;
-            for (series_key, area, gender, points) in rows {
+                .build(self.backend());
+            // Every series request reads here: on a kept connection (see `warm`).
+            for row in self.fetch_warm(&stmt).await.map_err(repo_err)? {
+                let series_key: String = row.try_get_by_index(0).map_err(repo_err)?;
+                let area: String = row.try_get_by_index(1).map_err(repo_err)?;
+                let gender: String = row.try_get_by_index(2).map_err(repo_err)?;
+                let points: Option<Vec<u8>> = row.try_get_by_index(3).map_err(repo_err)?;
                 out.push(digest_from_parts(keys.series(&series_key)?, &area, &gender, points.as_deref())?);
             }
         }
@@ -94,8 +96,7 @@ impl SeriesReader for Store {
             Value::from(area.as_str()),
         ];
         let rows = self
-            .connection()
-            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .fetch_warm(&Statement::from_sql_and_values(backend, sql, values))
             .await
             .map_err(repo_err)?;
         // Rows of one series need not be adjacent: grouped by position, no sort in SQL.
@@ -142,8 +143,10 @@ impl SeriesReader for Store {
 
     async fn kpi_series(&self, kpi: &KpiId, areas: &[AreaCode], genders: &[Gender]) -> Result<KpiSeriesView, RepoError> {
         let stmt = kpi_series_statement(self.connection().get_database_backend(), kpi, areas, genders);
-        let rows = self.connection().query_all_raw(stmt).await.map_err(repo_err)?;
+        // The busiest read of the API: on a kept connection (see `warm`).
+        let rows = self.fetch_warm(&stmt).await.map_err(repo_err)?;
         let mut view = KpiSeriesView::default();
+        let mut municipalities = Vec::new();
         for row in rows {
             match row.try_get::<i32>("", "part").map_err(repo_err)? {
                 PART_TITLES => {
@@ -156,12 +159,24 @@ impl SeriesReader for Store {
                     area_type: required(&row, "c")?,
                     parent: text(&row, "d")?,
                 }),
+                PART_MUNICIPALITY => municipalities.push(Area {
+                    code: required(&row, "a")?,
+                    title: required(&row, "b")?,
+                    area_type: "K".into(),
+                    parent: None,
+                }),
                 _ => {
                     let (area, gender): (String, String) = (required(&row, "a")?, required(&row, "b")?);
                     let points: Option<Vec<u8>> = row.try_get("", "e").map_err(repo_err)?;
                     view.digests
                         .push(digest_from_parts(SeriesRef::Kpi(kpi.clone()), &area, &gender, points.as_deref())?);
                 }
+            }
+        }
+        // A stored area names itself; the hub's own municipality names one that is not stored.
+        for m in municipalities {
+            if !view.areas.iter().any(|a| a.code == m.code) {
+                view.areas.push(m);
             }
         }
         Ok(view)
@@ -251,6 +266,7 @@ fn digest_from_parts(series: SeriesRef, area: &str, gender: &str, points: Option
 const PART_TITLES: i32 = 0;
 const PART_AREA: i32 = 1;
 const PART_DIGEST: i32 = 2;
+const PART_MUNICIPALITY: i32 = 3;
 
 /// One statement for a KPI series answer: a row of titles (the KPI's, the first indicator's),
 /// a row per stored area, a row per digest. Three reads in one round trip: on a loaded server a
@@ -270,6 +286,7 @@ fn kpi_series_statement(backend: DatabaseBackend, kpi: &KpiId, areas: &[AreaCode
     let id_again = param(kpi.to_string().into());
     let area_list = |param: &mut dyn FnMut(Value) -> String| areas.iter().map(|a| param(a.as_str().into())).collect::<Vec<_>>().join(", ");
     let stored_areas = area_list(&mut param);
+    let municipality_areas = area_list(&mut param);
     let key = param(SeriesRef::Kpi(kpi.clone()).key().into());
     let digest_areas = area_list(&mut param);
     let gender_list = genders.iter().map(|g| param(g.code().into())).collect::<Vec<_>>().join(", ");
@@ -297,9 +314,13 @@ fn kpi_series_statement(backend: DatabaseBackend, kpi: &KpiId, areas: &[AreaCode
          SELECT {PART_AREA}, \"code\", \"title\", \"area_type\", \"parent_code\", NULL FROM \"area\" \
              WHERE \"code\" IN {} \
          UNION ALL \
+         SELECT {PART_MUNICIPALITY}, \"municipality_code\", \"name\", NULL, NULL, NULL FROM \"org_unit\" \
+             WHERE \"kind\" = 'municipality' AND \"municipality_code\" IN {} \
+         UNION ALL \
          SELECT {PART_DIGEST}, \"area_code\", \"gender\", NULL, NULL, \"points\" FROM \"series_digest\" \
              WHERE \"series_key\" = {key} AND \"area_code\" IN {} AND \"gender\" IN {}",
         in_or_none(stored_areas),
+        in_or_none(municipality_areas),
         in_or_none(digest_areas),
         in_or_none(gender_list),
     );

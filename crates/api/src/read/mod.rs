@@ -26,9 +26,28 @@ pub mod status;
 
 pub use loaders::{load, Batch, LoadError, Loaders};
 
-/// The read ports, by capability.
+/// The read ports, by capability: one shared [`Readers`], since every request's loaders hold a
+/// copy each (one reference count, not three).
 #[derive(Clone)]
-pub struct Ports {
+pub struct Ports(Arc<Readers>);
+
+impl Ports {
+    /// The ports of these readers.
+    pub fn new(readers: Readers) -> Self {
+        Self(Arc::new(readers))
+    }
+}
+
+impl std::ops::Deref for Ports {
+    type Target = Readers;
+
+    fn deref(&self) -> &Readers {
+        &self.0
+    }
+}
+
+/// The read ports, by capability.
+pub struct Readers {
     /// The governance chain.
     pub governance: Arc<dyn GovernanceReader>,
     /// Indicators, links and targets.

@@ -111,14 +111,22 @@ pub async fn known(ports: &Ports, codes: &[AreaCode]) -> Result<HashMap<String, 
     complete(ports, codes, stored).await
 }
 
+/// The areas named so far (`named`), by code, with the country when `codes` has it: what
+/// [`known`] answers when the hub's municipalities were read with the stored areas (see
+/// `SeriesReader::kpi_series`).
+pub fn with_country(codes: &[AreaCode], named: Vec<Area>) -> HashMap<String, Area> {
+    let mut found: HashMap<String, Area> = named.into_iter().map(|a| (a.code.clone(), a)).collect();
+    if codes.iter().any(|c| c.as_str() == AreaCode::COUNTRY) {
+        found.entry(AreaCode::COUNTRY.into()).or_insert_with(country);
+    }
+    found
+}
+
 /// [`known`] from the stored areas among `codes`, read already: adds the country and, only
 /// when a municipality among `codes` is not stored, the hub's own municipalities (one
 /// statement).
 pub async fn complete(ports: &Ports, codes: &[AreaCode], stored: Vec<Area>) -> Result<HashMap<String, Area>, RepoError> {
-    let mut found: HashMap<String, Area> = stored.into_iter().map(|a| (a.code.clone(), a)).collect();
-    if codes.iter().any(|c| c.as_str() == AreaCode::COUNTRY) {
-        found.entry(AreaCode::COUNTRY.into()).or_insert_with(country);
-    }
+    let mut found = with_country(codes, stored);
     if codes.iter().any(|c| c.is_municipality() && !found.contains_key(c.as_str())) {
         for m in ports.governance.municipalities().await? {
             if let Some(code) = m.municipality_code.filter(|c| codes.iter().any(|w| w.as_str() == c)) {

@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::read::loaders::Loaders;
-use crate::rest::areas::{complete, known};
+use crate::rest::areas::{known, with_country};
 use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{answer, csv, json, Format, FormatParam, Negotiated};
 use crate::rest::indicators::{municipality_codes, IndicatorRef};
@@ -254,7 +254,7 @@ pub async fn series(
         title: view.title.or(view.indicator_title),
         unit: None,
     };
-    let names = complete(&state.ports.read, &req.areas, view.areas).await?;
+    let names = with_country(&req.areas, view.areas);
     let set = s::assemble(about, &req, &view.digests, &names)?;
     if !known_kpi && set.series.iter().all(|s| s.points.is_empty()) {
         return Err(Problem::not_found(format!("KPI {id}")));
