@@ -33,6 +33,29 @@ fn batch() -> Vec<NewObservation> {
 }
 
 both! {
+    async fn series_reads_keep_at_most_a_quarter_of_the_pool_for_themselves(db: TestDb) {
+        // Many series read at once; the connections they keep (`styrhub_store::warm`) wait
+        // idle, where no other statement can use them. The rest of the pool stays usable: as
+        // many transactions as three quarters of it open at once, each within a short wait.
+        db.store().await;
+        let store = styrhub_store::Store::connect_with(&db.url, std::time::Duration::from_millis(1500))
+            .await
+            .unwrap();
+        store.write_batch(&batch()).await.unwrap();
+        let series = [SeriesRef::Kpi(KpiId::parse("N00090").unwrap())];
+        let areas = [AreaCode::parse("1489").unwrap()];
+        let reads = (0..16).map(|_| store.digests(&series, &areas, &[Gender::Total]));
+        for read in futures_util::future::join_all(reads).await {
+            assert_eq!(read.unwrap().len(), 1);
+        }
+        let pool = if store.is_postgres() { 16 } else { 4 };
+        let held = pool - pool / 4;
+        let opened = futures_util::future::join_all((0..held).map(|_| sea_orm::TransactionTrait::begin(store.connection()))).await;
+        for (n, txn) in opened.into_iter().enumerate() {
+            assert!(txn.is_ok(), "transaction {} of {held} could not have a connection: {:?}", n + 1, txn.err());
+        }
+    }
+
     async fn a_batch_written_twice_changes_nothing_the_second_time(db: TestDb) {
         let store = db.store().await;
         let first = store.write_batch(&batch()).await.unwrap();

@@ -12,8 +12,8 @@
 //! A connection kept idle longer than [`MAX_IDLE`] goes back to the pool (which checks it)
 //! instead of being used; one that fails is dropped into the pool the same way, and the read is
 //! tried once more on a fresh connection when the kept one had gone stale (a restarted server).
-//! At most [`KEEP`] are kept, well under the pool's size, so the other statements never wait
-//! for them. A read dropped half-way (a client that went away) drops its connection into the
+//! At most a quarter of the pool is kept, so the other statements never wait for the kept ones
+//! (a test fills the SQLite pool around them). A read dropped half-way (a client that went away) drops its connection into the
 //! pool, which drains it.
 
 use std::sync::Mutex;
@@ -24,8 +24,11 @@ use sea_orm::sqlx::{self, Database, Pool, Postgres, Sqlite};
 use sea_orm::{ConnAcquireErr, DatabaseConnection, DbErr, QueryResult, RuntimeErr, Statement};
 use sea_query_sqlx::SqlxValues;
 
-/// Connections kept at most: a quarter of the PostgreSQL pool, all of SQLite's readers but one.
-const KEEP: usize = 4;
+/// Connections kept at most: a quarter of each pool (16 on PostgreSQL, 4 on SQLite; see
+/// `Store::connect`), so that a kept connection, which no other statement can use while it
+/// waits here, never leaves the rest of the store short.
+const KEEP_POSTGRES: usize = 4;
+const KEEP_SQLITE: usize = 1;
 
 /// A kept connection idle this long goes back to the pool, which checks it before use (see
 /// `Store::connect`, the same span): after a quiet spell a kept connection is not trusted.
@@ -35,13 +38,15 @@ const MAX_IDLE: Duration = Duration::from_secs(1);
 pub(crate) struct Kept<DB: Database> {
     pool: Pool<DB>,
     idle: Mutex<Vec<(PoolConnection<DB>, Instant)>>,
+    keep: usize,
 }
 
 impl<DB: Database> Kept<DB> {
-    fn new(pool: Pool<DB>) -> Self {
+    fn new(pool: Pool<DB>, keep: usize) -> Self {
         Self {
             pool,
-            idle: Mutex::new(Vec::with_capacity(KEEP)),
+            idle: Mutex::new(Vec::with_capacity(keep)),
+            keep,
         }
     }
 
@@ -63,7 +68,7 @@ impl<DB: Database> Kept<DB> {
     /// Keeps `conn` for the next read, or gives it back to the pool when enough are kept.
     fn keep(&self, conn: PoolConnection<DB>) {
         let mut idle = self.idle.lock().expect("kept connections lock");
-        if idle.len() < KEEP {
+        if idle.len() < self.keep {
             idle.push((conn, Instant::now()));
         }
     }
@@ -122,8 +127,8 @@ impl Warm {
     /// Kept connections for the pool of `db`.
     pub(crate) fn of(db: &DatabaseConnection) -> Self {
         match db.get_database_backend() {
-            sea_orm::DatabaseBackend::Postgres => Self::Postgres(Kept::new(db.get_postgres_connection_pool().clone())),
-            _ => Self::Sqlite(Kept::new(db.get_sqlite_connection_pool().clone())),
+            sea_orm::DatabaseBackend::Postgres => Self::Postgres(Kept::new(db.get_postgres_connection_pool().clone(), KEEP_POSTGRES)),
+            _ => Self::Sqlite(Kept::new(db.get_sqlite_connection_pool().clone(), KEEP_SQLITE)),
         }
     }
 
