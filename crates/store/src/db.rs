@@ -66,9 +66,12 @@ pub struct Store {
     observer: Option<Observer>,
 }
 
+/// What is told the SQL and duration of a statement.
+type ObserveFn = dyn Fn(&str, Duration) + Send + Sync;
+
 /// Told the SQL and duration of every statement.
 #[derive(Clone)]
-struct Observer(Arc<dyn Fn(&str, Duration) + Send + Sync>);
+struct Observer(Arc<ObserveFn>);
 
 impl std::fmt::Debug for Observer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
