@@ -257,6 +257,41 @@ both! {
         problem(&app, "/api/v1/areas?format=jsonstat", 400, Some("format")).await;
     }
 
+    async fn area_pages_merge_the_hubs_municipalities_where_no_area_is_stored(db: TestDb) {
+        // Take away the stored rows of two demo municipalities and the country: the hub names
+        // them itself, and the pages (cut by the database) weave them in by code.
+        let app = app(db).await;
+        sea_orm::ConnectionTrait::execute_unprepared(app.store.connection(), "DELETE FROM area WHERE code IN ('0000', '1489', '0764')")
+            .await
+            .unwrap();
+        for limit in [1, 2, 5] {
+            let mut path = Some(format!("/api/v1/areas?limit={limit}"));
+            let (mut codes, mut total) = (Vec::<String>::new(), None);
+            let mut titles = std::collections::HashMap::new();
+            while let Some(p) = path {
+                let page = json_of(&app, &p).await;
+                total.get_or_insert(page["total"].as_u64().unwrap() as usize);
+                assert!(page["items"].as_array().unwrap().len() <= limit, "{page:#}");
+                for a in page["items"].as_array().unwrap() {
+                    codes.push(a["code"].as_str().unwrap().to_owned());
+                    titles.insert(a["code"].as_str().unwrap().to_owned(), a["title"].as_str().unwrap().to_owned());
+                }
+                path = page["next_cursor"].as_str().map(|c| format!("/api/v1/areas?limit={limit}&cursor={c}"));
+            }
+            assert_eq!(Some(codes.len()), total, "limit {limit}: every area once: {codes:?}");
+            let mut sorted = codes.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted, codes, "limit {limit}: by code, no repeats");
+            assert_eq!(titles["0000"], "Riket");
+            assert_eq!(titles["1489"], "Alingsås kommun", "the hub's own name where no area is stored");
+            assert_eq!(titles["1490"], "Borås", "a stored area names itself");
+        }
+        let found = json_of(&app, "/api/v1/areas?q=alings").await;
+        assert_eq!(found["total"], 1, "{found:#}");
+        assert_eq!(found["items"][0]["code"], "1489");
+    }
+
     async fn kpis_list_and_show_their_metadata_and_indicators(db: TestDb) {
         let app = app(db).await;
         let list = json_of(&app, "/api/v1/kpis?q=yrkesprogram").await;

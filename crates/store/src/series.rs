@@ -212,15 +212,96 @@ impl SeriesReader for Store {
     }
 
     async fn areas(&self, filter: &AreaFilter) -> Result<Vec<Area>, RepoError> {
-        let mut q = area::Entity::find().order_by_asc(area::Column::Code);
-        if let Some(types) = &filter.types {
-            q = q.filter(area::Column::AreaType.is_in(types.iter().map(String::as_str)));
-        }
-        if let Some(parent) = &filter.parent {
-            q = q.filter(area::Column::ParentCode.eq(parent.as_str()));
-        }
+        let q = area::Entity::find().filter(area_condition(filter)).order_by_asc(area::Column::Code);
         let all: Vec<Area> = convert(q.all(self.connection()).await.map_err(repo_err)?)?;
         Ok(all.into_iter().filter(|a| filter.matches(a)).collect())
+    }
+
+    async fn areas_page(&self, filter: &AreaFilter, fallbacks: &[Area], page: &PageRequest) -> Result<Page<Area>, RepoError> {
+        if page.backward() {
+            return Err(RepoError::Invalid(styrhub_domain::DomainError::new(
+                "before",
+                "areas are paged forward only",
+            )));
+        }
+        let keep = filter
+            .text
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty())
+            .then_some(|a: &Area| filter.matches(a));
+        let stored =
+            keyset::page::<Area, AreaKey, _, _>(self.connection(), area_condition(filter), convert::<area::Model, Area>, keep, page)
+                .await?;
+        // The fallbacks are few (a hub's municipalities and the country): matched in Rust, and
+        // dropped where a matching stored area has the code (one look-up of their codes).
+        let matching: Vec<&Area> = fallbacks.iter().filter(|a| filter.matches(a)).collect();
+        let codes: Vec<AreaCode> = matching.iter().filter_map(|a| AreaCode::parse(&a.code).ok()).collect();
+        let shadowed: std::collections::HashSet<String> = if codes.is_empty() {
+            Default::default()
+        } else {
+            self.areas_by_codes(&codes)
+                .await?
+                .into_iter()
+                .filter(|a| filter.matches(a))
+                .map(|a| a.code)
+                .collect()
+        };
+        let mut fallbacks: Vec<&Area> = matching.into_iter().filter(|a| !shadowed.contains(&a.code)).collect();
+        fallbacks.sort_by(|a, b| a.code.cmp(&b.code));
+        fallbacks.dedup_by(|a, b| a.code == b.code);
+        let total = stored.total.map(|n| n + fallbacks.len());
+        let after = page.after.as_ref().map(|c| AreaKey::parse(c, "after")).transpose()?;
+        // The page's first `size` of the stored page and the fallbacks past the cursor: a stored
+        // area beyond the stored page sorts after all of that page, so none is missed.
+        let size = page.size();
+        let mut items = stored.items;
+        items.extend(
+            fallbacks
+                .into_iter()
+                .filter(|a| after.as_ref().is_none_or(|k| a.code > k.0))
+                .map(|a| (AreaKey::of(a).cursor(), a.clone())),
+        );
+        items.sort_by(|(_, a), (_, b)| a.code.cmp(&b.code));
+        let has_next = stored.has_next || items.len() > size;
+        items.truncate(size);
+        Ok(Page {
+            items,
+            has_previous: stored.has_previous,
+            has_next,
+            total,
+        })
+    }
+}
+
+/// The SQL part of an area filter: the types and the parent.
+fn area_condition(filter: &AreaFilter) -> sea_orm::Condition {
+    let mut cond = sea_orm::Condition::all();
+    if let Some(types) = &filter.types {
+        cond = cond.add(area::Column::AreaType.is_in(types.iter().map(String::as_str)));
+    }
+    if let Some(parent) = &filter.parent {
+        cond = cond.add(area::Column::ParentCode.eq(parent.as_str()));
+    }
+    cond
+}
+
+/// An area's place in the list (by code): what its cursor holds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct AreaKey(String);
+
+impl ListOrder<Area> for AreaKey {
+    type Entity = area::Entity;
+
+    fn columns() -> Vec<sea_orm::sea_query::Expr> {
+        vec![sea_orm::sea_query::Expr::col(area::Column::Code)]
+    }
+
+    fn of(a: &Area) -> Self {
+        Self(a.code.clone())
+    }
+
+    fn values(&self) -> Vec<sea_orm::sea_query::Expr> {
+        vec![sea_orm::sea_query::Expr::val(self.0.clone())]
     }
 }
 

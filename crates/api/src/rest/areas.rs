@@ -21,7 +21,7 @@ use crate::app::AppState;
 use crate::read::Ports;
 use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{csv, json, Format, FormatParam, Negotiated};
-use crate::rest::page::{link_next, Page, PageParams};
+use crate::rest::page::{cursor_problem, link_next, Page, PageParams};
 use crate::rest::problem::Problem;
 use crate::rest::{list as items, Params};
 
@@ -67,10 +67,9 @@ pub struct AreaParams {
     pub q: Option<String>,
 }
 
-/// Every area matching `filter`, by code: the stored ones, then the hub's municipalities and
-/// the country where no row names them.
-pub async fn catalogue(ports: &Ports, filter: &AreaFilter) -> Result<Vec<Area>, RepoError> {
-    let mut areas = ports.series.areas(filter).await?;
+/// The areas the hub names without any stored metadata: its municipalities and the country
+/// (see `SeriesReader::areas_page`).
+pub async fn fallbacks(ports: &Ports) -> Result<Vec<Area>, RepoError> {
     let mut extra: Vec<Area> = ports
         .governance
         .municipalities()
@@ -86,13 +85,7 @@ pub async fn catalogue(ports: &Ports, filter: &AreaFilter) -> Result<Vec<Area>, 
         })
         .collect();
     extra.push(country());
-    for a in extra {
-        if filter.matches(&a) && !areas.iter().any(|b| b.code == a.code) {
-            areas.push(a);
-        }
-    }
-    areas.sort_by(|a, b| a.code.cmp(&b.code));
-    Ok(areas)
+    Ok(extra)
 }
 
 fn country() -> Area {
@@ -165,13 +158,21 @@ pub async fn list(
     Params(page): Params<PageParams>,
 ) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::LIST)?;
-    let page = page.parse(state.http.limits.max_page_size)?;
+    let page = page.keyset(state.http.limits.max_page_size)?;
+    let limit = page.size();
     let filter = AreaFilter {
         types: p.area_type.as_deref().map(|t| items(t).map(str::to_uppercase).collect()),
         parent: p.parent.map(|c| c.trim().to_owned()),
         text: p.q,
     };
-    let page = Page::of(catalogue(&state.ports.read, &filter).await?, page).map(AreaOut::from);
+    let found = state
+        .ports
+        .read
+        .series
+        .areas_page(&filter, &fallbacks(&state.ports.read).await?, &page)
+        .await
+        .map_err(cursor_problem)?;
+    let page = Page::keyset(found, limit).map(AreaOut::from);
     let res = match format {
         Format::Json => json(&page),
         _ => {
