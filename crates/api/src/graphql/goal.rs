@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use async_graphql::parser::types::Field as PlainField;
-use async_graphql::{Context, Enum, InputObject, InputType, Object, Result, SimpleObject, Value};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, Value};
 use styrhub_domain::goal::{in_chain_order, way_up, Goal as DomainGoal, GoalFilter, GoalKind as DomainKind};
 use styrhub_domain::ids::AreaCode;
 use styrhub_domain::rules::rollup::Attainment;
@@ -17,7 +17,7 @@ use crate::graphql::follow_up::{Assessment, GoalAssessment};
 use crate::graphql::indicator::{prefetch, Indicator};
 use crate::graphql::org_unit::{GovernanceModel, OrgUnit};
 use crate::graphql::page::{connection, page_request, KeysetPage};
-use crate::graphql::plain::{self, text, Cx, Plain, PlainItem, PlainList};
+use crate::graphql::plain::{self, Cx, Plain, PlainItem, PlainList};
 use crate::graphql::vision::FocusArea;
 use crate::read::loaders::{load, Batch};
 
@@ -151,76 +151,45 @@ impl Goal {
 impl Plain for Goal {
     const TYPE: &'static str = "Goal";
 
-    /// The goal's own fields, and its indicators when the `goals` list prefetched them; the
-    /// answers are those of the resolvers below (a test compares the two).
+    /// The goal's plain fields (see `scalar_fields!`), and its indicators when the `goals` list
+    /// prefetched them.
     fn plain(&self, cx: &Cx<'_>, field: &PlainField) -> Option<Value> {
-        let g = &self.0;
-        Some(match field.name.node.as_str() {
-            "id" => Value::from(g.id),
-            "key" => Value::String(g.key.clone()),
-            "title" => Value::String(g.title.clone()),
-            "description" => text(g.description.as_deref()),
-            "kind" => GoalKind::from(g.kind).to_value(),
-            "validFrom" => Value::String(g.validity.from.to_string()),
-            "validTo" => g.validity.to.map_or(Value::Null, |d| Value::String(d.to_string())),
-            "agenda2030" => Value::List(g.agenda2030.iter().map(|n| Value::from(i32::from(*n))).collect()),
-            "decision" => text(g.decision.as_deref()),
-            "position" => Value::from(g.position),
-            "archived" => Value::Boolean(g.archived),
-            "indicators" => plain::list(cx.goal_indicators?.of(g.id)?.iter(), cx, &field.selection_set.node)?,
-            _ => return None,
-        })
+        match field.name.node.as_str() {
+            "indicators" => plain::list(cx.goal_indicators?.of(self.0.id)?.iter(), cx, &field.selection_set.node),
+            name => self.plain_scalar(name),
+        }
     }
 }
 
+plain::plain_enums!(GoalKind);
+
+plain::scalar_fields! {
 /// A goal at any level of the governance chain: council goals, committee goals, development
 /// goals, unit goals … A goal may contribute to several goals above it.
-#[Object(serial)]
-impl Goal {
+impl Goal (g) {
     /// Database id.
-    async fn id(&self) -> i64 {
-        self.0.id
-    }
+    id / "id": i64 = g.0.id;
     /// Stable key within the municipality.
-    async fn key(&self) -> &str {
-        &self.0.key
-    }
+    key / "key": &str = &g.0.key;
     /// Title as written.
-    async fn title(&self) -> &str {
-        &self.0.title
-    }
+    title / "title": &str = &g.0.title;
     /// Motivation or description as written.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
-    }
+    description / "description": Option<&str> = g.0.description.as_deref();
     /// Kind of goal.
-    async fn kind(&self) -> GoalKind {
-        self.0.kind.into()
-    }
+    kind / "kind": GoalKind = g.0.kind.into();
     /// First day in force (YYYY-MM-DD).
-    async fn valid_from(&self) -> String {
-        self.0.validity.from.to_string()
-    }
+    valid_from / "validFrom": String = g.0.validity.from.to_string();
     /// Last day in force; null until further notice.
-    async fn valid_to(&self) -> Option<String> {
-        self.0.validity.to.map(|d| d.to_string())
-    }
+    valid_to / "validTo": Option<String> = g.0.validity.to.map(|d| d.to_string());
     /// Agenda 2030 global goals (1–17) it is tagged with.
-    async fn agenda2030(&self) -> Vec<i32> {
-        self.0.agenda2030.iter().map(|n| i32::from(*n)).collect()
-    }
+    agenda2030 / "agenda2030": Vec<i32> = g.0.agenda2030.iter().map(|n| i32::from(*n)).collect();
     /// The decision that set it, e.g. "KF 2024-02-26 § 15".
-    async fn decision(&self) -> Option<&str> {
-        self.0.decision.as_deref()
-    }
+    decision / "decision": Option<&str> = g.0.decision.as_deref();
     /// Order among its siblings.
-    async fn position(&self) -> i32 {
-        self.0.position
-    }
+    position / "position": i32 = g.0.position;
     /// True when archived (kept for history, no longer in force).
-    async fn archived(&self) -> bool {
-        self.0.archived
-    }
+    archived / "archived": bool = g.0.archived;
+}
     /// The organisation unit that owns the goal.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
         Ok(loaders(ctx)

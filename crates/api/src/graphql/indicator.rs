@@ -332,29 +332,22 @@ impl Plain for Judged {
 impl Plain for Indicator {
     const TYPE: &'static str = "Indicator";
 
+    /// The indicator's plain fields (see `scalar_fields!`) and, for its municipality, what the
+    /// list resolver prefetched: the same answers as the resolvers' without arguments.
     fn plain(&self, cx: &Cx<'_>, field: &PlainField) -> Option<Value> {
-        let i = &self.0;
         let set = &field.selection_set.node;
         // The default area's facts, as the list resolver prefetched them.
-        let facts = || cx.loaders.facts_of(i.id);
-        Some(match field.name.node.as_str() {
-            "id" => i.id.to_value(),
-            "key" => Value::String(i.key.clone()),
-            "title" => Value::String(i.title.clone()),
-            "kind" => IndicatorKind::from(i.kind).to_value(),
-            "unit" => text(i.unit.as_deref()),
-            "direction" => Direction::from(i.direction).to_value(),
-            "desiredText" => text(i.desired_text.as_deref()),
-            "measureFirst" => Value::Boolean(i.measure_first),
-            "kpiId" => text(i.kpi.as_ref().map(|k| k.as_str())),
-            "seriesKey" => Value::String(i.series().key()),
-            "latestValue" => plain::optional(facts()?.judged.latest.as_ref(), cx, set)?,
-            "status" => plain::object(&*facts()?.judged, cx, set)?,
-            "targets" => plain::list(&facts()?.judged.targets, cx, set)?,
-            _ => return None,
-        })
+        let facts = || cx.loaders.facts_of(self.0.id);
+        match field.name.node.as_str() {
+            "latestValue" => plain::optional(facts()?.judged.latest.as_ref(), cx, set),
+            "status" => plain::object(&*facts()?.judged, cx, set),
+            "targets" => plain::list(&facts()?.judged.targets, cx, set),
+            name => self.plain_scalar(name),
+        }
     }
 }
+
+plain::plain_enums!(IndicatorKind, Direction);
 
 /// A year argument (`period`), checked as every year the hub takes ([`Year`]).
 pub fn as_of(period: Option<i32>) -> Result<Option<i32>> {
@@ -431,53 +424,34 @@ impl Indicator {
     }
 }
 
+plain::scalar_fields! {
 /// An indicator (målindikator, kvalitetsindikator or nyckeltal).
-#[Object(serial)]
-impl Indicator {
+impl Indicator (i) {
     /// Database id.
-    async fn id(&self) -> i64 {
-        self.0.id
-    }
+    id / "id": i64 = i.0.id;
     /// Stable key within the municipality.
-    async fn key(&self) -> &str {
-        &self.0.key
-    }
+    key / "key": &str = &i.0.key;
     /// Title as written.
-    async fn title(&self) -> &str {
-        &self.0.title
-    }
+    title / "title": &str = &i.0.title;
     /// Role of the indicator.
-    async fn kind(&self) -> IndicatorKind {
-        self.0.kind.into()
-    }
+    kind / "kind": IndicatorKind = i.0.kind.into();
     /// Unit as written ("andel %", "antal", "skala 0-10" …).
-    async fn unit(&self) -> Option<&str> {
-        self.0.unit.as_deref()
-    }
+    unit / "unit": Option<&str> = i.0.unit.as_deref();
     /// Which way is better.
-    async fn direction(&self) -> Direction {
-        self.0.direction.into()
-    }
+    direction / "direction": Direction = i.0.direction.into();
     /// The phrase the direction was read from, e.g. "ska öka".
-    async fn desired_text(&self) -> Option<&str> {
-        self.0.desired_text.as_deref()
-    }
+    desired_text / "desiredText": Option<&str> = i.0.desired_text.as_deref();
     /// True when the indicator is first to be measured ("ska mätas och öka").
-    async fn measure_first(&self) -> bool {
-        self.0.measure_first
-    }
+    measure_first / "measureFirst": bool = i.0.measure_first;
     /// The Kolada KPI it is sourced from, where known.
-    async fn kpi_id(&self) -> Option<&str> {
-        self.0.kpi.as_ref().map(|k| k.as_str())
-    }
+    kpi_id / "kpiId": Option<&str> = i.0.kpi.as_ref().map(|k| k.as_str());
+    /// The series key values are stored under: kpi:ID or indicator:ID.
+    series_key / "seriesKey": String = i.0.series().key();
+}
     /// The KPI's metadata, when the hub has it.
     async fn kpi(&self, ctx: &Context<'_>) -> Result<Option<Kpi>> {
         let Some(k) = &self.0.kpi else { return Ok(None) };
         Ok(loaders(ctx).kpi.load_one(k.to_string()).await.map_err(loader_err)?.map(Kpi))
-    }
-    /// The series key values are stored under: kpi:ID or indicator:ID.
-    async fn series_key(&self) -> String {
-        self.0.series().key()
     }
     /// The organisation unit responsible, if any.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {

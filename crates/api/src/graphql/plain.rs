@@ -8,6 +8,11 @@
 //! values. Whenever any item cannot answer a selected field that way (an argument, a fragment,
 //! a directive, a field that needs a loader, nothing prefetched) the whole list goes through the
 //! executor as usual, so the answer is the same either way; a test compares the two.
+//!
+//! A type's plain fields are written once, in [`scalar_fields!`]: each becomes both its
+//! resolver and its shortcut's answer. Only the fields a list resolver prefetches (an
+//! indicator's latest value, status and targets) have a shortcut of their own beside the
+//! resolver, because the resolver also takes arguments and loaders the shortcut never needs.
 
 use std::borrow::Cow;
 
@@ -95,6 +100,122 @@ pub fn list<'i, T: Plain + 'i>(items: impl IntoIterator<Item = &'i T>, cx: &Cx<'
 pub fn text(s: Option<&str>) -> Value {
     s.map_or(Value::Null, |s| Value::String(s.to_owned()))
 }
+
+/// A field's Rust value as the executor would answer it: what [`scalar_fields!`] builds the
+/// shortcut's answers with.
+pub trait ToPlain {
+    /// The GraphQL value.
+    fn to_plain(self) -> Value;
+}
+
+impl ToPlain for i64 {
+    fn to_plain(self) -> Value {
+        Value::from(self)
+    }
+}
+
+impl ToPlain for i32 {
+    fn to_plain(self) -> Value {
+        Value::from(self)
+    }
+}
+
+impl ToPlain for bool {
+    fn to_plain(self) -> Value {
+        Value::Boolean(self)
+    }
+}
+
+impl ToPlain for &str {
+    fn to_plain(self) -> Value {
+        Value::String(self.to_owned())
+    }
+}
+
+impl ToPlain for String {
+    fn to_plain(self) -> Value {
+        Value::String(self)
+    }
+}
+
+impl<T: ToPlain> ToPlain for Option<T> {
+    fn to_plain(self) -> Value {
+        self.map_or(Value::Null, ToPlain::to_plain)
+    }
+}
+
+impl<T: ToPlain> ToPlain for Vec<T> {
+    fn to_plain(self) -> Value {
+        Value::List(self.into_iter().map(ToPlain::to_plain).collect())
+    }
+}
+
+/// Enums answer their GraphQL name.
+macro_rules! plain_enums {
+    ($($ty:ty),*) => {$(
+        impl $crate::graphql::plain::ToPlain for $ty {
+            fn to_plain(self) -> async_graphql::Value {
+                async_graphql::InputType::to_value(&self)
+            }
+        }
+    )*};
+}
+pub(crate) use plain_enums;
+
+/// An object type whose plain fields (no arguments, answered from the object alone) are each
+/// defined once: every one becomes a resolver of the type's `#[Object(serial)]` block and an
+/// arm of `plain_scalar`, the executor shortcut's answer for it. The rest of the block (the
+/// fields with arguments or loaders) follows as written.
+///
+/// ```ignore
+/// scalar_fields! {
+///     /// The type's description.
+///     impl Goal (g) {
+///         /// Database id.
+///         id / "id": i64 = g.0.id;
+///     }
+///     /// A field through the loaders.
+///     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> { … }
+/// }
+/// ```
+macro_rules! scalar_fields {
+    (
+        $(#[$type_meta:meta])*
+        impl $ty:ident ($this:ident) {
+            $( $(#[$doc:meta])* $name:ident / $gql:literal : $ret:ty = $value:expr; )*
+        }
+        $($rest:tt)*
+    ) => {
+        $(#[$type_meta])*
+        #[async_graphql::Object(serial)]
+        impl $ty {
+            $(
+                $(#[$doc])*
+                async fn $name(&self) -> $ret {
+                    let $this = self;
+                    $value
+                }
+            )*
+            $($rest)*
+        }
+
+        impl $ty {
+            /// The plain field `name` (its GraphQL name) as its resolver answers it, or `None`
+            /// when it is not one.
+            fn plain_scalar(&self, name: &str) -> Option<async_graphql::Value> {
+                let $this = self;
+                match name {
+                    $( $gql => {
+                        let value: $ret = $value;
+                        Some($crate::graphql::plain::ToPlain::to_plain(value))
+                    } )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+pub(crate) use scalar_fields;
 
 /// An item answered plainly when it can be, and by `T`'s own resolvers otherwise: the same
 /// GraphQL type as `T`. For the items of a connection (a goal tree's 500 goals), whose list
