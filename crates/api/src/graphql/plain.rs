@@ -9,7 +9,7 @@
 //! a directive, a field that needs a loader, nothing prefetched) the whole list goes through the
 //! executor as usual, so the answer is the same either way; a test compares the two.
 //!
-//! A type's plain fields are written once, in [`scalar_fields!`]: each becomes both its
+//! A type's plain fields are written once, in `scalar_fields!`: each becomes both its
 //! resolver and its shortcut's answer. Only the fields a list resolver prefetches (an
 //! indicator's latest value, status and targets) have a shortcut of their own beside the
 //! resolver, because the resolver also takes arguments and loaders the shortcut never needs.
@@ -101,7 +101,7 @@ pub fn text(s: Option<&str>) -> Value {
     s.map_or(Value::Null, |s| Value::String(s.to_owned()))
 }
 
-/// A field's Rust value as the executor would answer it: what [`scalar_fields!`] builds the
+/// A field's Rust value as the executor would answer it: what `scalar_fields!` builds the
 /// shortcut's answers with.
 pub trait ToPlain {
     /// The GraphQL value.
