@@ -134,8 +134,6 @@ pub trait SeriesReader: Send + Sync {
     async fn kpis_page(&self, filter: &KpiFilter, page: &PageRequest) -> Result<Page<Kpi>, RepoError>;
     /// Areas by code.
     async fn areas_by_codes(&self, codes: &[AreaCode]) -> Result<Vec<Area>, RepoError>;
-    /// Areas matching a filter, by code.
-    async fn areas(&self, filter: &AreaFilter) -> Result<Vec<Area>, RepoError>;
     /// One forward page of the areas matching `filter`, by code: the stored ones and, under a
     /// code no matching stored area has, `fallbacks` (the hub's municipalities and the
     /// country, which name areas before any metadata sync). The stored ones are cut by the

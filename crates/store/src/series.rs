@@ -1,9 +1,7 @@
 //! Reading series and key-figure metadata: [`SeriesReader`] for the store.
 
 use async_trait::async_trait;
-use sea_orm::{
-    ColumnTrait, DatabaseBackend, EntityTrait, Order, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Statement, Value,
-};
+use sea_orm::{ColumnTrait, DatabaseBackend, EntityTrait, Order, QueryFilter, QueryResult, QuerySelect, QueryTrait, Statement, Value};
 use styrhub_domain::compact::decode;
 use styrhub_domain::goal::text_matches;
 use styrhub_domain::ids::{AreaCode, Gender, KpiId};
@@ -209,12 +207,6 @@ impl SeriesReader for Store {
                 .await
                 .map_err(repo_err)?,
         )
-    }
-
-    async fn areas(&self, filter: &AreaFilter) -> Result<Vec<Area>, RepoError> {
-        let q = area::Entity::find().filter(area_condition(filter)).order_by_asc(area::Column::Code);
-        let all: Vec<Area> = convert(q.all(self.connection()).await.map_err(repo_err)?)?;
-        Ok(all.into_iter().filter(|a| filter.matches(a)).collect())
     }
 
     async fn areas_page(&self, filter: &AreaFilter, fallbacks: &[Area], page: &PageRequest) -> Result<Page<Area>, RepoError> {

@@ -13,8 +13,8 @@
 //! instead of being used; one that fails is dropped into the pool the same way, and the read is
 //! tried once more on a fresh connection when the kept one had gone stale (a restarted server).
 //! At most a quarter of the pool is kept, so the other statements never wait for the kept ones
-//! (a test fills the SQLite pool around them). A read dropped half-way (a client that went away) drops its connection into the
-//! pool, which drains it.
+//! (a test fills the pool around them). A read dropped half-way (a client that went away) drops
+//! its connection into the pool, which drains it.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -24,11 +24,9 @@ use sea_orm::sqlx::{self, Database, Pool, Postgres, Sqlite};
 use sea_orm::{ConnAcquireErr, DatabaseConnection, DbErr, QueryResult, RuntimeErr, Statement};
 use sea_query_sqlx::SqlxValues;
 
-/// Connections kept at most: a quarter of each pool (16 on PostgreSQL, 4 on SQLite; see
-/// `Store::connect`), so that a kept connection, which no other statement can use while it
-/// waits here, never leaves the rest of the store short.
-const KEEP_POSTGRES: usize = 4;
-const KEEP_SQLITE: usize = 1;
+/// Connections kept at most, as a share of the pool: a kept connection, which no other
+/// statement can use while it waits here, must never leave the rest of the store short.
+const KEEP_SHARE: u32 = 4;
 
 /// A kept connection idle this long goes back to the pool, which checks it before use (see
 /// `Store::connect`, the same span): after a quiet spell a kept connection is not trusted.
@@ -42,7 +40,9 @@ pub(crate) struct Kept<DB: Database> {
 }
 
 impl<DB: Database> Kept<DB> {
-    fn new(pool: Pool<DB>, keep: usize) -> Self {
+    /// Keeps a quarter of `pool`'s connections at most (one at least).
+    fn new(pool: Pool<DB>) -> Self {
+        let keep = (pool.options().get_max_connections() / KEEP_SHARE).max(1) as usize;
         Self {
             pool,
             idle: Mutex::new(Vec::with_capacity(keep)),
@@ -127,8 +127,8 @@ impl Warm {
     /// Kept connections for the pool of `db`.
     pub(crate) fn of(db: &DatabaseConnection) -> Self {
         match db.get_database_backend() {
-            sea_orm::DatabaseBackend::Postgres => Self::Postgres(Kept::new(db.get_postgres_connection_pool().clone(), KEEP_POSTGRES)),
-            _ => Self::Sqlite(Kept::new(db.get_sqlite_connection_pool().clone(), KEEP_SQLITE)),
+            sea_orm::DatabaseBackend::Postgres => Self::Postgres(Kept::new(db.get_postgres_connection_pool().clone())),
+            _ => Self::Sqlite(Kept::new(db.get_sqlite_connection_pool().clone())),
         }
     }
 

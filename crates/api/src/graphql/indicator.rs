@@ -20,7 +20,7 @@ use crate::graphql::goal::Goal;
 use crate::graphql::mission::QualityFactor;
 use crate::graphql::org_unit::OrgUnit;
 use crate::graphql::page::{connection, page_request, KeysetPage};
-use crate::graphql::plain::{self, text, Cx, Plain};
+use crate::graphql::plain::{self, Cx, Plain, ToPlain};
 use crate::graphql::series::{series_for, Gender, Kpi, Point, Series};
 use crate::read::loaders::{load, Batch, DigestKey, IndicatorFacts};
 use crate::read::status::Judged;
@@ -288,8 +288,8 @@ impl Plain for DomainTarget {
             .to_value(),
             "comparison" => Value::String(comparison.to_owned()),
             "value" => value.to_value(),
-            "referenceArea" => text(reference_area),
-            "note" => text(self.note.as_deref()),
+            "referenceArea" => reference_area.to_plain(),
+            "note" => self.note.as_deref().to_plain(),
             _ => return None,
         })
     }

@@ -96,11 +96,6 @@ pub fn list<'i, T: Plain + 'i>(items: impl IntoIterator<Item = &'i T>, cx: &Cx<'
         .map(Value::List)
 }
 
-/// A string, or null.
-pub fn text(s: Option<&str>) -> Value {
-    s.map_or(Value::Null, |s| Value::String(s.to_owned()))
-}
-
 /// A field's Rust value as the executor would answer it: what `scalar_fields!` builds the
 /// shortcut's answers with.
 pub trait ToPlain {

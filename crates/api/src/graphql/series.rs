@@ -14,7 +14,7 @@ use crate::graphql::context::batch;
 use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, ports};
 use crate::graphql::page::{connection, page_request, KeysetPage};
-use crate::graphql::plain::{text, Cx, Plain};
+use crate::graphql::plain::{Cx, Plain, ToPlain};
 use crate::read::loaders::{load, DigestKey};
 
 /// Most areas one series or comparison call may ask for.
@@ -110,7 +110,7 @@ impl Plain for DomainPoint {
         Some(match field.name.node.as_str() {
             "period" => self.period.to_value(),
             "value" => self.value.to_value(),
-            "status" => text(self.status.as_deref()),
+            "status" => self.status.as_deref().to_plain(),
             "source" => ValueSource::from(self.source).to_value(),
             "isExample" => Value::Boolean(self.source == DomainSource::Example),
             _ => return None,
