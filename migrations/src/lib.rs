@@ -26,6 +26,7 @@ mod m20261201_000005_observation_write_path;
 mod m20261201_000007_access;
 mod m20261202_000008_observation_keys;
 mod m20261203_000009_series_read_model;
+mod m20261203_000010_target_references;
 
 /// The migrator used by `styrhub migrate`, the server's start-up and the tests.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_access::Migration),
             Box::new(m20261202_000008_observation_keys::Migration),
             Box::new(m20261203_000009_series_read_model::Migration),
+            Box::new(m20261203_000010_target_references::Migration),
         ]
     }
 }

@@ -115,14 +115,11 @@ pub trait SeriesReader: Send + Sync {
     /// values.
     async fn digests(&self, series: &[SeriesRef], areas: &[AreaCode], genders: &[Gender]) -> Result<Vec<SeriesDigest>, RepoError>;
     /// The series of these keys for `area` (gender total) that have values, each with the
-    /// values of `reference_areas` for its latest period, in one round trip: a goal tree judges
-    /// thousands of indicators against the national value and needs no more of it.
-    async fn digests_with_references(
-        &self,
-        series: &[SeriesRef],
-        area: &AreaCode,
-        reference_areas: &[AreaCode],
-    ) -> Result<Vec<ReferencedDigest>, RepoError>;
+    /// values for its latest period of every area a target for `area` compares with (a
+    /// relative target's reference area), in one round trip: a goal tree judges thousands of
+    /// indicators against the national value and needs no more of it. The reference areas
+    /// are found by the statement itself, so that it need not wait for the targets.
+    async fn digests_with_references(&self, series: &[SeriesRef], area: &AreaCode) -> Result<Vec<ReferencedDigest>, RepoError>;
     /// One key figure's series for these areas and genders, with its title, the first
     /// indicator sourced from it and the names of the areas among `areas` (stored areas, then
     /// the hub's own municipalities): everything a series answer

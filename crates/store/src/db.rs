@@ -10,7 +10,7 @@ use styrhub_domain::ports::HealthCheck;
 use styrhub_domain::RepoError;
 use styrhub_migrations::Migrator;
 
-use crate::warm::Warm;
+use crate::warm::{Plan, Warm};
 
 /// The default database: an SQLite file in the working directory, created on first run.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://styrhub.db?mode=rwc";
@@ -174,9 +174,9 @@ impl Store {
 
     /// Every row of `stmt`, read on a connection kept for the busiest reads (see
     /// [`crate::warm`]), and told to the statement observer as sea-orm's statements are.
-    pub(crate) async fn fetch_warm(&self, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+    pub(crate) async fn fetch_warm(&self, stmt: &Statement, plan: Plan) -> Result<Vec<QueryResult>, DbErr> {
         let start = Instant::now();
-        let rows = self.warm.fetch_all(stmt).await;
+        let rows = self.warm.fetch_all(stmt, plan).await;
         if let Some(observer) = &self.observer {
             (observer.0)(&stmt.sql, start.elapsed());
         }

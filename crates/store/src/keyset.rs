@@ -90,38 +90,46 @@ where
     let mut start = from.as_ref().map(|k| k.beyond(&order));
     // The far end, when both are given: the page stays between them.
     let end = to.as_ref().map(|k| k.beyond(if backward { &Order::Asc } else { &Order::Desc }));
-    let mut items: Vec<(Cursor, T)> = Vec::with_capacity(wanted);
-    loop {
-        let mut q = K::Entity::find().filter(condition.clone());
-        if let Some(s) = start.take() {
-            q = q.filter(s);
+    // The count is a statement of its own: it runs beside the page's reads, on a connection
+    // of its own, so that a page with `totalCount` waits for the longer, not for both.
+    let read = async {
+        let mut items: Vec<(Cursor, T)> = Vec::with_capacity(wanted);
+        loop {
+            let mut q = K::Entity::find().filter(condition.clone());
+            if let Some(s) = start.take() {
+                q = q.filter(s);
+            }
+            if let Some(e) = &end {
+                q = q.filter(e.clone());
+            }
+            let rows = K::sort(q, &order).limit(batch as u64).all(db).await.map_err(repo_err)?;
+            let read = rows.len();
+            let found = convert(rows)?;
+            start = found.last().map(|last| K::of(last).beyond(&order));
+            items.extend(
+                found
+                    .into_iter()
+                    .filter(|i| keep.as_ref().is_none_or(|keep| keep(i)))
+                    .map(|i| (K::of(&i).cursor(), i)),
+            );
+            if items.len() >= wanted || read < batch {
+                break;
+            }
         }
-        if let Some(e) = &end {
-            q = q.filter(e.clone());
-        }
-        let rows = K::sort(q, &order).limit(batch as u64).all(db).await.map_err(repo_err)?;
-        let read = rows.len();
-        let found = convert(rows)?;
-        start = found.last().map(|last| K::of(last).beyond(&order));
-        items.extend(
-            found
-                .into_iter()
-                .filter(|i| keep.as_ref().is_none_or(|keep| keep(i)))
-                .map(|i| (K::of(&i).cursor(), i)),
-        );
-        if items.len() >= wanted || read < batch {
-            break;
-        }
-    }
-    items.truncate(wanted);
-    let total = match (&keep, page.count) {
-        (_, false) => None,
-        (None, true) => Some(K::Entity::find().filter(condition).count(db).await.map_err(repo_err)? as usize),
-        // A Rust filter counts what it keeps: every matching row is read (only when asked).
-        (Some(keep), true) => {
-            let rows = K::Entity::find().filter(condition).all(db).await.map_err(repo_err)?;
-            Some(convert(rows)?.iter().filter(|i| keep(i)).count())
-        }
+        items.truncate(wanted);
+        Ok::<_, RepoError>(items)
     };
+    let count = async {
+        Ok(match (&keep, page.count) {
+            (_, false) => None,
+            (None, true) => Some(K::Entity::find().filter(condition.clone()).count(db).await.map_err(repo_err)? as usize),
+            // A Rust filter counts what it keeps: every matching row is read (only when asked).
+            (Some(keep), true) => {
+                let rows = K::Entity::find().filter(condition.clone()).all(db).await.map_err(repo_err)?;
+                Some(convert(rows)?.iter().filter(|i| keep(i)).count())
+            }
+        })
+    };
+    let (items, total) = tokio::try_join!(read, count)?;
     Ok(Page::from_read(items, page, total))
 }

@@ -17,6 +17,7 @@ use crate::db::repo_err;
 use crate::entities::{area, kpi, series_digest};
 use crate::governance::{convert, MAX_IN};
 use crate::keyset::{self, ListOrder};
+use crate::warm::Plan;
 use crate::Store;
 
 #[async_trait]
@@ -43,7 +44,7 @@ impl SeriesReader for Store {
                 .filter(series_digest::Column::Gender.is_in(genders.iter().copied()))
                 .build(self.backend());
             // Every series request reads here: on a kept connection (see `warm`).
-            for row in self.fetch_warm(&stmt).await.map_err(repo_err)? {
+            for row in self.fetch_warm(&stmt, Plan::for_list(chunk.len())).await.map_err(repo_err)? {
                 let series_key: String = row.try_get_by_index(0).map_err(repo_err)?;
                 let area: String = row.try_get_by_index(1).map_err(repo_err)?;
                 let gender: String = row.try_get_by_index(2).map_err(repo_err)?;
@@ -54,32 +55,36 @@ impl SeriesReader for Store {
         Ok(out)
     }
 
-    async fn digests_with_references(
-        &self,
-        series: &[SeriesRef],
-        area: &AreaCode,
-        reference_areas: &[AreaCode],
-    ) -> Result<Vec<ReferencedDigest>, RepoError> {
+    async fn digests_with_references(&self, series: &[SeriesRef], area: &AreaCode) -> Result<Vec<ReferencedDigest>, RepoError> {
         if series.is_empty() {
             return Ok(Vec::new());
         }
         let keys = Keys::of(series);
         let backend = self.backend();
-        let (refs, key_list, own) = match backend {
-            DatabaseBackend::Postgres => ("$1", "$2", "$3"),
-            _ => ("?", "?", "?"),
+        let (key_list, own) = match backend {
+            DatabaseBackend::Postgres => ("$1", "$2"),
+            _ => ("?", "?"),
         };
         // One row per series and reference area that has a series (or one with nulls): both
         // sides are look-ups of the digests' unique index, and the reference's value for the
         // series' latest period is taken from its compact points here. The read model holds
         // what this needs; the observation table (a look-up per series in a far larger index)
         // is not read.
-        // The few reference areas are compared with `= ANY` on PostgreSQL, which keeps them in
-        // the look-up of the index (a subquery there would become a semi-join per series); the
-        // long key list is unnested (see `any_of`).
+        // The reference areas are those the area's relative targets name (`reference_area` is
+        // set for those only), found here rather than from the targets the caller reads at the
+        // same time: a few codes, so an area with targets against several references gets a
+        // row for each, and the caller uses those its targets name. On PostgreSQL they are
+        // gathered once into an array (an init plan) and compared with `= ANY`, which keeps
+        // them in the look-up of the index; a plain subquery there became a semi-join per
+        // series. The long key list is unnested (see `any_of`).
         let reference_in = match backend {
-            DatabaseBackend::Postgres => format!("= ANY(CAST({refs} AS text[]))"),
-            _ => in_text_list(backend, refs),
+            DatabaseBackend::Postgres => format!(
+                "= ANY(ARRAY(SELECT DISTINCT t.reference_area FROM target t \
+                 WHERE t.area_code = {own} AND t.reference_area IS NOT NULL))"
+            ),
+            _ => format!(
+                "IN (SELECT t.reference_area FROM target t WHERE t.area_code = {own} AND t.reference_area IS NOT NULL)"
+            ),
         };
         let sql = format!(
             "SELECT d.series_key, d.points, r.area_code AS reference_area, r.points AS reference_points \
@@ -88,18 +93,16 @@ impl SeriesReader for Store {
              WHERE d.series_key {} AND d.area_code = {own} AND d.gender = 'T'",
             in_text_list(backend, key_list),
         );
-        let values = [
-            text_list(backend, reference_areas),
-            text_list(backend, &keys.texts),
-            Value::from(area.as_str()),
-        ];
+        let values = [text_list(backend, &keys.texts), Value::from(area.as_str())];
         let rows = self
-            .fetch_warm(&Statement::from_sql_and_values(backend, sql, values))
+            .fetch_warm(&Statement::from_sql_and_values(backend, sql, values), Plan::for_list(keys.texts.len()))
             .await
             .map_err(repo_err)?;
         // Rows of one series need not be adjacent: grouped by position, no sort in SQL.
         let mut out: Vec<ReferencedDigest> = Vec::with_capacity(series.len());
         let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::with_capacity(series.len());
+        // The few reference areas, each parsed once.
+        let mut references: Vec<AreaCode> = Vec::new();
         for row in rows {
             let series_key: String = row.try_get_by_index(0).map_err(repo_err)?;
             let n = match at.get(&series_key) {
@@ -116,11 +119,16 @@ impl SeriesReader for Store {
             };
             let reference: Option<String> = row.try_get_by_index(2).map_err(repo_err)?;
             let Some(reference) = reference else { continue };
-            let code = reference_areas.iter().find(|a| a.as_str() == reference).ok_or_else(|| {
-                RepoError::Internal(format!(
-                    "series_digest answered reference area {reference}, which was not asked for"
-                ))
-            })?;
+            let code = match references.iter().find(|a| a.as_str() == reference) {
+                Some(code) => code.clone(),
+                None => {
+                    let code = AreaCode::parse(&reference).map_err(|e| {
+                        RepoError::Internal(format!("a target's reference area {reference:?} is not an area code: {e}"))
+                    })?;
+                    references.push(code.clone());
+                    code
+                }
+            };
             let Some(latest) = out[n].digest.latest().map(|p| p.period) else {
                 continue;
             };
@@ -133,7 +141,7 @@ impl SeriesReader for Store {
             // As the observation row of that period: a missing value (null) is a reference of
             // no value; no point at all is no reference.
             if let Some(p) = points.iter().find(|p| p.period == latest) {
-                out[n].references.push((code.clone(), p.value));
+                out[n].references.push((code, p.value));
             }
         }
         Ok(out)
@@ -142,7 +150,7 @@ impl SeriesReader for Store {
     async fn kpi_series(&self, kpi: &KpiId, areas: &[AreaCode], genders: &[Gender]) -> Result<KpiSeriesView, RepoError> {
         let stmt = kpi_series_statement(self.connection().get_database_backend(), kpi, areas, genders);
         // The busiest read of the API: on a kept connection (see `warm`).
-        let rows = self.fetch_warm(&stmt).await.map_err(repo_err)?;
+        let rows = self.fetch_warm(&stmt, Plan::for_list(areas.len())).await.map_err(repo_err)?;
         let mut view = KpiSeriesView::default();
         let mut municipalities = Vec::new();
         for row in rows {

@@ -32,6 +32,35 @@ const KEEP_SHARE: u32 = 4;
 /// `Store::connect`, the same span): after a quiet spell a kept connection is not trusted.
 const MAX_IDLE: Duration = Duration::from_secs(1);
 
+/// How PostgreSQL plans a kept read.
+///
+/// A prepared statement's plan is kept per connection and, after five runs, PostgreSQL may
+/// switch to a generic plan made without the bound values. For a list bound as one array
+/// that plan assumes about ten elements: a goal tree's 2,000 series keys were looked up one
+/// index probe at a time (15 ms) where the plan made for the values hashes them (6 ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// Prepared once per connection, its plan reused: the values do not change the best plan
+    /// (one series, a few areas).
+    Reused,
+    /// Planned for the values of each run (an unnamed statement): lists of any length.
+    /// SQLite's planner does not look at bound values, so there it is [`Plan::Reused`].
+    PerRun,
+}
+
+impl Plan {
+    /// [`Plan::PerRun`] for a list longer than a generic plan assumes, [`Plan::Reused`] for
+    /// the short lists of single-series reads (planning each run would cost them more than
+    /// it buys).
+    pub(crate) fn for_list(len: usize) -> Self {
+        if len > 32 {
+            Self::PerRun
+        } else {
+            Self::Reused
+        }
+    }
+}
+
 /// Connections of one pool, kept between reads.
 pub(crate) struct Kept<DB: Database> {
     pool: Pool<DB>,
@@ -91,7 +120,7 @@ impl std::fmt::Debug for Warm {
 /// Runs `stmt` on a kept connection of `$kept`, trying once more on a fresh one when a kept
 /// connection failed: the same steps for both databases, whose connection types differ.
 macro_rules! fetch_on {
-    ($kept:expr, $stmt:expr) => {{
+    ($kept:expr, $stmt:expr, $persistent:expr) => {{
         let kept = $kept;
         let mut attempt = 0;
         loop {
@@ -99,6 +128,7 @@ macro_rules! fetch_on {
             let (mut conn, was_kept) = kept.take().await?;
             let values = SqlxValues($stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new())));
             match sqlx::query_with(sqlx::AssertSqlSafe($stmt.sql.as_str()), values)
+                .persistent($persistent)
                 .fetch_all(&mut *conn)
                 .await
             {
@@ -132,11 +162,11 @@ impl Warm {
         }
     }
 
-    /// Every row of `stmt`, read on a kept connection.
-    pub(crate) async fn fetch_all(&self, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+    /// Every row of `stmt`, read on a kept connection and planned as `plan` says.
+    pub(crate) async fn fetch_all(&self, stmt: &Statement, plan: Plan) -> Result<Vec<QueryResult>, DbErr> {
         match self {
-            Self::Postgres(kept) => fetch_on!(kept, stmt),
-            Self::Sqlite(kept) => fetch_on!(kept, stmt),
+            Self::Postgres(kept) => fetch_on!(kept, stmt, plan == Plan::Reused),
+            Self::Sqlite(kept) => fetch_on!(kept, stmt, true),
         }
     }
 }

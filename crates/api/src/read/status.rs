@@ -37,10 +37,11 @@ pub async fn judge(
     as_of: Option<i32>,
     batch: Batch,
 ) -> Result<Vec<Judged>, LoadError> {
-    let targets = load(&l.targets, indicators.iter().map(|i| i.id).collect(), batch).await?;
+    let target_keys = indicators.iter().map(|i| i.id).collect();
     if as_of.is_none() && batch == Batch::Now {
-        return judge_latest(l, indicators, area, &targets).await;
+        return judge_latest(l, indicators, area, load(&l.targets, target_keys, batch)).await;
     }
+    let targets = load(&l.targets, target_keys, batch).await?;
     let key = |series: &SeriesRef, a: &AreaCode| DigestKey {
         series: series.clone(),
         area: a.clone(),
@@ -89,35 +90,21 @@ pub async fn judge(
 
 /// [`judge`] of the latest values when every key is at hand: the series for `area` with the
 /// reference areas' values for their latest periods, in one statement, instead of the
-/// reference areas' whole series (half of what a goal tree read).
+/// reference areas' whole series (half of what a goal tree read). That statement finds the
+/// reference areas itself, so it runs while `targets` are read: a tree waits for the longer
+/// of the two, not for both.
 async fn judge_latest(
     l: &Loaders,
     indicators: &[Indicator],
     area: &AreaCode,
-    targets: &HashMap<i64, Vec<Target>>,
+    targets: impl std::future::Future<Output = Result<HashMap<i64, Vec<Target>>, LoadError>>,
 ) -> Result<Vec<Judged>, LoadError> {
     let mut keys: Vec<SeriesRef> = indicators.iter().map(Indicator::series).collect();
     keys.sort_unstable();
     keys.dedup();
-    let mut references: Vec<AreaCode> = targets
-        .values()
-        .flatten()
-        .filter(|t| &t.area == area)
-        .filter_map(|t| match &t.rule {
-            TargetRule::Relative { reference_area, .. } => Some(reference_area.clone()),
-            _ => None,
-        })
-        .collect();
-    references.sort_unstable();
-    references.dedup();
-    let found = l
-        .digest
-        .loader()
-        .0
-        .series
-        .digests_with_references(&keys, area, &references)
-        .await
-        .map_err(Arc::new)?;
+    let series = &l.digest.loader().0.series;
+    let digests = async { series.digests_with_references(&keys, area).await.map_err(Arc::new) };
+    let (targets, found) = futures_util::future::try_join(targets, digests).await?;
     let by_key: HashMap<&SeriesRef, &ReferencedDigest> = found.iter().map(|d| (&d.digest.series, d)).collect();
     Ok(indicators
         .iter()
