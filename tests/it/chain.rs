@@ -545,3 +545,131 @@ both! {
         assert_eq!(rest_ids, ids);
     }
 }
+
+both! {
+    async fn the_smaller_lists_are_paged_by_the_database_in_their_own_order(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        // The demo has no quality factors or political directions: Alvesta gets five of each,
+        // the directions in force from days out of order.
+        let factors: String = (0..5)
+            .map(|i| {
+                format!(
+                    "[[quality_factors]]\nkey = \"q{i}\"\norg_unit = \"kf\"\ntitle = \"Kvalitetsfaktor {i}\"\n\n\
+                     [[political_directions]]\nkey = \"p{i}\"\norg_unit = \"kf\"\ntitle = \"Inriktning {i}\"\nvalid_from = \"202{}-01-01\"\n\n",
+                    (i * 3) % 5
+                )
+            })
+            .collect();
+        // And reports of every kind over two years, written out of their order.
+        let mut reports = String::from(
+            "[[governance_models]]\nkey = \"m\"\nname = \"Styrmodell\"\nvalid_from = \"2020-01-01\"\n\
+             quality_indicators_have_targets = true\npolitical_directions_followed_up = true\n\n\
+             [[governance_models.levels]]\norg_kind = \"council\"\ngoal_kinds = [\"council_goal\"]\n\n",
+        );
+        for kind in ["interim_report_1", "interim_report_2", "annual_report", "monthly"] {
+            reports.push_str(&format!("[[governance_models.follow_ups]]\nkind = \"{kind}\"\nname = \"{kind}\"\n\n"));
+        }
+        for (kind, year, month) in [
+            ("annual_report", 2021, None),
+            ("monthly", 2022, Some(3)),
+            ("interim_report_1", 2022, None),
+            ("monthly", 2021, Some(10)),
+            ("interim_report_2", 2022, None),
+            ("monthly", 2022, Some(9)),
+            ("annual_report", 2022, None),
+            ("interim_report_1", 2021, None),
+        ] {
+            let month = month.map(|m| format!("month = {m}\n")).unwrap_or_default();
+            reports.push_str(&format!("[[follow_ups]]\ngovernance_model = \"m\"\nkind = \"{kind}\"\nyear = {year}\n{month}\n"));
+        }
+        let text = format!(
+            "[municipality]\ncode = \"0764\"\nname = \"Alvesta\"\n\n[[org_units]]\nkey = \"kf\"\nname = \"Kommunfullmäktige\"\nkind = \"council\"\n\n{reports}{factors}"
+        );
+        let package = styrhub_domain::package::Package::parse(&[("q.toml".into(), text)], None).unwrap().validate().unwrap();
+        app.store.load_package(&package).await.unwrap();
+        // Each list with the fields its order is made of.
+        let lists = [
+            ("basicMissions", "id"),
+            ("qualityFactors", "id"),
+            ("politicalDirections", "id validFrom"),
+            ("assignments", "id deadline"),
+            ("budgets", "id year kind"),
+            ("followUps", "id year month kind"),
+        ];
+        for (list, fields) in lists {
+            // The demo municipality with more of them.
+            let mut of_each = Vec::new();
+            for m in ["1489", "0764"] {
+                let all = app
+                    .graphql_data(&format!(r#"{{ {list}(municipality: "{m}", first: 1000) {{ totalCount nodes {{ {fields} }} }} }}"#), json!({}))
+                    .await;
+                of_each.push((all[list]["nodes"].as_array().unwrap().len(), m, all));
+            }
+            let (_, m, all) = of_each.into_iter().max_by_key(|(n, _, _)| *n).unwrap();
+            let whole = all[list]["nodes"].as_array().unwrap().clone();
+            let ids: Vec<i64> = whole.iter().map(|n| n["id"].as_i64().unwrap()).collect();
+            assert_eq!(all[list]["totalCount"], ids.len(), "{list}");
+            assert!(ids.len() >= 3, "{list}: the demo has {} of them", ids.len());
+            let q = format!(
+                "query($a: String, $b: String, $f: Int, $l: Int) {{ {list}(municipality: \"{m}\", after: $a, before: $b, first: $f, last: $l) {{
+                   totalCount pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} nodes {{ id }} }} }}"
+            );
+            let nodes = |page: &Value| -> Vec<i64> { page[list]["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_i64().unwrap()).collect() };
+            let (mut seen, mut after) = (Vec::new(), Value::Null);
+            loop {
+                let page = app.graphql_data(&q, json!({ "a": after, "f": 2 })).await;
+                assert_eq!(page[list]["totalCount"], ids.len(), "{list}");
+                seen.extend(nodes(&page));
+                if page[list]["pageInfo"]["hasNextPage"] != true {
+                    break;
+                }
+                after = page[list]["pageInfo"]["endCursor"].clone();
+            }
+            assert_eq!(seen, ids, "{list}: forward pages");
+            let (mut back, mut before) = (Vec::new(), Value::Null);
+            loop {
+                let page = app.graphql_data(&q, json!({ "b": before, "l": 3 })).await;
+                let mut n = nodes(&page);
+                n.extend(back);
+                back = n;
+                if page[list]["pageInfo"]["hasPreviousPage"] != true {
+                    break;
+                }
+                before = page[list]["pageInfo"]["startCursor"].clone();
+            }
+            assert_eq!(back, ids, "{list}: backward pages");
+            let bad = app.graphql(&q, json!({ "a": "bm90LWEtY3Vyc29y", "f": 2 })).await;
+            assert_eq!(bad["errors"][0]["extensions"]["field"], "after", "{list}: {bad:#}");
+
+            // The order each list promises, the same on both databases.
+            match list {
+                "assignments" => {
+                    // By deadline, those without one last.
+                    let deadlines: Vec<String> =
+                        whole.iter().map(|n| n["deadline"].as_str().unwrap_or("9999-12-31").to_owned()).collect();
+                    assert!(deadlines.is_sorted(), "{deadlines:?}");
+                }
+                "followUps" => {
+                    // Newest first: year, then month (an annual or interim report of no month
+                    // before the monthly ones), then the later report first.
+                    let rank = |k: &str| ["MONTHLY", "ANNUAL_REPORT", "INTERIM_REPORT_2", "INTERIM_REPORT_1"].iter().position(|r| *r == k).unwrap();
+                    let keys: Vec<(i64, i64, usize)> = whole
+                        .iter()
+                        .map(|n| (-n["year"].as_i64().unwrap(), -n["month"].as_i64().unwrap_or(13), rank(n["kind"].as_str().unwrap())))
+                        .collect();
+                    assert!(keys.is_sorted(), "{keys:?}");
+                }
+                "politicalDirections" => {
+                    let keys: Vec<(String, i64)> = whole.iter().map(|n| (n["validFrom"].as_str().unwrap().to_owned(), n["id"].as_i64().unwrap())).collect();
+                    assert!(keys.is_sorted(), "{keys:?}");
+                    assert!(!ids.is_sorted(), "the test's directions are not in id order");
+                }
+                "budgets" => {
+                    let keys: Vec<(i64, String)> = whole.iter().map(|n| (n["year"].as_i64().unwrap(), n["kind"].as_str().unwrap().to_owned())).collect();
+                    assert!(keys.is_sorted(), "{keys:?}");
+                }
+                _ => assert!(ids.is_sorted(), "{list}: by id"),
+            }
+        }
+    }
+}

@@ -358,7 +358,8 @@ both! {
             .await
             .unwrap();
         assert_eq!((second.id, second.follow_up_id), (first.id, fu_id));
-        assert_eq!(store.follow_ups(&[g.governance_model_id]).await.unwrap().len(), 1);
+        let of_model = styrhub_domain::follow_up::FollowUpFilter { municipality_id: g.municipality_id, governance_model_id: Some(g.governance_model_id), ..Default::default() };
+        assert_eq!(store.follow_ups_page(&of_model, &every()).await.unwrap().items.len(), 1);
 
         // Refused before approval: a report the 2019 calendar lacks, a month on an annual report,
         // a year outside the model, a goal of another model.
@@ -444,7 +445,7 @@ both! {
         let done = store.update_assignment(&by(), a.id, &patch).await.unwrap();
         assert_eq!((done.status, done.funding_tkr, done.title.as_str()), (AssignmentStatus::Completed, None, a.title.as_str()));
         let filter = styrhub_domain::assignment::AssignmentFilter { municipality_id: a.municipality_id, goal_id: Some(g.id), ..Default::default() };
-        assert_eq!(store.assignments(&filter).await.unwrap(), vec![done.clone()]);
+        assert_eq!(items(store.assignments_page(&filter, &every()).await.unwrap()), vec![done.clone()]);
 
         // Refused, with nothing written: an unknown unit, a unit of Alvesta, negative funding, a
         // key that is taken.
@@ -463,7 +464,7 @@ both! {
         let err = store.update_assignment(&by(), a.id, &AssignmentPatch { title: Some("  ".into()), ..Default::default() }).await.unwrap_err();
         assert_eq!(field_of(&err), "title");
         assert_eq!(table_counts(store.connection()).await.unwrap(), before);
-        assert_eq!(store.assignments(&filter).await.unwrap(), vec![done]);
+        assert_eq!(items(store.assignments_page(&filter, &every()).await.unwrap()), vec![done]);
     }
 }
 
@@ -537,4 +538,14 @@ both! {
             assert_eq!(styrhub_domain::rules::validate::find_goal_cycle(&edges), None, "round {round}");
         }
     }
+}
+
+/// A page request for a whole short list.
+fn every() -> styrhub_domain::page::PageRequest {
+    styrhub_domain::page::PageRequest::forward(None, 1_000, false)
+}
+
+/// A page's items without their cursors.
+fn items<T>(page: styrhub_domain::page::Page<T>) -> Vec<T> {
+    page.items.into_iter().map(|(_, item)| item).collect()
 }

@@ -91,6 +91,19 @@ impl Assessment {
     }
 }
 
+/// Which follow-ups to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FollowUpFilter {
+    /// Of this municipality's governance models.
+    pub municipality_id: i64,
+    /// Of this governance model only.
+    pub governance_model_id: Option<i64>,
+    /// Reporting on this year.
+    pub year: Option<i32>,
+    /// This kind of report.
+    pub kind: Option<FollowUpKind>,
+}
+
 /// A follow-up period as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FollowUp {

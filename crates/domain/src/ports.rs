@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::assignment::{Assignment, AssignmentFilter};
 use crate::budget::{BudgetFilter, BudgetLine};
 use crate::error::RepoError;
-use crate::follow_up::{FollowUp, GoalAssessment};
+use crate::follow_up::{FollowUp, FollowUpFilter, GoalAssessment};
 use crate::goal::{Goal, GoalFilter};
 use crate::governance_model::GovernanceModel;
 use crate::ids::{AreaCode, Gender, KpiId};
@@ -67,20 +67,38 @@ pub trait GovernanceReader: Send + Sync {
     async fn goals_by_ids(&self, ids: &[i64]) -> Result<Vec<Goal>, RepoError>;
     /// Every goal → parent-goal edge of these municipalities, as (child, parent).
     async fn goal_edges(&self, municipality_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError>;
-    /// Basic missions of a municipality, optionally of some units only.
-    async fn basic_missions(&self, municipality_id: i64, org_unit_ids: Option<&[i64]>) -> Result<Vec<BasicMission>, RepoError>;
-    /// Quality factors of a municipality, optionally of some units only.
-    async fn quality_factors(&self, municipality_id: i64, org_unit_ids: Option<&[i64]>) -> Result<Vec<QualityFactor>, RepoError>;
+    /// One page of a municipality's basic missions (of some units only, when given), by id.
+    async fn basic_missions_page(
+        &self,
+        municipality_id: i64,
+        org_unit_ids: Option<&[i64]>,
+        page: &PageRequest,
+    ) -> Result<Page<BasicMission>, RepoError>;
+    /// One page of a municipality's quality factors (of some units only, when given), by id.
+    async fn quality_factors_page(
+        &self,
+        municipality_id: i64,
+        org_unit_ids: Option<&[i64]>,
+        page: &PageRequest,
+    ) -> Result<Page<QualityFactor>, RepoError>;
     /// Quality factors by id.
     async fn quality_factors_by_ids(&self, ids: &[i64]) -> Result<Vec<QualityFactor>, RepoError>;
-    /// Political directions of a municipality, optionally of some units only.
-    async fn political_directions(&self, municipality_id: i64, org_unit_ids: Option<&[i64]>) -> Result<Vec<PoliticalDirection>, RepoError>;
-    /// Assignments matching a filter.
-    async fn assignments(&self, filter: &AssignmentFilter) -> Result<Vec<Assignment>, RepoError>;
-    /// Budget lines matching a filter.
-    async fn budgets(&self, filter: &BudgetFilter) -> Result<Vec<BudgetLine>, RepoError>;
-    /// Follow-ups of these governance models, newest first.
-    async fn follow_ups(&self, governance_model_ids: &[i64]) -> Result<Vec<FollowUp>, RepoError>;
+    /// One page of a municipality's political directions (of some units only, when given), by
+    /// the day they apply from, then id.
+    async fn political_directions_page(
+        &self,
+        municipality_id: i64,
+        org_unit_ids: Option<&[i64]>,
+        page: &PageRequest,
+    ) -> Result<Page<PoliticalDirection>, RepoError>;
+    /// One page of the assignments a filter selects, by deadline (those without one last),
+    /// then id.
+    async fn assignments_page(&self, filter: &AssignmentFilter, page: &PageRequest) -> Result<Page<Assignment>, RepoError>;
+    /// One page of the budget lines a filter selects, by year, kind and id.
+    async fn budgets_page(&self, filter: &BudgetFilter, page: &PageRequest) -> Result<Page<BudgetLine>, RepoError>;
+    /// One page of the follow-ups a filter selects, newest first (year, month, then the later
+    /// kind of report first), then id.
+    async fn follow_ups_page(&self, filter: &FollowUpFilter, page: &PageRequest) -> Result<Page<FollowUp>, RepoError>;
     /// Follow-ups by id.
     async fn follow_ups_by_ids(&self, ids: &[i64]) -> Result<Vec<FollowUp>, RepoError>;
     /// Assessments of these goals, in every follow-up.

@@ -8,11 +8,11 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Expr, IntoCondition, Query};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect};
 use styrhub_domain::assignment::{Assignment, AssignmentFilter};
 use styrhub_domain::budget::{BudgetFilter, BudgetLine};
-use styrhub_domain::follow_up::{FollowUp, GoalAssessment};
+use styrhub_domain::follow_up::{FollowUp, FollowUpFilter, GoalAssessment};
 use styrhub_domain::goal::{text_matches, Goal, GoalFilter};
 use styrhub_domain::governance_model::GovernanceModel;
 use styrhub_domain::hierarchy::Hierarchy;
@@ -25,10 +25,7 @@ use styrhub_domain::{DomainError, RepoError};
 
 use crate::any_of::any_of_ids;
 use crate::db::repo_err;
-use crate::entities::{
-    assignment, basic_mission, budget, focus_area, follow_up, goal, goal_assessment, goal_parent, governance_model, org_unit,
-    political_direction, quality_factor, vision,
-};
+use crate::entities::{focus_area, follow_up, goal, goal_assessment, goal_parent, governance_model, org_unit, quality_factor, vision};
 use crate::keyset::{self, ListOrder};
 use crate::Store;
 
@@ -59,14 +56,6 @@ where
     RepoError: From<T::Error>,
 {
     rows.into_iter().map(|r| T::try_from(r).map_err(RepoError::from)).collect()
-}
-
-fn units_condition<C: ColumnTrait>(column: C, municipality_column: C, municipality_id: i64, org_unit_ids: Option<&[i64]>) -> Condition {
-    let mut cond = municipality_column.eq(municipality_id).into_condition();
-    if let Some(ids) = org_unit_ids {
-        cond = cond.add(column.is_in(ids.iter().copied()));
-    }
-    cond
 }
 
 impl Store {
@@ -255,39 +244,22 @@ impl GovernanceReader for Store {
         Ok(out)
     }
 
-    async fn basic_missions(&self, municipality_id: i64, org_unit_ids: Option<&[i64]>) -> Result<Vec<BasicMission>, RepoError> {
-        let cond = units_condition(
-            basic_mission::Column::OrgUnitId,
-            basic_mission::Column::MunicipalityId,
-            municipality_id,
-            org_unit_ids,
-        );
-        convert(
-            basic_mission::Entity::find()
-                .filter(cond)
-                .order_by_asc(basic_mission::Column::Id)
-                .all(self.connection())
-                .await
-                .map_err(repo_err)?,
-        )
+    async fn basic_missions_page(
+        &self,
+        municipality_id: i64,
+        org_unit_ids: Option<&[i64]>,
+        page: &PageRequest,
+    ) -> Result<Page<BasicMission>, RepoError> {
+        self.basic_missions_page_of(municipality_id, org_unit_ids, page).await
     }
 
-    async fn quality_factors(&self, municipality_id: i64, org_unit_ids: Option<&[i64]>) -> Result<Vec<QualityFactor>, RepoError> {
-        let cond = units_condition(
-            quality_factor::Column::OrgUnitId,
-            quality_factor::Column::MunicipalityId,
-            municipality_id,
-            org_unit_ids,
-        );
-        Ok(quality_factor::Entity::find()
-            .filter(cond)
-            .order_by_asc(quality_factor::Column::Id)
-            .all(self.connection())
-            .await
-            .map_err(repo_err)?
-            .into_iter()
-            .map(QualityFactor::from)
-            .collect())
+    async fn quality_factors_page(
+        &self,
+        municipality_id: i64,
+        org_unit_ids: Option<&[i64]>,
+        page: &PageRequest,
+    ) -> Result<Page<QualityFactor>, RepoError> {
+        self.quality_factors_page_of(municipality_id, org_unit_ids, page).await
     }
 
     async fn quality_factors_by_ids(&self, ids: &[i64]) -> Result<Vec<QualityFactor>, RepoError> {
@@ -299,96 +271,25 @@ impl GovernanceReader for Store {
         .await
     }
 
-    async fn political_directions(&self, municipality_id: i64, org_unit_ids: Option<&[i64]>) -> Result<Vec<PoliticalDirection>, RepoError> {
-        let cond = units_condition(
-            political_direction::Column::OrgUnitId,
-            political_direction::Column::MunicipalityId,
-            municipality_id,
-            org_unit_ids,
-        );
-        convert(
-            political_direction::Entity::find()
-                .filter(cond)
-                .order_by_asc(political_direction::Column::ValidFrom)
-                .order_by_asc(political_direction::Column::Id)
-                .all(self.connection())
-                .await
-                .map_err(repo_err)?,
-        )
+    async fn political_directions_page(
+        &self,
+        municipality_id: i64,
+        org_unit_ids: Option<&[i64]>,
+        page: &PageRequest,
+    ) -> Result<Page<PoliticalDirection>, RepoError> {
+        self.political_directions_page_of(municipality_id, org_unit_ids, page).await
     }
 
-    async fn assignments(&self, filter: &AssignmentFilter) -> Result<Vec<Assignment>, RepoError> {
-        let mut cond = Condition::all().add(assignment::Column::MunicipalityId.eq(filter.municipality_id));
-        if let Some(id) = filter.from_org_unit_id {
-            cond = cond.add(assignment::Column::FromOrgUnitId.eq(id));
-        }
-        if let Some(id) = filter.to_org_unit_id {
-            cond = cond.add(assignment::Column::ToOrgUnitId.eq(id));
-        }
-        if let Some(s) = filter.status {
-            cond = cond.add(assignment::Column::Status.eq(s.as_str()));
-        }
-        if let Some(g) = filter.goal_id {
-            cond = cond.add(assignment::Column::GoalId.eq(g));
-        }
-        convert(
-            assignment::Entity::find()
-                .filter(cond)
-                .order_by_asc(assignment::Column::Deadline)
-                .order_by_asc(assignment::Column::Id)
-                .all(self.connection())
-                .await
-                .map_err(repo_err)?,
-        )
+    async fn assignments_page(&self, filter: &AssignmentFilter, page: &PageRequest) -> Result<Page<Assignment>, RepoError> {
+        self.assignments_page_of(filter, page).await
     }
 
-    async fn budgets(&self, filter: &BudgetFilter) -> Result<Vec<BudgetLine>, RepoError> {
-        let units: Vec<i64> = match &filter.org_unit_ids {
-            Some(ids) => ids.clone(),
-            None => org_unit::Entity::find()
-                .select_only()
-                .column(org_unit::Column::Id)
-                .filter(org_unit::Column::MunicipalityId.eq(filter.municipality_id))
-                .into_tuple()
-                .all(self.connection())
-                .await
-                .map_err(repo_err)?,
-        };
-        let mut cond = Condition::all().add(budget::Column::OrgUnitId.is_in(units));
-        if let Some(y) = filter.year {
-            cond = cond.add(budget::Column::Year.eq(y));
-        }
-        if let Some(k) = filter.kind {
-            cond = cond.add(budget::Column::Kind.eq(k.as_str()));
-        }
-        convert(
-            budget::Entity::find()
-                .filter(cond)
-                .order_by_asc(budget::Column::Year)
-                .order_by_asc(budget::Column::Kind)
-                .order_by_asc(budget::Column::Id)
-                .all(self.connection())
-                .await
-                .map_err(repo_err)?,
-        )
+    async fn budgets_page(&self, filter: &BudgetFilter, page: &PageRequest) -> Result<Page<BudgetLine>, RepoError> {
+        self.budgets_page_of(filter, page).await
     }
 
-    async fn follow_ups(&self, governance_model_ids: &[i64]) -> Result<Vec<FollowUp>, RepoError> {
-        let mut all: Vec<FollowUp> = by_ids(governance_model_ids, |c| {
-            follow_up::Entity::find()
-                .filter(any_of_ids(self.backend(), follow_up::Column::GovernanceModelId, &c))
-                .all(self.connection())
-        })
-        .await?;
-        all.sort_by_key(|f| {
-            (
-                std::cmp::Reverse(f.year),
-                std::cmp::Reverse(f.month.unwrap_or(13)),
-                std::cmp::Reverse(f.kind),
-                f.id,
-            )
-        });
-        Ok(all)
+    async fn follow_ups_page(&self, filter: &FollowUpFilter, page: &PageRequest) -> Result<Page<FollowUp>, RepoError> {
+        self.follow_ups_page_of(filter, page).await
     }
 
     async fn follow_ups_by_ids(&self, ids: &[i64]) -> Result<Vec<FollowUp>, RepoError> {

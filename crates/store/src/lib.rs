@@ -31,6 +31,7 @@ pub mod governance;
 pub mod indicators;
 pub mod ingest;
 mod keyset;
+mod lists;
 pub mod package;
 pub mod series;
 mod statistics;

@@ -61,9 +61,10 @@ impl SeriesReader for Store {
         }
         let keys = Keys::of(series);
         let backend = self.backend();
+        // Numbered on both: `own` appears twice.
         let (key_list, own) = match backend {
             DatabaseBackend::Postgres => ("$1", "$2"),
-            _ => ("?", "?"),
+            _ => ("?1", "?2"),
         };
         // One row per series and reference area that has a series (or one with nulls): both
         // sides are look-ups of the digests' unique index, and the reference's value for the
@@ -82,9 +83,7 @@ impl SeriesReader for Store {
                 "= ANY(ARRAY(SELECT DISTINCT t.reference_area FROM target t \
                  WHERE t.area_code = {own} AND t.reference_area IS NOT NULL))"
             ),
-            _ => format!(
-                "IN (SELECT t.reference_area FROM target t WHERE t.area_code = {own} AND t.reference_area IS NOT NULL)"
-            ),
+            _ => format!("IN (SELECT t.reference_area FROM target t WHERE t.area_code = {own} AND t.reference_area IS NOT NULL)"),
         };
         let sql = format!(
             "SELECT d.series_key, d.points, r.area_code AS reference_area, r.points AS reference_points \
@@ -95,7 +94,10 @@ impl SeriesReader for Store {
         );
         let values = [text_list(backend, &keys.texts), Value::from(area.as_str())];
         let rows = self
-            .fetch_warm(&Statement::from_sql_and_values(backend, sql, values), Plan::for_list(keys.texts.len()))
+            .fetch_warm(
+                &Statement::from_sql_and_values(backend, sql, values),
+                Plan::for_list(keys.texts.len()),
+            )
             .await
             .map_err(repo_err)?;
         // Rows of one series need not be adjacent: grouped by position, no sort in SQL.
@@ -122,9 +124,8 @@ impl SeriesReader for Store {
             let code = match references.iter().find(|a| a.as_str() == reference) {
                 Some(code) => code.clone(),
                 None => {
-                    let code = AreaCode::parse(&reference).map_err(|e| {
-                        RepoError::Internal(format!("a target's reference area {reference:?} is not an area code: {e}"))
-                    })?;
+                    let code = AreaCode::parse(&reference)
+                        .map_err(|e| RepoError::Internal(format!("a target's reference area {reference:?} is not an area code: {e}")))?;
                     references.push(code.clone());
                     code
                 }

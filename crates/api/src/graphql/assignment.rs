@@ -8,7 +8,7 @@ use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, municipality, ports};
 use crate::graphql::goal::Goal;
 use crate::graphql::org_unit::OrgUnit;
-use crate::graphql::page::{paginate, Page};
+use crate::graphql::page::{connection, page_request, KeysetPage};
 
 /// Where an assignment stands.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -128,8 +128,9 @@ impl AssignmentQuery {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Page<Assignment>> {
+    ) -> Result<KeysetPage<Assignment>> {
         let m = self::municipality(ctx, &municipality).await?;
+        let request = page_request(ctx, after, before, first, last)?;
         let filter = AssignmentFilter {
             municipality_id: m.id,
             from_org_unit_id: from_org_unit,
@@ -137,7 +138,7 @@ impl AssignmentQuery {
             status: status.map(Into::into),
             goal_id: goal,
         };
-        let list = ports(ctx).read.governance.assignments(&filter).await.map_err(gql)?;
-        paginate(ctx, list, after, before, first, last, Assignment).await
+        let page = ports(ctx).read.governance.assignments_page(&filter, &request).await.map_err(gql)?;
+        Ok(connection(page, Assignment))
     }
 }

@@ -7,7 +7,7 @@ use crate::error::gql;
 use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, municipality, ports};
 use crate::graphql::org_unit::OrgUnit;
-use crate::graphql::page::{paginate, Page};
+use crate::graphql::page::{connection, page_request, KeysetPage};
 
 /// Operating or investment budget.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -92,15 +92,16 @@ impl BudgetQuery {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Page<BudgetLine>> {
+    ) -> Result<KeysetPage<BudgetLine>> {
         let m = self::municipality(ctx, &municipality).await?;
+        let request = page_request(ctx, after, before, first, last)?;
         let filter = BudgetFilter {
             municipality_id: m.id,
             org_unit_ids: org_unit.map(|u| vec![u]),
             year,
             kind: kind.map(Into::into),
         };
-        let list = ports(ctx).read.governance.budgets(&filter).await.map_err(gql)?;
-        paginate(ctx, list, after, before, first, last, BudgetLine).await
+        let page = ports(ctx).read.governance.budgets_page(&filter, &request).await.map_err(gql)?;
+        Ok(connection(page, BudgetLine))
     }
 }

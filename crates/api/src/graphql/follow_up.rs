@@ -2,8 +2,8 @@
 
 use async_graphql::{Context, Enum, Object, Result};
 use styrhub_domain::follow_up::{
-    Assessment as DomainAssessment, FollowUp as DomainFollowUp, FollowUpKind as DomainKind, GoalAssessment as DomainGoalAssessment,
-    SnapshotValue as DomainSnapshotValue,
+    Assessment as DomainAssessment, FollowUp as DomainFollowUp, FollowUpFilter, FollowUpKind as DomainKind,
+    GoalAssessment as DomainGoalAssessment, SnapshotValue as DomainSnapshotValue,
 };
 use styrhub_domain::ids::{AreaCode, Gender};
 use styrhub_domain::observation::SeriesRef;
@@ -13,7 +13,7 @@ use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, municipality, ports};
 use crate::graphql::goal::Goal;
 use crate::graphql::org_unit::GovernanceModel;
-use crate::graphql::page::{paginate, Page};
+use crate::graphql::page::{connection, page_request, KeysetPage};
 use crate::graphql::series::ValueSource;
 use crate::read::loaders::DigestKey;
 
@@ -207,20 +207,17 @@ impl FollowUpQuery {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Page<FollowUp>> {
+    ) -> Result<KeysetPage<FollowUp>> {
         let m = self::municipality(ctx, &municipality).await?;
-        let models: Vec<i64> = ports(ctx)
-            .read
-            .governance
-            .governance_models(m.id)
-            .await
-            .map_err(gql)?
-            .iter()
-            .map(|g| g.id)
-            .collect();
-        let mut list = ports(ctx).read.governance.follow_ups(&models).await.map_err(gql)?;
-        list.retain(|f| year.is_none_or(|y| f.year == y) && kind.is_none_or(|k| DomainKind::from(k) == f.kind));
-        paginate(ctx, list, after, before, first, last, FollowUp).await
+        let request = page_request(ctx, after, before, first, last)?;
+        let filter = FollowUpFilter {
+            municipality_id: m.id,
+            governance_model_id: None,
+            year,
+            kind: kind.map(DomainKind::from),
+        };
+        let page = ports(ctx).read.governance.follow_ups_page(&filter, &request).await.map_err(gql)?;
+        Ok(connection(page, FollowUp))
     }
 }
 

@@ -7,7 +7,7 @@ use crate::error::gql;
 use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, municipality, ports};
 use crate::graphql::org_unit::OrgUnit;
-use crate::graphql::page::{paginate, Page};
+use crate::graphql::page::{connection, page_request, KeysetPage};
 
 async fn unit(ctx: &Context<'_>, id: i64) -> Result<Option<OrgUnit>> {
     Ok(loaders(ctx).org_unit.load_one(id).await.map_err(loader_err)?.map(OrgUnit))
@@ -134,16 +134,17 @@ impl MissionQuery {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Page<BasicMission>> {
+    ) -> Result<KeysetPage<BasicMission>> {
         let m = self::municipality(ctx, &municipality).await?;
+        let request = page_request(ctx, after, before, first, last)?;
         let units = org_unit.map(|u| vec![u]);
-        let list = ports(ctx)
+        let page = ports(ctx)
             .read
             .governance
-            .basic_missions(m.id, units.as_deref())
+            .basic_missions_page(m.id, units.as_deref(), &request)
             .await
             .map_err(gql)?;
-        paginate(ctx, list, after, before, first, last, BasicMission).await
+        Ok(connection(page, BasicMission))
     }
 
     /// Quality factors of a municipality, optionally of one unit.
@@ -157,16 +158,17 @@ impl MissionQuery {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Page<QualityFactor>> {
+    ) -> Result<KeysetPage<QualityFactor>> {
         let m = self::municipality(ctx, &municipality).await?;
+        let request = page_request(ctx, after, before, first, last)?;
         let units = org_unit.map(|u| vec![u]);
-        let list = ports(ctx)
+        let page = ports(ctx)
             .read
             .governance
-            .quality_factors(m.id, units.as_deref())
+            .quality_factors_page(m.id, units.as_deref(), &request)
             .await
             .map_err(gql)?;
-        paginate(ctx, list, after, before, first, last, QualityFactor).await
+        Ok(connection(page, QualityFactor))
     }
 
     /// Political directions of a municipality, optionally of one unit.
@@ -180,15 +182,16 @@ impl MissionQuery {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Page<PoliticalDirection>> {
+    ) -> Result<KeysetPage<PoliticalDirection>> {
         let m = self::municipality(ctx, &municipality).await?;
+        let request = page_request(ctx, after, before, first, last)?;
         let units = org_unit.map(|u| vec![u]);
-        let list = ports(ctx)
+        let page = ports(ctx)
             .read
             .governance
-            .political_directions(m.id, units.as_deref())
+            .political_directions_page(m.id, units.as_deref(), &request)
             .await
             .map_err(gql)?;
-        paginate(ctx, list, after, before, first, last, PoliticalDirection).await
+        Ok(connection(page, PoliticalDirection))
     }
 }
