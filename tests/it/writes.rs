@@ -11,6 +11,7 @@ use styrhub_domain::commands::{
 use styrhub_domain::follow_up::{Assessment, FollowUpKind};
 use styrhub_domain::goal::{Goal, GoalFilter, GoalKind};
 use styrhub_domain::ids::AreaCode;
+use styrhub_domain::ids::{GoalId, IndicatorId};
 use styrhub_domain::indicator::{Indicator, IndicatorFilter};
 use styrhub_domain::org_unit::OrgUnit;
 use styrhub_domain::package::Package;
@@ -121,7 +122,7 @@ both! {
         assert_eq!(g.agenda2030, vec![3, 10]);
         assert!(g.position >= 1);
 
-        let read = store.goals_by_ids(&[g.id]).await.unwrap();
+        let read = store.goals_by_ids(&[GoalId(g.id)]).await.unwrap();
         assert_eq!(read, vec![g.clone()]);
         let edges = store.goal_edges(&[g.municipality_id]).await.unwrap();
         assert_eq!(edges.iter().filter(|(c, _)| *c == g.id).collect::<Vec<_>>(), vec![&(g.id, parent.id)]);
@@ -243,7 +244,7 @@ both! {
         let app = TestApp::spawn(db).await.with_demo().await;
         let store = &app.store;
         let g = goal(store, "1489", "kf-2021-mal-5").await;
-        let ind = store.indicators_of_goals(&[g.id]).await.unwrap()[0].1.clone();
+        let ind = store.indicators_of_goals(&[GoalId(g.id)]).await.unwrap()[0].1.clone();
         let once = store.archive_goal(&by(), g.id).await.unwrap();
         assert!(once.archived);
         let twice = store.archive_goal(&by(), g.id).await.unwrap();
@@ -265,12 +266,12 @@ both! {
         let ind = indicator(store, "1489", "kf1-trygga-i-skolan").await;
         store.link_indicator(&by(), g.id, ind.id).await.unwrap();
         store.link_indicator(&by(), g.id, ind.id).await.unwrap();
-        let links = store.goal_links(&[ind.id]).await.unwrap();
-        assert_eq!(links.iter().filter(|(_, gid)| *gid == g.id).count(), 1);
+        let links = store.goal_links(&[IndicatorId(ind.id)]).await.unwrap();
+        assert_eq!(links.iter().filter(|(_, gid)| *gid == GoalId(g.id)).count(), 1);
 
         store.unlink_indicator(&by(), g.id, ind.id).await.unwrap();
         assert!(matches!(store.unlink_indicator(&by(), g.id, ind.id).await.unwrap_err(), RepoError::NotFound(_)));
-        assert!(!store.goal_links(&[ind.id]).await.unwrap().iter().any(|(_, gid)| *gid == g.id));
+        assert!(!store.goal_links(&[IndicatorId(ind.id)]).await.unwrap().iter().any(|(_, gid)| *gid == GoalId(g.id)));
 
         let alvesta_goal = store
             .create_goal(&by(), &NewGoal {
@@ -316,7 +317,7 @@ both! {
         let err = store.set_target(&by(), &t).await.unwrap_err();
         assert_eq!(field_of(&err), "indicator_id", "{err}");
         assert!(err.to_string().contains("no targets for quality indicators"), "{err}");
-        assert!(store.targets_of(&[quality.id]).await.unwrap().is_empty());
+        assert!(store.targets_of(&[IndicatorId(quality.id)]).await.unwrap().is_empty());
 
         // A goal indicator gets one; setting it again for the same first year replaces it.
         let first = store.set_target(&by(), &NewTarget { indicator_id: measured.id, ..t.clone() }).await.unwrap();
@@ -327,7 +328,7 @@ both! {
             .await
             .unwrap();
         assert_eq!(second.id, first.id);
-        assert_eq!(store.targets_of(&[measured.id]).await.unwrap(), vec![second]);
+        assert_eq!(store.targets_of(&[IndicatorId(measured.id)]).await.unwrap(), vec![second]);
         let backwards = NewTarget { indicator_id: measured.id, period_from: 2024, period_to: Some(2022), ..t.clone() };
         assert_eq!(field_of(&store.set_target(&by(), &backwards).await.unwrap_err()), "period_to");
         assert!(matches!(store.set_target(&by(), &NewTarget { indicator_id: 999_999, ..t }).await.unwrap_err(), RepoError::NotFound(_)));

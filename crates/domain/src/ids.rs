@@ -296,3 +296,43 @@ mod tests {
         assert!(!r.contains_range(&open));
     }
 }
+
+/// Database ids of one kind of record, each a type of its own: a goal's id cannot be passed
+/// where an indicator's is meant, and the ports say which ids they take. The wire shape is the
+/// bare number (`serde(transparent)`), as before.
+macro_rules! record_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl $name {
+            /// The number, as stored.
+            pub fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl From<$name> for i64 {
+            fn from(id: $name) -> i64 {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+record_id!(
+    /// A goal's id.
+    GoalId
+);
+record_id!(
+    /// An indicator's id.
+    IndicatorId
+);

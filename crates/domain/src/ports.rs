@@ -12,7 +12,7 @@ use crate::error::RepoError;
 use crate::follow_up::{FollowUp, FollowUpFilter, GoalAssessment};
 use crate::goal::{Goal, GoalFilter};
 use crate::governance_model::GovernanceModel;
-use crate::ids::{AreaCode, Gender, KpiId};
+use crate::ids::{AreaCode, Gender, GoalId, IndicatorId, KpiId};
 use crate::indicator::{Indicator, IndicatorFilter};
 use crate::ingest::{IngestRun, RunCounts, RunStatus};
 use crate::kpi::{Area, AreaFilter, Kpi, KpiFilter};
@@ -64,7 +64,7 @@ pub trait GovernanceReader: Send + Sync {
     /// The goals (not archived) of these focus areas, in order.
     async fn goals_of_focus_areas(&self, focus_area_ids: &[i64]) -> Result<Vec<Goal>, RepoError>;
     /// Goals by id (archived ones too).
-    async fn goals_by_ids(&self, ids: &[i64]) -> Result<Vec<Goal>, RepoError>;
+    async fn goals_by_ids(&self, ids: &[GoalId]) -> Result<Vec<Goal>, RepoError>;
     /// Every goal → parent-goal edge of these municipalities, as (child, parent).
     async fn goal_edges(&self, municipality_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError>;
     /// One page of a municipality's basic missions (of some units only, when given), by id.
@@ -102,7 +102,7 @@ pub trait GovernanceReader: Send + Sync {
     /// Follow-ups by id.
     async fn follow_ups_by_ids(&self, ids: &[i64]) -> Result<Vec<FollowUp>, RepoError>;
     /// Assessments of these goals, in every follow-up.
-    async fn assessments_of_goals(&self, goal_ids: &[i64]) -> Result<Vec<GoalAssessment>, RepoError>;
+    async fn assessments_of_goals(&self, goal_ids: &[GoalId]) -> Result<Vec<GoalAssessment>, RepoError>;
     /// Assessments made in these follow-ups.
     async fn assessments_in(&self, follow_up_ids: &[i64]) -> Result<Vec<GoalAssessment>, RepoError>;
 }
@@ -115,15 +115,15 @@ pub trait IndicatorReader: Send + Sync {
     /// One page of [`IndicatorReader::indicators`], cut by the database (keyset cursors).
     async fn indicators_page(&self, filter: &IndicatorFilter, page: &PageRequest) -> Result<Page<Indicator>, RepoError>;
     /// Indicators by id.
-    async fn indicators_by_ids(&self, ids: &[i64]) -> Result<Vec<Indicator>, RepoError>;
+    async fn indicators_by_ids(&self, ids: &[IndicatorId]) -> Result<Vec<Indicator>, RepoError>;
     /// The indicators of these goals, as (goal id, indicator), in indicator order.
-    async fn indicators_of_goals(&self, goal_ids: &[i64]) -> Result<Vec<(i64, Indicator)>, RepoError>;
+    async fn indicators_of_goals(&self, goal_ids: &[GoalId]) -> Result<Vec<(GoalId, Indicator)>, RepoError>;
     /// The goals these indicators follow up, as (indicator id, goal id).
-    async fn goal_links(&self, indicator_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError>;
+    async fn goal_links(&self, indicator_ids: &[IndicatorId]) -> Result<Vec<(IndicatorId, GoalId)>, RepoError>;
     /// The quality factors these indicators follow up, as (indicator id, quality factor id).
-    async fn quality_factor_links(&self, indicator_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError>;
+    async fn quality_factor_links(&self, indicator_ids: &[IndicatorId]) -> Result<Vec<(IndicatorId, i64)>, RepoError>;
     /// Targets of these indicators.
-    async fn targets_of(&self, indicator_ids: &[i64]) -> Result<Vec<Target>, RepoError>;
+    async fn targets_of(&self, indicator_ids: &[IndicatorId]) -> Result<Vec<Target>, RepoError>;
 }
 
 /// Reads key-figure values and metadata.

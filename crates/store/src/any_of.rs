@@ -18,8 +18,8 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseBackend, EntityName, Value};
 
-/// `column IN ids`.
-pub(crate) fn any_of_ids<C: ColumnTrait>(backend: DatabaseBackend, column: C, ids: &[i64]) -> Expr {
+/// `column IN ids` (plain numbers or typed ids such as `GoalId`).
+pub(crate) fn any_of_ids<C: ColumnTrait, I: Copy + Into<i64>>(backend: DatabaseBackend, column: C, ids: &[I]) -> Expr {
     let column_sql = qualified(column);
     match backend {
         DatabaseBackend::Postgres => {
@@ -29,14 +29,16 @@ pub(crate) fn any_of_ids<C: ColumnTrait>(backend: DatabaseBackend, column: C, id
                 if n > 0 {
                     array.push(',');
                 }
-                array.push_str(&id.to_string());
+                array.push_str(&(*id).into().to_string());
             }
             array.push('}');
             Expr::cust_with_values(format!("{column_sql} IN (SELECT unnest(CAST($1 AS int8[])))"), [Value::from(array)])
         }
         _ => Expr::cust_with_values(
             format!("{column_sql} IN (SELECT value FROM json_each(?))"),
-            [Value::from(serde_json::to_string(ids).expect("integers always serialise"))],
+            [Value::from(
+                serde_json::to_string(&ids.iter().map(|i| (*i).into()).collect::<Vec<i64>>()).expect("integers always serialise"),
+            )],
         ),
     }
 }

@@ -16,6 +16,7 @@ use styrhub_domain::follow_up::{FollowUp, FollowUpFilter, GoalAssessment};
 use styrhub_domain::goal::{text_matches, Goal, GoalFilter};
 use styrhub_domain::governance_model::GovernanceModel;
 use styrhub_domain::hierarchy::Hierarchy;
+use styrhub_domain::ids::GoalId;
 use styrhub_domain::mission::{BasicMission, PoliticalDirection, QualityFactor};
 use styrhub_domain::org_unit::OrgUnit;
 use styrhub_domain::page::{Page, PageRequest};
@@ -33,14 +34,15 @@ use crate::Store;
 pub const MAX_IN: usize = 10_000;
 
 /// Runs `query` for `ids` in chunks of [`MAX_IN`] and converts every row.
-pub(crate) async fn by_ids<E, T, F, Fut>(ids: &[i64], query: F) -> Result<Vec<T>, RepoError>
+pub(crate) async fn by_ids<E, T, F, Fut, I>(ids: &[I], query: F) -> Result<Vec<T>, RepoError>
 where
+    I: Copy + Into<i64>,
     F: Fn(Vec<i64>) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<E>, sea_orm::DbErr>>,
     T: TryFrom<E>,
     RepoError: From<T::Error>,
 {
-    let unique: Vec<i64> = ids.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+    let unique: Vec<i64> = ids.iter().map(|i| (*i).into()).collect::<BTreeSet<_>>().into_iter().collect();
     let mut out = Vec::with_capacity(unique.len());
     for chunk in unique.chunks(MAX_IN) {
         for row in query(chunk.to_vec()).await.map_err(repo_err)? {
@@ -210,7 +212,7 @@ impl GovernanceReader for Store {
         .await
     }
 
-    async fn goals_by_ids(&self, ids: &[i64]) -> Result<Vec<Goal>, RepoError> {
+    async fn goals_by_ids(&self, ids: &[GoalId]) -> Result<Vec<Goal>, RepoError> {
         by_ids(ids, |c| {
             goal::Entity::find()
                 .filter(any_of_ids(self.backend(), goal::Column::Id, &c))
@@ -301,7 +303,7 @@ impl GovernanceReader for Store {
         .await
     }
 
-    async fn assessments_of_goals(&self, goal_ids: &[i64]) -> Result<Vec<GoalAssessment>, RepoError> {
+    async fn assessments_of_goals(&self, goal_ids: &[GoalId]) -> Result<Vec<GoalAssessment>, RepoError> {
         by_ids(goal_ids, |c| {
             goal_assessment::Entity::find()
                 .filter(any_of_ids(self.backend(), goal_assessment::Column::GoalId, &c))

@@ -7,6 +7,7 @@ use sea_orm::{
     RelationTrait,
 };
 use styrhub_domain::goal::text_matches;
+use styrhub_domain::ids::{GoalId, IndicatorId};
 use styrhub_domain::indicator::{Indicator, IndicatorFilter};
 use styrhub_domain::page::{Page, PageRequest};
 use styrhub_domain::ports::IndicatorReader;
@@ -43,7 +44,7 @@ impl IndicatorReader for Store {
         keyset::page::<Indicator, IndicatorKey, _, _>(self.connection(), cond, convert::<indicator::Model, Indicator>, keep, page).await
     }
 
-    async fn indicators_by_ids(&self, ids: &[i64]) -> Result<Vec<Indicator>, RepoError> {
+    async fn indicators_by_ids(&self, ids: &[IndicatorId]) -> Result<Vec<Indicator>, RepoError> {
         by_ids(ids, |c| {
             indicator::Entity::find()
                 .filter(any_of_ids(self.backend(), indicator::Column::Id, &c))
@@ -52,7 +53,7 @@ impl IndicatorReader for Store {
         .await
     }
 
-    async fn indicators_of_goals(&self, goal_ids: &[i64]) -> Result<Vec<(i64, Indicator)>, RepoError> {
+    async fn indicators_of_goals(&self, goal_ids: &[GoalId]) -> Result<Vec<(GoalId, Indicator)>, RepoError> {
         let mut out = Vec::new();
         for chunk in goal_ids.chunks(MAX_IN) {
             // The indicator's own columns plus the goal it is linked to, decoded by their plain
@@ -68,13 +69,13 @@ impl IndicatorReader for Store {
                 .await
                 .map_err(repo_err)?;
             for row in rows {
-                out.push((row.goal_id, Indicator::try_from(row.indicator)?));
+                out.push((GoalId(row.goal_id), Indicator::try_from(row.indicator)?));
             }
         }
         Ok(out)
     }
 
-    async fn goal_links(&self, indicator_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError> {
+    async fn goal_links(&self, indicator_ids: &[IndicatorId]) -> Result<Vec<(IndicatorId, GoalId)>, RepoError> {
         let mut out = Vec::new();
         for chunk in indicator_ids.chunks(MAX_IN) {
             let rows: Vec<(i64, i64)> = indicator_goal::Entity::find()
@@ -87,12 +88,12 @@ impl IndicatorReader for Store {
                 .all(self.connection())
                 .await
                 .map_err(repo_err)?;
-            out.extend(rows);
+            out.extend(rows.into_iter().map(|(i, g)| (IndicatorId(i), GoalId(g))));
         }
         Ok(out)
     }
 
-    async fn quality_factor_links(&self, indicator_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError> {
+    async fn quality_factor_links(&self, indicator_ids: &[IndicatorId]) -> Result<Vec<(IndicatorId, i64)>, RepoError> {
         let mut out = Vec::new();
         for chunk in indicator_ids.chunks(MAX_IN) {
             let rows: Vec<(i64, i64)> = indicator_quality_factor::Entity::find()
@@ -104,12 +105,12 @@ impl IndicatorReader for Store {
                 .all(self.connection())
                 .await
                 .map_err(repo_err)?;
-            out.extend(rows);
+            out.extend(rows.into_iter().map(|(i, q)| (IndicatorId(i), q)));
         }
         Ok(out)
     }
 
-    async fn targets_of(&self, indicator_ids: &[i64]) -> Result<Vec<Target>, RepoError> {
+    async fn targets_of(&self, indicator_ids: &[IndicatorId]) -> Result<Vec<Target>, RepoError> {
         by_ids(indicator_ids, |c| {
             target::Entity::find()
                 .filter(any_of_ids(self.backend(), target::Column::IndicatorId, &c))

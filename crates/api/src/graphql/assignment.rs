@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Enum, Object, Result};
 use styrhub_domain::assignment::{Assignment as DomainAssignment, AssignmentFilter, AssignmentStatus as DomainStatus};
+use styrhub_domain::ids::GoalId;
 
 use crate::error::gql;
 use crate::graphql::context::loader_err;
@@ -104,7 +105,7 @@ impl Assignment {
     /// The goal it serves.
     async fn goal(&self, ctx: &Context<'_>) -> Result<Option<Goal>> {
         let Some(id) = self.0.goal_id else { return Ok(None) };
-        Ok(loaders(ctx).goal.load_one(id).await.map_err(loader_err)?.map(Goal))
+        Ok(loaders(ctx).goal.load_one(GoalId(id)).await.map_err(loader_err)?.map(Goal))
     }
 }
 

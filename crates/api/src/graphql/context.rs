@@ -1,6 +1,7 @@
 //! What resolvers reach through the GraphQL context: the ports and the request's loaders.
 
 use async_graphql::{Context, Result};
+use styrhub_domain::ids::GoalId;
 use styrhub_domain::org_unit::OrgUnit;
 use styrhub_domain::RepoError;
 
@@ -70,16 +71,16 @@ pub fn loader_err(e: std::sync::Arc<styrhub_domain::RepoError>) -> async_graphql
 /// with what it prefetched, so that its goals answer `indicators` without the executor (see
 /// [`crate::graphql::plain`]). Per request, beside the loaders.
 #[derive(Default)]
-pub struct GoalIndicators(std::sync::Mutex<rustc_hash::FxHashMap<i64, std::sync::Arc<[crate::graphql::indicator::Indicator]>>>);
+pub struct GoalIndicators(std::sync::Mutex<rustc_hash::FxHashMap<GoalId, std::sync::Arc<[crate::graphql::indicator::Indicator]>>>);
 
 impl GoalIndicators {
     /// The indicators prefetched for a goal, if any.
-    pub fn of(&self, goal: i64) -> Option<std::sync::Arc<[crate::graphql::indicator::Indicator]>> {
+    pub fn of(&self, goal: GoalId) -> Option<std::sync::Arc<[crate::graphql::indicator::Indicator]>> {
         self.0.lock().expect("goal indicators lock").get(&goal).cloned()
     }
 
     /// Keeps the indicators of many goals.
-    pub fn keep(&self, by_goal: impl IntoIterator<Item = (i64, std::sync::Arc<[crate::graphql::indicator::Indicator]>)>) {
+    pub fn keep(&self, by_goal: impl IntoIterator<Item = (GoalId, std::sync::Arc<[crate::graphql::indicator::Indicator]>)>) {
         self.0.lock().expect("goal indicators lock").extend(by_goal);
     }
 }

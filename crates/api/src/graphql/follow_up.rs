@@ -5,7 +5,7 @@ use styrhub_domain::follow_up::{
     Assessment as DomainAssessment, FollowUp as DomainFollowUp, FollowUpFilter, FollowUpKind as DomainKind,
     GoalAssessment as DomainGoalAssessment, SnapshotValue as DomainSnapshotValue,
 };
-use styrhub_domain::ids::{AreaCode, Gender};
+use styrhub_domain::ids::{AreaCode, Gender, GoalId};
 use styrhub_domain::observation::SeriesRef;
 
 use crate::error::gql;
@@ -171,7 +171,12 @@ impl GoalAssessment {
     }
     /// The goal assessed.
     async fn goal(&self, ctx: &Context<'_>) -> Result<Option<Goal>> {
-        Ok(loaders(ctx).goal.load_one(self.0.goal_id).await.map_err(loader_err)?.map(Goal))
+        Ok(loaders(ctx)
+            .goal
+            .load_one(GoalId(self.0.goal_id))
+            .await
+            .map_err(loader_err)?
+            .map(Goal))
     }
     /// The follow-up it was made in.
     async fn follow_up(&self, ctx: &Context<'_>) -> Result<Option<FollowUp>> {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use async_graphql::parser::types::Field as PlainField;
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, Value};
 use styrhub_domain::goal::{in_chain_order, way_up, Goal as DomainGoal, GoalFilter, GoalKind as DomainKind};
-use styrhub_domain::ids::AreaCode;
+use styrhub_domain::ids::{AreaCode, GoalId};
 use styrhub_domain::rules::rollup::Attainment;
 use styrhub_domain::{DomainError, RepoError};
 
@@ -143,8 +143,13 @@ impl Goal {
             .ok_or_else(|| gql(RepoError::Internal("goal graph missing".into())))
     }
 
-    async fn goals(ctx: &Context<'_>, ids: impl IntoIterator<Item = i64>) -> Result<HashMap<i64, DomainGoal>> {
-        loaders(ctx).goal.load_many(ids).await.map_err(loader_err)
+    /// Goals by id, keyed by the hierarchy's plain ids.
+    fn goals<'c>(
+        ctx: &Context<'c>,
+        ids: impl IntoIterator<Item = i64>,
+    ) -> impl std::future::Future<Output = Result<HashMap<i64, DomainGoal>>> + Send + 'c {
+        let found = loaders(ctx).goals_in_hierarchy(ids);
+        async move { found.await.map_err(loader_err) }
     }
 }
 
@@ -155,7 +160,7 @@ impl Plain for Goal {
     /// prefetched them.
     fn plain(&self, cx: &Cx<'_>, field: &PlainField) -> Option<Value> {
         match field.name.node.as_str() {
-            "indicators" => plain::list(cx.goal_indicators?.of(self.0.id)?.iter(), cx, &field.selection_set.node),
+            "indicators" => plain::list(cx.goal_indicators?.of(GoalId(self.0.id))?.iter(), cx, &field.selection_set.node),
             name => self.plain_scalar(name),
         }
     }
@@ -301,7 +306,7 @@ impl Goal (g) {
         Ok(PlainList(
             loaders(ctx)
                 .indicators_of_goal
-                .load_one(self.0.id)
+                .load_one(GoalId(self.0.id))
                 .await
                 .map_err(loader_err)?
                 .unwrap_or_default()
@@ -333,7 +338,7 @@ impl Goal (g) {
     async fn assessments(&self, ctx: &Context<'_>) -> Result<Vec<GoalAssessment>> {
         let list = loaders(ctx)
             .assessments_of_goal
-            .load_one(self.0.id)
+            .load_one(GoalId(self.0.id))
             .await
             .map_err(loader_err)?
             .unwrap_or_default();
@@ -384,7 +389,7 @@ pub struct GoalQuery;
 impl GoalQuery {
     /// A goal by id.
     async fn goal(&self, ctx: &Context<'_>, id: i64) -> Result<Option<Goal>> {
-        let l = &loaders(ctx).goal;
+        let (l, id) = (&loaders(ctx).goal, GoalId(id));
         Ok(load(l, vec![id], batch(ctx)).await.map_err(loader_err)?.remove(&id).map(Goal))
     }
 
@@ -429,7 +434,7 @@ impl GoalQuery {
         // Fields below ask for these goals again (parents, paths): prime the loader.
         loaders(ctx)
             .goal
-            .feed_many(goals.items.iter().map(|(_, g)| (g.id, g.clone())))
+            .feed_many(goals.items.iter().map(|(_, g)| (GoalId(g.id), g.clone())))
             .await;
         let page = connection(goals, |g| PlainItem(Goal(g)));
         let la = ctx.look_ahead();
@@ -439,7 +444,7 @@ impl GoalQuery {
         ];
         if fields.iter().any(|f| f.exists()) {
             // The page's indicators in one statement, then what their fields need.
-            let ids = page.edges.iter().map(|e| e.node.0 .0.id).collect();
+            let ids = page.edges.iter().map(|e| GoalId(e.node.0 .0.id)).collect();
             let by_goal = load(&loaders(ctx).indicators_of_goal, ids, Batch::Now).await.map_err(loader_err)?;
             let mut seen = std::collections::HashSet::new();
             let indicators: Vec<_> = by_goal.values().flatten().filter(|i| seen.insert(i.id)).cloned().collect();

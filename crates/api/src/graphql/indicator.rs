@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::parser::types::Field as PlainField;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, InputType, Lookahead, Object, Result, SimpleObject, Value};
-use styrhub_domain::ids::{AreaCode, Year};
+use styrhub_domain::ids::{AreaCode, IndicatorId, Year};
 use styrhub_domain::indicator::{Direction as DomainDirection, Indicator as DomainIndicator, IndicatorFilter, IndicatorKind as DomainKind};
 use styrhub_domain::rules::evaluate::TargetStatus as DomainStatus;
 use styrhub_domain::rules::trend::{Trend as DomainTrend, TrendKind as DomainTrendKind};
@@ -337,7 +337,7 @@ impl Plain for Indicator {
     fn plain(&self, cx: &Cx<'_>, field: &PlainField) -> Option<Value> {
         let set = &field.selection_set.node;
         // The default area's facts, as the list resolver prefetched them.
-        let facts = || cx.loaders.facts_of(self.0.id);
+        let facts = || cx.loaders.facts_of(IndicatorId(self.0.id));
         match field.name.node.as_str() {
             "latestValue" => plain::optional(facts()?.judged.latest.as_ref(), cx, set),
             "status" => plain::object(&*facts()?.judged, cx, set),
@@ -385,7 +385,7 @@ pub async fn prefetch(ctx: &Context<'_>, indicators: &[DomainIndicator], fields:
     }
     let l = loaders(ctx);
     if !(status || values) {
-        load(&l.targets, indicators.iter().map(|i| i.id).collect(), Batch::Now)
+        load(&l.targets, indicators.iter().map(|i| IndicatorId(i.id)).collect(), Batch::Now)
             .await
             .map_err(loader_err)?;
         return Ok(());
@@ -396,7 +396,7 @@ pub async fn prefetch(ctx: &Context<'_>, indicators: &[DomainIndicator], fields:
         .map_err(loader_err)?;
     l.keep_facts(indicators.iter().zip(judged).map(|(i, j)| {
         (
-            i.id,
+            IndicatorId(i.id),
             Arc::new(IndicatorFacts {
                 area: area.to_owned(),
                 judged: Arc::new(j),
@@ -412,7 +412,9 @@ pub struct Indicator(pub DomainIndicator);
 impl Indicator {
     /// The prefetched facts, when they are for `area` (`None`: the municipality).
     fn facts(&self, ctx: &Context<'_>, area: Option<&str>) -> Option<Arc<IndicatorFacts>> {
-        loaders(ctx).facts_of(self.0.id).filter(|f| area.is_none_or(|a| a == f.area))
+        loaders(ctx)
+            .facts_of(IndicatorId(self.0.id))
+            .filter(|f| area.is_none_or(|a| a == f.area))
     }
 
     async fn area(&self, ctx: &Context<'_>, area: Option<String>) -> Result<AreaCode> {
@@ -462,7 +464,7 @@ impl Indicator (i) {
     async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Goal>> {
         let ids = loaders(ctx)
             .goals_of_indicator
-            .load_one(self.0.id)
+            .load_one(IndicatorId(self.0.id))
             .await
             .map_err(loader_err)?
             .unwrap_or_default();
@@ -473,7 +475,7 @@ impl Indicator (i) {
     async fn quality_factors(&self, ctx: &Context<'_>) -> Result<Vec<QualityFactor>> {
         let ids = loaders(ctx)
             .quality_factors_of_indicator
-            .load_one(self.0.id)
+            .load_one(IndicatorId(self.0.id))
             .await
             .map_err(loader_err)?
             .unwrap_or_default();
@@ -496,7 +498,7 @@ impl Indicator (i) {
         }
         let all = loaders(ctx)
             .targets
-            .load_one(self.0.id)
+            .load_one(IndicatorId(self.0.id))
             .await
             .map_err(loader_err)?
             .unwrap_or_default();
@@ -596,7 +598,7 @@ pub struct IndicatorQuery;
 impl IndicatorQuery {
     /// An indicator by id.
     async fn indicator(&self, ctx: &Context<'_>, id: i64) -> Result<Option<Indicator>> {
-        let l = &loaders(ctx).indicator;
+        let (l, id) = (&loaders(ctx).indicator, IndicatorId(id));
         Ok(load(l, vec![id], batch(ctx)).await.map_err(loader_err)?.remove(&id).map(Indicator))
     }
 

@@ -7,7 +7,7 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, Simple
 use chrono::NaiveDate;
 use styrhub_domain::commands::{AssignmentPatch, FollowUpRef, GoalPatch, NewAssessment, NewAssignment, NewGoal, NewTarget, Written};
 use styrhub_domain::goal::Goal as DomainGoal;
-use styrhub_domain::ids::{parse_date, AreaCode};
+use styrhub_domain::ids::{parse_date, AreaCode, GoalId};
 use styrhub_domain::rules::validate::Finding;
 use styrhub_domain::target::TargetRule;
 use styrhub_domain::{DomainError, RepoError};
@@ -265,7 +265,7 @@ async fn goal_by_id(ctx: &Context<'_>, id: i64) -> Result<Goal> {
     ports(ctx)
         .read
         .governance
-        .goals_by_ids(&[id])
+        .goals_by_ids(&[GoalId(id)])
         .await
         .map_err(gql)?
         .pop()

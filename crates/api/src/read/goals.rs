@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use styrhub_domain::goal::Goal;
-use styrhub_domain::ids::AreaCode;
+use styrhub_domain::ids::{AreaCode, GoalId, IndicatorId};
 use styrhub_domain::indicator::Indicator;
 use styrhub_domain::rules::evaluate::TargetStatus;
 use styrhub_domain::rules::rollup::{roll_up_tree, Attainment};
@@ -28,7 +28,7 @@ pub async fn statuses<'a>(
     let mut rest = Vec::new();
     for i in indicators {
         // The prefetched verdicts are of the latest values.
-        match l.facts_of(i.id).filter(|f| f.area == area.as_str() && as_of.is_none()) {
+        match l.facts_of(IndicatorId(i.id)).filter(|f| f.area == area.as_str() && as_of.is_none()) {
             Some(f) => {
                 out.insert(i.id, f.judged.status.status);
             }
@@ -65,18 +65,19 @@ pub async fn attainments(
     let all: Vec<i64> = std::iter::once(root.id)
         .chain(graph.descendants(root.id, None).into_iter().map(|r| r.id))
         .collect();
-    let goals = load(&l.goal, all.clone(), batch).await?;
-    let indicators = load(&l.indicators_of_goal, all, batch).await?;
+    let keys: Vec<GoalId> = all.iter().copied().map(GoalId).collect();
+    let goals = load(&l.goal, keys.clone(), batch).await?;
+    let indicators = load(&l.indicators_of_goal, keys, batch).await?;
     let unique: HashMap<i64, &Indicator> = indicators.values().flatten().map(|i| (i.id, i)).collect();
     let statuses = statuses(l, unique.into_values(), area, as_of, batch).await?;
     let own = |id: i64| -> Vec<TargetStatus> {
         indicators
-            .get(&id)
+            .get(&GoalId(id))
             .into_iter()
             .flatten()
             .filter_map(|i| statuses.get(&i.id).copied())
             .collect()
     };
-    let counts = |id: i64| goals.get(&id).is_some_and(|g| !g.archived);
+    let counts = |id: i64| goals.get(&GoalId(id)).is_some_and(|g| !g.archived);
     Ok(nodes.iter().map(|n| (*n, roll_up_tree(*n, &graph, counts, own))).collect())
 }

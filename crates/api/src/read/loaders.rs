@@ -12,7 +12,7 @@ use styrhub_domain::follow_up::{FollowUp, GoalAssessment};
 use styrhub_domain::goal::Goal;
 use styrhub_domain::governance_model::GovernanceModel;
 use styrhub_domain::hierarchy::Hierarchy;
-use styrhub_domain::ids::{AreaCode, Gender};
+use styrhub_domain::ids::{AreaCode, Gender, GoalId, IndicatorId};
 use styrhub_domain::indicator::Indicator;
 use styrhub_domain::kpi::{Area, Kpi, KpiFilter};
 use styrhub_domain::mission::QualityFactor;
@@ -108,7 +108,7 @@ by_id_loader!(
 );
 by_id_loader!(
     /// Goals by id.
-    GoalLoader, i64 => Goal, |p, keys| p.governance.goals_by_ids(keys), |g| g.id
+    GoalLoader, GoalId => Goal, |p, keys| p.governance.goals_by_ids(keys), |g| GoalId(g.id)
 );
 by_id_loader!(
     /// Focus areas by id.
@@ -124,7 +124,7 @@ by_id_loader!(
 );
 by_id_loader!(
     /// Indicators by id.
-    IndicatorLoader, i64 => Indicator, |p, keys| p.indicators.indicators_by_ids(keys), |i| i.id
+    IndicatorLoader, IndicatorId => Indicator, |p, keys| p.indicators.indicators_by_ids(keys), |i| IndicatorId(i.id)
 );
 by_id_loader!(
     /// Quality factors by id.
@@ -157,15 +157,15 @@ impl Loader<AreaCode> for AreaLoader {
 
 group_loader!(
     /// The indicators of each goal.
-    IndicatorsOfGoal, i64 => Indicator, |p, keys| p.indicators.indicators_of_goals(keys)
+    IndicatorsOfGoal, GoalId => Indicator, |p, keys| p.indicators.indicators_of_goals(keys)
 );
 group_loader!(
     /// The goal ids each indicator follows up.
-    GoalsOfIndicator, i64 => i64, |p, keys| p.indicators.goal_links(keys)
+    GoalsOfIndicator, IndicatorId => GoalId, |p, keys| p.indicators.goal_links(keys)
 );
 group_loader!(
     /// The quality factor ids each indicator follows up.
-    QualityFactorsOfIndicator, i64 => i64, |p, keys| p.indicators.quality_factor_links(keys)
+    QualityFactorsOfIndicator, IndicatorId => i64, |p, keys| p.indicators.quality_factor_links(keys)
 );
 group_loader!(
     /// The focus areas of each vision.
@@ -177,11 +177,11 @@ group_loader!(
 );
 group_loader!(
     /// The targets of each indicator.
-    TargetsOfIndicator, i64 => Target, |p, keys| async { Ok::<_, RepoError>(p.indicators.targets_of(keys).await?.into_iter().map(|t| (t.indicator_id, t))) }
+    TargetsOfIndicator, IndicatorId => Target, |p, keys| async { Ok::<_, RepoError>(p.indicators.targets_of(keys).await?.into_iter().map(|t| (IndicatorId(t.indicator_id), t))) }
 );
 group_loader!(
     /// The assessments of each goal, in every follow-up.
-    AssessmentsOfGoal, i64 => GoalAssessment, |p, keys| async { Ok::<_, RepoError>(p.governance.assessments_of_goals(keys).await?.into_iter().map(|a| (a.goal_id, a))) }
+    AssessmentsOfGoal, GoalId => GoalAssessment, |p, keys| async { Ok::<_, RepoError>(p.governance.assessments_of_goals(keys).await?.into_iter().map(|a| (GoalId(a.goal_id), a))) }
 );
 group_loader!(
     /// The assessments made in each follow-up.
@@ -307,7 +307,7 @@ pub struct Loaders {
     /// Indicators judged for their municipality, by id: filled by list resolvers that hold a
     /// whole tree's indicators at once (see `graphql::indicator::prefetch`), so that the
     /// thousands of `status`, `latestValue` and `targets` fields below them are look-ups.
-    pub facts: Mutex<FxHashMap<i64, Arc<IndicatorFacts>>>,
+    pub facts: Mutex<FxHashMap<IndicatorId, Arc<IndicatorFacts>>>,
 }
 
 /// What an indicator's default-area fields show, worked out once per request.
@@ -319,13 +319,39 @@ pub struct IndicatorFacts {
 }
 
 impl Loaders {
+    /// Goals by id, keyed by the plain ids the goal hierarchy walks in. The ids are read
+    /// before the future is made, so that it holds no borrowed iterator of the caller's.
+    pub fn goals_in_hierarchy(
+        &self,
+        ids: impl IntoIterator<Item = i64>,
+    ) -> impl std::future::Future<Output = Result<HashMap<i64, Goal>, LoadError>> + Send + '_ {
+        let keys: Vec<GoalId> = ids.into_iter().map(GoalId).collect();
+        async move {
+            let found = self.goal.load_many(keys).await?;
+            Ok(found.into_iter().map(|(id, g)| (id.get(), g)).collect())
+        }
+    }
+
+    /// Each goal's indicators, keyed by the plain ids the goal hierarchy walks in (read as
+    /// [`Loaders::goals_in_hierarchy`] reads them).
+    pub fn indicators_in_hierarchy(
+        &self,
+        ids: impl IntoIterator<Item = i64>,
+    ) -> impl std::future::Future<Output = Result<HashMap<i64, Vec<Indicator>>, LoadError>> + Send + '_ {
+        let keys: Vec<GoalId> = ids.into_iter().map(GoalId).collect();
+        async move {
+            let found = self.indicators_of_goal.load_many(keys).await?;
+            Ok(found.into_iter().map(|(id, list)| (id.get(), list)).collect())
+        }
+    }
+
     /// The facts prefetched for an indicator, if any.
-    pub fn facts_of(&self, indicator: i64) -> Option<Arc<IndicatorFacts>> {
+    pub fn facts_of(&self, indicator: IndicatorId) -> Option<Arc<IndicatorFacts>> {
         self.facts.lock().expect("facts lock").get(&indicator).cloned()
     }
 
     /// Keeps the facts of many indicators.
-    pub fn keep_facts(&self, facts: impl IntoIterator<Item = (i64, Arc<IndicatorFacts>)>) {
+    pub fn keep_facts(&self, facts: impl IntoIterator<Item = (IndicatorId, Arc<IndicatorFacts>)>) {
         self.facts.lock().expect("facts lock").extend(facts);
     }
 }
@@ -347,21 +373,21 @@ impl Loaders {
     pub fn clear(&self) {
         self.org_unit.clear::<i64>();
         self.org_tree.clear::<i64>();
-        self.goal.clear::<i64>();
+        self.goal.clear::<GoalId>();
         self.goal_graph.clear::<i64>();
         self.focus_area.clear::<i64>();
         self.focus_areas_of_vision.clear::<i64>();
         self.goals_of_focus_area.clear::<i64>();
         self.vision.clear::<i64>();
         self.governance_model.clear::<i64>();
-        self.indicator.clear::<i64>();
-        self.indicators_of_goal.clear::<i64>();
-        self.goals_of_indicator.clear::<i64>();
-        self.quality_factors_of_indicator.clear::<i64>();
+        self.indicator.clear::<IndicatorId>();
+        self.indicators_of_goal.clear::<GoalId>();
+        self.goals_of_indicator.clear::<IndicatorId>();
+        self.quality_factors_of_indicator.clear::<IndicatorId>();
         self.quality_factor.clear::<i64>();
-        self.targets.clear::<i64>();
+        self.targets.clear::<IndicatorId>();
         self.digest.clear::<DigestKey>();
-        self.assessments_of_goal.clear::<i64>();
+        self.assessments_of_goal.clear::<GoalId>();
         self.assessments_in.clear::<i64>();
         self.follow_up.clear::<i64>();
         self.kpi.clear::<String>();

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use styrhub_domain::ids::{AreaCode, Gender};
+use styrhub_domain::ids::{AreaCode, Gender, IndicatorId};
 use styrhub_domain::indicator::Indicator;
 use styrhub_domain::observation::SeriesRef;
 use styrhub_domain::rules::status::{indicator_status, IndicatorStatus};
@@ -37,7 +37,7 @@ pub async fn judge(
     as_of: Option<i32>,
     batch: Batch,
 ) -> Result<Vec<Judged>, LoadError> {
-    let target_keys = indicators.iter().map(|i| i.id).collect();
+    let target_keys = indicators.iter().map(|i| IndicatorId(i.id)).collect();
     if as_of.is_none() && batch == Batch::Now {
         return judge_latest(l, indicators, area, load(&l.targets, target_keys, batch)).await;
     }
@@ -51,7 +51,7 @@ pub async fn judge(
     for i in indicators {
         let series = i.series();
         keys.push(key(&series, area));
-        for t in targets.get(&i.id).into_iter().flatten() {
+        for t in targets.get(&IndicatorId(i.id)).into_iter().flatten() {
             if let TargetRule::Relative { reference_area, .. } = &t.rule {
                 if &t.area == area {
                     keys.push(key(&series, reference_area));
@@ -64,7 +64,7 @@ pub async fn judge(
         .iter()
         .map(|i| {
             let series = i.series();
-            let targets = targets.get(&i.id).cloned().unwrap_or_default();
+            let targets = targets.get(&IndicatorId(i.id)).cloned().unwrap_or_default();
             let own = digests.get(&key(&series, area)).and_then(|d| d.as_deref());
             // As of a year: the series as it stood then, so that the latest value, the previous
             // one and the trend are those of that year.
@@ -97,7 +97,7 @@ async fn judge_latest(
     l: &Loaders,
     indicators: &[Indicator],
     area: &AreaCode,
-    targets: impl std::future::Future<Output = Result<HashMap<i64, Vec<Target>>, LoadError>>,
+    targets: impl std::future::Future<Output = Result<HashMap<IndicatorId, Vec<Target>>, LoadError>>,
 ) -> Result<Vec<Judged>, LoadError> {
     let mut keys: Vec<SeriesRef> = indicators.iter().map(Indicator::series).collect();
     keys.sort_unstable();
@@ -109,7 +109,7 @@ async fn judge_latest(
     Ok(indicators
         .iter()
         .map(|i| {
-            let targets = targets.get(&i.id).cloned().unwrap_or_default();
+            let targets = targets.get(&IndicatorId(i.id)).cloned().unwrap_or_default();
             let own = by_key.get(&i.series()).copied();
             let status = indicator_status(i.direction, &targets, area, own.map(|d| &d.digest), |a, p| {
                 own.and_then(|d| d.reference_at(a, p))

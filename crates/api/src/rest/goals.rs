@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use styrhub_domain::goal::{in_chain_order, Goal, GoalFilter, GoalKind};
 use styrhub_domain::hierarchy::Hierarchy;
-use styrhub_domain::ids::{AreaCode, Gender};
+use styrhub_domain::ids::{AreaCode, Gender, GoalId};
 use styrhub_domain::indicator::Indicator;
 use styrhub_domain::rules::rollup::Attainment;
 use styrhub_domain::RepoError;
@@ -285,7 +285,7 @@ pub async fn list(
 
 /// The goal of a path, or 404.
 async fn goal(l: &Loaders, raw: &str) -> Result<Goal, Problem> {
-    let id = path_id("goal", raw)?;
+    let id = GoalId(path_id("goal", raw)?);
     l.goal.load_one(id).await?.ok_or_else(|| Problem::not_found(format!("goal {id}")))
 }
 
@@ -313,8 +313,8 @@ pub async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Resul
     let g = goal(&l, &id).await?;
     let graph = graph(&l, &g).await?;
     let (parents, children) = (graph.parents(g.id).to_vec(), graph.children(g.id).to_vec());
-    let found = l.goal.load_many(parents.iter().chain(&children).copied()).await?;
-    let indicators = l.indicators_of_goal.load_one(g.id).await?.unwrap_or_default();
+    let found = l.goals_in_hierarchy(parents.iter().chain(&children).copied()).await?;
+    let indicators = l.indicators_of_goal.load_one(GoalId(g.id)).await?.unwrap_or_default();
     let codes = municipality_codes(
         &l,
         std::iter::once(g.municipality_id).chain(indicators.iter().map(|i| i.municipality_id)),
@@ -365,10 +365,9 @@ pub async fn tree(State(state): State<AppState>, Path(id): Path<String>, Params(
     let graph = graph(&l, &root).await?;
     // The whole tree in three batched reads: the goals, their indicators, the municipalities.
     let below: Vec<i64> = graph.descendants(root.id, max_depth).into_iter().map(|r| r.id).collect();
-    let goals = l.goal.load_many(below.iter().copied()).await?;
+    let goals = l.goals_in_hierarchy(below.iter().copied()).await?;
     let indicators = l
-        .indicators_of_goal
-        .load_many(std::iter::once(root.id).chain(below.iter().copied()))
+        .indicators_in_hierarchy(std::iter::once(root.id).chain(below.iter().copied()))
         .await?;
     let codes = municipality_codes(&l, indicators.values().flatten().map(|i| i.municipality_id)).await?;
     let area = municipality_codes(&l, [root.municipality_id])
@@ -543,10 +542,10 @@ pub async fn status(
     if subtree {
         let graph = graph(&l, &g).await?;
         let below: Vec<i64> = graph.descendants(g.id, None).into_iter().map(|r| r.id).collect();
-        let found = l.goal.load_many(below.iter().copied()).await?;
+        let found = l.goals_in_hierarchy(below.iter().copied()).await?;
         goal_ids.extend(below.into_iter().filter(|id| found.get(id).is_some_and(|g| !g.archived)));
     }
-    let by_goal = l.indicators_of_goal.load_many(goal_ids.iter().copied()).await?;
+    let by_goal = l.indicators_in_hierarchy(goal_ids.iter().copied()).await?;
     // Each indicator once, under the first goal (in tree order) that it follows up.
     let mut seen = HashSet::new();
     let listed: Vec<(i64, Indicator)> = goal_ids

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::Uri;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use styrhub_domain::ids::AreaCode;
+use styrhub_domain::ids::{AreaCode, IndicatorId};
 use styrhub_domain::indicator::{Indicator, IndicatorFilter, IndicatorKind};
 use styrhub_domain::rules::evaluate::TargetStatus;
 use styrhub_domain::rules::status::IndicatorStatus;
@@ -270,7 +270,7 @@ pub async fn municipality_id(ports: &crate::read::Ports, parameter: &str, code: 
 
 /// The indicator of a path, or 404.
 pub async fn indicator(l: &Loaders, raw: &str) -> Result<Indicator, Problem> {
-    let id = path_id("indicator", raw)?;
+    let id = IndicatorId(path_id("indicator", raw)?);
     l.indicator
         .load_one(id)
         .await?
@@ -398,7 +398,7 @@ pub async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Resul
     let i = indicator(&l, &id).await?;
     let codes = municipality_codes(&l, [i.municipality_id]).await?;
     let area = home_area(&i, &codes)?;
-    let goal_ids = l.goals_of_indicator.load_one(i.id).await?.unwrap_or_default();
+    let goal_ids = l.goals_of_indicator.load_one(IndicatorId(i.id)).await?.unwrap_or_default();
     let (goals, judged) = futures_util::future::join(
         l.goal.load_many(goal_ids.iter().copied()),
         judge(&l, std::slice::from_ref(&i), &area, None, Batch::Now),
