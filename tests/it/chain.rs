@@ -547,7 +547,7 @@ both! {
 }
 
 both! {
-    async fn the_smaller_lists_are_paged_by_the_database_in_their_own_order(db: TestDb) {
+    async fn every_other_list_is_paged_by_the_database_in_its_own_order(db: TestDb) {
         let app = TestApp::spawn(db).await.with_demo().await;
         // The demo has no quality factors or political directions: Alvesta gets five of each,
         // the directions in force from days out of order.
@@ -595,6 +595,7 @@ both! {
             ("assignments", "id deadline"),
             ("budgets", "id year kind"),
             ("followUps", "id year month kind"),
+            ("orgUnits", "id name parentId"),
         ];
         for (list, fields) in lists {
             // The demo municipality with more of them.
@@ -667,6 +668,21 @@ both! {
                 "budgets" => {
                     let keys: Vec<(i64, String)> = whole.iter().map(|n| (n["year"].as_i64().unwrap(), n["kind"].as_str().unwrap().to_owned())).collect();
                     assert!(keys.is_sorted(), "{keys:?}");
+                }
+                "orgUnits" => {
+                    // Top down: the municipality, then by depth below it, then name (bytewise).
+                    let parent: std::collections::HashMap<i64, Option<i64>> =
+                        whole.iter().map(|n| (n["id"].as_i64().unwrap(), n["parentId"].as_i64())).collect();
+                    let depth = |mut id: i64| {
+                        let mut d = 0;
+                        while let Some(Some(p)) = parent.get(&id) {
+                            (id, d) = (*p, d + 1);
+                        }
+                        d
+                    };
+                    let keys: Vec<(i32, String)> = whole.iter().map(|n| (depth(n["id"].as_i64().unwrap()), n["name"].as_str().unwrap().to_owned())).collect();
+                    assert_eq!(keys[0].0, 0, "{keys:?}");
+                    assert!(keys.iter().skip(1).all(|k| k.0 > 0) && keys.is_sorted(), "{keys:?}");
                 }
                 _ => assert!(ids.is_sorted(), "{list}: by id"),
             }

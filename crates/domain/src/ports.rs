@@ -18,7 +18,7 @@ use crate::ingest::{IngestRun, RunCounts, RunStatus};
 use crate::kpi::{Area, AreaFilter, Kpi, KpiFilter};
 use crate::mission::{BasicMission, PoliticalDirection, QualityFactor};
 use crate::observation::{SeriesRef, WriteCounts};
-use crate::org_unit::OrgUnit;
+use crate::org_unit::{OrgUnit, OrgUnitKind};
 use crate::package::ValidPackage;
 use crate::page::{Page, PageRequest};
 use crate::rules::validate::Finding;
@@ -45,6 +45,10 @@ pub trait GovernanceReader: Send + Sync {
     async fn org_units_by_ids(&self, ids: &[i64]) -> Result<Vec<OrgUnit>, RepoError>;
     /// Every org unit of these municipalities, the roots included.
     async fn org_units_of(&self, municipality_ids: &[i64]) -> Result<Vec<OrgUnit>, RepoError>;
+    /// One page of a municipality's units (the municipality first), top down: by depth below
+    /// the municipality, then name (bytewise), then id; of one kind only, when given.
+    async fn org_units_page(&self, municipality_id: i64, kind: Option<OrgUnitKind>, page: &PageRequest)
+        -> Result<Page<OrgUnit>, RepoError>;
     /// Governance models of a municipality.
     async fn governance_models(&self, municipality_id: i64) -> Result<Vec<GovernanceModel>, RepoError>;
     /// Governance models by id.

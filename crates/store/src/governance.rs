@@ -18,7 +18,7 @@ use styrhub_domain::governance_model::GovernanceModel;
 use styrhub_domain::hierarchy::Hierarchy;
 use styrhub_domain::ids::GoalId;
 use styrhub_domain::mission::{BasicMission, PoliticalDirection, QualityFactor};
-use styrhub_domain::org_unit::OrgUnit;
+use styrhub_domain::org_unit::{OrgUnit, OrgUnitKind};
 use styrhub_domain::page::{Page, PageRequest};
 use styrhub_domain::ports::GovernanceReader;
 use styrhub_domain::vision::{FocusArea, Vision};
@@ -119,6 +119,15 @@ impl GovernanceReader for Store {
                 .all(self.connection())
         })
         .await
+    }
+
+    async fn org_units_page(
+        &self,
+        municipality_id: i64,
+        kind: Option<OrgUnitKind>,
+        page: &PageRequest,
+    ) -> Result<Page<OrgUnit>, RepoError> {
+        self.org_units_page_of(municipality_id, kind, page).await
     }
 
     async fn governance_models(&self, municipality_id: i64) -> Result<Vec<GovernanceModel>, RepoError> {

@@ -46,18 +46,29 @@ pub(crate) trait ListOrder<T>: Serialize + DeserializeOwned + Sized {
 
     /// The cursor of `item`.
     fn cursor(&self) -> Cursor {
-        Cursor(URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default()))
+        cursor_of(self)
     }
 
     /// The key a cursor holds; a cursor this list did not make is the client's mistake,
     /// named after the argument that carried it.
     fn parse(c: &Cursor, argument: &str) -> Result<Self, RepoError> {
-        URL_SAFE_NO_PAD
-            .decode(c.0.trim())
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(|| RepoError::Invalid(bad_cursor(argument)))
+        parse_cursor(c, argument)
     }
+}
+
+/// The cursor holding `key`: opaque to the client.
+pub(crate) fn cursor_of<K: Serialize>(key: &K) -> Cursor {
+    Cursor(URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default()))
+}
+
+/// The key `c` holds; a cursor this list did not make is the client's mistake, named after the
+/// argument that carried it.
+pub(crate) fn parse_cursor<K: DeserializeOwned>(c: &Cursor, argument: &str) -> Result<K, RepoError> {
+    URL_SAFE_NO_PAD
+        .decode(c.0.trim())
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| RepoError::Invalid(bad_cursor(argument)))
 }
 
 /// One page of the list of `K`'s entity that `condition` (its SQL filter) and `keep` (its Rust

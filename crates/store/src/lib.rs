@@ -32,6 +32,7 @@ pub mod indicators;
 pub mod ingest;
 mod keyset;
 mod lists;
+mod org_units;
 pub mod package;
 pub mod series;
 mod statistics;

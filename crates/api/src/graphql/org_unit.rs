@@ -10,7 +10,7 @@ use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, municipality, ports};
 use crate::graphql::follow_up::FollowUpKind;
 use crate::graphql::goal::GoalKind;
-use crate::graphql::page::{paginate, Page};
+use crate::graphql::page::{connection, page_request, KeysetPage};
 
 /// What kind of body an organisation unit is.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -392,25 +392,21 @@ impl OrgUnitQuery {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Page<OrgUnit>> {
+    ) -> Result<KeysetPage<OrgUnit>> {
         let m = crate::graphql::context::municipality(ctx, &municipality).await?;
-        let tree = loaders(ctx)
-            .org_tree
-            .load_one(m.id)
+        let request = page_request(ctx, after, before, first, last)?;
+        let page = ports(ctx)
+            .read
+            .governance
+            .org_units_page(m.id, kind.map(DomainKind::from), &request)
             .await
-            .map_err(loader_err)?
-            .ok_or_else(|| gql(RepoError::NotFound(format!("municipality {municipality}"))))?;
-        let mut units: Vec<(u32, DomainOrgUnit)> = std::iter::once((0, m.clone()))
-            .chain(
-                tree.hierarchy
-                    .descendants(m.id, None)
-                    .into_iter()
-                    .filter_map(|r| tree.units.get(&r.id).cloned().map(|u| (r.depth, u))),
-            )
-            .collect();
-        units.retain(|(_, u)| kind.is_none_or(|k| DomainKind::from(k) == u.kind));
-        units.sort_by(|a, b| (a.0, &a.1.name).cmp(&(b.0, &b.1.name)));
-        paginate(ctx, units, after, before, first, last, |(_, u)| OrgUnit(u)).await
+            .map_err(gql)?;
+        // Fields below ask for these units again (parents, children): prime the loader.
+        loaders(ctx)
+            .org_unit
+            .feed_many(page.items.iter().map(|(_, u)| (u.id, u.clone())))
+            .await;
+        Ok(connection(page, OrgUnit))
     }
 
     /// The governance models of a municipality, oldest first.

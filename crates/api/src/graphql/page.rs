@@ -1,9 +1,10 @@
 //! Relay-style pagination: every list that can grow is a connection with opaque cursors, a
-//! default page of [`DEFAULT_PAGE`] and a cap of [`MAX_PAGE`].
+//! default page of [`DEFAULT_PAGE`] and a cap of [`MAX_PAGE`]. Every page is cut by the
+//! database (keyset cursors, see `styrhub_domain::page`); none is sliced from a loaded list.
 
-use async_graphql::connection::{query, Connection, Edge};
+use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, OutputType, Result, SimpleObject};
-use styrhub_domain::page::{bad_cursor, Cursor, Page as DomainPage, PageRequest};
+use styrhub_domain::page::{Cursor, Page as DomainPage, PageRequest};
 use styrhub_domain::{DomainError, RepoError};
 
 use crate::error::gql;
@@ -23,62 +24,6 @@ pub struct PageCap(pub usize);
 pub struct PageTotals {
     /// How many items match, over all pages.
     pub total_count: usize,
-}
-
-/// A page of a connection.
-pub type Page<N> = Connection<usize, N, PageTotals>;
-
-/// Cuts the page `after`/`before`/`first`/`last` ask for out of `items`, already filtered and
-/// ordered. Cursors are positions in that order.
-pub async fn paginate<T, N, F>(
-    ctx: &Context<'_>,
-    items: Vec<T>,
-    after: Option<String>,
-    before: Option<String>,
-    first: Option<i32>,
-    last: Option<i32>,
-    map: F,
-) -> Result<Page<N>>
-where
-    N: OutputType,
-    F: Fn(T) -> N,
-{
-    let max = page_cap(ctx);
-    page_size(max, "first", first)?;
-    page_size(max, "last", last)?;
-    // Cursors are positions; anything else is the client's mistake, not an internal error.
-    for (name, cursor) in [("after", &after), ("before", &before)] {
-        if cursor.as_deref().is_some_and(|c| c.parse::<usize>().is_err()) {
-            return Err(gql(RepoError::Invalid(bad_cursor(name))));
-        }
-    }
-    let total = items.len();
-    query(
-        after,
-        before,
-        first,
-        last,
-        |after: Option<usize>, before: Option<usize>, first, last| async move {
-            let mut start = after.map(|a| a + 1).unwrap_or(0).min(total);
-            let mut end = before.unwrap_or(total).min(total).max(start);
-            match (first, last) {
-                (Some(f), _) => end = (start + f).min(end),
-                (None, Some(l)) => start = end.saturating_sub(l).max(start),
-                (None, None) => end = (start + DEFAULT_PAGE.min(max)).min(end),
-            }
-            let mut connection = Connection::with_additional_fields(start > 0, end < total, PageTotals { total_count: total });
-            connection.edges.extend(
-                items
-                    .into_iter()
-                    .enumerate()
-                    .skip(start)
-                    .take(end - start)
-                    .map(|(i, item)| Edge::new(i, map(item))),
-            );
-            Ok::<_, async_graphql::Error>(connection)
-        },
-    )
-    .await
 }
 
 /// The page `after`/`before`/`first`/`last` ask for, for a list the database pages itself
