@@ -3,8 +3,6 @@
 
 use axum::http::{header, HeaderValue, Uri};
 use axum::response::Response;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -29,26 +27,7 @@ pub struct PageParams {
     pub cursor: Option<String>,
 }
 
-/// A page asked for: where it starts and how long it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
-    /// Items to skip.
-    pub offset: usize,
-    /// Items at most.
-    pub limit: usize,
-}
-
 impl PageParams {
-    /// The page asked for, at most `max` long, or a problem naming `limit` or `cursor`.
-    pub fn parse(&self, max: usize) -> Result<PageRequest, Problem> {
-        let limit = self.parse_limit(max)?;
-        let offset = match &self.cursor {
-            None => 0,
-            Some(c) => decode(c).ok_or_else(|| Problem::invalid("cursor", format!("`{c}` is not a cursor this API gave out")))?,
-        };
-        Ok(PageRequest { offset, limit })
-    }
-
     /// The page asked for of a list the database pages itself (keyset cursors, see
     /// [`styrhub_domain::page`]): at most `max` long, counted (the body's `total`).
     pub fn keyset(&self, max: usize) -> Result<DomainPageRequest, Problem> {
@@ -75,15 +54,6 @@ pub fn cursor_problem(e: RepoError) -> Problem {
     }
 }
 
-fn encode(offset: usize) -> String {
-    URL_SAFE_NO_PAD.encode(format!("offset:{offset}"))
-}
-
-fn decode(cursor: &str) -> Option<usize> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).ok()?;
-    String::from_utf8(bytes).ok()?.strip_prefix("offset:")?.parse().ok()
-}
-
 /// A page of a list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
@@ -98,19 +68,6 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    /// Cuts the page asked for out of the whole list, already filtered and ordered.
-    pub fn of(all: Vec<T>, req: PageRequest) -> Self {
-        let total = all.len();
-        let end = req.offset.saturating_add(req.limit).min(total);
-        let items: Vec<T> = all.into_iter().skip(req.offset).take(req.limit).collect();
-        Self {
-            items,
-            total,
-            limit: req.limit,
-            next_cursor: (end < total).then(|| encode(end)),
-        }
-    }
-
     /// The page the database cut, as the body shows it.
     pub fn keyset(page: DomainPage<T>, limit: usize) -> Self {
         let next_cursor = if page.has_next {
@@ -156,35 +113,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_cursor_round_trips_and_a_forged_one_is_refused() {
+    fn the_cursor_goes_to_the_store_as_given_and_the_limit_is_capped() {
         let p = PageParams {
             limit: Some("2".into()),
-            cursor: Some(encode(4)),
+            cursor: Some("abc".into()),
         };
-        assert_eq!(p.parse(MAX_LIMIT).unwrap(), PageRequest { offset: 4, limit: 2 });
-        let bad = PageParams {
-            limit: None,
-            cursor: Some("nonsense!".into()),
-        };
-        assert_eq!(bad.parse(MAX_LIMIT).unwrap_err().parameter.as_deref(), Some("cursor"));
-    }
-
-    #[test]
-    fn the_limit_is_capped() {
-        let p = PageParams {
+        let req = p.keyset(MAX_LIMIT).unwrap();
+        assert_eq!((req.after, req.first, req.count), (Some(Cursor("abc".into())), Some(2), true));
+        let over = PageParams {
             limit: Some("1001".into()),
             cursor: None,
         };
-        assert_eq!(p.parse(MAX_LIMIT).unwrap_err().parameter.as_deref(), Some("limit"));
+        assert_eq!(over.keyset(MAX_LIMIT).unwrap_err().parameter.as_deref(), Some("limit"));
     }
 
     #[test]
-    fn the_last_page_has_no_next_cursor() {
-        let page = Page::of((0..5).collect::<Vec<_>>(), PageRequest { offset: 2, limit: 2 });
-        assert_eq!(page.items, [2, 3]);
-        assert_eq!(decode(page.next_cursor.as_deref().unwrap()), Some(4));
-        let last = Page::of((0..5).collect::<Vec<_>>(), PageRequest { offset: 4, limit: 2 });
-        assert_eq!(last.items, [4]);
-        assert!(last.next_cursor.is_none());
+    fn only_a_page_with_more_after_it_has_a_next_cursor() {
+        let items = vec![(Cursor("a".into()), 1), (Cursor("b".into()), 2)];
+        let more = DomainPage {
+            items: items.clone(),
+            has_previous: false,
+            has_next: true,
+            total: Some(5),
+        };
+        let page = Page::keyset(more, 2);
+        assert_eq!((page.items, page.total, page.next_cursor.as_deref()), (vec![1, 2], 5, Some("b")));
+        let last = DomainPage {
+            items,
+            has_previous: true,
+            has_next: false,
+            total: None,
+        };
+        assert!(Page::keyset(last, 2).next_cursor.is_none());
     }
 }
