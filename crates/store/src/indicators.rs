@@ -2,10 +2,7 @@
 
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{
-    ColumnTrait, Condition, DbErr, EntityTrait, FromQueryResult, JoinType, Order, QueryFilter, QueryOrder, QueryResult, QuerySelect,
-    RelationTrait,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait};
 use styrhub_domain::goal::text_matches;
 use styrhub_domain::ids::{GoalId, IndicatorId};
 use styrhub_domain::indicator::{Indicator, IndicatorFilter};
@@ -19,6 +16,7 @@ use crate::db::repo_err;
 use crate::entities::{goal, indicator, indicator_goal, indicator_quality_factor, org_unit, target};
 use crate::governance::{by_ids, convert, MAX_IN};
 use crate::keyset::{self, ListOrder};
+use crate::warm::Plan;
 use crate::Store;
 
 #[async_trait]
@@ -56,20 +54,19 @@ impl IndicatorReader for Store {
     async fn indicators_of_goals(&self, goal_ids: &[GoalId]) -> Result<Vec<(GoalId, Indicator)>, RepoError> {
         let mut out = Vec::new();
         for chunk in goal_ids.chunks(MAX_IN) {
-            // The indicator's own columns plus the goal it is linked to, decoded by their plain
-            // names: a two-entity select prefixes every column and formats a name per value.
-            let rows = indicator::Entity::find()
+            // The indicator's own columns, then the goal it is linked to. A goal tree reads
+            // here: on a kept connection, decoded by position (see `warm`).
+            let stmt = indicator::Entity::find()
                 .column_as(indicator_goal::Column::GoalId, "goal_id")
                 .join(JoinType::InnerJoin, indicator_goal::Relation::Indicator.def().rev())
                 .filter(any_of_ids(self.backend(), indicator_goal::Column::GoalId, chunk))
                 .order_by_asc(indicator::Column::Position)
                 .order_by_asc(indicator::Column::Key)
-                .into_model::<LinkedIndicator>()
-                .all(self.connection())
-                .await
-                .map_err(repo_err)?;
-            for row in rows {
-                out.push((GoalId(row.goal_id), Indicator::try_from(row.indicator)?));
+                .build(self.backend());
+            for row in self.fetch_warm(&stmt, Plan::for_list(chunk.len())).await.map_err(repo_err)? {
+                let goal: i64 = row.try_get_by_index(indicator::Model::COLUMNS).map_err(repo_err)?;
+                let model = indicator::Model::from_columns(&row, 0).map_err(repo_err)?;
+                out.push((GoalId(goal), Indicator::try_from(model)?));
             }
         }
         Ok(out)
@@ -111,29 +108,19 @@ impl IndicatorReader for Store {
     }
 
     async fn targets_of(&self, indicator_ids: &[IndicatorId]) -> Result<Vec<Target>, RepoError> {
-        by_ids(indicator_ids, |c| {
-            target::Entity::find()
-                .filter(any_of_ids(self.backend(), target::Column::IndicatorId, &c))
+        let mut out = Vec::new();
+        for chunk in indicator_ids.chunks(MAX_IN) {
+            // A goal tree's targets: on a kept connection, decoded by position (see `warm`).
+            let stmt = target::Entity::find()
+                .filter(any_of_ids(self.backend(), target::Column::IndicatorId, chunk))
                 .order_by_asc(target::Column::PeriodFrom)
                 .order_by_asc(target::Column::Id)
-                .all(self.connection())
-        })
-        .await
-    }
-}
-
-/// An indicator row with the id of one goal it follows up.
-struct LinkedIndicator {
-    goal_id: i64,
-    indicator: indicator::Model,
-}
-
-impl FromQueryResult for LinkedIndicator {
-    fn from_query_result(row: &QueryResult, pre: &str) -> Result<Self, DbErr> {
-        Ok(Self {
-            goal_id: row.try_get(pre, "goal_id")?,
-            indicator: indicator::Model::from_query_result(row, pre)?,
-        })
+                .build(self.backend());
+            for row in self.fetch_warm(&stmt, Plan::for_list(chunk.len())).await.map_err(repo_err)? {
+                out.push(Target::try_from(target::Model::from_columns(&row).map_err(repo_err)?)?);
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -24,3 +24,22 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The row from the columns of a select of the entity, by position (as
+    /// `indicator::Model::from_columns`).
+    pub(crate) fn from_columns(row: &QueryResult) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: row.try_get_by_index(0)?,
+            indicator_id: row.try_get_by_index(1)?,
+            area_code: row.try_get_by_index(2)?,
+            period_from: row.try_get_by_index(3)?,
+            period_to: row.try_get_by_index(4)?,
+            kind: row.try_get_by_index(5)?,
+            comparison: row.try_get_by_index(6)?,
+            value: row.try_get_by_index(7)?,
+            reference_area: row.try_get_by_index(8)?,
+            note: row.try_get_by_index(9)?,
+        })
+    }
+}
