@@ -77,13 +77,13 @@ pub fn indicator_status(
         }
         None => evaluate_direction(latest.value, direction, previous),
     };
-    let (explanation, explanation_sv) = match trend.kind {
-        TrendKind::Insufficient => (evaluation.explanation, evaluation.explanation_sv),
-        _ => (
-            format!("{}, {}", evaluation.explanation, trend.describe()),
-            format!("{}, {}", evaluation.explanation_sv, trend.describe_sv()),
-        ),
-    };
+    let (mut explanation, mut explanation_sv) = (evaluation.explanation, evaluation.explanation_sv);
+    if trend.kind != TrendKind::Insufficient {
+        explanation.push_str(", ");
+        trend.describe_into(&mut explanation);
+        explanation_sv.push_str(", ");
+        trend.describe_sv_into(&mut explanation_sv);
+    }
     IndicatorStatus {
         status: evaluation.status,
         explanation,

@@ -1,5 +1,7 @@
 //! Which way a series is moving, judged by which way is better.
 
+use std::fmt::Write;
+
 use serde::{Deserialize, Serialize};
 
 use crate::indicator::Direction;
@@ -81,25 +83,44 @@ pub fn trend(points: &[(i32, Option<f64>)], direction: Direction) -> Trend {
 impl Trend {
     /// A short phrase, e.g. "improving since 2021".
     pub fn describe(&self) -> String {
-        let since = self.since.map(|s| format!(" since {s}")).unwrap_or_default();
-        match self.kind {
-            TrendKind::Improving => format!("improving{since}"),
-            TrendKind::Worsening => format!("worsening{since}"),
-            TrendKind::Stable => format!("stable{since}"),
-            TrendKind::Changing => format!("changing{since}"),
-            TrendKind::Insufficient => "too few values for a trend".to_owned(),
+        let mut out = String::new();
+        self.describe_into(&mut out);
+        out
+    }
+
+    /// [`Trend::describe`] written at the end of `out`: a goal tree describes thousands, each
+    /// after its verdict's phrase, and writes them without a string each.
+    pub fn describe_into(&self, out: &mut String) {
+        out.push_str(match self.kind {
+            TrendKind::Improving => "improving",
+            TrendKind::Worsening => "worsening",
+            TrendKind::Stable => "stable",
+            TrendKind::Changing => "changing",
+            TrendKind::Insufficient => return out.push_str("too few values for a trend"),
+        });
+        if let Some(s) = self.since {
+            let _ = write!(out, " since {s}");
         }
     }
 
     /// The same in Swedish, e.g. "förbättras sedan 2021".
     pub fn describe_sv(&self) -> String {
-        let since = self.since.map(|s| format!(" sedan {s}")).unwrap_or_default();
-        match self.kind {
-            TrendKind::Improving => format!("förbättras{since}"),
-            TrendKind::Worsening => format!("försämras{since}"),
-            TrendKind::Stable => format!("oförändrat{since}"),
-            TrendKind::Changing => format!("förändras{since}"),
-            TrendKind::Insufficient => "för få värden för en trend".to_owned(),
+        let mut out = String::new();
+        self.describe_sv_into(&mut out);
+        out
+    }
+
+    /// [`Trend::describe_sv`] written at the end of `out`.
+    pub fn describe_sv_into(&self, out: &mut String) {
+        out.push_str(match self.kind {
+            TrendKind::Improving => "förbättras",
+            TrendKind::Worsening => "försämras",
+            TrendKind::Stable => "oförändrat",
+            TrendKind::Changing => "förändras",
+            TrendKind::Insufficient => return out.push_str("för få värden för en trend"),
+        });
+        if let Some(s) = self.since {
+            let _ = write!(out, " sedan {s}");
         }
     }
 }
