@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_graphql::parser::types::Field as PlainField;
-use async_graphql::{ComplexObject, Context, Enum, InputObject, InputType, Lookahead, Object, Result, SimpleObject, Value};
+use async_graphql::{Context, Enum, InputObject, Lookahead, Object, Result, Value};
 use styrhub_domain::ids::{AreaCode, IndicatorId, Year};
 use styrhub_domain::indicator::{Direction as DomainDirection, Indicator as DomainIndicator, IndicatorFilter, IndicatorKind as DomainKind};
 use styrhub_domain::rules::evaluate::TargetStatus as DomainStatus;
@@ -20,7 +20,7 @@ use crate::graphql::goal::Goal;
 use crate::graphql::mission::QualityFactor;
 use crate::graphql::org_unit::OrgUnit;
 use crate::graphql::page::{connection, page_request, KeysetPage};
-use crate::graphql::plain::{self, Cx, Plain, ToPlain};
+use crate::graphql::plain::{self, Cx, Plain};
 use crate::graphql::series::{series_for, Gender, Kpi, Point, Series};
 use crate::read::loaders::{load, Batch, DigestKey, IndicatorFacts};
 use crate::read::status::Judged;
@@ -136,38 +136,30 @@ pub enum Language {
 }
 
 /// The trend of a series: the latest run of moves in one direction.
-#[derive(SimpleObject)]
-#[graphql(serial, complex)]
-pub struct Trend {
-    /// The verdict.
-    pub kind: TrendKind,
-    /// First period of the run ("improving since 2021").
-    pub since: Option<i32>,
-    /// Change from `since` to the latest period.
-    pub change: Option<f64>,
-    #[graphql(skip)]
-    pub trend: DomainTrend,
-}
+pub struct Trend(pub DomainTrend);
 
-#[ComplexObject]
-impl Trend {
+plain::scalar_fields! {
+/// The trend of a series: the latest run of moves in one direction.
+impl Trend (t in DomainTrend) {
+    /// The verdict.
+    kind / "kind": TrendKind = t.kind.into();
+    /// First period of the run ("improving since 2021").
+    since / "since": Option<i32> = t.since;
+    /// Change from `since` to the latest period.
+    change / "change": Option<f64> = t.change;
+}
     /// A short phrase, e.g. "improving since 2021" ("förbättras sedan 2021" in Swedish).
     async fn description(&self, #[graphql(desc = "The phrase's language; English by default.", default)] language: Language) -> String {
         match language {
-            Language::En => self.trend.describe(),
-            Language::Sv => self.trend.describe_sv(),
+            Language::En => self.0.describe(),
+            Language::Sv => self.0.describe_sv(),
         }
     }
 }
 
 impl From<DomainTrend> for Trend {
     fn from(t: DomainTrend) -> Self {
-        Self {
-            kind: t.kind.into(),
-            since: t.since,
-            change: t.change,
-            trend: t,
-        }
+        Self(t)
     }
 }
 
@@ -185,62 +177,48 @@ pub enum TargetKind {
 /// A target (målvärde) for an indicator, an area and a range of years.
 pub struct Target(pub DomainTarget);
 
+plain::scalar_fields! {
 /// A target (målvärde) for an indicator, an area and a range of years.
-#[Object(serial)]
-impl Target {
+impl Target (t in DomainTarget) {
     /// Database id.
-    async fn id(&self) -> i64 {
-        self.0.id
-    }
+    id / "id": i64 = t.id;
     /// The area it applies to.
-    async fn area(&self) -> &str {
-        self.0.area.as_str()
-    }
+    area / "area": &str = t.area.as_str();
     /// First year it holds.
-    async fn period_from(&self) -> i32 {
-        self.0.period_from
-    }
+    period_from / "periodFrom": i32 = t.period_from;
     /// Last year it holds; null until further notice.
-    async fn period_to(&self) -> Option<i32> {
-        self.0.period_to
-    }
+    period_to / "periodTo": Option<i32> = t.period_to;
     /// Absolute, direction or relative.
-    async fn kind(&self) -> TargetKind {
-        match self.0.rule {
-            TargetRule::Absolute { .. } => TargetKind::Absolute,
-            TargetRule::Direction { .. } => TargetKind::Direction,
-            TargetRule::Relative { .. } => TargetKind::Relative,
-        }
-    }
+    kind / "kind": TargetKind = match t.rule {
+        TargetRule::Absolute { .. } => TargetKind::Absolute,
+        TargetRule::Direction { .. } => TargetKind::Direction,
+        TargetRule::Relative { .. } => TargetKind::Relative,
+    };
     /// The comparison: at_least, at_most, equal (absolute); increase, decrease, not_decrease,
     /// not_increase (direction); above, below, at_least, at_most (relative).
-    async fn comparison(&self) -> &'static str {
-        self.0.rule.to_parts().1
-    }
+    comparison / "comparison": &'static str = t.rule.to_parts().1;
     /// The target value (absolute targets).
-    async fn value(&self) -> Option<f64> {
-        self.0.rule.to_parts().2
-    }
+    value / "value": Option<f64> = t.rule.to_parts().2;
     /// The area compared with (relative targets), e.g. 0000 for the whole country.
-    async fn reference_area(&self) -> Option<&str> {
-        self.0.rule.to_parts().3
-    }
+    reference_area / "referenceArea": Option<&str> = t.rule.to_parts().3;
     /// The phrase as written, e.g. "ska vara under riksgenomsnittet".
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
-    }
+    note / "note": Option<&str> = t.note.as_deref();
+}
 }
 
 /// An indicator's latest value judged against its target, with an explanation.
 pub struct IndicatorStatus(pub Arc<Judged>);
 
+plain::scalar_fields! {
 /// An indicator's latest value judged against its target, with an explanation.
-#[Object(serial)]
-impl IndicatorStatus {
+impl IndicatorStatus (j in Judged) {
     /// On target, not on target, or no data.
-    async fn status(&self) -> TargetStatus {
-        self.0.status.status.into()
-    }
+    status / "status": TargetStatus = j.status.status.into();
+    /// The period judged: the latest with a value.
+    period / "period": Option<i32> = j.status.period;
+    /// The value judged.
+    value / "value": Option<f64> = j.status.value;
+}
     /// What the verdict rests on, e.g. "0.4 above the national value, improving since 2021"
     /// ("0,4 över rikets värde, förbättras sedan 2021" in Swedish).
     async fn explanation(&self, #[graphql(desc = "The phrase's language; English by default.", default)] language: Language) -> &str {
@@ -250,14 +228,6 @@ impl IndicatorStatus {
             Language::Sv if !s.explanation_sv.is_empty() => &s.explanation_sv,
             _ => &s.explanation,
         }
-    }
-    /// The period judged: the latest with a value.
-    async fn period(&self) -> Option<i32> {
-        self.0.status.period
-    }
-    /// The value judged.
-    async fn value(&self) -> Option<f64> {
-        self.0.status.value
     }
     /// The target used; null when judged by the desired direction alone.
     async fn target(&self) -> Option<Target> {
@@ -274,58 +244,38 @@ impl Plain for DomainTarget {
     const TYPE: &'static str = "Target";
 
     fn plain(&self, _: &Cx<'_>, field: &PlainField) -> Option<Value> {
-        let (_, comparison, value, reference_area) = self.rule.to_parts();
-        Some(match field.name.node.as_str() {
-            "id" => self.id.to_value(),
-            "area" => Value::String(self.area.to_string()),
-            "periodFrom" => self.period_from.to_value(),
-            "periodTo" => self.period_to.to_value(),
-            "kind" => match self.rule {
-                TargetRule::Absolute { .. } => TargetKind::Absolute,
-                TargetRule::Direction { .. } => TargetKind::Direction,
-                TargetRule::Relative { .. } => TargetKind::Relative,
-            }
-            .to_value(),
-            "comparison" => Value::String(comparison.to_owned()),
-            "value" => value.to_value(),
-            "referenceArea" => reference_area.to_plain(),
-            "note" => self.note.as_deref().to_plain(),
-            _ => return None,
-        })
+        Target::plain_scalar_of(self, field.name.node.as_str())
     }
 }
 
 impl Plain for DomainTrend {
     const TYPE: &'static str = "Trend";
 
+    /// The plain fields, and `description` without its argument (English, its default).
     fn plain(&self, _: &Cx<'_>, field: &PlainField) -> Option<Value> {
-        Some(match field.name.node.as_str() {
-            "kind" => TrendKind::from(self.kind).to_value(),
-            "since" => self.since.to_value(),
-            "change" => self.change.to_value(),
-            "description" => Value::String(self.describe()),
-            _ => return None,
-        })
+        match field.name.node.as_str() {
+            "description" => Some(Value::String(self.describe())),
+            name => Trend::plain_scalar_of(self, name),
+        }
     }
 }
 
 impl Plain for Judged {
     const TYPE: &'static str = "IndicatorStatus";
 
+    /// The plain fields, `explanation` without its argument (English, its default), and the
+    /// target and trend objects.
     fn plain(&self, cx: &Cx<'_>, field: &PlainField) -> Option<Value> {
         let s = &self.status;
-        Some(match field.name.node.as_str() {
-            "status" => TargetStatus::from(s.status).to_value(),
-            "explanation" => Value::String(s.explanation.clone()),
-            "period" => s.period.to_value(),
-            "value" => s.value.to_value(),
+        match field.name.node.as_str() {
+            "explanation" => Some(Value::String(s.explanation.clone())),
             "target" => {
                 let target = s.target_id.and_then(|id| self.targets.iter().find(|t| t.id == id));
-                plain::optional(target, cx, &field.selection_set.node)?
+                plain::optional(target, cx, &field.selection_set.node)
             }
-            "trend" => plain::object(&s.trend, cx, &field.selection_set.node)?,
-            _ => return None,
-        })
+            "trend" => plain::object(&s.trend, cx, &field.selection_set.node),
+            name => IndicatorStatus::plain_scalar_of(self, name),
+        }
     }
 }
 
@@ -347,7 +297,7 @@ impl Plain for Indicator {
     }
 }
 
-plain::plain_enums!(IndicatorKind, Direction);
+plain::plain_enums!(IndicatorKind, Direction, TrendKind, TargetKind, TargetStatus);
 
 /// A year argument (`period`), checked as every year the hub takes ([`Year`]).
 pub fn as_of(period: Option<i32>) -> Result<Option<i32>> {

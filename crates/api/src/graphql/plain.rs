@@ -10,9 +10,13 @@
 //! executor as usual, so the answer is the same either way; a test compares the two.
 //!
 //! A type's plain fields are written once, in `scalar_fields!`: each becomes both its
-//! resolver and its shortcut's answer. Only the fields a list resolver prefetches (an
-//! indicator's latest value, status and targets) have a shortcut of their own beside the
-//! resolver, because the resolver also takes arguments and loaders the shortcut never needs.
+//! resolver and its shortcut's answer (goals, indicators, statuses, targets, trends, points).
+//! Three kinds of field keep a shortcut arm beside their resolver, because the resolver does
+//! what the shortcut never needs: the fields a list resolver prefetches (an indicator's latest
+//! value, status and targets: their resolvers take an area and a year and read through the
+//! loaders), the phrases answered without their `language` argument (`explanation`,
+//! `description`: English, their default), and the objects within a status (its target and
+//! trend).
 
 use std::borrow::Cow;
 
@@ -121,6 +125,12 @@ impl ToPlain for bool {
     }
 }
 
+impl ToPlain for f64 {
+    fn to_plain(self) -> Value {
+        Value::from(self)
+    }
+}
+
 impl ToPlain for &str {
     fn to_plain(self) -> Value {
         Value::String(self.to_owned())
@@ -174,6 +184,44 @@ pub(crate) use plain_enums;
 /// }
 /// ```
 macro_rules! scalar_fields {
+    // A wrapper of a domain value (`struct Point(DomainPoint)`) whose fields read the value
+    // alone: `$this` is the wrapped value, and `plain_scalar_of` answers for a bare domain
+    // value, as the facts a list prefetched hold them (no wrapper, no clone).
+    (
+        $(#[$type_meta:meta])*
+        impl $ty:ident ($this:ident in $inner:ty) {
+            $( $(#[$doc:meta])* $name:ident / $gql:literal : $ret:ty = $value:expr; )*
+        }
+        $($rest:tt)*
+    ) => {
+        $(#[$type_meta])*
+        #[async_graphql::Object(serial)]
+        impl $ty {
+            $(
+                $(#[$doc])*
+                async fn $name(&self) -> $ret {
+                    let $this: &$inner = &self.0;
+                    $value
+                }
+            )*
+            $($rest)*
+        }
+
+        impl $ty {
+            /// The plain field `name` (its GraphQL name) of `value` as its resolver answers
+            /// it, or `None` when it is not one.
+            pub(crate) fn plain_scalar_of(value: &$inner, name: &str) -> Option<async_graphql::Value> {
+                let $this = value;
+                match name {
+                    $( $gql => {
+                        let value: $ret = $value;
+                        Some($crate::graphql::plain::ToPlain::to_plain(value))
+                    } )*
+                    _ => None,
+                }
+            }
+        }
+    };
     (
         $(#[$type_meta:meta])*
         impl $ty:ident ($this:ident) {

@@ -2,7 +2,7 @@
 //! side, independent of goals.
 
 use async_graphql::parser::types::Field as PlainField;
-use async_graphql::{Context, Enum, InputType, Object, Result, SimpleObject, Value};
+use async_graphql::{Context, Enum, Object, Result, SimpleObject, Value};
 use styrhub_domain::ids::{AreaCode, Gender as DomainGender, KpiId};
 use styrhub_domain::kpi::{Kpi as DomainKpi, KpiFilter};
 use styrhub_domain::observation::{SeriesRef, ValueSource as DomainSource};
@@ -14,7 +14,7 @@ use crate::graphql::context::batch;
 use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, ports};
 use crate::graphql::page::{connection, page_request, KeysetPage};
-use crate::graphql::plain::{Cx, Plain, ToPlain};
+use crate::graphql::plain::{self, Cx, Plain};
 use crate::read::loaders::{load, DigestKey};
 
 /// Most areas one series or comparison call may ask for.
@@ -78,43 +78,29 @@ impl From<DomainSource> for ValueSource {
 /// One value of a series.
 pub struct Point(pub DomainPoint);
 
+plain::scalar_fields! {
 /// One value of a series.
-#[Object(serial)]
-impl Point {
+impl Point (p in DomainPoint) {
     /// The year.
-    async fn period(&self) -> i32 {
-        self.0.period
-    }
+    period / "period": i32 = p.period;
     /// The value; null when missing (zero is a value).
-    async fn value(&self) -> Option<f64> {
-        self.0.value
-    }
+    value / "value": Option<f64> = p.value;
     /// The source's status flag, such as "Missing".
-    async fn status(&self) -> Option<&str> {
-        self.0.status.as_deref()
-    }
+    status / "status": Option<&str> = p.status.as_deref();
     /// Where the value came from.
-    async fn source(&self) -> ValueSource {
-        self.0.source.into()
-    }
+    source / "source": ValueSource = p.source.into();
     /// True for generated demo values, which are not real figures.
-    async fn is_example(&self) -> bool {
-        self.0.source == DomainSource::Example
-    }
+    is_example / "isExample": bool = p.source == DomainSource::Example;
 }
+}
+
+plain::plain_enums!(ValueSource);
 
 impl Plain for DomainPoint {
     const TYPE: &'static str = "Point";
 
     fn plain(&self, _: &Cx<'_>, field: &PlainField) -> Option<Value> {
-        Some(match field.name.node.as_str() {
-            "period" => self.period.to_value(),
-            "value" => self.value.to_value(),
-            "status" => self.status.as_deref().to_plain(),
-            "source" => ValueSource::from(self.source).to_value(),
-            "isExample" => Value::Boolean(self.source == DomainSource::Example),
-            _ => return None,
-        })
+        Point::plain_scalar_of(self, field.name.node.as_str())
     }
 }
 
