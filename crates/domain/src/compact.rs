@@ -86,45 +86,94 @@ fn truncate(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// The points kept as `bytes` by [`encode`].
-pub fn decode(bytes: &[u8]) -> Result<Vec<Point>, CompactError> {
+/// One point as laid out, its status not yet copied out of the bytes.
+struct Raw<'a> {
+    period: i32,
+    flags: u8,
+    value: Option<f64>,
+    status: Option<&'a [u8]>,
+}
+
+/// The points of `bytes` one by one, read in place: what [`decode`] and [`value_at`] share.
+fn raw_points(bytes: &[u8]) -> Result<impl Iterator<Item = Result<Raw<'_>, CompactError>>, CompactError> {
     let (&version, mut rest) = bytes.split_first().ok_or_else(|| CompactError("empty".into()))?;
     if version != VERSION {
         return Err(CompactError(format!("layout version {version}, this build reads {VERSION}")));
     }
-    let mut out = Vec::with_capacity(rest.len() / 13);
     let short = || CompactError("the bytes end inside a point".into());
-    while !rest.is_empty() {
-        let (period, r) = rest.split_first_chunk::<4>().ok_or_else(short)?;
-        let (&flags, r) = r.split_first().ok_or_else(short)?;
-        rest = r;
-        let value = if flags & HAS_VALUE != 0 {
-            let (v, r) = rest.split_first_chunk::<8>().ok_or_else(short)?;
+    Ok(std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut next = || -> Result<Raw<'_>, CompactError> {
+            let (period, r) = rest.split_first_chunk::<4>().ok_or_else(short)?;
+            let (&flags, r) = r.split_first().ok_or_else(short)?;
             rest = r;
-            Some(f64::from_le_bytes(*v))
-        } else {
-            None
+            let value = if flags & HAS_VALUE != 0 {
+                let (v, r) = rest.split_first_chunk::<8>().ok_or_else(short)?;
+                rest = r;
+                Some(f64::from_le_bytes(*v))
+            } else {
+                None
+            };
+            let status = if flags & HAS_STATUS != 0 {
+                let (len, r) = rest.split_first_chunk::<2>().ok_or_else(short)?;
+                let len = u16::from_le_bytes(*len) as usize;
+                if r.len() < len {
+                    return Err(short());
+                }
+                let (s, r) = r.split_at(len);
+                rest = r;
+                Some(s)
+            } else {
+                None
+            };
+            Ok(Raw {
+                period: i32::from_le_bytes(*period),
+                flags,
+                value,
+                status,
+            })
         };
-        let status = if flags & HAS_STATUS != 0 {
-            let (len, r) = rest.split_first_chunk::<2>().ok_or_else(short)?;
-            let len = u16::from_le_bytes(*len) as usize;
-            if r.len() < len {
-                return Err(short());
-            }
-            let (s, r) = r.split_at(len);
-            rest = r;
-            Some(String::from_utf8(s.to_vec()).map_err(|e| CompactError(format!("a status is not UTF-8: {e}")))?)
-        } else {
-            None
-        };
+        let point = next();
+        if point.is_err() {
+            // Nothing after broken bytes is read.
+            rest = &[];
+        }
+        Some(point)
+    }))
+}
+
+/// The points kept as `bytes` by [`encode`].
+pub fn decode(bytes: &[u8]) -> Result<Vec<Point>, CompactError> {
+    let mut out = Vec::with_capacity(bytes.len() / 13);
+    for raw in raw_points(bytes)? {
+        let raw = raw?;
+        let status = raw
+            .status
+            .map(|s| String::from_utf8(s.to_vec()).map_err(|e| CompactError(format!("a status is not UTF-8: {e}"))))
+            .transpose()?;
         out.push(Point {
-            period: i32::from_le_bytes(*period),
-            value,
+            period: raw.period,
+            value: raw.value,
             status,
-            source: source_of(flags >> SOURCE_SHIFT),
+            source: source_of(raw.flags >> SOURCE_SHIFT),
         });
     }
     Ok(out)
+}
+
+/// The value kept in `bytes` for `period`: `None` when the series has no point for it,
+/// `Some(None)` when its point holds no value. Read in place, without decoding the series: a
+/// goal tree asks this of thousands of reference series for one period each.
+pub fn value_at(bytes: &[u8], period: i32) -> Result<Option<Option<f64>>, CompactError> {
+    for raw in raw_points(bytes)? {
+        let raw = raw?;
+        if raw.period == period {
+            return Ok(Some(raw.value));
+        }
+    }
+    Ok(None)
 }
 
 /// What a read of the latest values needs of a series, kept beside its points so that such a
@@ -171,6 +220,23 @@ mod tests {
         ];
         assert_eq!(decode(&encode(&points)).unwrap(), points);
         assert_eq!(decode(&encode(&[])).unwrap(), []);
+    }
+
+    #[test]
+    fn one_value_is_read_in_place_as_decoding_reads_it() {
+        let bytes = encode(&[
+            point(2020, Some(1.0), Some("åäö"), ValueSource::Kolada),
+            point(2021, None, Some("Missing"), ValueSource::File),
+            point(2022, Some(2.5), None, ValueSource::Manual),
+        ]);
+        assert_eq!(value_at(&bytes, 2022).unwrap(), Some(Some(2.5)));
+        assert_eq!(value_at(&bytes, 2021).unwrap(), Some(None), "a point without a value");
+        assert_eq!(value_at(&bytes, 2019).unwrap(), None, "no point");
+        // Cut inside the point asked for (the last, 13 bytes): refused, not misread.
+        for end in bytes.len() - 12..bytes.len() {
+            assert!(value_at(&bytes[..end], 2022).is_err(), "cut at {end}");
+        }
+        assert!(value_at(&[], 2022).is_err());
     }
 
     #[test]

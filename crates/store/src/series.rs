@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use sea_orm::{ColumnTrait, DatabaseBackend, EntityTrait, Order, QueryFilter, QueryResult, QuerySelect, QueryTrait, Statement, Value};
-use styrhub_domain::compact::decode;
+use styrhub_domain::compact::{decode, value_at};
 use styrhub_domain::goal::text_matches;
 use styrhub_domain::ids::{AreaCode, Gender, KpiId};
 use styrhub_domain::kpi::{Area, AreaFilter, Kpi, KpiFilter};
@@ -134,15 +134,16 @@ impl SeriesReader for Store {
                 continue;
             };
             let points: Option<Vec<u8>> = row.try_get_by_index(3).map_err(repo_err)?;
-            let points = decode(points.as_deref().unwrap_or_default()).map_err(|e| {
+            // Only the one period is read, in place (the reference's series is not decoded).
+            let value = value_at(points.as_deref().unwrap_or_default(), latest).map_err(|e| {
                 RepoError::Internal(format!(
                     "series_digest ({series_key}, {reference}) holds points the code cannot read: {e}"
                 ))
             })?;
             // As the observation row of that period: a missing value (null) is a reference of
             // no value; no point at all is no reference.
-            if let Some(p) = points.iter().find(|p| p.period == latest) {
-                out[n].references.push((code, p.value));
+            if let Some(value) = value {
+                out[n].references.push((code, value));
             }
         }
         Ok(out)

@@ -24,7 +24,7 @@ use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::resolve_list;
-use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, Value};
+use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value};
 
 use crate::graphql::context::GoalIndicators;
 use crate::read::Loaders;
@@ -58,10 +58,11 @@ pub trait Plain {
     fn plain(&self, cx: &Cx<'_>, field: &Field) -> Option<Value>;
 }
 
-/// The object `item` answering the selection `set`, or `None` when any field needs the
-/// executor.
-pub fn object<T: Plain>(item: &T, cx: &Cx<'_>, set: &SelectionSet) -> Option<Value> {
-    let mut map = IndexMap::with_capacity(set.items.len());
+/// The fields of `set` by response key, when every one can be answered plainly as far as the
+/// query alone tells (no fragment, directive or argument, no key twice); `None` sends the
+/// list through the executor. Worked out once per selection, not once per item.
+fn plain_fields(set: &SelectionSet) -> Option<Vec<(&Name, &Field)>> {
+    let mut fields: Vec<(&Name, &Field)> = Vec::with_capacity(set.items.len());
     for selection in &set.items {
         // Fragments and directives are rare in big lists; the executor knows them.
         let Selection::Field(field) = &selection.node else { return None };
@@ -69,18 +70,34 @@ pub fn object<T: Plain>(item: &T, cx: &Cx<'_>, set: &SelectionSet) -> Option<Val
         if !field.directives.is_empty() || !field.arguments.is_empty() {
             return None;
         }
-        let key = field.response_key().node.clone();
+        let key = &field.response_key().node;
         // The same key twice is merged by the executor's rules.
-        if map.contains_key(&key) {
+        if fields.iter().any(|(k, _)| *k == key) {
             return None;
         }
+        fields.push((key, field));
+    }
+    Some(fields)
+}
+
+/// The object `item` answering `fields` (see [`plain_fields`]), or `None` when any needs the
+/// executor.
+fn object_of<T: Plain>(item: &T, cx: &Cx<'_>, fields: &[(&Name, &Field)]) -> Option<Value> {
+    let mut map = IndexMap::with_capacity(fields.len());
+    for (key, field) in fields {
         let value = match field.name.node.as_str() {
             "__typename" => Value::String(T::TYPE.to_owned()),
             _ => item.plain(cx, field)?,
         };
-        map.insert(key, value);
+        map.insert((*key).clone(), value);
     }
     Some(Value::Object(map))
+}
+
+/// The object `item` answering the selection `set`, or `None` when any field needs the
+/// executor.
+pub fn object<T: Plain>(item: &T, cx: &Cx<'_>, set: &SelectionSet) -> Option<Value> {
+    object_of(item, cx, &plain_fields(set)?)
 }
 
 /// An optional object: null, or the object.
@@ -93,9 +110,10 @@ pub fn optional<T: Plain>(item: Option<&T>, cx: &Cx<'_>, set: &SelectionSet) -> 
 
 /// A list of objects.
 pub fn list<'i, T: Plain + 'i>(items: impl IntoIterator<Item = &'i T>, cx: &Cx<'_>, set: &SelectionSet) -> Option<Value> {
+    let fields = plain_fields(set)?;
     items
         .into_iter()
-        .map(|i| object(i, cx, set))
+        .map(|i| object_of(i, cx, &fields))
         .collect::<Option<Vec<_>>>()
         .map(Value::List)
 }
