@@ -89,9 +89,12 @@ impl ListOrder<PoliticalDirection> for PoliticalDirectionKey {
     }
 }
 
-/// The deadline of an assignment without one, in the order: after every real one.
+/// The deadline of an assignment without one, in the order: after every real one. The same
+/// day in SQL (`AssignmentKey::columns`) and in the cursor (`AssignmentKey::of`).
+const NO_DEADLINE: &str = "9999-12-31";
+
 fn no_deadline() -> NaiveDate {
-    NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date")
+    NO_DEADLINE.parse().expect("a valid date")
 }
 
 /// An assignment's place: its deadline (none last), then its id.
@@ -101,7 +104,10 @@ struct AssignmentKey(NaiveDate, i64);
 impl ListOrder<Assignment> for AssignmentKey {
     type Entity = assignment::Entity;
     fn columns() -> Vec<Expr> {
-        vec![Expr::cust("COALESCE(deadline, '9999-12-31')"), Expr::col(assignment::Column::Id)]
+        vec![
+            Expr::cust(format!("COALESCE(deadline, '{NO_DEADLINE}')")),
+            Expr::col(assignment::Column::Id),
+        ]
     }
     fn of(a: &Assignment) -> Self {
         Self(a.deadline.unwrap_or_else(no_deadline), a.id)

@@ -34,7 +34,8 @@ impl Store {
         let after = page.after.as_ref().map(|c| parse_cursor::<OrgUnitKey>(c, "after")).transpose()?;
         let before = page.before.as_ref().map(|c| parse_cursor::<OrgUnitKey>(c, "before")).transpose()?;
         let backend = self.backend();
-        let mut values: Vec<Value> = vec![municipality_id.into(), MAX_DEPTH.into()];
+        // Values in the order their placeholders appear (SQLite's `?` are positional).
+        let mut values: Vec<Value> = Vec::new();
         let param = |v: Value, values: &mut Vec<Value>| {
             values.push(v);
             match backend {
@@ -42,6 +43,14 @@ impl Store {
                 _ => "?".to_owned(),
             }
         };
+        let (root, max_depth) = (param(municipality_id.into(), &mut values), param(MAX_DEPTH.into(), &mut values));
+        let walk = format!(
+            "WITH RECURSIVE tree(id, depth) AS ( \
+               SELECT id, CAST(0 AS BIGINT) FROM org_unit WHERE id = {root} \
+               UNION ALL \
+               SELECT c.id, t.depth + 1 FROM org_unit c JOIN tree t ON c.parent_id = t.id WHERE t.depth < {max_depth} \
+             )"
+        );
         let name = match backend {
             DatabaseBackend::Postgres => "o.name COLLATE \"C\"",
             _ => "o.name",
@@ -67,23 +76,9 @@ impl Store {
         let dir = if backward { "DESC" } else { "ASC" };
         let wanted = page.size() + 1;
         let limit = param((wanted as i64).into(), &mut values);
-        let walk = |p1: &str, p2: &str| {
-            format!(
-                "WITH RECURSIVE tree(id, depth) AS ( \
-                   SELECT id, CAST(0 AS BIGINT) FROM org_unit WHERE id = {p1} \
-                   UNION ALL \
-                   SELECT c.id, t.depth + 1 FROM org_unit c JOIN tree t ON c.parent_id = t.id WHERE t.depth < {p2} \
-                 )"
-            )
-        };
-        let (p1, p2) = match backend {
-            DatabaseBackend::Postgres => ("$1", "$2"),
-            _ => ("?", "?"),
-        };
         let sql = format!(
-            "{} SELECT o.*, t.depth AS depth FROM tree t JOIN org_unit o ON o.id = t.id WHERE 1 = 1{filter} \
-             ORDER BY t.depth {dir}, {name} {dir}, o.id {dir} LIMIT {limit}",
-            walk(p1, p2)
+            "{walk} SELECT o.*, t.depth AS depth FROM tree t JOIN org_unit o ON o.id = t.id WHERE 1 = 1{filter} \
+             ORDER BY t.depth {dir}, {name} {dir}, o.id {dir} LIMIT {limit}"
         );
         let read = async {
             let rows = self
@@ -104,10 +99,7 @@ impl Store {
             if !page.count {
                 return Ok(None);
             }
-            let sql = format!(
-                "{} SELECT COUNT(*) AS n FROM tree t JOIN org_unit o ON o.id = t.id WHERE 1 = 1{count_filter}",
-                walk(p1, p2)
-            );
+            let sql = format!("{walk} SELECT COUNT(*) AS n FROM tree t JOIN org_unit o ON o.id = t.id WHERE 1 = 1{count_filter}");
             let row = self
                 .connection()
                 .query_one_raw(Statement::from_sql_and_values(backend, sql, count_values))
