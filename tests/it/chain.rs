@@ -200,7 +200,7 @@ async fn statements_for_tree(size: Size, db: TestDb) -> usize {
 both! {
     async fn a_goal_tree_costs_the_same_statements_whatever_its_size(db: TestDb) {
         let postgres = std::env::var("STYRHUB_TEST_DATABASE_URL").is_ok() && !db.url.starts_with("sqlite");
-        let other = if postgres { TestDb::postgres().await.unwrap() } else { TestDb::sqlite().await };
+        let other = if postgres { TestDb::postgres().await } else { TestDb::sqlite().await };
         let small = statements_for_tree(Size { goals: 10, indicators_per_goal: 2, years: 3 }, db).await;
         let large = statements_for_tree(Size { goals: 120, indicators_per_goal: 4, years: 5 }, other).await;
         assert_eq!(small, large, "statements must not grow with the tree");
@@ -239,7 +239,7 @@ async fn statements_for_attainment(size: Size, db: TestDb) -> (usize, Value) {
 both! {
     async fn a_goals_attainment_costs_the_same_statements_whatever_lies_below(db: TestDb) {
         let postgres = std::env::var("STYRHUB_TEST_DATABASE_URL").is_ok() && !db.url.starts_with("sqlite");
-        let other = if postgres { TestDb::postgres().await.unwrap() } else { TestDb::sqlite().await };
+        let other = if postgres { TestDb::postgres().await } else { TestDb::sqlite().await };
         let (small, a) = statements_for_attainment(Size { goals: 10, indicators_per_goal: 2, years: 3 }, db).await;
         let (large, b) = statements_for_attainment(Size { goals: 100, indicators_per_goal: 3, years: 3 }, other).await;
         assert_eq!(small, large, "statements must not grow with the goals below");

@@ -63,6 +63,14 @@ fn an_unreachable_database_is_one_clear_line() {
     let o = styrhub(&["--database-url", "postgres://styrhub:secret@127.0.0.1:1/styrhub", "migrate"]);
     assert_one_line_error(&o, "cannot connect to the database");
     assert!(!stderr(&o).contains("secret"), "the password is never printed: {}", stderr(&o));
+    // PostgreSQL also takes the password as a parameter.
+    let o = styrhub(&[
+        "--database-url",
+        "postgres://127.0.0.1:1/styrhub?user=styrhub&password=secret",
+        "migrate",
+    ]);
+    assert_one_line_error(&o, "cannot connect to the database");
+    assert!(!stderr(&o).contains("secret"), "the password is never printed: {}", stderr(&o));
 }
 
 #[test]

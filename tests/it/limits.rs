@@ -2,6 +2,8 @@
 //! over-complex queries, malformed and oversized bodies, slow requests, rate limits and
 //! introspection; and property-based checks of REST query parameters and the CSV import.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use proptest::strategy::{Strategy, ValueTree};
@@ -295,33 +297,85 @@ both! {
 
     async fn a_client_over_its_rate_gets_429_with_retry_after_and_others_still_pass(db: TestDb) {
         let app = app_with(db, |l| {
-            l.per_address_per_minute = 5;
+            l.per_address_per_minute = 7;
             l.per_token_per_minute = 3;
         })
         .await;
+        // Two tokens, each verified by a first request (which counts against the address).
+        let one = format!("Bearer {}", app.token("one", Role::Reader, None).await);
+        let two = format!("Bearer {}", app.token("two", Role::Reader, None).await);
+        for token in [&one, &two] {
+            assert_eq!(app.get_with("/api/v1/kpis", &[("authorization", token)]).await.status(), 200);
+        }
         for _ in 0..5 {
             assert_eq!(app.get("/api/v1/kpis").await.status(), 200);
         }
         let res = app.get("/api/v1/kpis").await;
         let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
-        assert!((1..=12).contains(&retry), "one request every 12 s: {retry}");
+        assert!((1..=9).contains(&retry), "one request every 8.6 s: {retry}");
         assert_problem(res, 429, "RATE_LIMITED").await;
         let res = app.client().post(app.url("/graphql")).json(&json!({ "query": "{ municipalities { name } }" })).send().await.unwrap();
         assert_eq!(res.status(), 429);
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
-        // The health endpoints are exempt; a token has a bucket of its own, and so has another.
+        // The health endpoints are exempt; a verified token has a bucket of its own, and so has
+        // another.
         assert_eq!(app.get("/healthz").await.status(), 200);
         assert_eq!(app.get("/readyz").await.status(), 200);
-        let one = format!("Bearer {}", app.token("one", Role::Reader, None).await);
-        let two = format!("Bearer {}", app.token("two", Role::Reader, None).await);
         for _ in 0..3 {
             assert_eq!(app.get_with("/api/v1/kpis", &[("authorization", &one)]).await.status(), 200);
         }
         assert_eq!(app.get_with("/api/v1/kpis", &[("authorization", &one)]).await.status(), 429);
         assert_eq!(app.get_with("/api/v1/kpis", &[("authorization", &two)]).await.status(), 200);
-        let metrics = app.get_with("/metrics", &[("authorization", "Bearer three")]).await.text().await.unwrap();
+        let metrics = app.get_with("/metrics", &[("authorization", &two)]).await.text().await.unwrap();
         assert!(metrics.contains(r#"styrhub_http_refused_total{reason="rate_limited"} 3"#), "{metrics}");
+    }
+
+    async fn invented_tokens_count_against_their_address_and_a_repeated_one_is_not_looked_up(db: TestDb) {
+        let mut store = db.store().await;
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        store.observe_statements(move |_, _| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let limits = Limits {
+            per_address_per_minute: 50,
+            ..Limits::default()
+        };
+        let app = TestApp::spawn_on(db, store, HttpOptions { limits, ..HttpOptions::default() }).await;
+        let get = |auth: String| {
+            let app = &app;
+            async move { app.get_with("/api/v1/kpis", &[("authorization", &auth)]).await.status().as_u16() }
+        };
+        // A real token, verified once while the address has requests left.
+        let real = format!("Bearer {}", app.token("real", Role::Reader, None).await);
+        assert_eq!(get(real.clone()).await, 200);
+
+        // A bad token repeated: refused the second time without a statement.
+        let bad = "Bearer styrhub_not-a-token-anyone-made".to_owned();
+        assert_eq!(get(bad.clone()).await, 401);
+        let before = statements.load(Ordering::SeqCst);
+        assert_eq!(get(bad).await, 401);
+        assert_eq!(statements.load(Ordering::SeqCst), before, "a token refused a moment ago is not looked up again");
+
+        // 2,000 invented tokens from one address: each costs the address a request, so once its
+        // 50 are spent (3 above) every one is refused with 429, before any look-up.
+        let mut answers = Vec::new();
+        let mut looked_up_after_limit = None;
+        for n in 0..2000 {
+            let status = get(format!("Bearer styrhub_{n:08}{}", uuid::Uuid::new_v4().simple())).await;
+            if status == 429 && looked_up_after_limit.is_none() {
+                looked_up_after_limit = Some(statements.load(Ordering::SeqCst));
+            }
+            answers.push(status);
+        }
+        assert!(answers[..47].iter().all(|s| *s == 401), "{:?}", &answers[..50]);
+        assert!(answers[47..].iter().all(|s| *s == 429), "429 from the 48th on");
+        assert_eq!(Some(statements.load(Ordering::SeqCst)), looked_up_after_limit, "no look-up once limited");
+
+        // The verified token still has its own bucket; a request without one does not.
+        assert_eq!(get(real).await, 200);
+        assert_eq!(app.get("/api/v1/kpis").await.status(), 429);
     }
 
     async fn introspection_can_be_switched_off_while_queries_still_work(db: TestDb) {

@@ -584,6 +584,40 @@ both! {
         problem(&app, &format!("{base}?year=2023&group=1489,1490&area=12"), 400, Some("area")).await;
     }
 
+    async fn the_excel_csv_neutralises_titles_that_begin_like_a_formula(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await.with_admin_token().await;
+        let path = "/api/v1/goals?municipality=1489&model=styrmodell-2019&kind=council_goal";
+        let goals = json_of(&app, path).await;
+        let titles = ["=HYPERLINK(\"http://example.invalid\")", "+46 31", "-1", "@SUM(A1)"];
+        let mut renamed = HashMap::new();
+        for (goal, title) in goals["items"].as_array().unwrap().iter().zip(titles) {
+            let id = goal["id"].as_i64().unwrap();
+            app.graphql_data(
+                "mutation($id: Int!, $title: String!) { updateGoal(id: $id, input: { title: $title }) { goal { id } } }",
+                json!({ "id": id, "title": title }),
+            )
+            .await;
+            renamed.insert(id.to_string(), title);
+        }
+        assert_eq!(renamed.len(), titles.len());
+
+        // Read back as a spreadsheet would get it: each such title is text behind a `'`.
+        let bytes = app.get(&format!("{path}&format=csv-excel")).await.bytes().await.unwrap();
+        let (_, rows) = read_csv(&bytes[3..], b';');
+        for r in &rows {
+            match renamed.get(&r["id"]) {
+                Some(title) => assert_eq!(r["title"], format!("'{title}")),
+                None => assert!(!r["title"].starts_with('\''), "{r:?}"),
+            }
+            assert_eq!(r["owner_id"].parse::<i64>().ok().map(|n| n > 0), Some(true), "numbers stay numbers: {r:?}");
+        }
+        // Plain CSV is for programs: the titles as they are.
+        let (_, plain) = read_csv(&app.get(&format!("{path}&format=csv")).await.bytes().await.unwrap(), b',');
+        for r in plain.iter().filter(|r| renamed.contains_key(&r["id"])) {
+            assert_eq!(r["title"], renamed[&r["id"]]);
+        }
+    }
+
     async fn a_goals_status_judges_every_indicator_as_graphql_does(db: TestDb) {
         let app = app(db).await;
         let goals = json_of(&app, "/api/v1/goals?municipality=1489&model=styrmodell-2019&kind=council_goal").await;
@@ -798,10 +832,27 @@ both! {
         assert!(doc["components"]["schemas"]["Problem"].is_object());
         assert!(doc["components"]["schemas"]["SeriesSet"]["properties"]["series"].is_object());
 
+        // The docs page and every file it loads come from the binary: nothing from another host.
         let page = app.get("/api/docs").await;
         assert_eq!(page.status(), 200);
+        assert_eq!(page.url().path(), "/api/docs/");
         assert!(page.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
-        assert!(page.text().await.unwrap().contains("/api/openapi.json"));
+        let html = page.text().await.unwrap();
+        let files: Vec<&str> = ["src=\"", "href=\""]
+            .iter()
+            .flat_map(|attr| html.split(attr).skip(1).map(|rest| rest.split('"').next().unwrap()))
+            .collect();
+        assert!(files.iter().any(|f| f.ends_with(".js")), "the page loads its script: {html}");
+        let mut document_named = false;
+        for file in files {
+            assert!(!file.contains("//"), "{file} would come from another host");
+            let res = app.get(&format!("/api/docs/{}", file.trim_start_matches("./"))).await;
+            assert_eq!(res.status(), 200, "{file}");
+            document_named |= res.text().await.unwrap().contains("/api/openapi.json");
+        }
+        let initializer = app.get("/api/docs/swagger-initializer.js").await.text().await.unwrap();
+        assert!(document_named || initializer.contains("/api/openapi.json"), "the page reads this server's document: {initializer}");
+        assert!(initializer.contains(r#""validatorUrl": "none""#), "no document is sent to swagger.io's validator: {initializer}");
     }
 }
 

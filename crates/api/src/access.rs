@@ -79,6 +79,7 @@ pub struct Caller(pub Result<Actor, Denied>);
 fn is_public(method: &Method, path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics" | "/" | "/api/openapi.json" | "/api/docs")
         || path.starts_with("/assets/")
+        || path.starts_with("/api/docs/")
         || (path == "/graphql" && method == Method::GET)
 }
 
@@ -95,9 +96,20 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             Err(d) => Err(d),
             // Anything without the prefix was never made here: no need to ask the database.
             Ok(token) if !token.starts_with(TOKEN_PREFIX) => Err(Denied::Unauthenticated),
+            // Refused within the last minute: refused again without asking the database, so
+            // that repeating a bad token costs no more than a request without one.
+            Ok(token) if state.limiter.was_refused(token) => Err(Denied::Unauthenticated),
+            // Each verdict goes to the rate limiter: a verified token counts against a bucket
+            // of its own from then on, a refused one against its sender's address.
             Ok(token) => match state.ports.tokens.principal_by_hash(&hash(token), chrono::Utc::now()).await {
-                Ok(Some(p)) => Ok(Actor::Token(p)),
-                Ok(None) => Err(Denied::Unauthenticated),
+                Ok(Some(p)) => {
+                    state.limiter.verified(token);
+                    Ok(Actor::Token(p))
+                }
+                Ok(None) => {
+                    state.limiter.refused(token);
+                    Err(Denied::Unauthenticated)
+                }
                 Err(e) => return problem(e).into_response(),
             },
         },

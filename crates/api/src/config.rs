@@ -7,13 +7,46 @@ use std::path::PathBuf;
 use axum::http::HeaderValue;
 use clap::{Args, Parser, Subcommand};
 
+/// The database URL. It may carry a password, so its `Debug` (and so the configuration's, in a
+/// log or a panic) shows the URL with the password hidden; only [`DatabaseUrl::expose`] gives
+/// the URL itself, to the one place that connects.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL with its password, for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        Ok(Self(url.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("DatabaseUrl").field(&styrhub_store::db::redact(&self.0)).finish()
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&styrhub_store::db::redact(&self.0))
+    }
+}
+
 /// Styrhub: an indicator data hub for Swedish municipalities.
 #[derive(Debug, Parser)]
 #[command(name = "styrhub", version, about)]
 pub struct Cli {
     /// Database URL: sqlite://PATH (created on first run) or postgres://USER@HOST/DB.
     #[arg(long, global = true, env = "STYRHUB_DATABASE_URL", default_value = styrhub_store::db::DEFAULT_DATABASE_URL, hide_env_values = true)]
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
 
     /// How long, in milliseconds, a request waits for a database connection from the pool
     /// before it fails with 503 (pool exhausted, or the database down).
@@ -307,6 +340,24 @@ mod tests {
     #[test]
     fn the_cli_definition_is_valid() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_configuration_never_shows_the_database_password() {
+        use clap::Parser;
+        for (url, shown) in [
+            ("postgres://app:s3cret@db:5432/styrhub", "postgres://app:***@db:5432/styrhub"),
+            (
+                "postgres://db/styrhub?user=app&password=s3cret",
+                "postgres://db/styrhub?user=app&password=***",
+            ),
+        ] {
+            let cli = super::Cli::try_parse_from(["styrhub", "--database-url", url, "migrate"]).unwrap();
+            assert_eq!(cli.database_url.expose(), url, "connecting uses the URL as given");
+            let debug = format!("{cli:?} {cli:#?} {}", cli.database_url);
+            assert!(!debug.contains("s3cret"), "{debug}");
+            assert!(debug.contains(shown), "{debug}");
+        }
     }
 
     #[test]

@@ -9,18 +9,24 @@
 //! # Layout
 //! - [`Limits`]: the values, with their defaults (documented in the README's configuration table).
 //! - [`body_limit`], [`timeout`], [`rate_limit`]: the middleware, layered in [`crate::app::router`].
-//! - [`RateLimiter`]: token buckets per client address and per bearer token.
+//! - [`RateLimiter`]: buckets (governor's GCRA) per client address and per verified bearer
+//!   token, with the access layer's recent verdicts on tokens.
 
-use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock, Reference};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::HashMapStateStore;
+use governor::Quota;
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
@@ -165,28 +171,26 @@ pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) ->
     }
 }
 
-/// Counts every request against its client's bucket: the bearer token's when the request has an
-/// `Authorization: Bearer …` header, the client address's otherwise. The health endpoints are
-/// exempt, so that an orchestrator never sees a throttled probe as a dead process. Tokens are
-/// not checked here (that is the access layer's work); they only name the bucket, by a hash, so
-/// that no token is kept in memory.
+/// Counts every request against its client's bucket: a verified token's own bucket when the
+/// request names a token the access layer has verified lately, the client address's otherwise
+/// (no token, or one that is not, or not yet, known to verify). So an invented token costs its
+/// sender's address as much as no token at all, and cannot buy a fresh bucket. The health
+/// endpoints are exempt, so that an orchestrator never sees a throttled probe as a dead process.
 pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if matches!(path, "/healthz" | "/readyz") {
         return next.run(req).await;
     }
-    let key = match bearer(&req) {
-        Some(token) => Key::Token(Sha256::digest(token.as_bytes()).into()),
-        None => match req.extensions().get::<ConnectInfo<SocketAddr>>() {
-            Some(ConnectInfo(addr)) => {
-                let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-                Key::Address(client_address(addr.ip(), forwarded, &state.http.limits.trusted_proxies))
-            }
-            // Served without connection info (a router called directly): nothing to key on.
-            None => return next.run(req).await,
-        },
+    let address = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| {
+        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        client_address(addr.ip(), forwarded, &state.http.limits.trusted_proxies)
+    });
+    // Served without connection info (a router called directly) and no verified token:
+    // nothing to key on.
+    let Some(key) = state.limiter.key_for(bearer(&req), address) else {
+        return next.run(req).await;
     };
-    match state.limiter.check(key, Instant::now()) {
+    match state.limiter.check(key) {
         Ok(()) => next.run(req).await,
         Err(wait) => {
             state.metrics.refused("rate_limited");
@@ -321,86 +325,180 @@ fn bearer(req: &Request) -> Option<&str> {
 pub enum Key {
     /// A client address.
     Address(IpAddr),
-    /// A bearer token, by its SHA-256.
-    Token([u8; 32]),
+    /// A verified bearer token, by its SHA-256.
+    Token(TokenHash),
 }
 
-/// A token bucket: `tokens` left, refilled continuously up to the minute's count.
-#[derive(Clone, Copy, Debug)]
-struct Bucket {
-    tokens: f64,
-    at: Instant,
+/// A bearer token's SHA-256: what the limiter keeps instead of the token.
+pub type TokenHash = [u8; 32];
+
+/// The SHA-256 of a bearer token.
+fn token_hash(token: &str) -> TokenHash {
+    Sha256::digest(token.as_bytes()).into()
 }
 
-/// Token buckets per client. Each holds up to a minute's requests and refills at that rate,
-/// so a client may burst up to the minute's count and then goes at the steady rate. Buckets
-/// that have filled up again are forgotten, so memory follows the clients of the last minute,
-/// not every address ever seen.
-#[derive(Debug)]
-pub struct RateLimiter {
-    per_address: u32,
-    per_token: u32,
-    buckets: Mutex<Buckets>,
+/// At most this many clients of each kind are tracked at once. Past it, buckets that have
+/// filled up again are dropped (at most once a second); when that is not enough, clients not
+/// yet tracked share one overflow bucket until room is made. So memory is bounded whatever the
+/// number of addresses or tokens a client invents, and a flood of them throttles itself.
+pub const MAX_TRACKED: usize = 50_000;
+
+/// How long the limiter remembers a token's verdict: a verified token's bucket is its own for
+/// an hour after its last verification; a refused token is refused again for a minute without
+/// a database look-up (a token minted within that minute after a typo'd one is unaffected: its
+/// hash differs).
+const VERIFIED_FOR: Duration = Duration::from_secs(3600);
+const REFUSED_FOR: Duration = Duration::from_secs(60);
+
+/// A keyed GCRA limiter (governor's), over a plain mutex-guarded map.
+type Keyed<K, C> = governor::RateLimiter<K, HashMapStateStore<K>, C, NoOpMiddleware<<C as Clock>::Instant>>;
+
+/// The buckets of one kind of client, with the bound on how many are tracked.
+struct Buckets<K: Hash + Eq + Clone, C: Clock + Clone> {
+    limiter: Keyed<K, C>,
+    clock: C,
+    /// Whom the overflow bucket stands for.
+    overflow: K,
+    /// When buckets were last pruned, in ms since `born`.
+    pruned_ms: AtomicU64,
+    born: C::Instant,
 }
 
-#[derive(Debug)]
-struct Buckets {
-    map: HashMap<Key, Bucket>,
-    pruned: Instant,
+impl<K: Hash + Eq + Clone, C: Clock + Clone> Buckets<K, C> {
+    fn new(per_minute: u32, clock: C, overflow: K) -> Option<Self> {
+        let quota = Quota::per_minute(NonZeroU32::new(per_minute)?);
+        Some(Self {
+            limiter: governor::RateLimiter::hashmap_with_clock(quota, clock.clone()),
+            born: clock.now(),
+            clock,
+            overflow,
+            pruned_ms: AtomicU64::new(0),
+        })
+    }
+
+    fn check(&self, key: K, max_tracked: usize) -> Result<(), Duration> {
+        let now_ms = u64::try_from(Duration::from(self.clock.now().duration_since(self.born)).as_millis()).unwrap_or(u64::MAX);
+        let last = self.pruned_ms.load(Ordering::Relaxed);
+        // Buckets that are full again say nothing a new one would not: dropped once a minute,
+        // or once a second while the map is at its bound.
+        let due = now_ms.saturating_sub(last) >= if self.limiter.len() >= max_tracked { 1_000 } else { 60_000 };
+        if due
+            && self
+                .pruned_ms
+                .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
+        }
+        let key = if self.limiter.len() >= max_tracked {
+            self.overflow.clone()
+        } else {
+            key
+        };
+        self.limiter
+            .check_key(&key)
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    fn tracked(&self) -> usize {
+        self.limiter.len()
+    }
 }
 
-/// How often full buckets are dropped.
-const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// The rate limits: a bucket per client address and per verified token, each holding up to a
+/// minute's requests and refilling at that rate (a client may burst up to the minute's count,
+/// then goes at the steady rate), and what the access layer told it about tokens.
+pub struct RateLimiter<C: Clock + Clone = DefaultClock> {
+    addresses: Option<Buckets<IpAddr, C>>,
+    tokens: Option<Buckets<TokenHash, C>>,
+    max_tracked: usize,
+    verified: moka::sync::Cache<TokenHash, ()>,
+    refused: moka::sync::Cache<TokenHash, ()>,
+}
+
+impl<C: Clock + Clone> std::fmt::Debug for RateLimiter<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("addresses", &self.addresses.as_ref().map(Buckets::tracked))
+            .field("tokens", &self.tokens.as_ref().map(Buckets::tracked))
+            .finish_non_exhaustive()
+    }
+}
 
 impl RateLimiter {
     /// Buckets of these sizes (zero: that kind of client is not limited).
     pub fn new(per_address: u32, per_token: u32) -> Self {
-        Self {
-            per_address,
-            per_token,
-            buckets: Mutex::new(Buckets {
-                map: HashMap::new(),
-                pruned: Instant::now(),
-            }),
-        }
+        Self::with_clock(per_address, per_token, DefaultClock::default(), MAX_TRACKED)
     }
 
     /// Buckets of the sizes `limits` sets.
     pub fn for_limits(limits: &Limits) -> Self {
         Self::new(limits.per_address_per_minute, limits.per_token_per_minute)
     }
+}
 
-    /// Takes one request from `key`'s bucket at `now`; when it is empty, how long until it
-    /// holds one again.
-    pub fn check(&self, key: Key, now: Instant) -> Result<(), Duration> {
-        let capacity = match key {
-            Key::Address(_) => self.per_address,
-            Key::Token(_) => self.per_token,
+impl<C: Clock + Clone> RateLimiter<C> {
+    /// Buckets on `clock`, tracking at most `max_tracked` clients of each kind.
+    pub fn with_clock(per_address: u32, per_token: u32, clock: C, max_tracked: usize) -> Self {
+        let remembered = |ttl| {
+            moka::sync::Cache::builder()
+                .max_capacity(max_tracked as u64)
+                .time_to_live(ttl)
+                .build()
         };
-        if capacity == 0 {
-            return Ok(());
+        Self {
+            addresses: Buckets::new(per_address, clock.clone(), IpAddr::from([0u8; 16])),
+            tokens: Buckets::new(per_token, clock, [0; 32]),
+            max_tracked,
+            verified: remembered(VERIFIED_FOR),
+            refused: remembered(REFUSED_FOR),
         }
-        let capacity = f64::from(capacity);
-        let per_second = capacity / 60.0;
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if now.duration_since(buckets.pruned) >= PRUNE_EVERY {
-            let (address, token) = (f64::from(self.per_address), f64::from(self.per_token));
-            buckets.map.retain(|k, b| {
-                let cap = if matches!(k, Key::Address(_)) { address } else { token };
-                b.tokens + now.duration_since(b.at).as_secs_f64() * cap / 60.0 < cap
-            });
-            buckets.pruned = now;
+    }
+
+    /// The bucket a request counts against: its token's own when the token verified lately,
+    /// else its address's; `None` when neither is known.
+    pub fn key_for(&self, token: Option<&str>, address: Option<IpAddr>) -> Option<Key> {
+        match token.map(token_hash) {
+            Some(hash) if self.verified.contains_key(&hash) => Some(Key::Token(hash)),
+            _ => address.map(Key::Address),
         }
-        let bucket = buckets.map.entry(key).or_insert(Bucket { tokens: capacity, at: now });
-        let refilled = (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * per_second).min(capacity);
-        bucket.at = now;
-        if refilled >= 1.0 {
-            bucket.tokens = refilled - 1.0;
-            Ok(())
-        } else {
-            bucket.tokens = refilled;
-            Err(Duration::from_secs_f64((1.0 - refilled) / per_second))
+    }
+
+    /// Takes one request from `key`'s bucket; when it is empty, how long until it holds one.
+    pub fn check(&self, key: Key) -> Result<(), Duration> {
+        match key {
+            Key::Address(ip) => self.addresses.as_ref().map_or(Ok(()), |b| b.check(ip, self.max_tracked)),
+            Key::Token(hash) => self.tokens.as_ref().map_or(Ok(()), |b| b.check(hash, self.max_tracked)),
         }
+    }
+
+    /// The access layer verified `token`: its requests get their own bucket from now on.
+    pub fn verified(&self, token: &str) {
+        let hash = token_hash(token);
+        self.refused.invalidate(&hash);
+        self.verified.insert(hash, ());
+    }
+
+    /// The access layer refused `token` (unknown, revoked or expired): it is refused again for
+    /// a while without a database look-up, and no longer has a bucket of its own.
+    pub fn refused(&self, token: &str) {
+        let hash = token_hash(token);
+        self.verified.invalidate(&hash);
+        self.refused.insert(hash, ());
+    }
+
+    /// Whether `token` was refused lately.
+    pub fn was_refused(&self, token: &str) -> bool {
+        self.refused.contains_key(&token_hash(token))
+    }
+
+    /// How many clients' buckets are held (addresses, tokens).
+    pub fn tracked(&self) -> (usize, usize) {
+        (
+            self.addresses.as_ref().map_or(0, Buckets::tracked),
+            self.tokens.as_ref().map_or(0, Buckets::tracked),
+        )
     }
 }
 
@@ -426,45 +524,81 @@ mod tests {
         assert_eq!(client("10.0.0.1", Some("2001:db8::7")), ip("2001:db8::7"));
     }
 
+    use governor::clock::FakeRelativeClock;
+
     use super::*;
 
-    #[test]
-    fn a_bucket_allows_its_burst_then_says_how_long_to_wait() {
-        let limiter = RateLimiter::new(3, 0);
-        let key = Key::Address(IpAddr::from([10, 0, 0, 1]));
-        let t0 = Instant::now();
-        for _ in 0..3 {
-            assert!(limiter.check(key, t0).is_ok());
-        }
-        let wait = limiter.check(key, t0).unwrap_err();
-        assert_eq!(wait.as_secs(), 20, "three a minute: one every 20 s");
-        assert!(limiter.check(key, t0 + Duration::from_secs(20)).is_ok(), "refilled");
+    fn limiter(per_address: u32, per_token: u32) -> (RateLimiter<FakeRelativeClock>, FakeRelativeClock) {
+        let clock = FakeRelativeClock::default();
+        (RateLimiter::with_clock(per_address, per_token, clock.clone(), MAX_TRACKED), clock)
     }
 
     #[test]
-    fn addresses_and_tokens_have_buckets_of_their_own() {
-        let limiter = RateLimiter::new(1, 2);
-        let t0 = Instant::now();
-        let a = Key::Address(IpAddr::from([10, 0, 0, 1]));
-        assert!(limiter.check(a, t0).is_ok());
-        assert!(limiter.check(a, t0).is_err());
-        assert!(limiter.check(Key::Address(IpAddr::from([10, 0, 0, 2])), t0).is_ok());
-        let token = Key::Token([7; 32]);
-        assert!(limiter.check(token, t0).is_ok() && limiter.check(token, t0).is_ok());
-        assert!(limiter.check(token, t0).is_err());
+    fn a_bucket_allows_its_burst_then_says_how_long_to_wait() {
+        let (limiter, clock) = limiter(3, 0);
+        let key = Key::Address(IpAddr::from([10, 0, 0, 1]));
+        for _ in 0..3 {
+            assert!(limiter.check(key).is_ok());
+        }
+        let wait = limiter.check(key).unwrap_err();
+        assert_eq!(wait.as_secs(), 20, "three a minute: one every 20 s");
+        clock.advance(Duration::from_secs(20));
+        assert!(limiter.check(key).is_ok(), "refilled");
+    }
+
+    #[test]
+    fn only_a_verified_token_has_a_bucket_of_its_own() {
+        let (limiter, _) = limiter(1, 2);
+        let a = IpAddr::from([10, 0, 0, 1]);
+        // Unknown tokens count against the address, whatever they are.
+        assert_eq!(limiter.key_for(Some("styrhub_invented"), Some(a)), Some(Key::Address(a)));
+        assert_eq!(limiter.key_for(None, Some(a)), Some(Key::Address(a)));
+        assert!(limiter.check(Key::Address(a)).is_ok());
+        assert!(limiter.check(Key::Address(a)).is_err());
+        assert!(
+            limiter.check(Key::Address(IpAddr::from([10, 0, 0, 2]))).is_ok(),
+            "another address has its own"
+        );
+        limiter.verified("styrhub_real");
+        let token = limiter.key_for(Some("styrhub_real"), Some(a)).unwrap();
+        assert!(matches!(token, Key::Token(_)));
+        assert!(limiter.check(token).is_ok() && limiter.check(token).is_ok());
+        assert!(limiter.check(token).is_err());
+        // Refused later (revoked): back to the address's bucket, and remembered as refused.
+        limiter.refused("styrhub_real");
+        assert!(limiter.was_refused("styrhub_real"));
+        assert_eq!(limiter.key_for(Some("styrhub_real"), Some(a)), Some(Key::Address(a)));
     }
 
     #[test]
     fn zero_means_no_limit_and_full_buckets_are_forgotten() {
-        let limiter = RateLimiter::new(0, 5);
-        let t0 = Instant::now();
+        let (limiter, clock) = limiter(0, 5);
         for _ in 0..1000 {
-            assert!(limiter.check(Key::Address(IpAddr::from([10, 0, 0, 1])), t0).is_ok());
+            assert!(limiter.check(Key::Address(IpAddr::from([10, 0, 0, 1]))).is_ok());
         }
-        limiter.check(Key::Token([1; 32]), t0).unwrap();
-        let later = t0 + PRUNE_EVERY * 2;
-        limiter.check(Key::Token([2; 32]), later).unwrap();
-        let map = &limiter.buckets.lock().unwrap().map;
-        assert_eq!(map.len(), 1, "the first token's bucket filled up again and was dropped");
+        assert_eq!(limiter.tracked().0, 0, "no limit, no buckets");
+        limiter.check(Key::Token([1; 32])).unwrap();
+        clock.advance(Duration::from_secs(120));
+        limiter.check(Key::Token([2; 32])).unwrap();
+        assert_eq!(limiter.tracked().1, 1, "the first token's bucket filled up again and was dropped");
+    }
+
+    #[test]
+    fn memory_stays_bounded_under_100_000_distinct_addresses() {
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(2, 0, clock.clone(), 1_000);
+        let mut refused = 0;
+        for n in 0..100_000u32 {
+            let ip = IpAddr::from((0xcb00_0000 | n).to_be_bytes());
+            refused += usize::from(limiter.check(Key::Address(ip)).is_err());
+            clock.advance(Duration::from_micros(100));
+        }
+        let (addresses, _) = limiter.tracked();
+        assert!(addresses <= 1_001, "{addresses} buckets held");
+        assert!(refused > 90_000, "the flood shares one overflow bucket: {refused} refused");
+        // Once the flood's buckets have refilled, room is made and a newcomer has its own.
+        clock.advance(Duration::from_secs(61));
+        assert!(limiter.check(Key::Address(IpAddr::from([10, 0, 0, 9]))).is_ok());
+        assert!(limiter.tracked().0 <= 2, "{:?}", limiter.tracked());
     }
 }

@@ -43,22 +43,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("ok");
         }
         Command::Ingest(cmd) => {
-            let store = open(&cli.database_url, cli.db_acquire_timeout_ms).await?;
+            let store = open(cli.database_url.expose(), cli.db_acquire_timeout_ms).await?;
             match cmd {
                 IngestCommand::Kolada(args) => styrhub_api::ingest_cmd::kolada(store, args).await?,
                 IngestCommand::File(args) => styrhub_api::ingest_cmd::file(store, args).await?,
             }
         }
         Command::Token(cmd) => {
-            let store = open(&cli.database_url, cli.db_acquire_timeout_ms).await?;
+            let store = open(cli.database_url.expose(), cli.db_acquire_timeout_ms).await?;
             styrhub_api::token_cmd::run(&store, cmd).await?;
         }
         Command::Migrate => {
-            open(&cli.database_url, cli.db_acquire_timeout_ms).await?;
+            open(cli.database_url.expose(), cli.db_acquire_timeout_ms).await?;
             tracing::info!("migrations applied");
         }
         Command::Demo(args) => {
-            let store = open(&cli.database_url, cli.db_acquire_timeout_ms).await?;
+            let store = open(cli.database_url.expose(), cli.db_acquire_timeout_ms).await?;
             for r in styrhub_api::demo::load_all(&store, &args.demo_dir).await? {
                 println!(
                     "loaded {}: observations {} inserted, {} updated, {} unchanged; {} warning(s)",
@@ -71,7 +71,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Serve(args) => {
-            let store = open(&cli.database_url, cli.db_acquire_timeout_ms).await?;
+            let store = open(cli.database_url.expose(), cli.db_acquire_timeout_ms).await?;
             if args.demo {
                 styrhub_api::demo::load_all(&store, &args.demo_args.demo_dir).await?;
             }

@@ -79,18 +79,33 @@ impl std::fmt::Debug for Observer {
     }
 }
 
-/// Hides the password of a URL such as `postgres://user:secret@host/db` for messages and logs.
+/// Hides the password of a URL for messages and logs, wherever the URL carries one: in its
+/// user part (`postgres://user:secret@host/db`) or as a `password=` parameter, as PostgreSQL
+/// also accepts (`postgres://host/db?user=app&password=secret`).
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut shown = match (base.find("://"), base.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match base[s + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{}:***{}", &base[..s + 3], user, &base[at..]),
+            None => base.to_owned(),
+        },
+        _ => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => p.to_owned(),
+            })
+            .collect();
+        shown.push('?');
+        shown.push_str(&params.join("&"));
     }
+    shown
 }
 
 impl Store {
@@ -281,6 +296,11 @@ mod tests {
             "postgres://app:***@db:5432/styrhub"
         );
         assert_eq!(redact("sqlite://styrhub.db?mode=rwc"), "sqlite://styrhub.db?mode=rwc");
+        assert_eq!(
+            redact("postgres://db/styrhub?user=app&password=s3cret&sslmode=require"),
+            "postgres://db/styrhub?user=app&password=***&sslmode=require"
+        );
+        assert_eq!(redact("postgres://app@db/styrhub"), "postgres://app@db/styrhub");
     }
 
     #[tokio::test]

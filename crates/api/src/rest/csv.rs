@@ -1,6 +1,11 @@
 //! CSV answers: a header row, then one row per value. The Excel variant starts with a byte
 //! order mark (so that Excel reads UTF-8), separates fields with `;` and writes decimal commas,
-//! as Swedish Excel expects.
+//! as Swedish Excel expects. It is the variant made to be opened in a spreadsheet, so its text
+//! cells are also neutralised against formula injection as OWASP describes: a title from Kolada,
+//! a file or an editor that begins like a formula (`=`, `+`, `-`, `@`, a tab or a carriage
+//! return) gets a leading `'`, which the spreadsheet shows as text and does not run. Numbers
+//! stay numbers (a negative value is a value, not a formula). The plain variant is for programs
+//! and keeps every cell as it is.
 
 use std::fmt::Display;
 
@@ -32,6 +37,7 @@ impl Cell {
 
     fn render(&self, excel: bool) -> String {
         match self {
+            Self::Text(s) if excel && s.starts_with(FORMULA_STARTS) => format!("'{s}"),
             Self::Text(s) => s.clone(),
             Self::Int(n) => n.to_string(),
             Self::Num(Some(v)) => {
@@ -47,6 +53,9 @@ impl Cell {
         }
     }
 }
+
+/// What a spreadsheet reads as the start of a formula (OWASP's CSV injection list).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// A table: named columns and rows of cells.
 #[derive(Debug, Clone, Default)]
@@ -106,5 +115,40 @@ mod tests {
     fn excel_csv_has_a_bom_semicolons_and_decimal_commas() {
         let s = String::from_utf8(table().to_csv(true).unwrap()).unwrap();
         assert_eq!(s, "\u{feff}area;title;value\r\n1489;\"Alingsås; kommun\";7,25\r\n0000;Riket;\r\n");
+    }
+
+    #[test]
+    fn excel_csv_neutralises_text_that_begins_like_a_formula_and_leaves_numbers_alone() {
+        let mut t = Table::new(&["title", "value"]);
+        for title in ["=HYPERLINK(\"http://x\")", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "a=b", "Borås"] {
+            t.push(vec![Cell::text(title), Cell::Num(Some(-1.5))]);
+        }
+        let bytes = t.to_csv(true).unwrap();
+        let mut r = csv::ReaderBuilder::new().delimiter(b';').from_reader(&bytes[3..]);
+        let read: Vec<(String, String)> = r
+            .records()
+            .map(|rec| rec.unwrap())
+            .map(|rec| (rec[0].to_owned(), rec[1].to_owned()))
+            .collect();
+        let titles: Vec<&str> = read.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(
+            titles,
+            [
+                "'=HYPERLINK(\"http://x\")",
+                "'+1",
+                "'-1",
+                "'@SUM(A1)",
+                "'\tx",
+                "'\rx",
+                "a=b",
+                "Borås"
+            ]
+        );
+        assert!(read.iter().all(|(_, v)| v == "-1,5"), "numbers stay numbers: {read:?}");
+        let plain = String::from_utf8(t.to_csv(false).unwrap()).unwrap();
+        assert!(
+            plain.contains("\"=HYPERLINK(\"\"http://x\"\")\"") && plain.contains("\n+1,"),
+            "the plain variant keeps cells as they are: {plain}"
+        );
     }
 }

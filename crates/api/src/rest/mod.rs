@@ -24,7 +24,7 @@ use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::de::DeserializeOwned;
@@ -86,7 +86,7 @@ pub fn router(answers: Arc<crate::answer_cache::SeriesAnswers>) -> Router<AppSta
                 }
             }),
         )
-        .route("/api/docs", get(|| async { Html(openapi::DOCS_PAGE) }))
+        .merge(openapi::docs_page())
         .route("/api/v1/{*rest}", get(unknown_path))
         // Inside the ETag layer, so that conditional requests are answered from kept answers too.
         .layer(middleware::from_fn_with_state(answers, crate::answer_cache::cached_series))

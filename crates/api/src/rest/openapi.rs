@@ -4,6 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 /// The document's title, description and tags.
 #[derive(OpenApi)]
@@ -94,17 +95,14 @@ impl Modify for AccessAndLimits {
     }
 }
 
-/// `/api/docs`: Scalar's API reference, loaded from a CDN, reading `/api/openapi.json`.
-pub const DOCS_PAGE: &str = r#"<!doctype html>
-<html lang="en">
-  <head>
-    <title>Styrhub REST API</title>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-  </head>
-  <body>
-    <script id="api-reference" data-url="/api/openapi.json"></script>
-    <script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script>
-  </body>
-</html>
-"#;
+/// `/api/docs`: Swagger UI reading `/api/openapi.json`, every file of it served from the
+/// binary (the crate's `vendored` copy), so the page works on a network without internet. The
+/// validator badge is off: it would send the document to swagger.io.
+pub fn docs_page<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    SwaggerUi::new(DOCS_PATH)
+        .config(Config::from("/api/openapi.json").validator_url("none").try_it_out_enabled(true))
+        .into()
+}
+
+/// Where [`docs_page`] is served (its files below it).
+pub const DOCS_PATH: &str = "/api/docs";
