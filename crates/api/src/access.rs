@@ -56,7 +56,20 @@ pub fn mint() -> anyhow::Result<(Secret, String)> {
 /// The SHA-256 of a presented token, hex: what the store keeps and looks up. A plain hash (no
 /// salt, no slow KDF) suffices because the secret is 256 random bits, not a password.
 pub fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&digest(token))
+}
+
+/// A token's SHA-256 as bytes: what the rate limiter keeps instead of the token.
+pub type TokenDigest = [u8; 32];
+
+/// The SHA-256 of a presented token.
+pub fn digest(token: &str) -> TokenDigest {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// A digest as the store keeps it: lower-case hex.
+fn hex(digest: &TokenDigest) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The token in an `Authorization` header: `Bearer <token>` (the scheme in any case).
@@ -96,22 +109,28 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             Err(d) => Err(d),
             // Anything without the prefix was never made here: no need to ask the database.
             Ok(token) if !token.starts_with(TOKEN_PREFIX) => Err(Denied::Unauthenticated),
-            // Refused within the last minute: refused again without asking the database, so
-            // that repeating a bad token costs no more than a request without one.
-            Ok(token) if state.limiter.was_refused(token) => Err(Denied::Unauthenticated),
-            // Each verdict goes to the rate limiter: a verified token counts against a bucket
-            // of its own from then on, a refused one against its sender's address.
-            Ok(token) => match state.ports.tokens.principal_by_hash(&hash(token), chrono::Utc::now()).await {
-                Ok(Some(p)) => {
-                    state.limiter.verified(token);
-                    Ok(Actor::Token(p))
-                }
-                Ok(None) => {
-                    state.limiter.refused(token);
+            Ok(token) => {
+                let digest = digest(token);
+                // Refused within the last minute: refused again without asking the database,
+                // so that repeating a bad token costs no more than a request without one.
+                if state.limiter.was_refused(&digest) {
                     Err(Denied::Unauthenticated)
+                } else {
+                    // Each verdict goes to the rate limiter: a verified token counts against a
+                    // bucket of its own from then on, a refused one against its sender's address.
+                    match state.ports.tokens.principal_by_hash(&hex(&digest), chrono::Utc::now()).await {
+                        Ok(Some(p)) => {
+                            state.limiter.verified(digest);
+                            Ok(Actor::Token(p))
+                        }
+                        Ok(None) => {
+                            state.limiter.refused(digest);
+                            Err(Denied::Unauthenticated)
+                        }
+                        Err(e) => return problem(e).into_response(),
+                    }
                 }
-                Err(e) => return problem(e).into_response(),
-            },
+            }
         },
     };
     let require = state.http.require_token_for_reads;

@@ -27,8 +27,8 @@ use governor::clock::{Clock, DefaultClock, Reference};
 use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::HashMapStateStore;
 use governor::Quota;
-use sha2::{Digest, Sha256};
 
+use crate::access::TokenDigest;
 use crate::app::AppState;
 use crate::rest::problem::Problem;
 
@@ -326,15 +326,7 @@ pub enum Key {
     /// A client address.
     Address(IpAddr),
     /// A verified bearer token, by its SHA-256.
-    Token(TokenHash),
-}
-
-/// A bearer token's SHA-256: what the limiter keeps instead of the token.
-pub type TokenHash = [u8; 32];
-
-/// The SHA-256 of a bearer token.
-fn token_hash(token: &str) -> TokenHash {
-    Sha256::digest(token.as_bytes()).into()
+    Token(TokenDigest),
 }
 
 /// At most this many clients of each kind are tracked at once. Past it, buckets that have
@@ -411,10 +403,10 @@ impl<K: Hash + Eq + Clone, C: Clock + Clone> Buckets<K, C> {
 /// then goes at the steady rate), and what the access layer told it about tokens.
 pub struct RateLimiter<C: Clock + Clone = DefaultClock> {
     addresses: Option<Buckets<IpAddr, C>>,
-    tokens: Option<Buckets<TokenHash, C>>,
+    tokens: Option<Buckets<TokenDigest, C>>,
     max_tracked: usize,
-    verified: moka::sync::Cache<TokenHash, ()>,
-    refused: moka::sync::Cache<TokenHash, ()>,
+    verified: moka::sync::Cache<TokenDigest, ()>,
+    refused: moka::sync::Cache<TokenDigest, ()>,
 }
 
 impl<C: Clock + Clone> std::fmt::Debug for RateLimiter<C> {
@@ -459,7 +451,7 @@ impl<C: Clock + Clone> RateLimiter<C> {
     /// The bucket a request counts against: its token's own when the token verified lately,
     /// else its address's; `None` when neither is known.
     pub fn key_for(&self, token: Option<&str>, address: Option<IpAddr>) -> Option<Key> {
-        match token.map(token_hash) {
+        match token.map(crate::access::digest) {
             Some(hash) if self.verified.contains_key(&hash) => Some(Key::Token(hash)),
             _ => address.map(Key::Address),
         }
@@ -473,24 +465,24 @@ impl<C: Clock + Clone> RateLimiter<C> {
         }
     }
 
-    /// The access layer verified `token`: its requests get their own bucket from now on.
-    pub fn verified(&self, token: &str) {
-        let hash = token_hash(token);
-        self.refused.invalidate(&hash);
-        self.verified.insert(hash, ());
+    /// The access layer verified the token of `digest`: its requests get their own bucket from
+    /// now on.
+    pub fn verified(&self, digest: TokenDigest) {
+        self.refused.invalidate(&digest);
+        self.verified.insert(digest, ());
     }
 
-    /// The access layer refused `token` (unknown, revoked or expired): it is refused again for
-    /// a while without a database look-up, and no longer has a bucket of its own.
-    pub fn refused(&self, token: &str) {
-        let hash = token_hash(token);
-        self.verified.invalidate(&hash);
-        self.refused.insert(hash, ());
+    /// The access layer refused the token of `digest` (unknown, revoked or expired): it is
+    /// refused again for a while without a database look-up, and no longer has a bucket of its
+    /// own.
+    pub fn refused(&self, digest: TokenDigest) {
+        self.verified.invalidate(&digest);
+        self.refused.insert(digest, ());
     }
 
-    /// Whether `token` was refused lately.
-    pub fn was_refused(&self, token: &str) -> bool {
-        self.refused.contains_key(&token_hash(token))
+    /// Whether the token of `digest` was refused lately.
+    pub fn was_refused(&self, digest: &TokenDigest) -> bool {
+        self.refused.contains_key(digest)
     }
 
     /// How many clients' buckets are held (addresses, tokens).
@@ -559,14 +551,14 @@ mod tests {
             limiter.check(Key::Address(IpAddr::from([10, 0, 0, 2]))).is_ok(),
             "another address has its own"
         );
-        limiter.verified("styrhub_real");
+        limiter.verified(crate::access::digest("styrhub_real"));
         let token = limiter.key_for(Some("styrhub_real"), Some(a)).unwrap();
         assert!(matches!(token, Key::Token(_)));
         assert!(limiter.check(token).is_ok() && limiter.check(token).is_ok());
         assert!(limiter.check(token).is_err());
         // Refused later (revoked): back to the address's bucket, and remembered as refused.
-        limiter.refused("styrhub_real");
-        assert!(limiter.was_refused("styrhub_real"));
+        limiter.refused(crate::access::digest("styrhub_real"));
+        assert!(limiter.was_refused(&crate::access::digest("styrhub_real")));
         assert_eq!(limiter.key_for(Some("styrhub_real"), Some(a)), Some(Key::Address(a)));
     }
 
