@@ -275,7 +275,18 @@ query Everything($m: String!) {
 
 both! {
     async fn the_executors_shortcut_answers_exactly_what_the_executor_does(db: TestDb) {
-        let app = TestApp::spawn(db).await.with_demo().await;
+        // Every plain field of a 1,000-goal page costs about 1.6 million (each indicator's
+        // targets counted ten times), over the default limit: this test is about answers, so
+        // it raises the limit as an operator would.
+        let limits = styrhub_api::limits::Limits {
+            graphql_max_complexity: 2_000_000,
+            ..Default::default()
+        };
+        let http = styrhub_api::app::HttpOptions {
+            limits,
+            ..Default::default()
+        };
+        let app = TestApp::spawn_with(db, http).await.with_demo().await;
         app.store.load_package(&synthetic::package(Size { goals: 20, indicators_per_goal: 3, years: 4 }).unwrap()).await.unwrap();
         for m in ["1489", synthetic::CODE] {
             let plain = app.graphql_data(&PLAIN_FIELDS.replace("DIRECTIVE", ""), json!({ "m": m })).await;

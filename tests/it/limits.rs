@@ -189,10 +189,11 @@ both! {
 
     async fn over_deep_and_over_complex_queries_are_refused_with_a_clear_error(db: TestDb) {
         let app = TestApp::spawn(db).await;
-        // Deeper than the default limit of 16: org units' children, nested.
+        // Deeper than the default limit of 16: org units' parents, nested (objects, not lists,
+        // so that the query is deep without being costly).
         let deep = format!(
-            "{{ municipalities {}{} }}",
-            "{ children ".repeat(17),
+            "{{ municipality(code: \"1489\") {}{} }}",
+            "{ parent ".repeat(17),
             "{ name }".to_owned() + &" }".repeat(17)
         );
         let body = app.graphql(&deep, json!({})).await;
@@ -201,19 +202,43 @@ both! {
         assert_eq!(body["errors"][0]["extensions"]["code"], "VALIDATION", "{body:#}");
         assert!(body["data"].is_null(), "nothing is executed: {body:#}");
 
+        // A list costs what is under it ten times: `municipalities { name }` is 11, six
+        // aliases of it 66.
         let app = app_with(TestDb::sqlite().await, |l| {
-            l.graphql_max_complexity = 5;
+            l.graphql_max_complexity = 20;
             l.graphql_max_depth = 3;
         })
         .await;
         let fields: String = (0..6).map(|i| format!("m{i}: municipalities {{ name }} ")).collect();
         let body = app.graphql(&format!("{{ {fields} }}"), json!({})).await;
         let message = body["errors"][0]["message"].as_str().unwrap_or_default();
-        assert!(message.contains("too complex"), "{body:#}");
-        assert_eq!(body["errors"][0]["extensions"]["code"], "VALIDATION", "{body:#}");
-        let body = app.graphql("{ municipalities { children { children { name } } } }", json!({})).await;
+        assert!(message.contains("too complex") && message.contains("66"), "{body:#}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "TOO_COMPLEX", "{body:#}");
+        assert!(body["data"].is_null(), "nothing is executed: {body:#}");
+        let body = app.graphql(r#"{ municipality(code: "1489") { parent { parent { name } } } }"#, json!({})).await;
         assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("nested too deep"), "{body:#}");
         app.graphql_data("{ municipalities { name } }", json!({})).await;
+    }
+
+    async fn the_default_cost_limit_takes_a_whole_tree_and_refuses_its_fan_out_before_reading(db: TestDb) {
+        let (app, statements) = TestApp::spawn_counting(db).await;
+        let app = app.with_demo().await;
+        // The whole of a municipality's goals with their indicators, statuses and targets.
+        app.graphql_data(styrhub_api::synthetic::TREE_QUERY, json!({ "m": "1489" })).await;
+        // The same page reaching through every goal's descendants to every series' points, and
+        // two aliases of a tree (each counted): refused, and nothing read.
+        let fan_out = r#"{ goals(municipality: "1489", first: 1000) { nodes { descendants { goal { indicators {
+            series(areas: ["1489"]) { points { period value } } } } } } } }"#;
+        let tree = styrhub_api::synthetic::TREE_QUERY;
+        let goals = &tree[tree.find("goals(").unwrap()..tree.rfind('}').unwrap()];
+        let twice = format!("query Tree($m: String!) {{ a: {goals} b: {goals} }}");
+        for query in [fan_out, twice.as_str()] {
+            let before = statements.load(std::sync::atomic::Ordering::SeqCst);
+            let body = app.graphql(query, json!({ "m": "1489" })).await;
+            assert_eq!(body["errors"][0]["extensions"]["code"], "TOO_COMPLEX", "{body:#}");
+            assert!(body["data"].is_null(), "{body:#}");
+            assert_eq!(statements.load(std::sync::atomic::Ordering::SeqCst), before, "refused before anything is read");
+        }
     }
 
     async fn malformed_bodies_are_400_and_oversized_ones_413(db: TestDb) {

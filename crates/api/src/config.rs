@@ -270,7 +270,8 @@ pub struct LimitArgs {
     /// The deepest nesting a GraphQL query may have.
     #[arg(long, env = "STYRHUB_GRAPHQL_MAX_DEPTH", default_value_t = crate::graphql::MAX_DEPTH)]
     pub graphql_max_depth: usize,
-    /// The largest complexity a GraphQL query may have.
+    /// The largest cost a GraphQL query may have, counted with its fan-out (each list's items
+    /// times what is selected under them; see the README's "Limits and reliability").
     #[arg(long, env = "STYRHUB_GRAPHQL_MAX_COMPLEXITY", default_value_t = crate::graphql::MAX_COMPLEXITY)]
     pub graphql_max_complexity: usize,
     /// The longest page a list answers (REST `limit`, GraphQL `first`/`last`).

@@ -141,7 +141,8 @@ pub fn denied_response(d: &Denied) -> Response {
 
 /// Gives every GraphQL error without a code `VALIDATION`: resolvers' errors all carry one
 /// ([`gql`]), so one without comes from async-graphql itself refusing the request — a syntax
-/// error, an unknown field, a query nested too deep or too complex — before anything ran.
+/// error, an unknown field, a query nested too deep — before anything ran. (A query that costs
+/// too much is refused earlier, with `TOO_COMPLEX`: see `graphql::cost`.)
 pub fn label_request_errors(res: &mut async_graphql::Response) {
     for e in &mut res.errors {
         let ext = e.extensions.get_or_insert_with(Default::default);

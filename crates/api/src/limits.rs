@@ -42,7 +42,7 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// The deepest nesting a GraphQL query may have.
     pub graphql_max_depth: usize,
-    /// The largest complexity a GraphQL query may have.
+    /// The largest cost a GraphQL query may have, counted with its fan-out (`graphql::cost`).
     pub graphql_max_complexity: usize,
     /// The longest page a list answers (REST `limit`, GraphQL `first`/`last`).
     pub max_page_size: usize,

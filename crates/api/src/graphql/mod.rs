@@ -13,6 +13,7 @@ pub mod assignment;
 pub mod audit;
 pub mod budget;
 pub mod context;
+pub mod cost;
 pub mod follow_up;
 pub mod goal;
 pub mod indicator;
@@ -48,15 +49,22 @@ pub struct Query(
 /// Deepest nesting a query may have by default (`--graphql-max-depth`): vision → focus areas → goals → children → indicators →
 /// status → target fits with room to spare.
 pub const MAX_DEPTH: usize = 16;
-/// Largest complexity a query may have by default (`--graphql-max-complexity`; fields counted once; lists are bounded by pages).
-pub const MAX_COMPLEXITY: usize = 10_000;
+/// Largest cost a query may have by default (`--graphql-max-complexity`), counted with its
+/// fan-out ([`cost`]): a field costs 1 plus what is selected under it, once per item it may
+/// return. A whole 1,000-goal page with each goal's indicators, latest values, statuses and
+/// targets costs about 426,000 and passes; the same page reaching through every goal's
+/// descendants to their indicators' series and points costs millions and is refused.
+pub const MAX_COMPLEXITY: usize = 500_000;
 
 /// Builds the schema with its limits (depth, complexity, introspection). Request data (ports,
 /// loaders) is added per request. The limits do not change the SDL.
 pub fn build_schema(limits: &Limits) -> StyrhubSchema {
     let builder = Schema::build(Query::default(), mutation::Mutation, EmptySubscription)
         .limit_depth(limits.graphql_max_depth)
-        .limit_complexity(limits.graphql_max_complexity)
+        // Our own cost, with fan-out, in place of async-graphql's field count (see `cost`).
+        .extension(cost::CostLimit {
+            limit: limits.graphql_max_complexity,
+        })
         .data(page::PageCap(limits.max_page_size));
     if limits.introspection {
         builder.finish()
