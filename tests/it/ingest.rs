@@ -6,6 +6,7 @@
 use std::process::Output;
 
 use serde_json::json;
+use styrhub_domain::access::{AuditFilter, AuditReader};
 use styrhub_ingest::testserver::{Fault, FaultKind, Fixture, TestServer, SAMPLE_DATA_KPIS};
 
 use crate::helpers::{both, planner_rows, styrhub_command, summary_count, TestApp, TestDb};
@@ -130,6 +131,48 @@ both! {
         let statuses: Vec<&str> = runs["ingestRuns"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
         assert_eq!(statuses, ["SUCCEEDED", "FAILED", "SUCCEEDED"]);
         assert!(runs["ingestRuns"][1]["error"].as_str().unwrap().contains("/v3/data"));
+    }
+
+    async fn every_ingest_import_and_package_load_is_audited_once_with_its_counts(db: TestDb) {
+        // A Kolada sync, a file import and the demo's packages, each through the binary.
+        let server = TestServer::start(Fixture::sample());
+        let sync = run(&db, &sync_args(&server));
+        assert!(sync.status.success(), "{}", out(&sync));
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("egna.csv");
+        std::fs::write(&csv, "kpi;area;period;gender;value\nN00090;1489;2022;T;7,5\nN00090;1490;2022;T;7\n").unwrap();
+        let file = styrhub(&db.url, &["ingest", "file", &csv.display().to_string()]);
+        assert!(file.status.success(), "{}", out(&file));
+        let demo = styrhub(&db.url, &["demo", "--demo-dir", &crate::helpers::demo_dir().display().to_string()]);
+        assert!(demo.status.success(), "{}", out(&demo));
+
+        let store = db.store().await;
+        let entries = store.audit_entries(&AuditFilter { limit: 1000, ..AuditFilter::default() }).await.unwrap();
+        let runs: Vec<_> = entries.iter().filter(|e| e.entity == "ingest_run").collect();
+        assert_eq!(runs.len(), 2, "one entry per run, none per value: {entries:#?}");
+        for (entry, (who, output)) in runs.iter().zip([("ingest file", &file), ("ingest kolada", &sync)]) {
+            assert_eq!((entry.author.name.as_str(), entry.author.token_id), (who, None), "as the system");
+            assert_eq!(entry.action, "finishIngestRun");
+            let before: serde_json::Value = serde_json::from_str(entry.before.as_deref().unwrap()).unwrap();
+            let after: serde_json::Value = serde_json::from_str(entry.after.as_deref().unwrap()).unwrap();
+            assert_eq!((before["status"].as_str(), after["status"].as_str()), (Some("running"), Some("succeeded")));
+            assert_eq!(after["inserted"].as_u64(), Some(count(output, "inserted")), "{after:#}");
+            assert_eq!(after["fetched"].as_u64(), Some(count(output, "fetched")), "{after:#}");
+        }
+        assert!(runs[0].entity_id > runs[1].entity_id, "newest first, by run id");
+        let loads: Vec<_> = entries.iter().filter(|e| e.action == "loadPackage").collect();
+        let mut codes: Vec<String> = loads
+            .iter()
+            .map(|e| {
+                assert_eq!((e.author.name.as_str(), e.entity.as_str()), ("package", "municipality"));
+                let after: serde_json::Value = serde_json::from_str(e.after.as_deref().unwrap()).unwrap();
+                assert!(after["observations"]["inserted"].is_u64(), "{after:#}");
+                after["municipality"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        codes.sort();
+        assert_eq!(codes, ["0486", "0764", "1489", "1490"], "one entry per package loaded");
+        assert_eq!(entries.len(), runs.len() + loads.len(), "nothing else: {entries:#?}");
     }
 
     async fn a_dry_run_writes_nothing(db: TestDb) {

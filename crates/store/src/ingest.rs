@@ -9,16 +9,37 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
+use styrhub_domain::access::Author;
 use styrhub_domain::ingest::{IngestRun, RunCounts, RunStatus};
 use styrhub_domain::kpi::{Area, Kpi};
 use styrhub_domain::observation::WriteCounts;
 use styrhub_domain::ports::{MetadataWriter, RunLog};
 use styrhub_domain::RepoError;
 
+use crate::access::record;
 use crate::db::repo_err;
 use crate::entities::{area, ingest_run, kpi};
 use crate::governance::MAX_IN;
 use crate::Store;
+
+/// A run as the audit log shows it.
+fn run_state(r: &ingest_run::Model) -> serde_json::Value {
+    serde_json::json!({
+        "source": r.source,
+        "parameters": r.parameters,
+        "status": r.status,
+        "started_at": r.started_at,
+        "finished_at": r.finished_at,
+        "requests": r.requests,
+        "pages": r.pages,
+        "fetched": r.fetched,
+        "inserted": r.inserted,
+        "updated": r.updated,
+        "unchanged": r.unchanged,
+        "failed": r.failed,
+        "error": r.error,
+    })
+}
 
 /// Rows per multi-row INSERT: well under the bind-parameter limits.
 const CHUNK: usize = 500;
@@ -200,11 +221,17 @@ impl RunLog for Store {
         at: DateTime<Utc>,
     ) -> Result<(), RepoError> {
         let n = |v: u64| v.min(i64::MAX as u64) as i64;
+        // The run's end and its audit entry commit together: one entry per run (as the system,
+        // with the run's id and counts), not one per value it wrote. Its pages committed as
+        // they went, each with the run's id on its revisions.
+        let txn = self.connection().begin().await.map_err(repo_err)?;
         let row = ingest_run::Entity::find_by_id(id)
-            .one(self.connection())
+            .one(&txn)
             .await
             .map_err(repo_err)?
             .ok_or_else(|| RepoError::NotFound(format!("ingest run {id}")))?;
+        let source = row.source.clone();
+        let before = run_state(&row);
         let mut am: ingest_run::ActiveModel = row.into();
         am.status = Set(status.as_str().to_owned());
         am.finished_at = Set(Some(at));
@@ -216,7 +243,10 @@ impl RunLog for Store {
         am.unchanged = Set(n(counts.written.unchanged));
         am.failed = Set(n(counts.failed));
         am.error = Set(error.map(str::to_owned));
-        am.update(self.connection()).await.map_err(repo_err)?;
+        let row = am.update(&txn).await.map_err(repo_err)?;
+        let by = Author::system(&format!("ingest {source}"));
+        record(&txn, &by, "finishIngestRun", "ingest_run", id, Some(before), Some(run_state(&row))).await?;
+        txn.commit().await.map_err(repo_err)?;
         Ok(())
     }
 

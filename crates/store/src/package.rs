@@ -13,12 +13,14 @@ use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, Iterable,
     PaginatorTrait, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter, TransactionTrait,
 };
+use styrhub_domain::access::Author;
 use styrhub_domain::ids::AreaCode;
 use styrhub_domain::observation::{NewObservation, SeriesRef};
 use styrhub_domain::package::ValidPackage;
 use styrhub_domain::ports::{LoadReport, PackageWriter};
 use styrhub_domain::RepoError;
 
+use crate::access::record;
 use crate::bulk::write_observations;
 use crate::convert::{agenda_to_text, list_to_text};
 use crate::db::repo_err;
@@ -741,6 +743,24 @@ impl PackageWriter for Store {
             });
         }
         let observations = write_observations(&txn, &batch, Utc::now()).await?;
+
+        // The load is audited with what it did, in its own transaction: one entry per load,
+        // as the system, not one per row it wrote.
+        let summary = serde_json::json!({
+            "municipality": code,
+            "observations": { "inserted": observations.inserted, "updated": observations.updated, "unchanged": observations.unchanged },
+            "warnings": vp.warnings.len(),
+        });
+        record(
+            &txn,
+            &Author::system("package"),
+            "loadPackage",
+            "municipality",
+            mid,
+            None,
+            Some(summary),
+        )
+        .await?;
 
         let counts = table_counts(&txn).await?;
         txn.commit().await.map_err(repo_err)?;
