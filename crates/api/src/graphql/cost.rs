@@ -7,7 +7,7 @@
 //! - a connection (a field with `first`/`last`) returns its page: the number asked for, or the
 //!   default page; its `nodes` and `edges` are that page, not a further fan-out;
 //! - any other list returns up to [`LIST_FANOUT`] items (a goal's indicators, a series'
-//!   points), as far as the query can tell;
+//!   points), or as many as a list argument names if that is more (`series(areas: [...])`);
 //! - an object returns one.
 //!
 //! Every field is counted, aliases and fragments included (a fragment where it is spread), so
@@ -22,6 +22,8 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Field, Selection, SelectionSet};
 use async_graphql::registry::{MetaTypeName, Registry};
 use async_graphql::{ErrorExtensions, Name, Pos, ServerResult, Value, Variables};
+// The parser's value (variables not yet filled in), which async-graphql does not re-export.
+use async_graphql_value::Value as GqlValue;
 
 use crate::graphql::page::DEFAULT_PAGE;
 
@@ -145,7 +147,8 @@ impl<'a> Walk<'a> {
         let items = if paged {
             self.page_size(field)
         } else if meta.ty.starts_with('[') && !in_page {
-            LIST_FANOUT
+            // A list the query names its items of (`series(areas: [...])`) returns as many.
+            LIST_FANOUT.max(self.longest_list_argument(field))
         } else {
             1
         };
@@ -154,21 +157,35 @@ impl<'a> Walk<'a> {
         items.saturating_mul(under).saturating_add(1)
     }
 
+    /// The most items any list argument of `field` holds (as written, or in its variable).
+    fn longest_list_argument(&self, field: &Field) -> usize {
+        field
+            .arguments
+            .iter()
+            .map(|(_, value)| match self.argument(&value.node) {
+                Value::List(items) => items.len(),
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// An argument's value, its variables filled in (null for one not given).
+    fn argument(&self, value: &GqlValue) -> Value {
+        value
+            .clone()
+            .into_const_with(|v| Ok::<_, std::convert::Infallible>(self.variables.get(&v).cloned().unwrap_or(Value::Null)))
+            .unwrap_or(Value::Null)
+    }
+
     /// The page a connection field asks for: `first`, else `last`, else the default page. A
     /// value that is not a number is left to the resolver to refuse; the default stands in.
     fn page_size(&self, field: &Field) -> usize {
         ["first", "last"]
             .iter()
-            .find_map(|name| {
-                let value = field
-                    .get_argument(name)?
-                    .node
-                    .clone()
-                    .into_const_with(|v| Ok::<_, std::convert::Infallible>(self.variables.get(&v).cloned().unwrap_or(Value::Null)));
-                match value {
-                    Ok(Value::Number(n)) => n.as_u64().map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
-                    _ => None,
-                }
+            .find_map(|name| match self.argument(&field.get_argument(name)?.node) {
+                Value::Number(n) => n.as_u64().map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+                _ => None,
             })
             .unwrap_or(DEFAULT_PAGE)
             .max(1)
@@ -230,6 +247,11 @@ mod tests {
         assert_eq!(cost_of(&format!("{{ a: {one} b: {one} }}"), json!({})).await, 26);
         let fragment = r#"{ goals(municipality: "1489", first: 1) { nodes { ...G ...G } } } fragment G on Goal { indicators { id } }"#;
         assert_eq!(cost_of(fragment, json!({})).await, 1 + (1 + 2 * 11));
+        // A list that names its items costs as many as it names, when they are more than ten.
+        let areas: Vec<String> = (0..30).map(|n| format!("{:04}", 1400 + n)).collect();
+        let series = r#"query($a: [String!]!) { series(kpi: "N00090", areas: $a) { area } }"#;
+        assert_eq!(cost_of(series, json!({ "a": areas })).await, 30 + 1);
+        assert_eq!(cost_of(series, json!({ "a": ["1489"] })).await, 10 + 1);
     }
 
     #[tokio::test]
