@@ -246,6 +246,61 @@ both! {
         assert_eq!(f["kind"], "vision", "Home moves to the first item: {f}");
         web.quit().await;
     }
+
+    async fn with_private_reads_the_dashboard_asks_for_a_token_keeps_it_for_the_tab_and_sends_it(db: TestDb) {
+        let Some(browser) = browser() else { return };
+        let (_, year) = council_goals();
+        let http = styrhub_api::app::HttpOptions {
+            require_token_for_reads: true,
+            ..Default::default()
+        };
+        let app = TestApp::spawn_with(db, http).await.with_demo().await;
+        let reader = app.token("Dashboard", styrhub_domain::access::Role::Reader, None).await;
+        let downloads = tempfile::tempdir().expect("a download folder");
+        let web = browser.session(downloads.path()).await;
+        web.goto(&app.url(&format!("/?kommun=1489&ar={year}"))).await;
+        let asking = "return document.body.dataset.state === 'token' && !document.querySelector('#token-form').hidden \
+                      ? { refused: !document.querySelector('#token-refused').hidden } : null;";
+        let first = web.wait_for("the token form", asking).await;
+        assert_eq!(first["refused"], false, "nothing refused yet: {first}");
+
+        // A wrong token: asked again, saying it was not accepted.
+        web.send_keys(&web.find("#token").await, "styrhub_not-a-real-token").await;
+        web.click(&web.find("#token-form button[type=submit]").await).await;
+        web.wait_for("the form again, refused", "return !document.querySelector('#token-refused').hidden || null;").await;
+
+        // The right one: the tree loads, and the token is kept for this tab only.
+        web.send_keys(&web.find("#token").await, &reader).await;
+        web.click(&web.find("#token-form button[type=submit]").await).await;
+        web.wait_for("the tree", "return document.body.dataset.state === 'ready' && document.querySelector('[role=tree]')").await;
+        let kept = web
+            .execute(
+                "return { session: sessionStorage.getItem('styrhub-token'), local: localStorage.length, \
+                          cookies: document.cookie, form: document.querySelector('#token-form').hidden };",
+                json!([]),
+            )
+            .await;
+        assert_eq!(kept, json!({ "session": reader, "local": 0, "cookies": "", "form": true }), "{kept}");
+
+        // An indicator's chart, and its CSV downloaded with the token.
+        let first = web.find("[role=treeitem][data-goal-kind=COUNCIL_GOAL]").await;
+        web.send_keys(&first, keys::ARROW_RIGHT).await;
+        web.press(&format!("{}{}", keys::ARROW_DOWN, keys::ENTER)).await;
+        web.wait_for(
+            "the indicator's chart",
+            "return document.querySelector('#indicator').dataset.state === 'ready' && document.querySelector('#csv-link');",
+        )
+        .await;
+        web.click(&web.find("#csv-link").await).await;
+        let file = wait_for_download(downloads.path(), "csv").await;
+        let csv = std::fs::read_to_string(&file).expect("the downloaded CSV is UTF-8");
+        assert!(csv.starts_with("series_key,area,area_title,gender,period,value,status,source"), "{csv}");
+        assert!(csv.lines().any(|l| l.split(',').nth(1) == Some("1489")), "the municipality's values: {csv}");
+        // Without the token the same file is refused: the page really sent it.
+        let href = web.execute("return document.querySelector('#csv-link').getAttribute('href')", json!([])).await;
+        assert_eq!(app.get(href.as_str().unwrap()).await.status(), 401);
+        web.quit().await;
+    }
 }
 
 /// The page and its files are served with their media types and revalidated by ETag; GraphiQL

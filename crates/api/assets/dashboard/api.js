@@ -10,13 +10,35 @@ export class GraphQLError extends Error {
   }
 }
 
+// A server started with --require-token-for-reads answers only callers with an API token. The
+// reader gives it once; it is kept for this browser tab only (sessionStorage, gone when the tab
+// closes; never localStorage or a cookie) and sent with every request.
+const TOKEN_KEY = "styrhub-token";
+
+/** The API token given for this tab, or null. */
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+/** Keeps `value` as the tab's API token; an empty value forgets it. */
+export function setToken(value) {
+  if (value) sessionStorage.setItem(TOKEN_KEY, value);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+function authorization() {
+  const t = token();
+  return t ? { authorization: `Bearer ${t}` } : {};
+}
+
 /** Runs `query` with `variables`; resolves to `data`, rejects with a GraphQLError. */
 export async function gql(query, variables = {}) {
   const res = await fetch("/graphql", {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json" },
+    headers: { "content-type": "application/json", accept: "application/json", ...authorization() },
     body: JSON.stringify({ query, variables }),
   });
+  if (res.status === 401) throw new GraphQLError("API-token krävs", "UNAUTHENTICATED");
   if (!res.ok) throw new GraphQLError(`/graphql svarade ${res.status}`, "HTTP");
   const body = await res.json();
   if (body.errors && body.errors.length) {
@@ -24,6 +46,23 @@ export async function gql(query, variables = {}) {
     throw new GraphQLError(e.message, e.extensions && e.extensions.code);
   }
   return body.data;
+}
+
+/**
+ * Saves the REST file at `url` (a series as CSV or JSON-stat) with the tab's token: a plain
+ * link cannot send one. The file keeps the name the server gives it.
+ */
+export async function download(url) {
+  const res = await fetch(url, { headers: authorization() });
+  if (!res.ok) throw new GraphQLError(`${url} svarade ${res.status}`, res.status === 401 ? "UNAUTHENTICATED" : "HTTP");
+  const named = /filename="?([^";]+)"?/.exec(res.headers.get("content-disposition") || "");
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(await res.blob());
+  a.download = named ? named[1] : url.split("/").pop().split("?")[0];
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60000);
 }
 
 /** The municipalities to pick from. */

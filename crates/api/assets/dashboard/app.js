@@ -1,10 +1,10 @@
 // The follow-up dashboard: pick a municipality and a year, see the governance chain as a tree
 // with each goal's and indicator's status, open an indicator's chart, and print the goal
-// attainment of a follow-up. Every figure comes from the public GraphQL API (see api.js); the
+// attainment of a follow-up. Every figure comes from the GraphQL API (see api.js); the
 // download links point at the REST series endpoint, which serves the same values as CSV and
-// JSON-stat.
+// JSON-stat. On a server that requires a token for reads, the page asks for one first.
 
-import { gql, MUNICIPALITIES, YEARS, CHAIN, CHART } from "./api.js";
+import { gql, token, setToken, download, MUNICIPALITIES, YEARS, CHAIN, CHART } from "./api.js";
 import { h } from "./dom.js";
 import { renderTree, reveal } from "./tree.js";
 import { renderChart, lineStyle } from "./chart.js";
@@ -288,9 +288,9 @@ async function openIndicator(id) {
       status.period && status.period !== state.year ? ` Bedömningen avser ${status.period}.` : "") : null,
     renderChart({ title: ind.title, unit: ind.unit, lines, targets }),
     h("p", { class: "downloads" },
-      h("a", { id: "csv-link", href: seriesUrl(id, areas, "csv", genders), download: "" }, "Ladda ner CSV"), " · ",
-      h("a", { id: "csv-excel-link", href: seriesUrl(id, areas, "csv-excel", genders), download: "" }, "CSV för Excel"), " · ",
-      h("a", { id: "jsonstat-link", href: seriesUrl(id, areas, "jsonstat", genders) }, "JSON-stat")),
+      h("a", { id: "csv-link", href: seriesUrl(id, areas, "csv", genders), download: "", "data-download": "" }, "Ladda ner CSV"), " · ",
+      h("a", { id: "csv-excel-link", href: seriesUrl(id, areas, "csv-excel", genders), download: "", "data-download": "" }, "CSV för Excel"), " · ",
+      h("a", { id: "jsonstat-link", href: seriesUrl(id, areas, "jsonstat", genders), "data-download": "" }, "JSON-stat")),
     h("table", { class: "data-table", "data-table": "series" },
       h("caption", {}, `Värden för ${ind.title}${ind.unit ? ` (${ind.unit})` : ""}`),
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "År"),
@@ -332,15 +332,47 @@ async function reload({ years = false } = {}) {
   }
 }
 
-async function start() {
-  readAddress();
+/** Asks for an API token: the server answers reads only with one. `refused`: the last one given was not accepted. */
+function askForToken(refused) {
+  document.body.dataset.state = "token";
+  $("#message").hidden = true;
+  $("#token-refused").hidden = !refused;
+  $("#token-form").hidden = false;
+  $("#token").focus();
+}
+
+/** Loads the municipalities, then everything else; asks for a token when the server wants one. */
+async function load() {
   try {
     await loadMunicipalities();
   } catch (e) {
+    if (e.code === "UNAUTHENTICATED") {
+      askForToken(Boolean(token()));
+      return;
+    }
     document.body.dataset.state = "error";
     showError("Kunde inte hämta kommunerna", e);
     return;
   }
+  $("#token-form").hidden = true;
+  await reload({ years: true });
+}
+
+async function start() {
+  readAddress();
+  $("#token-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    setToken($("#token").value.trim());
+    $("#token").value = "";
+    load();
+  });
+  // With a token, a download link is fetched with it: a plain link cannot send one.
+  document.addEventListener("click", (e) => {
+    const a = e.target.closest("a[data-download]");
+    if (!a || !token()) return;
+    e.preventDefault();
+    download(a.getAttribute("href")).catch((err) => showError("Kunde inte hämta filen", err));
+  });
   $("#kommun").addEventListener("change", (e) => {
     state.municipality = e.target.value;
     state.indicator = null;
@@ -360,7 +392,7 @@ async function start() {
     renderSummary();
   });
   $("#print").addEventListener("click", () => window.print());
-  await reload({ years: true });
+  await load();
 }
 
 start();
