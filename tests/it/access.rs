@@ -82,6 +82,8 @@ const RECORD: &str = r#"mutation($m: Int!, $g: Int!) { recordAssessment(input: {
 const APPROVE: &str = "mutation($id: Int!) { approveFollowUp(id: $id) { id } }";
 const CREATE_ASSIGNMENT: &str = r#"mutation($f: Int!, $t: Int!) { createAssignment(input: { municipality: "1489",
     title: "Kartlägg behovet", fromOrgUnitId: $f, toOrgUnitId: $t }) { id } }"#;
+const REPORT_ASSIGNMENT: &str = r#"mutation($id: Int!) { reportAssignment(id: $id, input: { status: COMPLETED,
+    result: "Kartläggningen är klar" }) { id status result } }"#;
 const UPDATE_ASSIGNMENT: &str = "mutation($id: Int!) { updateAssignment(id: $id, input: { status: IN_PROGRESS }) { id } }";
 
 fn goal_input(owner: i64, kind: &str, parents: &[i64], title: &str) -> Value {
@@ -261,6 +263,51 @@ both! {
         assert_eq!(history["data"]["auditLog"]["nodes"], json!([{ "action": "updateGoal" }, { "action": "createGoal" }]), "{history:#}");
         let by_top = app.graphql_as(Some(a), "{ auditLog(actor: \"kommun-redaktör\") { totalCount } }", json!({})).await;
         assert_eq!(by_top["data"]["auditLog"]["totalCount"], 1, "{by_top:#}");
+    }
+
+    async fn the_receiving_unit_reports_on_an_assignment_and_only_the_giving_unit_changes_it(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let d = demo(&app).await;
+        let admin = app.token("admin", Role::Admin, None).await;
+        let reader = app.token("läsare", Role::Reader, None).await;
+        let giver = app.token("sn-redaktör", Role::Editor, Some(d.committee)).await;
+        let receiver = app.token("kun-redaktör", Role::Editor, Some(d.other_committee)).await;
+        let top = app.token("kommun-redaktör", Role::Editor, Some(d.root)).await;
+        let a = admin.as_str();
+        // Given by the committee to the other committee.
+        let (data, _) = allowed(&app, a, &giver, "sn-redaktör", "createAssignment", CREATE_ASSIGNMENT, json!({ "f": d.committee, "t": d.other_committee })).await;
+        let id = json!({ "id": data["createAssignment"]["id"] });
+
+        // The report (status and result) is the receiver's, and any editor's above it.
+        refused(&app, a, None, "UNAUTHENTICATED", REPORT_ASSIGNMENT, &id).await;
+        refused(&app, a, Some(&reader), "FORBIDDEN", REPORT_ASSIGNMENT, &id).await;
+        refused(&app, a, Some(&giver), "FORBIDDEN", REPORT_ASSIGNMENT, &id).await;
+        let (data, entry) = allowed(&app, a, &receiver, "kun-redaktör", "reportAssignment", REPORT_ASSIGNMENT, id.clone()).await;
+        assert_eq!(data["reportAssignment"]["status"], "COMPLETED");
+        assert_eq!(data["reportAssignment"]["result"], "Kartläggningen är klar");
+        assert_eq!(json_of(&entry["before"])["status"], "not_started", "{entry:#}");
+        assert_eq!(json_of(&entry["before"])["result"], Value::Null, "{entry:#}");
+        assert_eq!(json_of(&entry["after"])["result"], "Kartläggningen är klar", "{entry:#}");
+        let clear = "mutation($id: Int!) { reportAssignment(id: $id, input: { result: null }) { result status } }";
+        let (data, _) = allowed(&app, a, &top, "kommun-redaktör", "reportAssignment", clear, id.clone()).await;
+        assert_eq!(data["reportAssignment"], json!({ "result": null, "status": "COMPLETED" }), "null clears the result only");
+        allowed(&app, a, a, "admin", "reportAssignment", REPORT_ASSIGNMENT, id.clone()).await;
+
+        // Its content is the giver's: the receiver may not change it, the giver may.
+        refused(&app, a, Some(&receiver), "FORBIDDEN", UPDATE_ASSIGNMENT, &id).await;
+        let (_, entry) = allowed(&app, a, &giver, "sn-redaktör", "updateAssignment", UPDATE_ASSIGNMENT, id.clone()).await;
+        assert_eq!(json_of(&entry["after"])["result"], "Kartläggningen är klar", "an update keeps the report: {entry:#}");
+
+        // Reading it back: what was reported.
+        let read = app
+            .graphql_data("{ assignments(municipality: \"1489\", first: 100) { nodes { id status result } } }", json!({}))
+            .await;
+        let ours = read["assignments"]["nodes"].as_array().unwrap().iter().find(|n| n["id"] == id["id"]).cloned();
+        assert_eq!(ours, Some(json!({ "id": id["id"], "status": "IN_PROGRESS", "result": "Kartläggningen är klar" })));
+
+        // A report on an assignment that does not exist: NOT_FOUND for an admin.
+        let missing = app.graphql_as(Some(a), REPORT_ASSIGNMENT, json!({ "id": 999_999 })).await;
+        assert_eq!(code(&missing), "NOT_FOUND", "{missing:#}");
     }
 
     async fn only_admins_read_the_audit_log_page_by_page(db: TestDb) {

@@ -23,7 +23,9 @@ use chrono::{DateTime, Utc};
 use styrhub_domain::access::{decided_by_role, may, AccessReader, Author, Denied};
 pub use styrhub_domain::access::{Action, Actor};
 use styrhub_domain::assignment::Assignment;
-use styrhub_domain::commands::{AssignmentPatch, GoalPatch, GovernanceWriter, NewAssessment, NewAssignment, NewGoal, NewTarget, Written};
+use styrhub_domain::commands::{
+    AssignmentPatch, AssignmentReport, GoalPatch, GovernanceWriter, NewAssessment, NewAssignment, NewGoal, NewTarget, Written,
+};
 use styrhub_domain::follow_up::{FollowUp, GoalAssessment};
 use styrhub_domain::goal::Goal;
 use styrhub_domain::target::Target;
@@ -169,5 +171,9 @@ impl Writer<'_> {
     /// See [`GovernanceWriter::update_assignment`].
     pub async fn update_assignment(&self, id: i64, patch: &AssignmentPatch) -> Result<Assignment, RepoError> {
         self.counted(self.inner.update_assignment(&self.by, id, patch).await)
+    }
+    /// See [`GovernanceWriter::report_assignment`].
+    pub async fn report_assignment(&self, id: i64, report: &AssignmentReport) -> Result<Assignment, RepoError> {
+        self.counted(self.inner.report_assignment(&self.by, id, report).await)
     }
 }

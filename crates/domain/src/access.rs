@@ -138,6 +138,8 @@ pub enum Action {
         /// The giving unit it moves to, if any.
         new_from: Option<i64>,
     },
+    /// Report on an assignment (its status and result): the receiving unit's part.
+    ReportAssignment(i64),
 }
 
 impl Action {
@@ -153,6 +155,7 @@ impl Action {
             Self::ApproveFollowUp(_) => "approveFollowUp",
             Self::CreateAssignment { .. } => "createAssignment",
             Self::UpdateAssignment { .. } => "updateAssignment",
+            Self::ReportAssignment(_) => "reportAssignment",
         }
     }
 }

@@ -72,6 +72,8 @@ pub struct Assignment {
     pub status: AssignmentStatus,
     /// The goal it serves.
     pub goal_id: Option<i64>,
+    /// What the receiving unit reports it achieved.
+    pub result: Option<String>,
 }
 
 /// Which assignments to list.

@@ -162,6 +162,27 @@ pub struct NewAssignment {
     pub goal_id: Option<i64>,
 }
 
+/// The receiving unit's report on an assignment: its status and result, and nothing else (its
+/// content, deadline and resources are the giving unit's). `None` leaves a field as it is;
+/// `Some(None)` clears the result.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssignmentReport {
+    /// Where it stands.
+    pub status: Option<AssignmentStatus>,
+    /// What was achieved.
+    pub result: Option<Option<String>>,
+}
+
+impl From<&AssignmentReport> for AssignmentPatch {
+    fn from(r: &AssignmentReport) -> Self {
+        Self {
+            status: r.status,
+            result: r.result.clone(),
+            ..Self::default()
+        }
+    }
+}
+
 /// Changes to an assignment: `None` leaves a field as it is; `Some(None)` clears it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssignmentPatch {
@@ -183,6 +204,8 @@ pub struct AssignmentPatch {
     pub status: Option<AssignmentStatus>,
     /// New goal.
     pub goal_id: Option<Option<i64>>,
+    /// New result (what the receiving unit reports).
+    pub result: Option<Option<String>>,
 }
 
 /// A written value with the warnings the write raised (written anyway).
@@ -222,6 +245,8 @@ pub trait GovernanceWriter: Send + Sync {
     async fn create_assignment(&self, by: &Author, input: &NewAssignment) -> Result<Assignment, RepoError>;
     /// Changes an assignment.
     async fn update_assignment(&self, by: &Author, id: i64, patch: &AssignmentPatch) -> Result<Assignment, RepoError>;
+    /// Records the receiving unit's report on an assignment: its status and result only.
+    async fn report_assignment(&self, by: &Author, id: i64, report: &AssignmentReport) -> Result<Assignment, RepoError>;
 }
 
 // ----- Keys ------------------------------------------------------------------------------------
@@ -564,6 +589,7 @@ impl NewAssignment {
             funding_tkr: self.funding_tkr,
             status: self.status,
             goal_id: self.goal_id,
+            result: None,
         }
     }
 }
@@ -581,6 +607,7 @@ impl AssignmentPatch {
             funding_tkr: self.funding_tkr.unwrap_or(a.funding_tkr),
             status: self.status.unwrap_or(a.status),
             goal_id: self.goal_id.unwrap_or(a.goal_id),
+            result: self.result.clone().unwrap_or_else(|| a.result.clone()),
             ..a.clone()
         }
     }
@@ -1046,6 +1073,7 @@ mod tests {
             funding_tkr: None,
             status: AssignmentStatus::InProgress,
             goal_id: None,
+            result: None,
         };
         let (ks, klk) = (unit(2, 1, OrgUnitKind::ExecutiveBoard), unit(3, 1, OrgUnitKind::Administration));
         for bad in [-1.0, f64::NAN, f64::INFINITY] {

@@ -367,6 +367,14 @@ impl AccessReader for Store {
                 .into_iter()
                 .chain(*new_from)
                 .collect(),
+            // A report is the receiving unit's: the unit that carries the assignment out.
+            Action::ReportAssignment(id) => assignment::Entity::find_by_id(*id)
+                .one(self.connection())
+                .await
+                .map_err(repo_err)?
+                .map(|a| a.to_org_unit_id)
+                .into_iter()
+                .collect(),
         };
         self.lineages(units).await
     }

@@ -214,6 +214,7 @@ impl TryFrom<assignment::Model> for Assignment {
             funding: m.funding,
             funding_tkr: m.funding_tkr,
             goal_id: m.goal_id,
+            result: m.result,
         })
     }
 }

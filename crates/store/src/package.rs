@@ -598,6 +598,8 @@ impl PackageWriter for Store {
         );
         for a in &p.assignments {
             let old = old_assignments.get(&a.key).cloned();
+            // A package has no results: what the receiving unit reported stays.
+            let result = old.as_ref().and_then(|o| o.result.clone());
             save::<assignment::ActiveModel>(
                 &txn,
                 old.clone(),
@@ -614,6 +616,7 @@ impl PackageWriter for Store {
                     funding_tkr: a.funding_tkr,
                     status: a.status.as_str().into(),
                     goal_id: a.goal.as_ref().map(|k| id_of(&goal_ids, k, "goal")).transpose()?,
+                    result,
                 },
             )
             .await?;

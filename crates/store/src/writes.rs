@@ -23,7 +23,8 @@ use styrhub_domain::access::Author;
 use styrhub_domain::assignment::Assignment;
 use styrhub_domain::commands::{
     check_key, slugify, unique_key, validate_assessment, validate_assignment, validate_follow_up_period, validate_goal, validate_target,
-    AssignmentPatch, FollowUpRef, GoalContext, GoalPatch, GovernanceWriter, NewAssessment, NewAssignment, NewGoal, NewTarget, Written,
+    AssignmentPatch, AssignmentReport, FollowUpRef, GoalContext, GoalPatch, GovernanceWriter, NewAssessment, NewAssignment, NewGoal,
+    NewTarget, Written,
 };
 use styrhub_domain::follow_up::{build_snapshot, FollowUp, GoalAssessment};
 use styrhub_domain::goal::Goal;
@@ -281,6 +282,7 @@ fn assignment_model(a: &Assignment) -> assignment::Model {
         funding_tkr: a.funding_tkr,
         status: a.status.as_str().into(),
         goal_id: a.goal_id,
+        result: a.result.clone(),
     }
 }
 
@@ -873,42 +875,43 @@ impl GovernanceWriter for Store {
     }
 
     async fn update_assignment(&self, by: &Author, id: i64, patch: &AssignmentPatch) -> Result<Assignment, RepoError> {
-        let txn = self.connection().begin().await.map_err(repo_err)?;
-        let old: Assignment = assignment::Entity::find_by_id(id)
-            .one(&txn)
-            .await
-            .map_err(repo_err)?
-            .ok_or_else(|| not_found("assignment", id, None))?
-            .try_into()?;
-        let new = patch.apply(&old);
-        let from = org_unit_by_id(&txn, new.from_org_unit_id, "from_org_unit_id").await?;
-        let to = org_unit_by_id(&txn, new.to_org_unit_id, "to_org_unit_id").await?;
-        let goal: Option<Goal> = match new.goal_id {
-            Some(g) => Some(goal_row(&txn, g, Some("goal_id")).await?.try_into()?),
-            None => None,
-        };
-        validate_assignment(&new, &from, &to, goal.as_ref())?;
-        if new == old {
-            txn.commit().await.map_err(repo_err)?;
-            return Ok(old);
-        }
-        let row = assignment::ActiveModel::from(assignment_model(&new))
-            .reset_all()
-            .update(&txn)
-            .await
-            .map_err(repo_err)?;
-        let updated: Assignment = row.try_into()?;
-        record(
-            &txn,
-            by,
-            "updateAssignment",
-            "assignment",
-            id,
-            Some(state(&old)?),
-            Some(state(&updated)?),
-        )
-        .await?;
-        txn.commit().await.map_err(repo_err)?;
-        Ok(updated)
+        patch_assignment(self, by, id, patch, "updateAssignment").await
     }
+
+    async fn report_assignment(&self, by: &Author, id: i64, report: &AssignmentReport) -> Result<Assignment, RepoError> {
+        patch_assignment(self, by, id, &report.into(), "reportAssignment").await
+    }
+}
+
+/// Applies `patch` to assignment `id` and records it as `action`: a report and an update are
+/// the same write of different fields, audited under their own names.
+async fn patch_assignment(store: &Store, by: &Author, id: i64, patch: &AssignmentPatch, action: &str) -> Result<Assignment, RepoError> {
+    let txn = store.connection().begin().await.map_err(repo_err)?;
+    let old: Assignment = assignment::Entity::find_by_id(id)
+        .one(&txn)
+        .await
+        .map_err(repo_err)?
+        .ok_or_else(|| not_found("assignment", id, None))?
+        .try_into()?;
+    let new = patch.apply(&old);
+    let from = org_unit_by_id(&txn, new.from_org_unit_id, "from_org_unit_id").await?;
+    let to = org_unit_by_id(&txn, new.to_org_unit_id, "to_org_unit_id").await?;
+    let goal: Option<Goal> = match new.goal_id {
+        Some(g) => Some(goal_row(&txn, g, Some("goal_id")).await?.try_into()?),
+        None => None,
+    };
+    validate_assignment(&new, &from, &to, goal.as_ref())?;
+    if new == old {
+        txn.commit().await.map_err(repo_err)?;
+        return Ok(old);
+    }
+    let row = assignment::ActiveModel::from(assignment_model(&new))
+        .reset_all()
+        .update(&txn)
+        .await
+        .map_err(repo_err)?;
+    let updated: Assignment = row.try_into()?;
+    record(&txn, by, action, "assignment", id, Some(state(&old)?), Some(state(&updated)?)).await?;
+    txn.commit().await.map_err(repo_err)?;
+    Ok(updated)
 }

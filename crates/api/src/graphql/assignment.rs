@@ -84,6 +84,10 @@ impl Assignment {
     async fn status(&self) -> AssignmentStatus {
         self.0.status.into()
     }
+    /// What the receiving unit reports it achieved.
+    async fn result(&self) -> Option<&str> {
+        self.0.result.as_deref()
+    }
     /// The unit that gave it.
     async fn from(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
         Ok(loaders(ctx)

@@ -5,7 +5,9 @@
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::NaiveDate;
-use styrhub_domain::commands::{AssignmentPatch, FollowUpRef, GoalPatch, NewAssessment, NewAssignment, NewGoal, NewTarget, Written};
+use styrhub_domain::commands::{
+    AssignmentPatch, AssignmentReport, FollowUpRef, GoalPatch, NewAssessment, NewAssignment, NewGoal, NewTarget, Written,
+};
 use styrhub_domain::goal::Goal as DomainGoal;
 use styrhub_domain::ids::{parse_date, AreaCode, GoalId};
 use styrhub_domain::rules::validate::Finding;
@@ -259,6 +261,17 @@ pub struct UpdateAssignmentInput {
     pub status: Option<AssignmentStatus>,
     /// The goal it serves (id).
     pub goal_id: MaybeUndefined<i64>,
+    /// What the receiving unit reports it achieved.
+    pub result: MaybeUndefined<String>,
+}
+
+/// The receiving unit's report on an assignment given to it.
+#[derive(InputObject)]
+pub struct ReportAssignmentInput {
+    /// Where it stands.
+    pub status: Option<AssignmentStatus>,
+    /// What was achieved; null clears it.
+    pub result: MaybeUndefined<String>,
 }
 
 async fn goal_by_id(ctx: &Context<'_>, id: i64) -> Result<Goal> {
@@ -471,6 +484,7 @@ impl Mutation {
             funding_tkr: patch(input.funding_tkr),
             status: input.status.map(Into::into),
             goal_id: patch(input.goal_id),
+            result: patch(input.result),
         };
         let w = writer(
             ctx,
@@ -481,5 +495,17 @@ impl Mutation {
         )
         .await?;
         Ok(Assignment(after_write(ctx, w.update_assignment(id, &cmd).await).await?))
+    }
+
+    /// Reports on an assignment: its status and result. The receiving unit's editors may, as
+    /// the unit that carries it out; its content, deadline and resources stay the giving unit's
+    /// (`updateAssignment`).
+    async fn report_assignment(&self, ctx: &Context<'_>, id: i64, input: ReportAssignmentInput) -> Result<Assignment> {
+        let report = AssignmentReport {
+            status: input.status.map(Into::into),
+            result: patch(input.result),
+        };
+        let w = writer(ctx, Action::ReportAssignment(id)).await?;
+        Ok(Assignment(after_write(ctx, w.report_assignment(id, &report).await).await?))
     }
 }

@@ -22,6 +22,8 @@ pub struct Model {
     pub funding_tkr: Option<f64>,
     pub status: String,
     pub goal_id: Option<i64>,
+    #[sea_orm(column_type = "Text")]
+    pub result: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
