@@ -12,7 +12,7 @@ use styrhub_api::app::HttpOptions;
 use styrhub_api::limits::Limits;
 use styrhub_domain::access::Role;
 use styrhub_domain::ingest::RunStatus;
-use styrhub_domain::ports::RunLog;
+use styrhub_domain::ports::{RunLog, RUN_LEASE};
 use styrhub_ingest::testserver::{Fault, FaultKind, Fixture, TestServer, SAMPLE_DATA_KPIS};
 use styrhub_store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -224,12 +224,61 @@ both! {
         assert!(!status.success());
         let runs = store.runs(10).await.unwrap();
         assert_eq!(runs[0].status, RunStatus::Running, "a killed process records nothing");
+        // Time passes: the killed process's heartbeat stays quiet past the lease.
+        let quiet = chrono::Utc::now() - chrono::Duration::from_std(RUN_LEASE * 2).unwrap();
+        store.heartbeat(runs[0].id, quiet).await.unwrap();
 
         rerun_completes(&db, &store, written).await;
         let runs = store.runs(10).await.unwrap();
         let killed = runs.iter().find(|r| r.id == runs.iter().map(|r| r.id).min().unwrap()).unwrap();
         assert_eq!(killed.status, RunStatus::Failed);
         assert!(killed.error.as_deref().unwrap().contains("interrupted"), "{killed:?}");
+    }
+
+    async fn a_run_started_elsewhere_leaves_a_live_run_running(db: TestDb) {
+        let store = db.store().await;
+        let server = paused_after_one_page();
+        let mut live = spawn(&db.url, &sync_args(&server, "1489,0000,1490"));
+        until("the first page is committed", || async { observations(&store).await > 0 }).await;
+        // Another sync of the same source, from another process, while the first one is alive.
+        let other = TestServer::start(Fixture::sample().with_page_size_cap(10));
+        let (status, out, err) = exit(&mut spawn(&db.url, &sync_args(&other, "1489")), Duration::from_secs(60)).await;
+        assert!(status.success(), "{out}\n{err}");
+        let runs = store.runs(10).await.unwrap();
+        let first = runs.iter().min_by_key(|r| r.id).unwrap();
+        assert_eq!(first.status, RunStatus::Running, "a live run is not taken for interrupted: {runs:?}");
+        assert!(runs.iter().any(|r| r.id != first.id && r.status == RunStatus::Succeeded), "{runs:?}");
+
+        // The live run ends as it ends by itself: stopped, not interrupted.
+        signal(&live, "TERM");
+        let (status, _, _) = exit(&mut live, Duration::from_secs(20)).await;
+        assert_eq!(status.code(), Some(1));
+        let first = store.runs(10).await.unwrap().into_iter().find(|r| r.id == first.id).unwrap();
+        assert_eq!(first.status, RunStatus::Failed);
+        assert!(first.error.as_deref().is_some_and(|e| e.contains("stopped") && !e.contains("interrupted")), "{first:?}");
+    }
+
+    async fn a_run_is_taken_for_interrupted_only_once_its_heartbeat_has_gone_quiet(db: TestDb) {
+        let store = db.store().await;
+        let lease = chrono::Duration::from_std(RUN_LEASE).unwrap();
+        let t0 = chrono::Utc::now();
+        let a = store.start_run("kolada", "{}", t0).await.unwrap();
+        store.heartbeat(a, t0 + lease / 2).await.unwrap();
+        // Started while `a` still beats (its last beat within the lease): `a` stays running.
+        let b = store.start_run("kolada", "{}", t0 + lease).await.unwrap();
+        // Another source's start never touches them.
+        store.start_run("file", "{}", t0 + lease * 3).await.unwrap();
+        let status = |runs: &[styrhub_domain::ingest::IngestRun], id: i64| runs.iter().find(|r| r.id == id).unwrap().status;
+        let runs = store.runs(10).await.unwrap();
+        assert_eq!((status(&runs, a), status(&runs, b)), (RunStatus::Running, RunStatus::Running));
+        // `b` beats on, `a` has gone quiet for longer than the lease: the next start takes `a`
+        // for interrupted and leaves `b` running.
+        store.heartbeat(b, t0 + lease * 2).await.unwrap();
+        store.start_run("kolada", "{}", t0 + lease * 2 + chrono::Duration::seconds(1)).await.unwrap();
+        let runs = store.runs(10).await.unwrap();
+        assert_eq!((status(&runs, a), status(&runs, b)), (RunStatus::Failed, RunStatus::Running));
+        let interrupted = runs.iter().find(|r| r.id == a).unwrap();
+        assert!(interrupted.error.as_deref().is_some_and(|e| e.contains("interrupted")), "{interrupted:?}");
     }
 
     async fn reads_are_answered_while_an_ingest_writes(db: TestDb) {

@@ -219,7 +219,7 @@ pub async fn file(store: Store, args: FileArgs) -> anyhow::Result<()> {
     let parameters = serde_json::json!({ "path": args.path.display().to_string(), "skip_invalid": args.skip_invalid }).to_string();
     let run = store.start_run("file", &parameters, Utc::now()).await?;
     // One batch, one transaction: a file lands whole or not at all.
-    match store.write_batch(&parsed.observations).await {
+    match styrhub_ingest::heartbeat::beating(&store, run, store.write_batch(&parsed.observations)).await {
         Ok(w) => {
             counts.written = w;
             store.finish_run(run, RunStatus::Succeeded, &counts, None, Utc::now()).await?;

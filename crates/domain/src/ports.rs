@@ -169,12 +169,21 @@ pub trait MetadataWriter: Send + Sync {
     async fn upsert_areas(&self, areas: &[Area]) -> Result<WriteCounts, RepoError>;
 }
 
+/// How often a running ingest says it is alive.
+pub const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+/// How long a run may stay silent before another run of its source takes it for dead: four
+/// missed heartbeats, so that a busy database or a paused process is not mistaken for a dead one.
+pub const RUN_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The log of ingest runs.
 #[async_trait]
 pub trait RunLog: Send + Sync {
-    /// Records a run as started. Runs of the same source still marked running belonged to a
-    /// process that died: they are marked failed ("interrupted") first.
+    /// Records a run as started. Runs of the same source still marked running whose heartbeat
+    /// is older than [`RUN_LEASE`] belonged to a process that is gone: they are marked failed
+    /// ("interrupted") first. A run whose process still beats is left running.
     async fn start_run(&self, source: &str, parameters: &str, at: DateTime<Utc>) -> Result<i64, RepoError>;
+    /// Says that run `id`'s process is alive at `at` (every [`HEARTBEAT_EVERY`] while it runs).
+    async fn heartbeat(&self, id: i64, at: DateTime<Utc>) -> Result<(), RepoError>;
     /// Records how a run ended.
     async fn finish_run(
         &self,

@@ -23,6 +23,7 @@
 
 pub mod error;
 pub mod file;
+pub mod heartbeat;
 pub mod kolada;
 pub mod statistics;
 pub mod sync;

@@ -205,7 +205,11 @@ pub async fn sync_kolada_until(
         Some(ports.runs.start_run(SOURCE, &parameters, Utc::now()).await.map_err(write)?)
     };
     let counts = Mutex::new(RunCounts::default());
-    let result = run(client, ports, spec, from_date, &counts, progress, stop).await;
+    let work = run(client, ports, spec, from_date, &counts, progress, stop);
+    let result = match run_id {
+        Some(id) => crate::heartbeat::beating(ports.runs, id, work).await,
+        None => work.await,
+    };
     let mut counts = *counts.lock().expect("counts lock");
     let stats = client.stats();
     counts.requests = stats.requests;

@@ -7,13 +7,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use styrhub_domain::access::Author;
 use styrhub_domain::ingest::{IngestRun, RunCounts, RunStatus};
 use styrhub_domain::kpi::{Area, Kpi};
 use styrhub_domain::observation::WriteCounts;
-use styrhub_domain::ports::{MetadataWriter, RunLog};
+use styrhub_domain::ports::{MetadataWriter, RunLog, RUN_LEASE};
 use styrhub_domain::RepoError;
 
 use crate::access::record;
@@ -177,6 +177,9 @@ fn run_from_row(r: ingest_run::Model) -> Result<IngestRun, RepoError> {
 impl RunLog for Store {
     async fn start_run(&self, source: &str, parameters: &str, at: DateTime<Utc>) -> Result<i64, RepoError> {
         let txn = self.connection().begin().await.map_err(repo_err)?;
+        // Only runs whose process has gone quiet: no heartbeat within the lease (or, recorded
+        // before heartbeats were, started before it). A live run in another process stays.
+        let quiet_since = at - chrono::Duration::from_std(RUN_LEASE).map_err(|e| RepoError::Internal(e.to_string()))?;
         ingest_run::Entity::update_many()
             .col_expr(ingest_run::Column::Status, Expr::value(RunStatus::Failed.as_str()))
             .col_expr(
@@ -186,6 +189,13 @@ impl RunLog for Store {
             .col_expr(ingest_run::Column::FinishedAt, Expr::value(at))
             .filter(ingest_run::Column::Source.eq(source))
             .filter(ingest_run::Column::Status.eq(RunStatus::Running.as_str()))
+            .filter(
+                Condition::any().add(ingest_run::Column::HeartbeatAt.lt(quiet_since)).add(
+                    Condition::all()
+                        .add(ingest_run::Column::HeartbeatAt.is_null())
+                        .add(ingest_run::Column::StartedAt.lt(quiet_since)),
+                ),
+            )
             .exec(&txn)
             .await
             .map_err(repo_err)?;
@@ -204,12 +214,24 @@ impl RunLog for Store {
             unchanged: Set(0),
             failed: Set(0),
             error: Set(None),
+            heartbeat_at: Set(Some(at)),
         }
         .insert(&txn)
         .await
         .map_err(repo_err)?;
         txn.commit().await.map_err(repo_err)?;
         Ok(row.id)
+    }
+
+    async fn heartbeat(&self, id: i64, at: DateTime<Utc>) -> Result<(), RepoError> {
+        ingest_run::Entity::update_many()
+            .col_expr(ingest_run::Column::HeartbeatAt, Expr::value(at))
+            .filter(ingest_run::Column::Id.eq(id))
+            .filter(ingest_run::Column::Status.eq(RunStatus::Running.as_str()))
+            .exec(self.connection())
+            .await
+            .map_err(repo_err)?;
+        Ok(())
     }
 
     async fn finish_run(

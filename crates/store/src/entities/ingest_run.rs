@@ -22,6 +22,7 @@ pub struct Model {
     pub failed: i64,
     #[sea_orm(column_type = "Text")]
     pub error: Option<String>,
+    pub heartbeat_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
