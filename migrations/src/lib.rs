@@ -29,6 +29,7 @@ mod m20261203_000009_series_read_model;
 mod m20261203_000010_target_references;
 mod m20261203_000011_assignment_result;
 mod m20261203_000012_ingest_run_heartbeat;
+mod m20261203_000013_ingest_run_removed;
 
 /// The migrator used by `styrhub migrate`, the server's start-up and the tests.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_target_references::Migration),
             Box::new(m20261203_000011_assignment_result::Migration),
             Box::new(m20261203_000012_ingest_run_heartbeat::Migration),
+            Box::new(m20261203_000013_ingest_run_removed::Migration),
         ]
     }
 }

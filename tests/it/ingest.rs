@@ -175,6 +175,107 @@ both! {
         assert_eq!(entries.len(), runs.len() + loads.len(), "nothing else: {entries:#?}");
     }
 
+    async fn a_full_sync_marks_deleted_what_the_source_no_longer_serves(db: TestDb) {
+        let fixture = Fixture::sample();
+        let first = run(&db, &sync_args(&TestServer::start(fixture.clone())));
+        assert!(first.status.success(), "{}", out(&first));
+        // 3 areas × 4 years: N01951 and N00090 by gender (3), N00003 total only.
+        assert_eq!(count(&first, "inserted"), 84, "{}", out(&first));
+
+        // The source drops one value (N00003, Alingsås, 2022) and the whole of N01951.
+        let mut dropped = fixture;
+        dropped
+            .data
+            .retain(|r| r["kpi"] != "N01951" && !(r["kpi"] == "N00003" && r["municipality"] == "1489" && r["period"] == 2022));
+        dropped.kpis.retain(|k| k["id"] != "N01951");
+        let server = TestServer::start(dropped);
+        let full = run(&db, &[sync_args(&server), vec!["--full".into()]].concat());
+        assert!(full.status.success(), "{}", out(&full));
+        assert_eq!(count(&full, "removed"), 36 + 1, "{}", out(&full));
+        assert_eq!(count(&full, "unchanged"), 84 - 37, "{}", out(&full));
+        // The same full sync again finds nothing more to remove.
+        let again = run(&db, &[sync_args(&server), vec!["--full".into()]].concat());
+        assert_eq!((count(&again, "removed"), count(&again, "updated")), (0, 0), "{}", out(&again));
+
+        // Reads no longer show them; the values' history is kept.
+        let app = TestApp::spawn(db).await;
+        let data = app
+            .graphql_data(
+                r#"{ a: series(kpi: "N00003", areas: ["1489"]) { points { period } }
+                     b: series(kpi: "N01951", areas: ["1489", "0000"]) { points { period } }
+                     ingestRuns { status } }"#,
+                json!({}),
+            )
+            .await;
+        let periods: Vec<i64> = data["a"][0]["points"].as_array().unwrap().iter().map(|p| p["period"].as_i64().unwrap()).collect();
+        assert_eq!(periods, [2020, 2021, 2023], "{data:#}");
+        assert!(data["b"].as_array().unwrap().iter().all(|s| s["points"].as_array().unwrap().is_empty()), "{data:#}");
+        let counts = styrhub_store::package::table_counts(app.store.connection()).await.unwrap();
+        let revisions = counts.iter().find(|(t, _)| t == "observation_revision").map(|(_, n)| *n);
+        assert!(revisions.is_some_and(|n| n >= 37), "each removal keeps the value it replaced: {counts:?}");
+    }
+
+    async fn since_fetches_only_what_changed_from_that_day(db: TestDb) {
+        let mut fixture = Fixture::sample();
+        for r in fixture.data.iter_mut() {
+            let changed = (r["kpi"] == "N00090" && r["municipality"] == "1489" && r["period"] == 2023)
+                || (r["kpi"] == "N00003" && r["municipality"] == "0000" && r["period"] == 2021);
+            if changed {
+                r["_changed"] = json!("2024-03-01");
+            }
+        }
+        let server = TestServer::start(fixture);
+        let o = run(&db, &[sync_args(&server), vec!["--since".into(), "2024-02-01".into()]].concat());
+        assert!(o.status.success(), "{}", out(&o));
+        assert_eq!((count(&o, "fetched"), count(&o, "inserted")), (4, 4), "three genders and one total: {}", out(&o));
+        let asked: Vec<_> = server.requests().into_iter().filter(|r| r.path.starts_with("/v3/data")).collect();
+        assert!(!asked.is_empty());
+        assert!(
+            asked.iter().all(|r| r.query.as_deref().is_some_and(|q| q.contains("from_date=2024-02-01"))),
+            "every data request asks from that day: {asked:?}"
+        );
+    }
+
+    async fn an_incremental_run_fetches_a_changed_and_a_deleted_value(db: TestDb) {
+        let fixture = Fixture::sample();
+        let first = run(&db, &sync_args(&TestServer::start(fixture.clone())));
+        assert!(first.status.success(), "{}", out(&first));
+        // Today at the source: one value revised, one deleted.
+        let today = chrono::Utc::now().date_naive().to_string();
+        let mut next = fixture;
+        let mut revised = None;
+        for r in next.data.iter_mut() {
+            if r["kpi"] == "N00090" && r["municipality"] == "1489" && r["period"] == 2023 {
+                let total = r["values"].as_array_mut().unwrap().iter_mut().find(|e| e["gender"] == "T").unwrap();
+                let value = total["value"].as_f64().unwrap_or(1.0) + 10.0;
+                total["value"] = json!(value);
+                revised = Some(value);
+                r["_changed"] = json!(today);
+            }
+            if r["kpi"] == "N00003" && r["municipality"] == "1490" && r["period"] == 2021 {
+                r["values"][0]["isdeleted"] = json!(true);
+                r["_changed"] = json!(today);
+            }
+        }
+        let o = run(&db, &sync_args(&TestServer::start(next)));
+        assert!(o.status.success(), "{}", out(&o));
+        assert_eq!(count(&o, "fetched"), 4, "only what changed since the last run: {}", out(&o));
+        assert_eq!((count(&o, "updated"), count(&o, "unchanged")), (2, 2), "{}", out(&o));
+
+        let app = TestApp::spawn(db).await;
+        let data = app
+            .graphql_data(
+                r#"{ a: series(kpi: "N00090", areas: ["1489"]) { points { period value } }
+                     b: series(kpi: "N00003", areas: ["1490"]) { points { period } } }"#,
+                json!({}),
+            )
+            .await;
+        let latest = data["a"][0]["points"].as_array().unwrap().iter().find(|p| p["period"] == 2023).cloned().unwrap();
+        assert_eq!(latest["value"].as_f64(), revised, "{data:#}");
+        let periods: Vec<i64> = data["b"][0]["points"].as_array().unwrap().iter().map(|p| p["period"].as_i64().unwrap()).collect();
+        assert!(!periods.contains(&2021), "the deleted value is gone: {data:#}");
+    }
+
     async fn a_dry_run_writes_nothing(db: TestDb) {
         let server = TestServer::start(Fixture::sample());
         let o = run(&db, &[sync_args(&server), vec!["--dry-run".into()]].concat());

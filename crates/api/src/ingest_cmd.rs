@@ -23,8 +23,8 @@ use crate::config::{FileArgs, KoladaArgs};
 /// One line with every count, for the end of a run and for logs.
 pub fn summary(c: &RunCounts) -> String {
     format!(
-        "requests {}, pages {}, observations fetched {}, inserted {}, updated {}, unchanged {}, failed {}",
-        c.requests, c.pages, c.fetched, c.written.inserted, c.written.updated, c.written.unchanged, c.failed
+        "requests {}, pages {}, observations fetched {}, inserted {}, updated {}, unchanged {}, removed {}, failed {}",
+        c.requests, c.pages, c.fetched, c.written.inserted, c.written.updated, c.written.unchanged, c.removed, c.failed
     )
 }
 

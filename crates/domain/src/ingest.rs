@@ -53,6 +53,8 @@ pub struct RunCounts {
     pub written: WriteCounts,
     /// Observations (or rows) that could not be written.
     pub failed: u64,
+    /// Stored values the source no longer serves, marked deleted (a `--full` sync).
+    pub removed: u64,
 }
 
 /// A recorded run.

@@ -93,6 +93,19 @@ impl ValueSource {
     }
 }
 
+/// Which value: a KPI's, for an area, a period and a gender.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObservationKey {
+    /// The KPI.
+    pub kpi: KpiId,
+    /// The area (or unit) code.
+    pub area: AreaCode,
+    /// The year.
+    pub period: Year,
+    /// The gender.
+    pub gender: Gender,
+}
+
 /// One value as it arrives from a source, before it is stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewObservation {

@@ -226,6 +226,21 @@ pub trait ObservationWriter: Send + Sync {
     /// everything unchanged the second time.
     async fn write_batch(&self, batch: &[crate::observation::NewObservation]) -> Result<crate::observation::WriteCounts, RepoError>;
 
+    /// The values `source` holds and has not deleted for these KPIs and areas (and years; all
+    /// when empty), as (KPI, area, period, gender): what a full sync compares with what the
+    /// source serves now, to find what it removed.
+    async fn current_keys(
+        &self,
+        source: crate::observation::ValueSource,
+        kpis: &[crate::ids::KpiId],
+        areas: &[String],
+        years: &[i32],
+    ) -> Result<Vec<crate::observation::ObservationKey>, RepoError> {
+        // A writer that keeps nothing (a test double) holds nothing to compare.
+        let _ = (source, kpis, areas, years);
+        Ok(Vec::new())
+    }
+
     /// Refreshes the query planner's statistics, once at the end of a run that wrote many rows
     /// ([`crate::observation::STATISTICS_REFRESH_ROWS`]), never per batch. Nothing by default:
     /// a writer without a planner (a test double) has none to refresh.

@@ -3,6 +3,7 @@
 //! parameters (or `--since`) becomes Kolada's `from_date`; `full` re-reads everything. A
 //! [`Stop`] ends a sync between two pages ([`sync_kolada_until`]), recorded as failed with where.
 
+use std::collections::HashSet;
 use std::sync::Mutex;
 
 use chrono::{NaiveDate, Utc};
@@ -10,6 +11,7 @@ use serde::Serialize;
 use styrhub_domain::ids::KpiId;
 use styrhub_domain::ingest::{RunCounts, RunStatus};
 use styrhub_domain::kpi::Area;
+use styrhub_domain::observation::{NewObservation, ObservationKey, SeriesRef, ValueSource};
 use styrhub_domain::ports::{MetadataWriter, ObservationWriter, RunLog};
 
 use crate::error::IngestError;
@@ -288,11 +290,16 @@ async fn run(
     }
     let query = DataQuery {
         kpis: kpi_ids,
-        areas,
+        areas: areas.clone(),
         years: spec.years.clone(),
         ou: spec.ou,
         from_date,
     };
+    // A full sync reads the whole scope, so whatever of it is stored and was not served has
+    // been removed at the source: what was served is remembered to find it afterwards.
+    let remember = spec.full && !spec.dry_run;
+    let served: Mutex<HashSet<ObservationKey>> = Mutex::new(HashSet::new());
+    let served = &served;
     // A page is written while `writing` is held; a stop takes it, so it waits for the page
     // being written to commit and no later page starts. What is left is dropped.
     let writing = tokio::sync::Mutex::new(());
@@ -302,6 +309,12 @@ async fn run(
         let _writing = writing.lock().await;
         let n = page.observations.len() as u64;
         counts.lock().expect("counts lock").fetched += n;
+        if remember {
+            served
+                .lock()
+                .expect("served lock")
+                .extend(page.observations.iter().filter_map(key_of));
+        }
         if !spec.dry_run {
             match ports.observations.write_batch(&page.observations).await {
                 Ok(w) => counts.lock().expect("counts lock").written.add(w),
@@ -326,7 +339,67 @@ async fn run(
             return Err(IngestError::Stopped(format!("{at}; run the same sync again to complete it")));
         }
     }
+    if remember {
+        let served = std::mem::take(&mut *served.lock().expect("served lock"));
+        let removed = remove_unserved(ports, spec, &areas, &served).await?;
+        counts.lock().expect("counts lock").removed += removed;
+        progress(&counts.lock().expect("counts lock"));
+    }
     Ok(())
+}
+
+/// Which value an observation of a KPI is; `None` for an indicator's own series.
+fn key_of(o: &NewObservation) -> Option<ObservationKey> {
+    match &o.series {
+        SeriesRef::Kpi(kpi) => Some(ObservationKey {
+            kpi: kpi.clone(),
+            area: o.area.clone(),
+            period: o.period,
+            gender: o.gender,
+        }),
+        SeriesRef::Indicator(_) => None,
+    }
+}
+
+/// Rows per tombstone batch: each batch is a transaction of its own, as a page is.
+const REMOVAL_BATCH: usize = 5_000;
+
+/// Marks deleted the values Kolada holds in the sync's scope (its KPIs, areas and years) that
+/// it no longer serves: as a value Kolada itself flags deleted is written, so the value's
+/// revisions are kept and reads stop showing it. Returns how many were marked.
+async fn remove_unserved(
+    ports: SyncPorts<'_>,
+    spec: &SyncSpec,
+    areas: &[String],
+    served: &HashSet<ObservationKey>,
+) -> Result<u64, IngestError> {
+    let write = |e: styrhub_domain::RepoError| IngestError::Write(e.to_string());
+    let stored = ports
+        .observations
+        .current_keys(ValueSource::Kolada, &spec.kpis, areas, &spec.years)
+        .await
+        .map_err(write)?;
+    let gone: Vec<NewObservation> = stored
+        .into_iter()
+        .filter(|k| !served.contains(k))
+        .map(|k| NewObservation {
+            series: SeriesRef::Kpi(k.kpi),
+            area: k.area,
+            period: k.period,
+            gender: k.gender,
+            value: None,
+            status: None,
+            count: None,
+            source: ValueSource::Kolada,
+            deleted: true,
+        })
+        .collect();
+    let mut removed = 0;
+    for batch in gone.chunks(REMOVAL_BATCH) {
+        let w = ports.observations.write_batch(batch).await.map_err(write)?;
+        removed += w.updated;
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ fn run_state(r: &ingest_run::Model) -> serde_json::Value {
         "updated": r.updated,
         "unchanged": r.unchanged,
         "failed": r.failed,
+        "removed": r.removed,
         "error": r.error,
     })
 }
@@ -163,6 +164,7 @@ fn run_from_row(r: ingest_run::Model) -> Result<IngestRun, RepoError> {
                 unchanged: n(r.unchanged),
             },
             failed: n(r.failed),
+            removed: n(r.removed),
         },
         id: r.id,
         source: r.source,
@@ -215,6 +217,7 @@ impl RunLog for Store {
             failed: Set(0),
             error: Set(None),
             heartbeat_at: Set(Some(at)),
+            removed: Set(0),
         }
         .insert(&txn)
         .await
@@ -264,6 +267,7 @@ impl RunLog for Store {
         am.updated = Set(n(counts.written.updated));
         am.unchanged = Set(n(counts.written.unchanged));
         am.failed = Set(n(counts.failed));
+        am.removed = Set(n(counts.removed));
         am.error = Set(error.map(str::to_owned));
         let row = am.update(&txn).await.map_err(repo_err)?;
         let by = Author::system(&format!("ingest {source}"));

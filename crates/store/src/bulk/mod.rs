@@ -24,7 +24,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait, Value};
-use styrhub_domain::observation::{NewObservation, SeriesRef, ValueSource, WriteCounts};
+use styrhub_domain::ids::{AreaCode, Gender, KpiId, Year};
+use styrhub_domain::observation::{NewObservation, ObservationKey, SeriesRef, ValueSource, WriteCounts};
 use styrhub_domain::RepoError;
 
 use crate::db::repo_err;
@@ -230,6 +231,45 @@ impl styrhub_domain::ports::ObservationWriter for crate::Store {
 
     async fn refresh_statistics(&self) -> Result<(), RepoError> {
         crate::Store::refresh_statistics(self).await
+    }
+
+    async fn current_keys(
+        &self,
+        source: ValueSource,
+        kpis: &[KpiId],
+        areas: &[String],
+        years: &[i32],
+    ) -> Result<Vec<ObservationKey>, RepoError> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+
+        use crate::entities::observation::{Column, Entity};
+        let corrupt = |e: &dyn std::fmt::Display| RepoError::Internal(format!("an observation the code cannot read: {e}"));
+        let mut keys = Vec::new();
+        // One KPI at a time, areas in chunks: every list stays well under the bind limits.
+        for kpi in kpis {
+            for chunk in areas.chunks(crate::governance::MAX_IN) {
+                let mut q = Entity::find()
+                    .select_only()
+                    .columns([Column::AreaCode, Column::Period, Column::Gender])
+                    .filter(Column::Source.eq(source.as_str()))
+                    .filter(Column::Deleted.eq(false))
+                    .filter(Column::KpiId.eq(kpi.as_str()))
+                    .filter(Column::AreaCode.is_in(chunk.iter().map(String::as_str)));
+                if !years.is_empty() {
+                    q = q.filter(Column::Period.is_in(years.iter().copied()));
+                }
+                let rows: Vec<(String, i32, String)> = q.into_tuple().all(self.connection()).await.map_err(repo_err)?;
+                for (area, period, gender) in rows {
+                    keys.push(ObservationKey {
+                        kpi: kpi.clone(),
+                        area: AreaCode::parse(&area).map_err(|e| corrupt(&e))?,
+                        period: Year::new(period).map_err(|e| corrupt(&e))?,
+                        gender: Gender::parse(&gender).map_err(|e| corrupt(&e))?,
+                    });
+                }
+            }
+        }
+        Ok(keys)
     }
 }
 
