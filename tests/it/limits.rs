@@ -411,9 +411,14 @@ both! {
             "no look-up for a request refused with 429"
         );
 
-        // The verified token still has its own bucket; a request without one does not.
+        // The verified token still has its own bucket; requests without one soon meet the
+        // address's empty bucket (it may have refilled one while the loop ran).
         assert_eq!(get(real).await, 200);
-        assert_eq!(app.get("/api/v1/kpis").await.status(), 429);
+        let mut anonymous = Vec::new();
+        for _ in 0..3 {
+            anonymous.push(app.get("/api/v1/kpis").await.status().as_u16());
+        }
+        assert!(anonymous.contains(&429), "{anonymous:?}");
     }
 
     async fn introspection_can_be_switched_off_while_queries_still_work(db: TestDb) {

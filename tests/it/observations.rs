@@ -230,7 +230,7 @@ both! {
 mod runs {
     use chrono::Utc;
     use styrhub_domain::ingest::{RunCounts, RunStatus};
-    use styrhub_domain::ports::RunLog;
+    use styrhub_domain::ports::{RunLog, RUN_LEASE};
 
     use crate::helpers::both;
 
@@ -238,8 +238,10 @@ mod runs {
         async fn a_run_left_running_by_a_killed_process_is_marked_failed_by_the_next(db: TestDb) {
             let store = db.store().await;
             let first = store.start_run("kolada", "{}", Utc::now()).await.unwrap();
-            // The process dies here: no finish_run. The next run of the source cleans up.
-            let second = store.start_run("kolada", "{}", Utc::now()).await.unwrap();
+            // The process dies here: no finish_run, no more heartbeats. The next run of the
+            // source, once the lease has run out, cleans up.
+            let later = Utc::now() + chrono::Duration::from_std(RUN_LEASE).unwrap() + chrono::Duration::seconds(1);
+            let second = store.start_run("kolada", "{}", later).await.unwrap();
             store.finish_run(second, RunStatus::Succeeded, &RunCounts::default(), None, Utc::now()).await.unwrap();
             let runs = store.runs(10).await.unwrap();
             let dead = runs.iter().find(|r| r.id == first).unwrap();
