@@ -57,7 +57,7 @@ impl Ports {
                 indicators: store.clone(),
                 series: store.clone(),
             }),
-            gateway: Gateway::new(store.clone(), store.clone()),
+            gateway: Gateway::new(store.clone()),
             runs: store.clone(),
             tokens: store.clone(),
             audit: store,

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use styrhub_domain::access::Denied;
 use styrhub_domain::RepoError;
 
-use crate::gateway::AccessError;
+use crate::gateway::WriteError;
 use crate::rest::problem::Problem;
 
 /// Stable error codes clients can rely on.
@@ -119,11 +119,11 @@ pub fn gql_denied(d: Denied) -> async_graphql::Error {
     async_graphql::Error::new(d.to_string()).extend_with(|_, ext| ext.set("code", c))
 }
 
-/// A gateway error for GraphQL: refusals as [`gql_denied`], failures as [`gql`].
-pub fn gql_access(e: AccessError) -> async_graphql::Error {
+/// A write's error for GraphQL: refusals as [`gql_denied`], failures as [`gql`].
+pub fn gql_write(e: WriteError) -> async_graphql::Error {
     match e {
-        AccessError::Denied(d) => gql_denied(d),
-        AccessError::Repo(r) => gql(r),
+        WriteError::Denied(d) => gql_denied(d),
+        WriteError::Repo(r) => gql(r),
     }
 }
 

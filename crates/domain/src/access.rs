@@ -4,9 +4,13 @@
 //! nothing, admins everything, and an editor is scoped to one organisation unit and may change
 //! what belongs to that unit or to a unit below it (a committee's editor changes the
 //! committee's goals and targets, never the council's). The rule is [`may`], a pure function of
-//! the actor, the action and the [`Facts`] about the units the action touches; the API's
-//! gateway gathers the facts through [`AccessReader`] and asks [`may`] before it hands out
-//! the writer.
+//! the actor, the action and the [`Facts`] about the units the action touches.
+//!
+//! The rule is asked inside the write's transaction, never before it: the writer reads the
+//! facts there (locking what it read until the commit) and [`authorize`]s the command, which
+//! gives a [`Permit`] for that command and no other. The writer's code that changes rows takes
+//! the permit, so it writes the ids that were checked, under the author that was checked: a
+//! [`Command`] names its own [`Action`], so the two cannot disagree.
 //!
 //! Every change is recorded as an [`AuditEntry`] by the writer, in the transaction of the
 //! change, naming its [`Author`].
@@ -111,8 +115,15 @@ pub enum Action {
     },
     /// Archive a goal.
     ArchiveGoal(i64),
-    /// Link an indicator to a goal, or unlink it.
+    /// Link an indicator to a goal.
     LinkIndicator {
+        /// The goal.
+        goal: i64,
+        /// The indicator.
+        indicator: i64,
+    },
+    /// Remove an indicator's link to a goal.
+    UnlinkIndicator {
         /// The goal.
         goal: i64,
         /// The indicator.
@@ -150,6 +161,7 @@ impl Action {
             Self::UpdateGoal { .. } => "updateGoal",
             Self::ArchiveGoal(_) => "archiveGoal",
             Self::LinkIndicator { .. } => "linkIndicator",
+            Self::UnlinkIndicator { .. } => "unlinkIndicator",
             Self::SetTarget(_) => "setTarget",
             Self::RecordAssessment(_) => "recordAssessment",
             Self::ApproveFollowUp(_) => "approveFollowUp",
@@ -276,11 +288,52 @@ pub fn may_read_audit(actor: &Actor) -> Result<(), Denied> {
     }
 }
 
-/// Resolves the facts an action needs: which units the things it names belong to.
-#[async_trait]
-pub trait AccessReader: Send + Sync {
-    /// The units `action` touches, each with its ancestors.
-    async fn facts(&self, action: &Action) -> Result<Facts, RepoError>;
+/// A write the rule judges. Its [`Action`] is derived from the command itself, from the very
+/// ids it will write, so that what is checked and what is written cannot differ.
+pub trait Command {
+    /// What the command does, and to what.
+    fn action(&self) -> Action;
+}
+
+/// Leave to perform one command: made only by [`authorize`], for the command it judged. The
+/// writer's code that changes rows takes a `Permit` of its own command type, and reads the
+/// command (its ids) and the author to audit from it.
+///
+/// Nothing outside this module can make one:
+///
+/// ```compile_fail
+/// use styrhub_domain::access::{Author, Permit};
+/// use styrhub_domain::commands::GoalArchival;
+/// let forged = Permit { command: GoalArchival(1), author: Author::system("me") };
+/// ```
+#[derive(Debug)]
+pub struct Permit<C> {
+    command: C,
+    author: Author,
+}
+
+impl<C> Permit<C> {
+    /// The command that was judged.
+    pub fn command(&self) -> &C {
+        &self.command
+    }
+
+    /// Who performs it, as the audit log records them.
+    pub fn author(&self) -> &Author {
+        &self.author
+    }
+}
+
+/// Judges `command` for `actor` on `facts` (which the caller read in the transaction that
+/// writes it) and gives the [`Permit`] to perform it, or why not.
+pub fn authorize<C: Command>(actor: &Actor, command: C, facts: &Facts) -> Result<Permit<C>, Denied> {
+    may(actor, &command.action(), facts)?;
+    // `may` refuses anonymous callers; this keeps the audit log honest if it ever did not.
+    let principal = actor.principal().ok_or(Denied::Unauthenticated)?;
+    Ok(Permit {
+        command,
+        author: Author::of(principal),
+    })
 }
 
 // ----- Tokens ----------------------------------------------------------------------------------
@@ -546,5 +599,49 @@ mod tests {
         assert!(t(Role::Editor, Some(3)).validate().is_ok());
         assert_eq!(t(Role::Editor, None).validate().unwrap_err().field, "scope_unit");
         assert_eq!(t(Role::Admin, Some(3)).validate().unwrap_err().field, "scope_unit");
+    }
+
+    /// A command of the tests: archiving a goal, judged on whatever facts the test gives.
+    struct Archive(i64);
+
+    impl Command for Archive {
+        fn action(&self) -> Action {
+            Action::ArchiveGoal(self.0)
+        }
+    }
+
+    #[test]
+    fn a_permit_carries_the_command_it_judged_and_the_author_to_audit() {
+        let editor = token(Role::Editor, Some(3));
+        let permit = authorize(&editor, Archive(10), &touching(&[4])).unwrap();
+        assert_eq!(permit.command().0, 10);
+        assert_eq!(
+            permit.author(),
+            &Author {
+                token_id: Some(7),
+                name: "t".into()
+            }
+        );
+    }
+
+    #[test]
+    fn no_permit_outside_the_scope_or_without_a_token() {
+        let editor = token(Role::Editor, Some(3));
+        assert!(matches!(
+            authorize(&editor, Archive(10), &touching(&[5])),
+            Err(Denied::OutOfScope {
+                unit: 5,
+                action: "archiveGoal",
+                ..
+            })
+        ));
+        assert!(matches!(
+            authorize(&Actor::Anonymous, Archive(10), &Facts::default()),
+            Err(Denied::Unauthenticated)
+        ));
+        assert!(matches!(
+            authorize(&token(Role::Reader, None), Archive(10), &Facts::default()),
+            Err(Denied::Role { .. })
+        ));
     }
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::access::Author;
+use crate::access::{Action, Actor, Command, Denied};
 use crate::assignment::{Assignment, AssignmentStatus};
 use crate::error::{DomainError, RepoError};
 use crate::follow_up::{Assessment, FollowUp, FollowUpKind, GoalAssessment};
@@ -218,35 +218,207 @@ pub struct Written<T> {
     pub warnings: Vec<Finding>,
 }
 
+/// Why a write did not happen: the rule refused it, or the store did (invalid input, a missing
+/// row, a conflict, a lost database).
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The actor may not.
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    /// The store refused or failed.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+}
+
 /// Writes the governance chain, one transaction per call: a command is written whole or not at
-/// all, together with its audit entries (by `by`, before and after each changed row; a call that
-/// changes nothing records nothing). Unknown ids are `NotFound`; invalid input is `Invalid`
-/// naming the field; a duplicate key, an archived goal or an approved (locked) follow-up is a
-/// `Conflict`.
+/// all, together with its audit entries (before and after each changed row, by the actor's
+/// token; a call that changes nothing records nothing).
+///
+/// The permission check is the transaction's first step: the facts it needs (which units the
+/// command touches) are read there and stay locked until the commit, so that a goal moved to
+/// another owner meanwhile is judged by its new owner. A refusal is `Denied`; unknown ids are
+/// `NotFound`; invalid input is `Invalid` naming the field; a duplicate key, an archived goal or
+/// an approved (locked) follow-up is a `Conflict`.
 #[async_trait]
 pub trait GovernanceWriter: Send + Sync {
     /// Creates a goal under a governance model of its municipality.
-    async fn create_goal(&self, by: &Author, input: &NewGoal) -> Result<Written<Goal>, RepoError>;
+    async fn create_goal(&self, actor: &Actor, input: &NewGoal) -> Result<Written<Goal>, WriteError>;
     /// Changes a goal; an archived goal cannot change.
-    async fn update_goal(&self, by: &Author, id: i64, patch: &GoalPatch) -> Result<Written<Goal>, RepoError>;
+    async fn update_goal(&self, actor: &Actor, id: i64, patch: &GoalPatch) -> Result<Written<Goal>, WriteError>;
     /// Archives a goal: kept for history, no longer in force. Archiving twice changes nothing.
-    async fn archive_goal(&self, by: &Author, id: i64) -> Result<Goal, RepoError>;
+    async fn archive_goal(&self, actor: &Actor, id: i64) -> Result<Goal, WriteError>;
     /// Links an indicator to a goal of the same municipality; linking twice changes nothing.
-    async fn link_indicator(&self, by: &Author, goal_id: i64, indicator_id: i64) -> Result<(), RepoError>;
+    async fn link_indicator(&self, actor: &Actor, goal_id: i64, indicator_id: i64) -> Result<(), WriteError>;
     /// Removes a link; `NotFound` when there is none.
-    async fn unlink_indicator(&self, by: &Author, goal_id: i64, indicator_id: i64) -> Result<(), RepoError>;
+    async fn unlink_indicator(&self, actor: &Actor, goal_id: i64, indicator_id: i64) -> Result<(), WriteError>;
     /// Sets a target, replacing the one of the same indicator, area and first year.
-    async fn set_target(&self, by: &Author, input: &NewTarget) -> Result<Target, RepoError>;
+    async fn set_target(&self, actor: &Actor, input: &NewTarget) -> Result<Target, WriteError>;
     /// Records (or replaces) a goal's assessment in a follow-up that is not yet approved.
-    async fn record_assessment(&self, by: &Author, input: &NewAssessment) -> Result<GoalAssessment, RepoError>;
+    async fn record_assessment(&self, actor: &Actor, input: &NewAssessment) -> Result<GoalAssessment, WriteError>;
     /// Approves a follow-up, locking it and freezing the values it was based on.
-    async fn approve_follow_up(&self, by: &Author, id: i64, at: DateTime<Utc>) -> Result<FollowUp, RepoError>;
+    async fn approve_follow_up(&self, actor: &Actor, id: i64, at: DateTime<Utc>) -> Result<FollowUp, WriteError>;
     /// Creates an assignment.
-    async fn create_assignment(&self, by: &Author, input: &NewAssignment) -> Result<Assignment, RepoError>;
+    async fn create_assignment(&self, actor: &Actor, input: &NewAssignment) -> Result<Assignment, WriteError>;
     /// Changes an assignment.
-    async fn update_assignment(&self, by: &Author, id: i64, patch: &AssignmentPatch) -> Result<Assignment, RepoError>;
+    async fn update_assignment(&self, actor: &Actor, id: i64, patch: &AssignmentPatch) -> Result<Assignment, WriteError>;
     /// Records the receiving unit's report on an assignment: its status and result only.
-    async fn report_assignment(&self, by: &Author, id: i64, report: &AssignmentReport) -> Result<Assignment, RepoError>;
+    async fn report_assignment(&self, actor: &Actor, id: i64, report: &AssignmentReport) -> Result<Assignment, WriteError>;
+}
+
+// ----- The commands as the permission rule sees them -------------------------------------------
+//
+// Each write's arguments, bundled so that a `Permit` can carry them from the check to the code
+// that writes: the action judged is computed from the same ids that are written.
+
+impl<C: Command> Command for &C {
+    fn action(&self) -> Action {
+        (**self).action()
+    }
+}
+
+impl Command for NewGoal {
+    fn action(&self) -> Action {
+        Action::CreateGoal {
+            municipality: self.municipality_code.clone(),
+            owner: self.owner_id,
+        }
+    }
+}
+
+/// A change of goal `id`.
+#[derive(Debug, Clone, Copy)]
+pub struct GoalUpdate<'a> {
+    /// The goal.
+    pub id: i64,
+    /// What changes.
+    pub patch: &'a GoalPatch,
+}
+
+impl Command for GoalUpdate<'_> {
+    fn action(&self) -> Action {
+        Action::UpdateGoal {
+            goal: self.id,
+            new_owner: self.patch.owner_id,
+        }
+    }
+}
+
+/// Archiving goal `0`.
+#[derive(Debug, Clone, Copy)]
+pub struct GoalArchival(pub i64);
+
+impl Command for GoalArchival {
+    fn action(&self) -> Action {
+        Action::ArchiveGoal(self.0)
+    }
+}
+
+/// A link between a goal and an indicator, made (`unlink: false`) or removed.
+#[derive(Debug, Clone, Copy)]
+pub struct IndicatorLink {
+    /// The goal.
+    pub goal_id: i64,
+    /// The indicator.
+    pub indicator_id: i64,
+    /// Removes the link instead of making it.
+    pub unlink: bool,
+}
+
+impl Command for IndicatorLink {
+    fn action(&self) -> Action {
+        let (goal, indicator) = (self.goal_id, self.indicator_id);
+        if self.unlink {
+            Action::UnlinkIndicator { goal, indicator }
+        } else {
+            Action::LinkIndicator { goal, indicator }
+        }
+    }
+}
+
+impl Command for NewTarget {
+    fn action(&self) -> Action {
+        Action::SetTarget(self.indicator_id)
+    }
+}
+
+impl Command for NewAssessment {
+    fn action(&self) -> Action {
+        Action::RecordAssessment(self.goal_id)
+    }
+}
+
+/// Approving follow-up `id` at `at`.
+#[derive(Debug, Clone, Copy)]
+pub struct FollowUpApproval {
+    /// The follow-up.
+    pub id: i64,
+    /// When it is approved.
+    pub at: DateTime<Utc>,
+}
+
+impl Command for FollowUpApproval {
+    fn action(&self) -> Action {
+        Action::ApproveFollowUp(self.id)
+    }
+}
+
+impl Command for NewAssignment {
+    fn action(&self) -> Action {
+        Action::CreateAssignment {
+            municipality: self.municipality_code.clone(),
+            from: self.from_org_unit_id,
+        }
+    }
+}
+
+/// A change of assignment `id`: the giving unit's (`report: false`, any field) or the receiving
+/// unit's report (status and result only).
+#[derive(Debug, Clone)]
+pub struct AssignmentChange {
+    /// The assignment.
+    pub id: i64,
+    /// What changes.
+    pub patch: AssignmentPatch,
+    /// A report by the receiving unit, not a change by the giving one.
+    pub report: bool,
+}
+
+impl AssignmentChange {
+    /// The giving unit's change.
+    pub fn update(id: i64, patch: &AssignmentPatch) -> Self {
+        Self {
+            id,
+            patch: patch.clone(),
+            report: false,
+        }
+    }
+
+    /// The receiving unit's report: only its status and result reach the patch.
+    pub fn report(id: i64, report: &AssignmentReport) -> Self {
+        Self {
+            id,
+            patch: report.into(),
+            report: true,
+        }
+    }
+
+    /// The name it is audited under.
+    pub fn name(&self) -> &'static str {
+        self.action().name()
+    }
+}
+
+impl Command for AssignmentChange {
+    fn action(&self) -> Action {
+        if self.report {
+            Action::ReportAssignment(self.id)
+        } else {
+            Action::UpdateAssignment {
+                assignment: self.id,
+                new_from: self.patch.from_org_unit_id,
+            }
+        }
+    }
 }
 
 // ----- Keys ------------------------------------------------------------------------------------

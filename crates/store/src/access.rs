@@ -1,22 +1,19 @@
-//! Access for the store: API tokens ([`TokenStore`]), the facts the permission check needs
-//! ([`AccessReader`]: which organisation units a write touches) and the audit log
-//! ([`AuditReader`], and [`record`], which the writers call inside their transactions).
+//! Access for the store: API tokens ([`TokenStore`]) and the audit log ([`AuditReader`], and
+//! [`record`], which the writers call inside their transactions). The permission check of a
+//! write is in `permit`.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     Set, TransactionTrait,
 };
 use serde::Serialize;
-use styrhub_domain::access::{
-    AccessReader, Action, ApiToken, AuditEntry, AuditFilter, AuditReader, Author, Facts, Lineage, NewToken, Principal, Role, TokenStore,
-};
+use styrhub_domain::access::{ApiToken, AuditEntry, AuditFilter, AuditReader, Author, NewToken, Principal, Role, TokenStore};
 use styrhub_domain::RepoError;
 
 use crate::db::repo_err;
-use crate::entities::{api_token, assignment, audit_entry, follow_up, goal, governance_model, indicator, indicator_goal, org_unit};
+use crate::entities::{api_token, audit_entry, org_unit};
 use crate::Store;
 
 fn internal(e: impl std::fmt::Display) -> RepoError {
@@ -252,130 +249,5 @@ impl TokenStore for Store {
             role: t.role,
             scope_unit_id: t.scope_unit_id,
         }))
-    }
-}
-
-// ----- Facts for the permission check ----------------------------------------------------------
-
-/// The deepest organisation tree walked; a cycle (which the packages refuse) stops here.
-const MAX_DEPTH: usize = 64;
-
-impl Store {
-    /// `unit` and its ancestors up to the municipality; `None` when the unit does not exist.
-    async fn lineage(&self, unit: i64) -> Result<Option<Lineage>, RepoError> {
-        let mut chain = Vec::new();
-        let mut next = Some(unit);
-        while let Some(id) = next {
-            if chain.len() >= MAX_DEPTH || chain.contains(&id) {
-                break;
-            }
-            let Some(row) = org_unit::Entity::find_by_id(id).one(self.connection()).await.map_err(repo_err)? else {
-                // The unit itself missing touches nothing (the write answers NOT_FOUND); a
-                // missing ancestor ends the chain.
-                return Ok((!chain.is_empty()).then_some(Lineage(chain)));
-            };
-            chain.push(row.id);
-            next = row.parent_id;
-        }
-        Ok(Some(Lineage(chain)))
-    }
-
-    async fn lineages(&self, units: impl IntoIterator<Item = i64>) -> Result<Facts, RepoError> {
-        let mut touched: Vec<Lineage> = Vec::new();
-        for u in units {
-            if touched.iter().any(|l| l.unit() == Some(u)) {
-                continue;
-            }
-            if let Some(l) = self.lineage(u).await? {
-                touched.push(l);
-            }
-        }
-        Ok(Facts { touched })
-    }
-
-    async fn goal_owner(&self, id: i64) -> Result<Option<i64>, RepoError> {
-        Ok(goal::Entity::find_by_id(id)
-            .one(self.connection())
-            .await
-            .map_err(repo_err)?
-            .map(|g| g.owner_id))
-    }
-
-    /// An indicator belongs to its owner when it has one, else to the owners of the goals it
-    /// follows up (all of them: a target of an indicator the council's goal uses is the
-    /// council's), else, followed by nothing, to its municipality.
-    async fn indicator_units(&self, id: i64) -> Result<Vec<i64>, RepoError> {
-        let Some(ind) = indicator::Entity::find_by_id(id).one(self.connection()).await.map_err(repo_err)? else {
-            return Ok(Vec::new());
-        };
-        if let Some(owner) = ind.owner_id {
-            return Ok(vec![owner]);
-        }
-        let owners: Vec<i64> = goal::Entity::find()
-            .select_only()
-            .column(goal::Column::OwnerId)
-            .distinct()
-            .filter(
-                goal::Column::Id.in_subquery(
-                    Query::select()
-                        .column(indicator_goal::Column::GoalId)
-                        .from(indicator_goal::Entity)
-                        .and_where(indicator_goal::Column::IndicatorId.eq(id))
-                        .to_owned(),
-                ),
-            )
-            .into_tuple()
-            .all(self.connection())
-            .await
-            .map_err(repo_err)?;
-        Ok(if owners.is_empty() { vec![ind.municipality_id] } else { owners })
-    }
-}
-
-#[async_trait]
-impl AccessReader for Store {
-    async fn facts(&self, action: &Action) -> Result<Facts, RepoError> {
-        let units: Vec<i64> = match action {
-            Action::CreateGoal { owner, .. } => vec![*owner],
-            Action::UpdateGoal { goal, new_owner } => self.goal_owner(*goal).await?.into_iter().chain(*new_owner).collect(),
-            Action::ArchiveGoal(goal) | Action::RecordAssessment(goal) | Action::LinkIndicator { goal, .. } => {
-                // A link belongs to the goal: linking an indicator to one's own goal changes
-                // nothing of the indicator.
-                self.goal_owner(*goal).await?.into_iter().collect()
-            }
-            Action::SetTarget(indicator) => self.indicator_units(*indicator).await?,
-            Action::ApproveFollowUp(id) => {
-                // Approving a report is the municipality's decision: its root unit.
-                let Some(fu) = follow_up::Entity::find_by_id(*id).one(self.connection()).await.map_err(repo_err)? else {
-                    return Ok(Facts::default());
-                };
-                governance_model::Entity::find_by_id(fu.governance_model_id)
-                    .one(self.connection())
-                    .await
-                    .map_err(repo_err)?
-                    .map(|m| m.municipality_id)
-                    .into_iter()
-                    .collect()
-            }
-            // An assignment belongs to the unit that gives it.
-            Action::CreateAssignment { from, .. } => vec![*from],
-            Action::UpdateAssignment { assignment, new_from } => assignment::Entity::find_by_id(*assignment)
-                .one(self.connection())
-                .await
-                .map_err(repo_err)?
-                .map(|a| a.from_org_unit_id)
-                .into_iter()
-                .chain(*new_from)
-                .collect(),
-            // A report is the receiving unit's: the unit that carries the assignment out.
-            Action::ReportAssignment(id) => assignment::Entity::find_by_id(*id)
-                .one(self.connection())
-                .await
-                .map_err(repo_err)?
-                .map(|a| a.to_org_unit_id)
-                .into_iter()
-                .collect(),
-        };
-        self.lineages(units).await
     }
 }

@@ -2,8 +2,8 @@
 //! the conversions between rows and domain types. SQLite and PostgreSQL alike.
 //!
 //! # Layout
-//! - [`access`]: implements `TokenStore`, `AccessReader` (the units a write touches) and
-//!   `AuditReader`; the writers record audit entries through it.
+//! - [`access`]: implements `TokenStore` and `AuditReader`; the writers record audit entries
+//!   through it.
 //! - `any_of`: long `IN` lists bound as one value.
 //! - [`bulk`]: the bulk observation writer: a batch's series read once, diffed in Rust, only the
 //!   difference written (COPY on PostgreSQL, rusqlite on the pooled handle on SQLite).
@@ -17,9 +17,11 @@
 //! - `statistics`: the planner's statistics, refreshed after migrations and large ingests.
 //! - [`series`]: implements `styrhub_domain::ports::SeriesReader` (series digests, KPI metadata, areas).
 //! - [`package`]: implements `styrhub_domain::ports::PackageWriter`, upserting on natural keys.
+//! - `permit`: a governance write's permission check, inside its transaction, on facts it locks.
 //! - `warm`: connections kept for the busiest reads, without sqlx's ping on every release.
 //! - [`writes`]: implements `styrhub_domain::ports::GovernanceWriter`: one transaction per
-//!   command, checked by the domain's rules first; approvals freeze a snapshot of the values.
+//!   command, permitted and then checked by the domain's rules first; approvals freeze a
+//!   snapshot of the values.
 
 pub mod access;
 mod any_of;
@@ -34,6 +36,7 @@ mod keyset;
 mod lists;
 mod org_units;
 pub mod package;
+mod permit;
 pub mod series;
 mod statistics;
 mod warm;

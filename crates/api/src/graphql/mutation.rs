@@ -14,8 +14,8 @@ use styrhub_domain::rules::validate::Finding;
 use styrhub_domain::target::TargetRule;
 use styrhub_domain::{DomainError, RepoError};
 
-use crate::error::{gql, gql_access};
-use crate::gateway::{Action, Actor, Writer};
+use crate::error::{gql, gql_write};
+use crate::gateway::{Actor, WriteError, Writer};
 use crate::graphql::assignment::{Assignment, AssignmentStatus};
 use crate::graphql::context::{loaders, ports};
 use crate::graphql::follow_up::{Assessment, FollowUp, FollowUpKind, GoalAssessment};
@@ -50,20 +50,21 @@ fn patch<T>(m: MaybeUndefined<T>) -> Option<Option<T>> {
 }
 
 /// Runs a write and forgets what the request's loaders hold, so the result's fields see it.
-async fn after_write<T>(ctx: &Context<'_>, r: std::result::Result<T, RepoError>) -> Result<T> {
+async fn after_write<T>(ctx: &Context<'_>, r: std::result::Result<T, WriteError>) -> Result<T> {
     loaders(ctx).clear();
     r.map_err(|e| {
-        if !matches!(e, RepoError::Invalid(_) | RepoError::NotFound(_) | RepoError::Conflict(_)) {
+        if let WriteError::Repo(e @ (RepoError::Unavailable(_) | RepoError::Internal(_))) = &e {
             tracing::error!(error = %e, "write failed");
         }
-        gql(e)
+        gql_write(e)
     })
 }
 
-/// The writer for the request's actor (put there by the HTTP layer) to do `action`.
-async fn writer<'a>(ctx: &Context<'a>, action: Action) -> Result<Writer<'a>> {
+/// The writer for the request's actor (put there by the HTTP layer); each command is checked
+/// for that actor inside its transaction.
+fn writer<'a>(ctx: &Context<'a>) -> Writer<'a> {
     let actor = ctx.data_opt::<Actor>().unwrap_or(&Actor::Anonymous);
-    ports(ctx).gateway.writer(actor, &action).await.map_err(gql_access)
+    ports(ctx).gateway.writer(actor)
 }
 
 /// A warning a write produced: written anyway, worth showing.
@@ -299,7 +300,7 @@ impl Mutation {
     /// own ancestor.
     async fn create_goal(&self, ctx: &Context<'_>, input: CreateGoalInput) -> Result<GoalPayload> {
         let cmd = NewGoal {
-            municipality_code: input.municipality.clone(),
+            municipality_code: input.municipality,
             governance_model: input.governance_model,
             key: input.key,
             title: input.title,
@@ -314,14 +315,7 @@ impl Mutation {
             decision: input.decision,
             position: input.position,
         };
-        let w = writer(
-            ctx,
-            Action::CreateGoal {
-                municipality: input.municipality,
-                owner: input.owner_id,
-            },
-        )
-        .await?;
+        let w = writer(ctx);
         Ok(after_write(ctx, w.create_goal(&cmd).await).await?.into())
     }
 
@@ -340,47 +334,26 @@ impl Mutation {
             decision: patch(input.decision),
             position: input.position,
         };
-        let w = writer(
-            ctx,
-            Action::UpdateGoal {
-                goal: id,
-                new_owner: cmd.owner_id,
-            },
-        )
-        .await?;
+        let w = writer(ctx);
         Ok(after_write(ctx, w.update_goal(id, &cmd).await).await?.into())
     }
 
     /// Archives a goal: kept for history, no longer in force. Archiving twice is harmless.
     async fn archive_goal(&self, ctx: &Context<'_>, id: i64) -> Result<Goal> {
-        let w = writer(ctx, Action::ArchiveGoal(id)).await?;
+        let w = writer(ctx);
         Ok(Goal(after_write(ctx, w.archive_goal(id).await).await?))
     }
 
     /// Links an indicator to a goal it follows up (linking twice is harmless).
     async fn link_indicator(&self, ctx: &Context<'_>, goal_id: i64, indicator_id: i64) -> Result<Goal> {
-        let w = writer(
-            ctx,
-            Action::LinkIndicator {
-                goal: goal_id,
-                indicator: indicator_id,
-            },
-        )
-        .await?;
+        let w = writer(ctx);
         after_write(ctx, w.link_indicator(goal_id, indicator_id).await).await?;
         goal_by_id(ctx, goal_id).await
     }
 
     /// Unlinks an indicator from a goal.
     async fn unlink_indicator(&self, ctx: &Context<'_>, goal_id: i64, indicator_id: i64) -> Result<Goal> {
-        let w = writer(
-            ctx,
-            Action::LinkIndicator {
-                goal: goal_id,
-                indicator: indicator_id,
-            },
-        )
-        .await?;
+        let w = writer(ctx);
         after_write(ctx, w.unlink_indicator(goal_id, indicator_id).await).await?;
         goal_by_id(ctx, goal_id).await
     }
@@ -403,7 +376,7 @@ impl Mutation {
             rule,
             note: input.note,
         };
-        let w = writer(ctx, Action::SetTarget(input.indicator_id)).await?;
+        let w = writer(ctx);
         Ok(Target(after_write(ctx, w.set_target(&cmd).await).await?))
     }
 
@@ -432,21 +405,21 @@ impl Mutation {
             forecast: input.forecast.map(Into::into),
             analysis: input.analysis,
         };
-        let w = writer(ctx, Action::RecordAssessment(input.goal_id)).await?;
+        let w = writer(ctx);
         Ok(GoalAssessment(after_write(ctx, w.record_assessment(&cmd).await).await?))
     }
 
     /// Approves a follow-up: locks it and stores a snapshot of the indicator values it was
     /// based on, so that later revisions never change what the report said.
     async fn approve_follow_up(&self, ctx: &Context<'_>, id: i64) -> Result<FollowUp> {
-        let w = writer(ctx, Action::ApproveFollowUp(id)).await?;
+        let w = writer(ctx);
         Ok(FollowUp(after_write(ctx, w.approve_follow_up(id, chrono::Utc::now()).await).await?))
     }
 
     /// Creates an assignment from one unit to another.
     async fn create_assignment(&self, ctx: &Context<'_>, input: CreateAssignmentInput) -> Result<Assignment> {
         let cmd = NewAssignment {
-            municipality_code: input.municipality.clone(),
+            municipality_code: input.municipality,
             key: input.key,
             title: input.title,
             description: input.description,
@@ -461,14 +434,7 @@ impl Mutation {
                 .unwrap_or(styrhub_domain::assignment::AssignmentStatus::NotStarted),
             goal_id: input.goal_id,
         };
-        let w = writer(
-            ctx,
-            Action::CreateAssignment {
-                municipality: input.municipality,
-                from: input.from_org_unit_id,
-            },
-        )
-        .await?;
+        let w = writer(ctx);
         Ok(Assignment(after_write(ctx, w.create_assignment(&cmd).await).await?))
     }
 
@@ -486,14 +452,7 @@ impl Mutation {
             goal_id: patch(input.goal_id),
             result: patch(input.result),
         };
-        let w = writer(
-            ctx,
-            Action::UpdateAssignment {
-                assignment: id,
-                new_from: cmd.from_org_unit_id,
-            },
-        )
-        .await?;
+        let w = writer(ctx);
         Ok(Assignment(after_write(ctx, w.update_assignment(id, &cmd).await).await?))
     }
 
@@ -505,7 +464,7 @@ impl Mutation {
             status: input.status.map(Into::into),
             result: patch(input.result),
         };
-        let w = writer(ctx, Action::ReportAssignment(id)).await?;
+        let w = writer(ctx);
         Ok(Assignment(after_write(ctx, w.report_assignment(id, &report).await).await?))
     }
 }
