@@ -253,7 +253,12 @@ both! {
 
         problem(&app, "/api/v1/areas?limit=5000", 400, Some("limit")).await;
         problem(&app, "/api/v1/areas?limit=0", 400, Some("limit")).await;
-        problem(&app, "/api/v1/areas?cursor=not-ours", 400, Some("cursor")).await;
+        // A cursor is opaque: one this list did not make is well formed and names no page.
+        problem(&app, "/api/v1/areas?cursor=not-ours", 404, Some("cursor")).await;
+        problem(&app, "/api/v1/areas?cursor=", 404, Some("cursor")).await;
+        problem(&app, "/api/v1/areas?type=K,X", 400, Some("type")).await;
+        problem(&app, "/api/v1/areas?type=k", 400, Some("type")).await;
+        problem(&app, "/api/v1/areas?parent=148", 400, Some("parent")).await;
         problem(&app, "/api/v1/areas?format=jsonstat", 400, Some("format")).await;
     }
 
@@ -454,7 +459,7 @@ both! {
         assert_eq!(latest(&json_of(&app, path).await), Some(12.5));
         assert_eq!(app.get_with(path, &[("if-none-match", &tag)]).await.status(), 200);
         // Errors are never kept.
-        problem(&app, "/api/v1/kpis/N15419/series?area=9998", 400, Some("area")).await;
+        problem(&app, "/api/v1/kpis/N15419/series?area=9998", 404, Some("area")).await;
     }
 
     async fn a_kpi_known_only_by_its_indicators_is_titled_after_the_first(db: TestDb) {
@@ -478,14 +483,20 @@ both! {
     async fn bad_parameters_are_problems_naming_them(db: TestDb) {
         let app = app(db).await;
         let s = "/api/v1/kpis/N15419/series";
-        let p = problem(&app, &format!("{s}?area=1489,9999"), 400, Some("area")).await;
+        // A well-formed code the hub does not know names nothing: 404, naming the parameter.
+        let p = problem(&app, &format!("{s}?area=1489,9999"), 404, Some("area")).await;
         assert!(p["detail"].as_str().unwrap().contains("9999"), "{p:#}");
+        assert_eq!(p["code"], "NOT_FOUND");
+        let p = problem(&app, &format!("{s}?area=764"), 400, Some("area")).await;
         assert_eq!(p["code"], "VALIDATION");
-        problem(&app, &format!("{s}?area=764"), 400, Some("area")).await;
         problem(&app, s, 400, Some("area")).await;
-        let p = problem(&app, &format!("{s}?area=1489&from=2024&to=2015"), 400, Some("from")).await;
-        assert!(p["detail"].as_str().unwrap().contains("after"), "{p:#}");
+        problem(&app, &format!("{s}?area=1489,,0000"), 400, Some("area")).await;
+        problem(&app, &format!("{s}?area=%201489%09"), 400, Some("area")).await;
+        // A range from after to holds no year.
+        let empty = json_of(&app, &format!("{s}?area=1489&from=2024&to=2015")).await;
+        assert!(empty["series"][0]["points"].as_array().unwrap().is_empty(), "{empty:#}");
         problem(&app, &format!("{s}?area=1489&from=20155"), 400, Some("from")).await;
+        problem(&app, &format!("{s}?area=1489&from=%202015"), 400, Some("from")).await;
         problem(&app, &format!("{s}?area=1489&gender=F"), 400, Some("gender")).await;
         problem(&app, &format!("{s}?area=1489&format=xml"), 400, Some("format")).await;
         problem(&app, "/api/v1/kpis/N99999/series?area=1489", 404, None).await;
@@ -493,9 +504,15 @@ both! {
         problem(&app, "/api/v1/indicators/abc/series", 404, None).await;
         problem(&app, "/api/v1/goals/999999/tree", 404, None).await;
         problem(&app, "/api/v1/goals/999999/status", 404, None).await;
-        problem(&app, "/api/v1/goals?municipality=9999", 400, Some("municipality")).await;
+        problem(&app, "/api/v1/goals?municipality=9999", 404, Some("municipality")).await;
+        problem(&app, "/api/v1/goals?municipality=14890", 400, Some("municipality")).await;
         problem(&app, "/api/v1/goals?kind=wish", 400, Some("kind")).await;
+        problem(&app, "/api/v1/goals?include_archived=1", 400, Some("include_archived")).await;
+        problem(&app, "/api/v1/goals?org_unit=0", 400, Some("org_unit")).await;
+        problem(&app, "/api/v1/goals/1/tree?max_depth=1001", 400, Some("max_depth")).await;
         problem(&app, "/api/v1/indicators?goal=first", 400, Some("goal")).await;
+        problem(&app, "/api/v1/indicators?goal=0", 400, Some("goal")).await;
+        problem(&app, &format!("{s}?area=1489&format=CSV"), 400, Some("format")).await;
         problem(&app, "/api/v1/no-such-thing", 404, None).await;
     }
 
@@ -582,6 +599,11 @@ both! {
         problem(&app, &format!("{base}?year=2023&group=1489,1490&gender=T,K"), 400, Some("gender")).await;
         problem(&app, &format!("{base}?year=2023&group=1489,1490&order=sideways"), 400, Some("order")).await;
         problem(&app, &format!("{base}?year=2023&group=1489,1490&area=12"), 400, Some("area")).await;
+        problem(&app, &format!("{base}?year=2023&group=1489,9998"), 404, Some("group")).await;
+        problem(&app, &format!("{base}?year=2023&group=1489&area=9998"), 404, Some("area")).await;
+        // A group of one is ranked too: first of one.
+        let alone = json_of(&app, &format!("{base}?year=2023&group=1489&area=1489")).await;
+        assert_eq!(alone["position"]["rank"], 1, "{alone:#}");
     }
 
     async fn the_excel_csv_neutralises_titles_that_begin_like_a_formula(db: TestDb) {
@@ -831,6 +853,24 @@ both! {
         assert!(series["responses"]["400"]["content"]["application/problem+json"].is_object());
         assert!(doc["components"]["schemas"]["Problem"].is_object());
         assert!(doc["components"]["schemas"]["SeriesSet"]["properties"]["series"].is_object());
+        // Every reference resolves: a tool that cannot follow one skips what it names.
+        let text = doc.to_string();
+        for r in text.split("\"#/components/schemas/").skip(1) {
+            let name = &r[..r.find('"').unwrap()];
+            assert!(doc["components"]["schemas"][name].is_object(), "#/components/schemas/{name} is declared");
+        }
+        // What the handlers accept, the document says: the bounds of a year and of a page,
+        // the enums of a format, and the pattern of an area code.
+        let param = |op: &Value, name: &str| -> Value {
+            op["parameters"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap()["schema"].clone()
+        };
+        assert_eq!((param(series, "from")["minimum"].as_f64(), param(series, "from")["maximum"].as_f64()), (Some(1900.0), Some(2200.0)));
+        let areas = &paths["/api/v1/areas"]["get"];
+        assert_eq!(param(areas, "limit")["maximum"].as_f64(), Some(1000.0), "the deployment's --max-page-size");
+        let formats = &doc["components"]["schemas"]["ListFormatName"]["enum"];
+        assert_eq!(formats, &json!(["json", "csv", "csv-excel"]));
+        assert_eq!(doc["components"]["schemas"]["DataFormatName"]["enum"], json!(["json", "csv", "csv-excel", "jsonstat"]));
+        assert!(doc["components"]["schemas"]["AreaCodeParam"]["pattern"].is_string());
 
         // The docs page and every file it loads come from the binary: nothing from another host.
         let page = app.get("/api/docs").await;

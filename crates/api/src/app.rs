@@ -164,7 +164,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(crate::health::readyz))
         .route("/graphql", get(graphiql).post(graphql))
         .route("/metrics", get(crate::metrics::metrics))
-        .merge(crate::rest::router(state.answers.clone()))
+        .merge(crate::rest::router(state.answers.clone(), state.http.limits.max_page_size))
         .merge(crate::dashboard::router())
         // Inside the metrics layer, so that refused requests are counted too.
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::access::authenticate))

@@ -20,10 +20,10 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::AppState;
 use crate::read::Ports;
 use crate::rest::csv::{Cell, Table};
-use crate::rest::formats::{csv, json, Format, FormatParam, Negotiated};
+use crate::rest::formats::{csv, json, Format, ListFormatParam, Negotiated};
 use crate::rest::page::{cursor_problem, link_next, Page, PageParams};
+use crate::rest::params::{parse_list, parse_municipality_code, AreaTypeParam, MunicipalityCodeParam, Params};
 use crate::rest::problem::Problem;
-use crate::rest::{list as items, Params};
 
 /// The name of the whole country.
 const COUNTRY_NAME: &str = "Riket";
@@ -60,10 +60,13 @@ impl From<Area> for AreaOut {
 pub struct AreaParams {
     /// Only these types, comma-separated: K, L, G, OU.
     #[serde(rename = "type")]
+    #[param(value_type = Option<Vec<AreaTypeParam>>, style = Form, explode = false, min_items = 1)]
     pub area_type: Option<String>,
     /// Only the organisational units of this municipality, e.g. 1489.
+    #[param(value_type = Option<MunicipalityCodeParam>)]
     pub parent: Option<String>,
     /// Code or name containing this text (case-insensitive).
+    #[param(pattern = r"^[^\u0000]*$")]
     pub q: Option<String>,
 }
 
@@ -141,13 +144,14 @@ pub async fn complete(ports: &Ports, codes: &[AreaCode], stored: Vec<Area>) -> R
     path = "/api/v1/areas",
     operation_id = "list_areas",
     tag = "areas",
-    params(AreaParams, PageParams, FormatParam),
+    params(AreaParams, PageParams, ListFormatParam),
     responses(
         (status = 200, description = "A page of areas, by code.", content(
             (Page<AreaOut> = "application/json"),
             (String = "text/csv")
         )),
         (status = 400, description = "A bad parameter.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No page of this list starts at `cursor`.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list(
@@ -160,9 +164,26 @@ pub async fn list(
     let format = negotiated.pick(Format::LIST)?;
     let page = page.keyset(state.http.limits.max_page_size)?;
     let limit = page.size();
+    let types = match p.area_type.as_deref() {
+        Some(raw) => Some(
+            parse_list("type", raw)?
+                .into_iter()
+                .map(|t| match t {
+                    "K" | "L" | "G" | "OU" => Ok(t.to_owned()),
+                    other => Err(Problem::invalid("type", format!("`{other}` is not an area type (K, L, G or OU)"))),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        None => None,
+    };
     let filter = AreaFilter {
-        types: p.area_type.as_deref().map(|t| items(t).map(str::to_uppercase).collect()),
-        parent: p.parent.map(|c| c.trim().to_owned()),
+        types,
+        parent: p
+            .parent
+            .as_deref()
+            .map(|c| parse_municipality_code("parent", c))
+            .transpose()?
+            .map(str::to_owned),
         text: p.q,
     };
     let found = state

@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::rest::csv::Table;
 use crate::rest::jsonstat::Cube;
@@ -47,14 +47,11 @@ impl Format {
         }
     }
 
+    /// The format of a `?format=` name, exactly as [`Format::name`] spells it.
     fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "json" => Some(Self::Json),
-            "csv" => Some(Self::Csv),
-            "csv-excel" | "excel" => Some(Self::CsvExcel),
-            "jsonstat" | "json-stat" => Some(Self::JsonStat),
-            _ => None,
-        }
+        [Self::Json, Self::Csv, Self::CsvExcel, Self::JsonStat]
+            .into_iter()
+            .find(|f| f.name() == s)
     }
 
     /// The format a media range asks for, if any.
@@ -68,13 +65,51 @@ impl Format {
     }
 }
 
-/// `?format=`: overrides the `Accept` header.
+/// `?format=` of a list (the document's; [`Negotiated`] reads it): overrides `Accept`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct FormatParam {
-    /// `json` (the default), `csv`, `csv-excel` (BOM, `;`, decimal comma) or `jsonstat`
-    /// (JSON-stat 2.0; series, rankings and goal status only). `Accept: text/csv` works too.
+pub struct ListFormatParam {
+    /// `json` (the default), `csv` or `csv-excel` (BOM, `;`, decimal comma). `Accept: text/csv`
+    /// works too.
+    #[param(value_type = Option<ListFormatName>)]
     pub format: Option<String>,
+}
+
+/// `?format=` of data (series, rankings, goal status): overrides `Accept`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DataFormatParam {
+    /// `json` (the default), `csv`, `csv-excel` (BOM, `;`, decimal comma) or `jsonstat`
+    /// (JSON-stat 2.0). `Accept: text/csv` works too.
+    #[param(value_type = Option<DataFormatName>)]
+    pub format: Option<String>,
+}
+
+/// The formats of a list ([`Format::LIST`]).
+#[derive(ToSchema)]
+#[schema(rename_all = "kebab-case")]
+pub enum ListFormatName {
+    /// JSON.
+    Json,
+    /// CSV.
+    Csv,
+    /// CSV for Excel.
+    CsvExcel,
+}
+
+/// The formats of data ([`Format::DATA`]).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum DataFormatName {
+    /// JSON.
+    Json,
+    /// CSV.
+    Csv,
+    /// CSV for Excel.
+    #[schema(rename = "csv-excel")]
+    CsvExcel,
+    /// JSON-stat 2.0.
+    JsonStat,
 }
 
 /// What the request asks for: `?format=` and the `Accept` header, resolved by

@@ -21,12 +21,13 @@ use crate::app::AppState;
 use crate::read::status::judge;
 use crate::read::{Batch, Loaders};
 use crate::rest::csv::{Cell, Table};
-use crate::rest::formats::{answer, csv, json, Format, FormatParam, Negotiated};
+use crate::rest::formats::{answer, csv, json, DataFormatParam, Format, ListFormatParam, Negotiated};
+use crate::rest::gender_label;
 use crate::rest::indicators::{municipality_codes, municipality_id, GoalRef, IndicatorRef, StatusOut};
-use crate::rest::jsonstat::{Cube, Dimension};
+use crate::rest::jsonstat::{or_jsonstat, Cube, Dimension};
 use crate::rest::page::{cursor_problem, link_next, Page, PageParams};
+use crate::rest::params::{parse_area, parse_bool, parse_id, parse_year, path_id, AreaCodeParam, MunicipalityCodeParam, Params};
 use crate::rest::problem::Problem;
-use crate::rest::{gender_label, parse_bool, parse_id, parse_year, path_id, Params};
 
 /// A goal.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -163,24 +164,50 @@ impl From<&Attainment> for AttainmentOut {
     }
 }
 
+/// The largest `max_depth` of a tree: deeper than any municipality's goals go.
+const MAX_TREE_DEPTH: u32 = 1000;
+
+/// A goal's kind.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum GoalKindParam {
+    /// Kommunfullmäktiges mål.
+    CouncilGoal,
+    /// Finansiellt mål.
+    FinancialGoal,
+    /// Verksamhetsmål.
+    OperationalGoal,
+    /// Nämndmål.
+    CommitteeGoal,
+    /// Utvecklingsmål.
+    DevelopmentGoal,
+    /// Enhetsmål.
+    UnitGoal,
+    /// Bolagsmål.
+    CompanyGoal,
+}
+
 /// Which goals to list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GoalParams {
     /// Goals of this municipality, e.g. 1489.
+    #[param(value_type = Option<MunicipalityCodeParam>)]
     pub municipality: Option<String>,
     /// Goals of this governance model (goal set), by key, e.g. styrmodell-2019.
+    #[param(pattern = r"^[^\u0000]*$")]
     pub model: Option<String>,
-    /// council_goal, financial_goal, operational_goal, committee_goal, development_goal,
-    /// unit_goal or company_goal.
+    /// Goals of this kind.
+    #[param(value_type = Option<GoalKindParam>)]
     pub kind: Option<String>,
     /// Goals owned by this organisation unit (id) or a unit below it.
-    #[param(value_type = Option<i64>)]
+    #[param(value_type = Option<i64>, minimum = 1)]
     pub org_unit: Option<String>,
     /// Goals in force some time during this year.
-    #[param(value_type = Option<i32>)]
+    #[param(value_type = Option<i32>, minimum = 1900, maximum = 2200)]
     pub year: Option<String>,
     /// Title or description containing this text (case-insensitive).
+    #[param(pattern = r"^[^\u0000]*$")]
     pub q: Option<String>,
     /// Include archived goals (false by default).
     #[param(value_type = Option<bool>)]
@@ -193,13 +220,14 @@ pub struct GoalParams {
     path = "/api/v1/goals",
     operation_id = "list_goals",
     tag = "goals",
-    params(GoalParams, PageParams, FormatParam),
+    params(GoalParams, PageParams, ListFormatParam),
     responses(
         (status = 200, description = "A page of goals.", content(
             (Page<GoalOut> = "application/json"),
             (String = "text/csv")
         )),
         (status = 400, description = "A bad parameter.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such municipality (`municipality`) or organisation unit (`org_unit`), or no page of this list starts at `cursor`.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list(
@@ -217,11 +245,11 @@ pub async fn list(
     };
     let filter = GoalFilter {
         municipality_id,
-        governance_model: p.model.map(|m| m.trim().to_owned()),
+        governance_model: p.model,
         kind: p
             .kind
             .as_deref()
-            .map(|k| GoalKind::parse(k.trim()).map_err(|e| Problem::invalid("kind", e.message)))
+            .map(|k| GoalKind::parse(k).map_err(|e| Problem::invalid("kind", e.message)))
             .transpose()?,
         owner_id: p.org_unit.as_deref().map(|u| parse_id("org_unit", u)).transpose()?,
         include_subtree: true,
@@ -332,8 +360,8 @@ pub async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Resul
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TreeParams {
-    /// Stop this many levels down; every level when left out.
-    #[param(value_type = Option<u32>)]
+    /// Stop this many levels down (at most 1000); every level when left out.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 1000)]
     pub max_depth: Option<String>,
 }
 
@@ -355,9 +383,10 @@ pub async fn tree(State(state): State<AppState>, Path(id): Path<String>, Params(
         .max_depth
         .as_deref()
         .map(|d| {
-            d.trim()
-                .parse::<u32>()
-                .map_err(|_| Problem::invalid("max_depth", format!("`{d}` is not a number of levels")))
+            d.parse::<u32>()
+                .ok()
+                .filter(|d| *d <= MAX_TREE_DEPTH)
+                .ok_or_else(|| Problem::invalid("max_depth", format!("`{d}` is not a number of levels from 0 to {MAX_TREE_DEPTH}")))
         })
         .transpose()?;
     let l = Loaders::new(&state.ports.read);
@@ -449,9 +478,10 @@ impl TreeParts<'_> {
 pub struct StatusParams {
     /// As of this year: each indicator's latest value up to it (e.g. the year an annual report
     /// covers). The latest value of all when left out.
-    #[param(value_type = Option<i32>)]
+    #[param(value_type = Option<i32>, minimum = 1900, maximum = 2200)]
     pub period: Option<String>,
     /// The area judged; the goal's municipality when left out.
+    #[param(value_type = Option<AreaCodeParam>)]
     pub area: Option<String>,
     /// Also the indicators of every goal below (false by default).
     #[param(value_type = Option<bool>)]
@@ -508,10 +538,10 @@ pub struct GoalStatus {
     path = "/api/v1/goals/{id}/status",
     operation_id = "goal_status",
     tag = "goals",
-    params(("id" = i64, Path, description = "Goal id."), StatusParams, FormatParam),
+    params(("id" = i64, Path, description = "Goal id."), StatusParams, DataFormatParam),
     responses(
         (status = 200, description = "Each indicator's latest value and status.", content(
-            (GoalStatus = "application/json"),
+            (inline(GoalStatusAnswer) = "application/json"),
             (String = "text/csv"),
         )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`."),
@@ -532,7 +562,7 @@ pub async fn status(
     let g = goal(&l, &id).await?;
     let codes = municipality_codes(&l, [g.municipality_id]).await?;
     let area = match &p.area {
-        Some(a) => AreaCode::parse(a).map_err(|e| Problem::invalid("area", e.message))?,
+        Some(a) => parse_area("area", a)?,
         None => codes
             .get(&g.municipality_id)
             .and_then(|c| AreaCode::parse(c).ok())
@@ -673,3 +703,9 @@ fn status_cube(s: &GoalStatus) -> Cube {
     }
     cube
 }
+
+or_jsonstat!(
+    /// A goal status, or the same as JSON-stat.
+    GoalStatusAnswer,
+    GoalStatus
+);

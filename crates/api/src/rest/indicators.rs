@@ -21,11 +21,11 @@ use crate::read::loaders::Batch;
 use crate::read::loaders::Loaders;
 use crate::read::status::judge;
 use crate::rest::csv::{Cell, Table};
-use crate::rest::formats::{answer, csv, json, Format, FormatParam, Negotiated};
+use crate::rest::formats::{answer, csv, json, DataFormatParam, Format, ListFormatParam, Negotiated};
 use crate::rest::page::{cursor_problem, link_next, Page, PageParams};
+use crate::rest::params::{parse_id, parse_municipality_code, path_id, MunicipalityCodeParam, Params};
 use crate::rest::problem::Problem;
 use crate::rest::series::{self as s, About, SeriesParams, SeriesSet};
-use crate::rest::{parse_id, path_id, Params};
 
 /// A short reference to an indicator.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -258,14 +258,18 @@ pub async fn municipality_codes(l: &Loaders, ids: impl IntoIterator<Item = i64>)
         .collect())
 }
 
-/// The municipality (root unit) with this code, or a bad `parameter`.
+/// The municipality (root unit) with this code: a malformed code is a bad `parameter` (400),
+/// one the hub does not hold is a 404 naming it.
 pub async fn municipality_id(ports: &crate::read::Ports, parameter: &str, code: &str) -> Result<i64, Problem> {
-    ports
-        .governance
-        .municipality_by_code(code.trim())
-        .await?
-        .map(|m| m.id)
-        .ok_or_else(|| Problem::invalid(parameter, format!("`{code}` is not a municipality of the hub")))
+    let code = parse_municipality_code(parameter, code)?;
+    ports.governance.municipality_by_code(code).await?.map(|m| m.id).ok_or_else(|| {
+        Problem::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("`{code}` is not a municipality of the hub (see /api/v1/areas?type=K)"),
+            Some(parameter.to_owned()),
+        )
+    })
 }
 
 /// The indicator of a path, or 404.
@@ -277,20 +281,36 @@ pub async fn indicator(l: &Loaders, raw: &str) -> Result<Indicator, Problem> {
         .ok_or_else(|| Problem::not_found(format!("indicator {id}")))
 }
 
+/// An indicator's kind.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum IndicatorKindParam {
+    /// Målindikator: follows a goal up against targets.
+    GoalIndicator,
+    /// Kvalitetsindikator.
+    QualityIndicator,
+    /// Nyckeltal: followed without targets.
+    KeyFigure,
+}
+
 /// Which indicators to list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct IndicatorParams {
     /// Indicators of this municipality, e.g. 1489.
+    #[param(value_type = Option<MunicipalityCodeParam>)]
     pub municipality: Option<String>,
     /// Indicators following up this goal (id).
-    #[param(value_type = Option<i64>)]
+    #[param(value_type = Option<i64>, minimum = 1)]
     pub goal: Option<String>,
-    /// goal_indicator, quality_indicator or key_figure.
+    /// Indicators of this kind.
+    #[param(value_type = Option<IndicatorKindParam>)]
     pub kind: Option<String>,
     /// Sourced from this KPI, e.g. N00090.
+    #[param(pattern = r"^[^\u0000]*$")]
     pub kpi: Option<String>,
     /// Title containing this text (case-insensitive).
+    #[param(pattern = r"^[^\u0000]*$")]
     pub q: Option<String>,
 }
 
@@ -300,13 +320,14 @@ pub struct IndicatorParams {
     path = "/api/v1/indicators",
     operation_id = "list_indicators",
     tag = "indicators",
-    params(IndicatorParams, PageParams, FormatParam),
+    params(IndicatorParams, PageParams, ListFormatParam),
     responses(
         (status = 200, description = "A page of indicators.", content(
             (Page<IndicatorOut> = "application/json"),
             (String = "text/csv")
         )),
         (status = 400, description = "A bad parameter.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such municipality (`municipality`), or no page of this list starts at `cursor`.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list(
@@ -329,9 +350,9 @@ pub async fn list(
         kind: p
             .kind
             .as_deref()
-            .map(|k| IndicatorKind::parse(k.trim()).map_err(|e| Problem::invalid("kind", e.message)))
+            .map(|k| IndicatorKind::parse(k).map_err(|e| Problem::invalid("kind", e.message)))
             .transpose()?,
-        kpi: p.kpi.map(|k| k.trim().to_owned()),
+        kpi: p.kpi,
         text: p.q,
     };
     let limit = page.size();
@@ -438,15 +459,15 @@ fn home_area(i: &Indicator, codes: &HashMap<i64, String>) -> Result<AreaCode, Pr
     path = "/api/v1/indicators/{id}/series",
     operation_id = "indicator_series",
     tag = "indicators",
-    params(("id" = i64, Path, description = "Indicator id."), SeriesParams, FormatParam),
+    params(("id" = i64, Path, description = "Indicator id."), SeriesParams, DataFormatParam),
     responses(
         (status = 200, description = "One series per area and gender.", content(
-            (SeriesSet = "application/json"),
+            (inline(s::SeriesAnswer) = "application/json"),
             (String = "text/csv"),
         )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`."),
         (status = 400, description = "A bad parameter: area, from, to, gender or format.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such indicator.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such indicator, or an area the hub neither knows nor has values for (`area`).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn series(

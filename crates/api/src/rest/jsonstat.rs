@@ -5,6 +5,75 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
+
+/// A JSON-stat 2.0 dataset, as the OpenAPI document describes it: what [`Cube::to_json`] writes.
+pub struct JsonStatDataset;
+
+impl PartialSchema for JsonStatDataset {
+    fn schema() -> RefOr<Schema> {
+        let strings = || ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String));
+        let number_or_null = ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::Number, Type::Null]));
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some("A JSON-stat 2.0 dataset (https://json-stat.org/format/)."))
+            .property("version", ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["2.0"])))
+            .property(
+                "class",
+                ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["dataset"])),
+            )
+            .property("label", ObjectBuilder::new().schema_type(Type::String))
+            .property("source", ObjectBuilder::new().schema_type(Type::String))
+            .property("id", strings())
+            .property(
+                "size",
+                ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0))),
+            )
+            .property("dimension", ObjectBuilder::new().schema_type(Type::Object))
+            .property("value", ArrayBuilder::new().items(number_or_null))
+            .property("role", ObjectBuilder::new().schema_type(Type::Object))
+            .property("status", ObjectBuilder::new().schema_type(Type::Object))
+            .property("extension", ObjectBuilder::new().schema_type(Type::Object))
+            .required("version")
+            .required("class")
+            .required("id")
+            .required("size")
+            .required("dimension")
+            .required("value")
+            .into()
+    }
+}
+
+impl ToSchema for JsonStatDataset {}
+
+/// The `application/json` answer of a resource that also comes as JSON-stat, for the document:
+/// its own shape `T`, or, with `format=jsonstat` (or `Accept` asking for it), a
+/// [`JsonStatDataset`].
+pub fn json_or_jsonstat<T: ToSchema>() -> RefOr<Schema> {
+    OneOfBuilder::new()
+        .item(Ref::from_schema_name(T::name()))
+        .item(Ref::from_schema_name(JsonStatDataset::name()))
+        .into()
+}
+
+/// Declares `$name`, the document's [`json_or_jsonstat`] of `$t`.
+macro_rules! or_jsonstat {
+    ($(#[$doc:meta])* $name:ident, $t:ty) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::rest::jsonstat::json_or_jsonstat::<$t>()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+pub(crate) use or_jsonstat;
 
 /// One dimension: an id, a label and its categories (code, label) in order.
 #[derive(Debug, Clone)]

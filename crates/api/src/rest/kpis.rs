@@ -18,13 +18,16 @@ use crate::app::AppState;
 use crate::read::loaders::Loaders;
 use crate::rest::areas::{known, with_country};
 use crate::rest::csv::{Cell, Table};
-use crate::rest::formats::{answer, csv, json, Format, FormatParam, Negotiated};
+use crate::rest::formats::{answer, csv, json, DataFormatParam, Format, ListFormatParam, Negotiated};
+use crate::rest::gender_label;
 use crate::rest::indicators::{municipality_codes, IndicatorRef};
-use crate::rest::jsonstat::{Cube, Dimension};
+use crate::rest::jsonstat::{or_jsonstat, Cube, Dimension};
 use crate::rest::page::{cursor_problem, link_next, Page, PageParams};
+use crate::rest::params::{
+    parse_area, parse_areas, parse_genders, parse_year, AreaCodeParam, GenderParam, OrderParam, Params, RankedAreaParam,
+};
 use crate::rest::problem::Problem;
-use crate::rest::series::{self as s, About, SeriesParams, SeriesSet};
-use crate::rest::{gender_label, parse_areas, parse_genders, parse_year, Params};
+use crate::rest::series::{self as s, About, KpiSeriesParams, SeriesParams};
 
 /// Most areas a ranking may compare: every municipality and region fits.
 pub const MAX_RANKED: usize = 500;
@@ -78,6 +81,7 @@ pub struct KpiDetail {
 #[into_params(parameter_in = Query)]
 pub struct KpiParams {
     /// Id or title containing this text (case-insensitive).
+    #[param(pattern = r"^[^\u0000]*$")]
     pub q: Option<String>,
 }
 
@@ -135,13 +139,14 @@ async fn resolve(ports: &crate::read::Ports, raw: &str) -> Result<Known, Problem
     path = "/api/v1/kpis",
     operation_id = "list_kpis",
     tag = "kpis",
-    params(KpiParams, PageParams, FormatParam),
+    params(KpiParams, PageParams, ListFormatParam),
     responses(
         (status = 200, description = "A page of key figures, by id.", content(
             (Page<KpiOut> = "application/json"),
             (String = "text/csv")
         )),
         (status = 400, description = "A bad parameter.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No page of this list starts at `cursor`.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list(
@@ -197,7 +202,7 @@ pub async fn list(
     path = "/api/v1/kpis/{kpi}",
     operation_id = "get_kpi",
     tag = "kpis",
-    params(("kpi" = String, Path, description = "KPI id, e.g. N00090.")),
+    params(("kpi" = String, Path, pattern = r"^[^\u0000]*$", description = "KPI id, e.g. N00090.")),
     responses(
         (status = 200, description = "The key figure.", body = KpiDetail),
         (status = 404, description = "No such KPI.", body = Problem, content_type = "application/problem+json"),
@@ -223,26 +228,26 @@ pub async fn one(State(state): State<AppState>, Path(kpi): Path<String>) -> Resu
     path = "/api/v1/kpis/{kpi}/series",
     operation_id = "kpi_series",
     tag = "kpis",
-    params(("kpi" = String, Path, description = "KPI id, e.g. N00090."), SeriesParams, FormatParam),
+    params(("kpi" = String, Path, pattern = r"^[^\u0000]*$", description = "KPI id, e.g. N00090."), KpiSeriesParams, DataFormatParam),
     responses(
         (status = 200, description = "One series per area and gender.", content(
-            (SeriesSet = "application/json"),
+            (inline(s::SeriesAnswer) = "application/json"),
             (String = "text/csv"),
         )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`."),
         (status = 400, description = "A bad parameter: area, from, to, gender or format.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such KPI.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such KPI, or an area the hub neither knows nor has values for (`area`).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn series(
     State(state): State<AppState>,
     Path(kpi): Path<String>,
     negotiated: Negotiated,
-    Params(p): Params<SeriesParams>,
+    Params(p): Params<KpiSeriesParams>,
 ) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::DATA)?;
     let id = KpiId::parse(&kpi).map_err(|_| Problem::not_found(format!("KPI {kpi}")))?;
-    let req = p.parse(None)?;
+    let req = SeriesParams::from(p).parse(None)?;
     // The busiest read of the API: titles, areas and values come in one statement; the
     // indicators sourced from the KPI matter here only for the title and for knowing the KPI.
     let view = state.ports.read.series.kpi_series(&id, &req.areas, &req.genders).await?;
@@ -266,20 +271,23 @@ pub async fn series(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RankingParams {
-    /// The year, e.g. 2023 (required).
-    #[param(value_type = i32)]
+    /// The year, e.g. 2023.
+    #[param(value_type = i32, minimum = 1900, maximum = 2200)]
     pub year: Option<String>,
     /// The areas to rank, comma-separated, e.g. the municipalities of a group:
-    /// `1489,1490,0764` (at most 500). A municipality group's own code (G…) cannot stand for
-    /// its members: the hub does not store them.
+    /// `1489,1490,0764` (at most 500; `areas=` is the same). A municipality group's own code
+    /// (G…) cannot stand for its members: the hub does not store them.
+    #[serde(alias = "areas")]
+    #[param(required, value_type = Option<Vec<RankedAreaParam>>, style = Form, explode = false, min_items = 1, max_items = 500)]
     pub group: Option<String>,
-    /// The same as `group` (both may be given; the lists are joined).
-    pub areas: Option<String>,
     /// The area to highlight, e.g. 1489; ranked with the group when not in it.
+    #[param(value_type = Option<AreaCodeParam>)]
     pub area: Option<String>,
-    /// T (total, the default), K (women) or M (men).
+    /// The gender ranked: T (total, the default), K (women) or M (men).
+    #[param(value_type = Option<GenderParam>)]
     pub gender: Option<String>,
     /// `desc` (highest value first, the default) or `asc`.
+    #[param(value_type = Option<OrderParam>)]
     pub order: Option<String>,
 }
 
@@ -340,15 +348,15 @@ pub struct Ranking {
     path = "/api/v1/kpis/{kpi}/ranking",
     operation_id = "kpi_ranking",
     tag = "kpis",
-    params(("kpi" = String, Path, description = "KPI id, e.g. N00090."), RankingParams, FormatParam),
+    params(("kpi" = String, Path, pattern = r"^[^\u0000]*$", description = "KPI id, e.g. N00090."), RankingParams, DataFormatParam),
     responses(
         (status = 200, description = "The group, ranked.", content(
-            (Ranking = "application/json"),
+            (inline(RankingAnswer) = "application/json"),
             (String = "text/csv"),
         )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`."),
-        (status = 400, description = "A bad parameter: year, group, areas, area, gender, order or format.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such KPI.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A bad parameter: year, group, area, gender, order or format.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such KPI, or an area the hub neither knows nor has values for (`group`, `area`).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn ranking(
@@ -363,49 +371,30 @@ pub async fn ranking(
         Some(y) => parse_year("year", y)?,
         None => return Err(Problem::invalid("year", "give the year to rank, e.g. year=2023")),
     };
-    let mut group: Vec<AreaCode> = Vec::new();
-    for (name, raw) in [("group", &p.group), ("areas", &p.areas)] {
-        if let Some(raw) = raw {
-            for a in parse_areas(name, raw, MAX_RANKED)? {
-                if a.as_str().starts_with('G') {
-                    return Err(Problem::invalid(
-                        name,
-                        format!("{a} is a municipality group, whose members the hub does not store: list them, e.g. {name}=1489,1490,0764"),
-                    ));
-                }
-                if !group.contains(&a) {
-                    group.push(a);
-                }
-            }
-        }
+    let Some(raw) = &p.group else {
+        return Err(Problem::invalid(
+            "group",
+            "give the areas to rank, e.g. group=1489,1490,0764 (or areas=…)",
+        ));
+    };
+    let mut group = parse_areas("group", raw, MAX_RANKED)?;
+    if let Some(a) = group.iter().find(|a| a.as_str().starts_with('G')) {
+        return Err(Problem::invalid(
+            "group",
+            format!("{a} is a municipality group, whose members the hub does not store: list them, e.g. group=1489,1490,0764"),
+        ));
     }
-    let highlight = p
-        .area
-        .as_deref()
-        .map(|a| AreaCode::parse(a).map_err(|e| Problem::invalid("area", e.message)))
-        .transpose()?;
+    let highlight = p.area.as_deref().map(|a| parse_area("area", a)).transpose()?;
     if let Some(h) = &highlight {
         if !group.contains(h) {
             group.push(h.clone());
         }
     }
-    if group.len() < 2 {
-        return Err(Problem::invalid(
-            "group",
-            "give the areas to rank, e.g. group=1489,1490,0764 (or areas=…)",
-        ));
-    }
-    if group.len() > MAX_RANKED {
-        return Err(Problem::invalid(
-            "group",
-            format!("{} areas asked for; at most {MAX_RANKED}", group.len()),
-        ));
-    }
     let genders = parse_genders(p.gender.as_deref())?;
     let [gender] = genders[..] else {
         return Err(Problem::invalid("gender", "rank one gender at a time: T, K or M"));
     };
-    let descending = match p.order.as_deref().map(str::trim) {
+    let descending = match p.order.as_deref() {
         None | Some("desc") => true,
         Some("asc") => false,
         Some(other) => return Err(Problem::invalid("order", format!("`{other}` is not desc or asc"))),
@@ -432,9 +421,12 @@ pub async fn ranking(
         .iter()
         .find(|a| !names.contains_key(a.as_str()) && !digests.iter().any(|d| &d.area == *a))
     {
-        return Err(Problem::invalid(
-            "group",
-            format!("`{unknown}` is not an area the hub knows or has values for (see /api/v1/areas)"),
+        let parameter = if highlight.as_ref() == Some(unknown) { "area" } else { "group" };
+        return Err(Problem::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("{parameter}: `{unknown}` is not an area the hub knows or has values for (see /api/v1/areas)"),
+            Some(parameter.to_owned()),
         ));
     }
     let mut ranked: Vec<(&AreaCode, f64, &'static str)> = group
@@ -546,3 +538,9 @@ fn ranking_cube(r: &Ranking, names: &HashMap<String, styrhub_domain::kpi::Area>)
     }
     cube
 }
+
+or_jsonstat!(
+    /// A ranking, or the same as JSON-stat.
+    RankingAnswer,
+    Ranking
+);

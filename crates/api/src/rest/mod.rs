@@ -11,6 +11,7 @@
 //! - [`series`]: series of a KPI or an indicator over areas, years and genders.
 //! - [`formats`], [`csv`], [`jsonstat`]: format negotiation and the answers in each format.
 //! - [`page`]: limits and opaque cursors of list endpoints.
+//! - [`params`]: query parameters, parsed as strictly as the OpenAPI document describes them.
 //! - [`problem`]: errors as RFC 9457 problem details.
 //! - [`openapi`]: the document's header and the docs page.
 //!
@@ -20,16 +21,14 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Request};
-use axum::http::request::Parts;
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
-use styrhub_domain::ids::{AreaCode, Gender, Year};
+use styrhub_domain::ids::Gender;
 use styrhub_domain::RepoError;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -47,6 +46,7 @@ pub mod jsonstat;
 pub mod kpis;
 pub mod openapi;
 pub mod page;
+pub mod params;
 pub mod problem;
 pub mod series;
 
@@ -54,9 +54,9 @@ pub mod series;
 /// revalidate with `If-None-Match`. Values change only when an ingest runs.
 pub const CACHE_CONTROL: &str = "public, max-age=60";
 
-/// The REST routes, the OpenAPI document and the docs page; series answers are kept in
-/// `answers` for its time to live.
-pub fn router(answers: Arc<crate::answer_cache::SeriesAnswers>) -> Router<AppState> {
+/// The REST routes, the OpenAPI document (for lists of at most `max_page_size`) and the docs
+/// page; series answers are kept in `answers` for its time to live.
+pub fn router(answers: Arc<crate::answer_cache::SeriesAnswers>, max_page_size: usize) -> Router<AppState> {
     let (routes, mut api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(areas::list))
         .routes(routes!(kpis::list))
@@ -72,6 +72,7 @@ pub fn router(answers: Arc<crate::answer_cache::SeriesAnswers>) -> Router<AppSta
         .routes(routes!(goals::status))
         .split_for_parts();
     utoipa::Modify::modify(&openapi::AccessAndLimits, &mut api);
+    utoipa::Modify::modify(&openapi::PageLimit(max_page_size), &mut api);
     let document: Arc<[u8]> = serde_json::to_vec(&api).unwrap_or_default().into();
     routes
         .route(
@@ -157,90 +158,6 @@ fn etag_matches(if_none_match: &str, tag: &str) -> bool {
     if_none_match.split(',').any(|t| t.trim() == "*" || opaque(t) == opaque(tag))
 }
 
-/// Query parameters of type `T`, read from the query string; a malformed query string is a
-/// problem (400) rather than axum's plain-text rejection. Fields are strings, parsed by the
-/// handlers with the domain's constructors, so that each error names its parameter.
-pub struct Params<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
-    type Rejection = Problem;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
-        serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
-            .map(Params)
-            .map_err(|e| Problem::invalid("query", e.to_string()))
-    }
-}
-
-/// A comma-separated list, trimmed, without empty items.
-pub fn list(raw: &str) -> impl Iterator<Item = &str> {
-    raw.split(',').map(str::trim).filter(|s| !s.is_empty())
-}
-
-/// Area codes from a comma-separated list, each parsed, duplicates dropped, at most `max`.
-pub fn parse_areas(parameter: &str, raw: &str, max: usize) -> Result<Vec<AreaCode>, Problem> {
-    let mut out: Vec<AreaCode> = Vec::new();
-    for code in list(raw) {
-        let a = AreaCode::parse(code).map_err(|e| Problem::invalid(parameter, e.message))?;
-        if !out.contains(&a) {
-            out.push(a);
-        }
-    }
-    if out.is_empty() {
-        return Err(Problem::invalid(parameter, "give at least one area code, such as 1489 or 0000"));
-    }
-    if out.len() > max {
-        return Err(Problem::invalid(parameter, format!("{} areas asked for; at most {max}", out.len())));
-    }
-    Ok(out)
-}
-
-/// A year such as 2023.
-pub fn parse_year(parameter: &str, raw: &str) -> Result<i32, Problem> {
-    let y: i32 = raw
-        .trim()
-        .parse()
-        .map_err(|_| Problem::invalid(parameter, format!("`{raw}` is not a year such as 2023")))?;
-    Year::new(y).map(Year::get).map_err(|e| Problem::invalid(parameter, e.message))
-}
-
-/// Genders from a comma-separated list (T, K, M); the total when none is given.
-pub fn parse_genders(raw: Option<&str>) -> Result<Vec<Gender>, Problem> {
-    let mut out = Vec::new();
-    for g in raw.map(list).into_iter().flatten() {
-        let g = Gender::parse(g).map_err(|e| Problem::invalid("gender", e.message))?;
-        if !out.contains(&g) {
-            out.push(g);
-        }
-    }
-    if out.is_empty() {
-        out.push(Gender::Total);
-    }
-    Ok(out)
-}
-
-/// A whole number, e.g. an id given as a filter.
-pub fn parse_id(parameter: &str, raw: &str) -> Result<i64, Problem> {
-    raw.trim()
-        .parse()
-        .map_err(|_| Problem::invalid(parameter, format!("`{raw}` is not an id (a whole number)")))
-}
-
-/// `true` or `false`.
-pub fn parse_bool(parameter: &str, raw: &str) -> Result<bool, Problem> {
-    match raw.trim() {
-        "true" | "1" | "yes" => Ok(true),
-        "false" | "0" | "no" => Ok(false),
-        other => Err(Problem::invalid(parameter, format!("`{other}` is not true or false"))),
-    }
-}
-
-/// The id in a path such as `/api/v1/goals/{id}`: anything but a whole number names nothing,
-/// so it is a 404 like an id that does not exist.
-pub fn path_id(what: &str, raw: &str) -> Result<i64, Problem> {
-    raw.trim().parse().map_err(|_| Problem::not_found(format!("{what} {raw}")))
-}
-
 /// The display name of a gender.
 pub fn gender_label(g: Gender) -> &'static str {
     match g {
@@ -261,21 +178,5 @@ mod tests {
         assert!(etag_matches(&format!("\"x\", {}", tag.trim_start_matches("W/")), &tag));
         assert!(etag_matches("*", &tag));
         assert!(!etag_matches("W/\"other\"", &tag));
-    }
-
-    #[test]
-    fn area_lists_are_parsed_deduplicated_and_bounded() {
-        let a = parse_areas("area", "1489, 0000,1489", 50).unwrap();
-        assert_eq!(a.iter().map(|a| a.as_str()).collect::<Vec<_>>(), ["1489", "0000"]);
-        assert_eq!(parse_areas("area", "764", 50).unwrap_err().parameter.as_deref(), Some("area"));
-        assert!(parse_areas("area", "1489,0000", 1).is_err());
-        assert!(parse_areas("area", " , ", 1).is_err());
-    }
-
-    #[test]
-    fn a_five_digit_year_is_a_bad_parameter() {
-        assert_eq!(parse_year("from", "2015").unwrap(), 2015);
-        assert_eq!(parse_year("from", "20155").unwrap_err().parameter.as_deref(), Some("from"));
-        assert!(parse_year("to", "soon").is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! The OpenAPI document's header (the paths and schemas come from the handlers' annotations,
 //! collected by `utoipa-axum` in [`super::router`]) and the interactive docs page.
 
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -20,6 +21,24 @@ details (`application/problem+json`) whose `parameter` names the bad query param
 carry an `ETag`; `If-None-Match` gets `304 Not Modified` when nothing changed.",
         license(name = "MIT OR Apache-2.0")
     ),
+    // The shapes of query parameters, which the handlers' annotations name but do not collect.
+    components(schemas(
+        crate::rest::params::AreaCodeParam,
+        crate::rest::params::RankedAreaParam,
+        crate::rest::params::MunicipalityCodeParam,
+        crate::rest::params::GenderParam,
+        crate::rest::params::AreaTypeParam,
+        crate::rest::params::OrderParam,
+        crate::rest::formats::ListFormatName,
+        crate::rest::formats::DataFormatName,
+        crate::rest::goals::GoalKindParam,
+        crate::rest::indicators::IndicatorKindParam,
+        crate::rest::jsonstat::JsonStatDataset,
+        // Named by the answers that may come as JSON-stat instead (`json_or_jsonstat`).
+        crate::rest::series::SeriesSet,
+        crate::rest::kpis::Ranking,
+        crate::rest::goals::GoalStatus
+    )),
     tags(
         (name = "areas", description = "Municipalities, regions, groups and organisational units values are measured for."),
         (name = "kpis", description = "Key figures (Kolada KPIs): metadata, series and rankings."),
@@ -90,6 +109,28 @@ impl Modify for AccessAndLimits {
                         )
                     });
                 }
+            }
+        }
+    }
+}
+
+/// The largest `limit` a list answers, as this deployment set it (`--max-page-size`): the
+/// handlers' annotations say the default.
+pub struct PageLimit(pub usize);
+
+impl Modify for PageLimit {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let Some(op) = item.get.as_mut() else { continue };
+            for param in op.parameters.iter_mut().flatten().filter(|p| p.name == "limit") {
+                param.schema = Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                        .minimum(Some(1))
+                        .maximum(Some(self.0 as f64))
+                        .into(),
+                );
             }
         }
     }

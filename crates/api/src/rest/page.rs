@@ -20,10 +20,12 @@ pub const MAX_LIMIT: usize = 1_000;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// Items per page: 100 by default, at most 1000.
-    #[param(value_type = Option<u32>)]
+    /// Items per page: 100 by default, at most 1000 (the deployment's `--max-page-size`).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
-    /// Where to go on: the `next_cursor` of the previous page (opaque).
+    /// Where to go on: the `next_cursor` of the previous page (opaque). A cursor this list did
+    /// not make names no page of it: 404.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
@@ -38,7 +40,7 @@ impl PageParams {
     fn parse_limit(&self, max: usize) -> Result<usize, Problem> {
         match &self.limit {
             None => Ok(DEFAULT_LIMIT.min(max)),
-            Some(raw) => match raw.trim().parse::<usize>() {
+            Some(raw) => match raw.parse::<usize>() {
                 Ok(n) if (1..=max).contains(&n) => Ok(n),
                 _ => Err(Problem::invalid("limit", format!("`{raw}` is not a page size between 1 and {max}"))),
             },
@@ -46,10 +48,18 @@ impl PageParams {
     }
 }
 
-/// A store's error for a page: a cursor it did not make is the `cursor` parameter's fault.
+/// A store's error for a page. A cursor the list did not make names no page of it: 404, with
+/// `cursor` as the parameter. (Not 400: a cursor is opaque, so no description of the parameter
+/// could tell a client which strings are cursors; the string is well formed, it just names
+/// nothing, like an unknown id.)
 pub fn cursor_problem(e: RepoError) -> Problem {
     match e {
-        RepoError::Invalid(d) if d.field == "after" => Problem::invalid("cursor", d.message),
+        RepoError::Invalid(d) if d.field == "after" => Problem::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("no page of this list starts at this cursor: {}", d.message),
+            Some("cursor".to_owned()),
+        ),
         e => e.into(),
     }
 }

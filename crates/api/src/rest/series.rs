@@ -15,29 +15,62 @@ use utoipa::{IntoParams, ToSchema};
 use crate::read::Ports;
 use crate::rest::areas::known;
 use crate::rest::csv::{Cell, Table};
-use crate::rest::jsonstat::{Cube, Dimension};
+use crate::rest::gender_label;
+use crate::rest::jsonstat::{or_jsonstat, Cube, Dimension};
+use crate::rest::params::{parse_areas, parse_genders, parse_year, AreaCodeParam, GenderParam};
 use crate::rest::problem::Problem;
-use crate::rest::{gender_label, parse_areas, parse_genders, parse_year};
 
 /// Most areas one series request may name.
 pub const MAX_AREAS: usize = 50;
 
-/// Which values of a series.
+/// Which values of an indicator's series.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SeriesParams {
-    /// Area codes, comma-separated, e.g. `1489,0000` (at most 50). For an indicator, its
-    /// municipality and 0000 when left out; required for a KPI.
+    /// Area codes, comma-separated, e.g. `1489,0000` (at most 50); the indicator's
+    /// municipality and 0000 when left out.
     #[serde(alias = "areas")]
+    #[param(value_type = Option<Vec<AreaCodeParam>>, style = Form, explode = false, min_items = 1, max_items = 50)]
     pub area: Option<String>,
-    /// First year, e.g. 2015.
-    #[param(value_type = Option<i32>)]
+    /// First year, e.g. 2015. A `from` after `to` leaves no year: every series comes back empty.
+    #[param(value_type = Option<i32>, minimum = 1900, maximum = 2200)]
     pub from: Option<String>,
     /// Last year, e.g. 2024.
-    #[param(value_type = Option<i32>)]
+    #[param(value_type = Option<i32>, minimum = 1900, maximum = 2200)]
     pub to: Option<String>,
     /// Genders, comma-separated: T (total, the default), K (women), M (men).
+    #[param(value_type = Option<Vec<GenderParam>>, style = Form, explode = false, min_items = 1)]
     pub gender: Option<String>,
+}
+
+/// Which values of a key figure's series: as [`SeriesParams`], with the areas required.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KpiSeriesParams {
+    /// Area codes, comma-separated, e.g. `1489,0000` (at most 50).
+    #[serde(alias = "areas")]
+    #[param(required, value_type = Option<Vec<AreaCodeParam>>, style = Form, explode = false, min_items = 1, max_items = 50)]
+    pub area: Option<String>,
+    /// First year, e.g. 2015. A `from` after `to` leaves no year: every series comes back empty.
+    #[param(value_type = Option<i32>, minimum = 1900, maximum = 2200)]
+    pub from: Option<String>,
+    /// Last year, e.g. 2024.
+    #[param(value_type = Option<i32>, minimum = 1900, maximum = 2200)]
+    pub to: Option<String>,
+    /// Genders, comma-separated: T (total, the default), K (women), M (men).
+    #[param(value_type = Option<Vec<GenderParam>>, style = Form, explode = false, min_items = 1)]
+    pub gender: Option<String>,
+}
+
+impl From<KpiSeriesParams> for SeriesParams {
+    fn from(p: KpiSeriesParams) -> Self {
+        Self {
+            area: p.area,
+            from: p.from,
+            to: p.to,
+            gender: p.gender,
+        }
+    }
 }
 
 /// A parsed series request.
@@ -63,11 +96,6 @@ impl SeriesParams {
         };
         let from = self.from.as_deref().map(|y| parse_year("from", y)).transpose()?;
         let to = self.to.as_deref().map(|y| parse_year("to", y)).transpose()?;
-        if let (Some(f), Some(t)) = (from, to) {
-            if f > t {
-                return Err(Problem::invalid("from", format!("{f} is after to ({t})")));
-            }
-        }
         Ok(SeriesRequest {
             areas,
             from,
@@ -164,16 +192,18 @@ pub async fn load(ports: &Ports, about: About, req: &SeriesRequest) -> Result<Se
 
 /// The answer from what was read: one series per area and gender asked for, in that order,
 /// each cut to the years asked for. An area that is neither known (`names`) nor has values is
-/// a bad `area` parameter.
+/// a 404 naming the `area` parameter: the code is well formed, it names nothing.
 pub fn assemble(about: About, req: &SeriesRequest, digests: &[SeriesDigest], names: &HashMap<String, Area>) -> Result<SeriesSet, Problem> {
     if let Some(unknown) = req
         .areas
         .iter()
         .find(|a| !names.contains_key(a.as_str()) && !digests.iter().any(|d| &d.area == *a))
     {
-        return Err(Problem::invalid(
-            "area",
-            format!("`{unknown}` is not an area the hub knows or has values for (see /api/v1/areas)"),
+        return Err(Problem::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("area: `{unknown}` is not an area the hub knows or has values for (see /api/v1/areas)"),
+            Some("area".to_owned()),
         ));
     }
     let mut series = Vec::with_capacity(req.areas.len() * req.genders.len());
@@ -283,3 +313,9 @@ pub fn cube(set: &SeriesSet) -> Cube {
     }
     cube
 }
+
+or_jsonstat!(
+    /// A series set, or the same as JSON-stat.
+    SeriesAnswer,
+    SeriesSet
+);
