@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks that the OpenAPI document tells the truth: serves the demo on the embedded default
-# (SQLite, in a temporary folder) and runs schemathesis with every check against it. Every
+# (SQLite, in a temporary folder), or on the empty database ST_DATABASE_URL names, and runs
+# schemathesis with every check against it. Every
 # request the document allows must be answered as the document says (a status it lists, a body
 # of its schema), and every request it forbids must be refused.
 #
@@ -20,7 +21,8 @@ cargo build --locked -q -p styrhub-api --bin styrhub
 dir="$(mktemp -d)"
 port="${ST_PORT:-18089}"
 base="http://127.0.0.1:$port"
-target/debug/styrhub serve --demo --database-url "sqlite://$dir/styrhub.db?mode=rwc" --addr "127.0.0.1:$port" \
+database_url="${ST_DATABASE_URL:-sqlite://$dir/styrhub.db?mode=rwc}"
+target/debug/styrhub serve --demo --database-url "$database_url" --addr "127.0.0.1:$port" \
   --rate-limit-per-minute 0 --token-rate-limit-per-minute 0 >"$dir/serve.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$dir"' EXIT

@@ -292,6 +292,11 @@ both! {
         assert_eq!(body["errors"][0]["extensions"]["field"], "first", "{body:#}");
         let data = app.graphql_data(r#"{ goals(municipality: "1489") { edges { cursor } } }"#, json!({})).await;
         assert_eq!(data["goals"]["edges"].as_array().unwrap().len(), 2);
+        // The OpenAPI document says the same bound.
+        let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+        let areas = doc["paths"]["/api/v1/areas"]["get"]["parameters"].as_array().unwrap();
+        let limit = areas.iter().find(|p| p["name"] == "limit").unwrap();
+        assert_eq!(limit["schema"]["maximum"].as_f64(), Some(2.0), "{limit:#}");
     }
 
     async fn a_request_slower_than_the_timeout_is_answered_503(db: TestDb) {
