@@ -301,6 +301,26 @@ both! {
         assert_eq!(app.get(href.as_str().unwrap()).await.status(), 401);
         web.quit().await;
     }
+
+    async fn graphiql_loads_from_the_server_alone_and_reads_the_schema(db: TestDb) {
+        let Some(browser) = browser() else { return };
+        let app = TestApp::spawn(db).await;
+        let downloads = tempfile::tempdir().expect("a download folder");
+        let web = browser.session(downloads.path()).await;
+        web.goto(&app.url("/graphql")).await;
+        // The editor renders, and it has asked the server for the schema (its documentation
+        // explorer and completion need it).
+        let loaded = "const asked = performance.getEntriesByType('resource').some(e => new URL(e.name).pathname === '/graphql'); \
+                      return document.querySelector('.graphiql-container .graphiql-editor') && asked \
+                        ? performance.getEntriesByType('resource').map(e => e.name) : null;";
+        let resources = web.wait_for("GraphiQL with the schema", loaded).await;
+        let origin = app.url("");
+        for r in resources.as_array().unwrap() {
+            let url = r.as_str().unwrap();
+            assert!(url.starts_with(origin.trim_end_matches('/')), "everything comes from the server: {url}");
+        }
+        web.quit().await;
+    }
 }
 
 /// The page and its files are served with their media types and revalidated by ETag; GraphiQL
@@ -337,6 +357,10 @@ mod assets {
 
         let graphiql = app.get_with("/graphql", &[("accept", "text/html")]).await;
         assert_eq!(graphiql.status(), 200);
-        assert!(graphiql.text().await.unwrap().contains("GraphiQL"));
+        assert!(graphiql.text().await.unwrap().contains("/assets/graphiql/graphiql.min.js"));
+        let script = app.get("/assets/graphiql/graphiql.min.js").await;
+        assert_eq!(script.status(), 200);
+        assert_eq!(script.headers()["content-type"], "text/javascript; charset=utf-8");
+        assert_eq!(app.get("/assets/graphiql/missing.js").await.status(), 404);
     }
 }

@@ -3,12 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{Extension, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::middleware;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use styrhub_domain::access::{Actor, AuditReader, TokenStore};
@@ -162,10 +161,11 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .route("/healthz", get(crate::health::healthz))
         .route("/readyz", get(crate::health::readyz))
-        .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql", get(crate::graphiql::page).post(graphql))
         .route("/metrics", get(crate::metrics::metrics))
         .merge(crate::rest::router(state.answers.clone(), state.http.limits.max_page_size))
         .merge(crate::dashboard::router())
+        .merge(crate::graphiql::router())
         // Inside the metrics layer, so that refused requests are counted too.
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::access::authenticate))
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
@@ -256,9 +256,4 @@ async fn graphql(
         (answers::Operation::Query, Some(key)) if ok => cache.keep(key, generation, res).await,
         _ => res,
     }
-}
-
-/// GraphiQL for browsers on GET `/graphql`.
-async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").title("Styrhub GraphQL").finish())
 }

@@ -4,6 +4,8 @@
 //! - [`config`]: the one typed configuration (defaults → `STYRHUB_*` environment → flags).
 //! - [`app`]: application state (ports as `Arc<dyn …>`) and the axum router.
 //! - [`dashboard`]: the follow-up dashboard at `/`, a page on the public GraphQL API, embedded.
+//! - [`graphiql`]: GraphiQL at `GET /graphql`, embedded.
+//! - [`embedded`]: serving files embedded in the binary (the dashboard's, GraphiQL's).
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`graphql`]: the GraphQL schema, one file per concept, built in one place.
 //! - [`rest`]: the REST API under `/api/v1`, its formats (JSON, CSV, JSON-stat) and its
@@ -12,7 +14,8 @@
 //!   indicator statuses and goal attainment.
 //! - [`access`]: API tokens (minting, hashing) and the middleware that makes a bearer token the
 //!   request's actor; the reads setting.
-//! - [`gateway`]: the one door every write goes through, with the one permission check.
+//! - [`gateway`]: the one door every write goes through; the permission check is in each write's
+//!   transaction.
 //! - [`answer_cache`]: series and GraphQL answers kept for a moment when switched on (off by default).
 //! - [`limits`]: body size, request timeout, GraphQL depth/complexity/introspection, rate limits.
 //! - [`error`]: the one mapping from domain errors to HTTP statuses and GraphQL codes.
@@ -30,8 +33,10 @@ pub mod app;
 pub mod config;
 pub mod dashboard;
 pub mod demo;
+pub mod embedded;
 pub mod error;
 pub mod gateway;
+pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod ingest_cmd;
