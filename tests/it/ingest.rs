@@ -105,6 +105,32 @@ both! {
         assert!(runs.iter().all(|r| r["status"] == "SUCCEEDED" && r["source"] == "kolada"), "{runs:#?}");
     }
 
+    async fn a_synced_municipality_group_keeps_its_members_and_a_ranking_of_it_names_them(db: TestDb) {
+        let server = TestServer::start(Fixture::sample());
+        let kpi = SAMPLE_DATA_KPIS[0].0;
+        let mut args = sync_args(&server);
+        // The group and, beside it, one of its members with values.
+        let at = args.iter().position(|a| a == "--municipality").unwrap() + 1;
+        args[at] = "G114798,0486".into();
+        let first = run(&db, &args);
+        assert!(first.status.success(), "{}", out(&first));
+        let second = run(&db, &[args.clone(), vec!["--full".into()]].concat());
+        assert!(second.status.success(), "synced again, the membership stays as it was: {}", out(&second));
+
+        let app = TestApp::spawn(db).await;
+        let r = app.get(&format!("/api/v1/kpis/{kpi}/ranking?year=2021&group=G114798")).await;
+        assert_eq!(r.status(), 200);
+        let r: serde_json::Value = r.json().await.unwrap();
+        let mut areas: Vec<&str> = r["rows"].as_array().unwrap().iter().map(|row| row["area"].as_str().unwrap()).collect();
+        areas.extend(r["missing"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()));
+        areas.sort();
+        assert_eq!(areas, ["0381", "0484", "0486", "1980"], "4M's members, as Kolada lists them: {r:#}");
+        assert!(r["rows"].as_array().unwrap().iter().any(|row| row["area"] == "0486"), "the member with values is ranked: {r:#}");
+        // The members are areas the hub knows, by Kolada's titles.
+        let areas: serde_json::Value = app.get("/api/v1/areas?q=V%C3%A4ster%C3%A5s").await.json().await.unwrap();
+        assert!(areas["items"].as_array().unwrap().iter().any(|a| a["code"] == "1980"), "{areas:#}");
+    }
+
     async fn a_flaky_source_is_retried_and_a_broken_one_fails_the_run_until_it_is_back(db: TestDb) {
         let flaky = Fixture::sample()
             .with_fault(Fault::new("/v3/data", 1, FaultKind::TooManyRequests { retry_after_secs: Some(1) }))

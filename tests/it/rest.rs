@@ -594,8 +594,25 @@ both! {
         let base = "/api/v1/kpis/N15419/ranking";
         problem(&app, &format!("{base}?group=1489,1490"), 400, Some("year")).await;
         problem(&app, &format!("{base}?year=2023"), 400, Some("group")).await;
-        let p = problem(&app, &format!("{base}?year=2023&group=G92790"), 400, Some("group")).await;
+        // A group whose members the hub does not store names nothing it can rank.
+        let p = problem(&app, &format!("{base}?year=2023&group=G92790"), 404, Some("group")).await;
         assert!(p["detail"].as_str().unwrap().contains("G92790"), "{p:#}");
+        // A stored group stands for its members of the year ranked: 0486 left it in 2023, when
+        // 0764 joined.
+        let store: &dyn MetadataWriter = &app.store;
+        store.sync_group_members("G999001", &["1490".into(), "0486".into()], 2020).await.unwrap();
+        store.sync_group_members("G999001", &["1490".into(), "0764".into()], 2023).await.unwrap();
+        let areas_of = |r: &Value| -> Vec<String> {
+            let mut a: Vec<String> = r["rows"].as_array().unwrap().iter().map(|row| row["area"].as_str().unwrap().to_owned()).collect();
+            a.extend(r["missing"].as_array().unwrap().iter().map(|m| m.as_str().unwrap().to_owned()));
+            a.sort();
+            a
+        };
+        let now = json_of(&app, &format!("{base}?year=2023&group=G999001&area=1489")).await;
+        assert_eq!(areas_of(&now), ["0764", "1489", "1490"], "{now:#}");
+        assert_eq!(now["position"]["rank"], 2, "{now:#}");
+        let then = json_of(&app, &format!("{base}?year=2022&group=G999001")).await;
+        assert_eq!(areas_of(&then), ["0486", "1490"], "{then:#}");
         problem(&app, &format!("{base}?year=2023&group=1489,1490&gender=T,K"), 400, Some("gender")).await;
         problem(&app, &format!("{base}?year=2023&group=1489,1490&order=sideways"), 400, Some("order")).await;
         problem(&app, &format!("{base}?year=2023&group=1489,1490&area=12"), 400, Some("area")).await;

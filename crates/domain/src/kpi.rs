@@ -67,6 +67,70 @@ impl AreaFilter {
     }
 }
 
+/// One membership of an area in a municipality group, for the years `valid_from` (0: from
+/// before the hub knew the group) to `valid_to` (`None`: still).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    /// The member's area code.
+    pub member: String,
+    /// The first year it belongs.
+    pub valid_from: i32,
+    /// The last year it belongs; `None` while it still does.
+    pub valid_to: Option<i32>,
+}
+
+impl Membership {
+    /// True when it belongs in `year`.
+    pub fn holds_in(&self, year: i32) -> bool {
+        self.valid_from <= year && self.valid_to.is_none_or(|to| year <= to)
+    }
+}
+
+/// What a sync that finds a group's members to be `served` in `year` changes in its stored
+/// memberships, so that the group stays judged as it was in every earlier year.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MembershipChange {
+    /// Memberships that ended last year: (member, valid_from), closed at `year - 1`.
+    pub close: Vec<(String, i32)>,
+    /// Memberships that began this very year and are already over: (member, valid_from).
+    pub remove: Vec<(String, i32)>,
+    /// New memberships, from this year (from year 0 for a group seen for the first time).
+    pub open: Vec<Membership>,
+}
+
+impl MembershipChange {
+    /// True when nothing changes.
+    pub fn is_empty(&self) -> bool {
+        self.close.is_empty() && self.remove.is_empty() && self.open.is_empty()
+    }
+}
+
+/// The change that brings `stored` memberships to `served` members in `year`.
+pub fn membership_change(stored: &[Membership], served: &[String], year: i32) -> MembershipChange {
+    let open_now = |m: &&Membership| m.valid_to.is_none();
+    let mut change = MembershipChange::default();
+    for m in stored.iter().filter(open_now) {
+        if !served.contains(&m.member) {
+            if m.valid_from >= year {
+                change.remove.push((m.member.clone(), m.valid_from));
+            } else {
+                change.close.push((m.member.clone(), m.valid_from));
+            }
+        }
+    }
+    let first_seen = stored.is_empty();
+    for member in served {
+        if !stored.iter().filter(open_now).any(|m| &m.member == member) && !change.open.iter().any(|m| &m.member == member) {
+            change.open.push(Membership {
+                member: member.clone(),
+                valid_from: if first_seen { 0 } else { year },
+                valid_to: None,
+            });
+        }
+    }
+    change
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,5 +155,50 @@ mod tests {
         assert!(f.matches(&school));
         assert!(!f.matches(&area("1489", "Alingsås", "K", None)));
         assert!(AreaFilter::default().matches(&school));
+    }
+
+    fn members(list: &[Membership], year: i32) -> Vec<&str> {
+        list.iter().filter(|m| m.holds_in(year)).map(|m| m.member.as_str()).collect()
+    }
+
+    /// Applies a change as the store does.
+    fn apply(stored: &mut Vec<Membership>, change: &MembershipChange, year: i32) {
+        stored.retain(|m| {
+            !change
+                .remove
+                .iter()
+                .any(|(member, from)| &m.member == member && m.valid_from == *from)
+        });
+        for m in stored.iter_mut() {
+            if change
+                .close
+                .iter()
+                .any(|(member, from)| &m.member == member && m.valid_from == *from)
+            {
+                m.valid_to = Some(year - 1);
+            }
+        }
+        stored.extend(change.open.iter().cloned());
+    }
+
+    #[test]
+    fn a_group_is_judged_by_its_members_of_each_year() {
+        let s = |v: &[&str]| v.iter().map(|m| m.to_string()).collect::<Vec<_>>();
+        let mut stored = Vec::new();
+        let first = membership_change(&stored, &s(&["0381", "0484", "0486"]), 2022);
+        apply(&mut stored, &first, 2022);
+        assert_eq!(members(&stored, 2015), ["0381", "0484", "0486"], "first seen: always");
+        let again = membership_change(&stored, &s(&["0381", "0484", "0486"]), 2023);
+        assert!(again.is_empty(), "{again:?}");
+        let change = membership_change(&stored, &s(&["0381", "0484", "1980"]), 2024);
+        apply(&mut stored, &change, 2024);
+        assert_eq!(members(&stored, 2023), ["0381", "0484", "0486"]);
+        assert_eq!(members(&stored, 2024), ["0381", "0484", "1980"]);
+        // Gone again in the same year it came: as if it never belonged.
+        let undo = membership_change(&stored, &s(&["0381", "0484"]), 2024);
+        assert_eq!(undo.remove, vec![("1980".to_owned(), 2024)]);
+        apply(&mut stored, &undo, 2024);
+        assert_eq!(members(&stored, 2024), ["0381", "0484"]);
+        assert_eq!(members(&stored, 2023), ["0381", "0484", "0486"]);
     }
 }

@@ -153,6 +153,9 @@ pub trait SeriesReader: Send + Sync {
     async fn kpis_page(&self, filter: &KpiFilter, page: &PageRequest) -> Result<Page<Kpi>, RepoError>;
     /// Areas by code.
     async fn areas_by_codes(&self, codes: &[AreaCode]) -> Result<Vec<Area>, RepoError>;
+    /// The members of municipality group `group` in `year`, by code; `None` when the hub
+    /// stores no membership of the group at all.
+    async fn group_members(&self, group: &AreaCode, year: i32) -> Result<Option<Vec<AreaCode>>, RepoError>;
     /// One forward page of the areas matching `filter`, by code: the stored ones and, under a
     /// code no matching stored area has, `fallbacks` (the hub's municipalities and the
     /// country, which name areas before any metadata sync). The stored ones are cut by the
@@ -167,6 +170,10 @@ pub trait MetadataWriter: Send + Sync {
     async fn upsert_kpis(&self, kpis: &[Kpi]) -> Result<WriteCounts, RepoError>;
     /// Areas: municipalities, regions, groups, organisational units.
     async fn upsert_areas(&self, areas: &[Area]) -> Result<WriteCounts, RepoError>;
+    /// The members a source serves for municipality group `group` in `year`: memberships that
+    /// ended close the year before, new ones start this year ([`crate::kpi::membership_change`]),
+    /// in one transaction. Counts memberships inserted, updated (closed or removed), unchanged.
+    async fn sync_group_members(&self, group: &str, members: &[String], year: i32) -> Result<WriteCounts, RepoError>;
 }
 
 /// How often a running ingest says it is alive.

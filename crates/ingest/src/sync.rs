@@ -263,18 +263,36 @@ async fn run(
         if !places.is_empty() {
             rows.extend(client.municipalities(Some(&places)).await?.iter().map(|m| m.to_domain()));
         }
-        if !groups.is_empty() {
+        let groups: Vec<_> = if groups.is_empty() {
+            Vec::new()
+        } else {
+            client
+                .municipality_groups()
+                .await?
+                .into_iter()
+                .filter(|g| groups.contains(&g.id))
+                .collect()
+        };
+        for g in &groups {
+            // A group's members are areas too, known by the titles Kolada gives them, so that
+            // a ranking of the group can name them before their own values are synced.
+            rows.push(g.to_area());
             rows.extend(
-                client
-                    .municipality_groups()
-                    .await?
-                    .iter()
-                    .filter(|g| groups.contains(&g.id))
-                    .map(|g| g.to_area()),
+                g.member_areas()
+                    .into_iter()
+                    .filter(|m| !rows.iter().any(|r| r.code == m.code))
+                    .collect::<Vec<_>>(),
             );
         }
         if !spec.dry_run {
             ports.metadata.upsert_areas(&rows).await.map_err(write)?;
+            // Membership as Kolada serves it now: the group is judged by this year's members
+            // from now on, and by earlier members for earlier years.
+            let year = chrono::Datelike::year(&chrono::Utc::now().date_naive());
+            for g in &groups {
+                let members: Vec<String> = g.members.iter().map(|(id, _)| id.clone()).collect();
+                ports.metadata.sync_group_members(&g.id, &members, year).await.map_err(write)?;
+            }
         }
         spec.areas.clone()
     };

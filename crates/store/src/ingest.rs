@@ -11,14 +11,14 @@ use sea_orm::{
 };
 use styrhub_domain::access::Author;
 use styrhub_domain::ingest::{IngestRun, RunCounts, RunStatus};
-use styrhub_domain::kpi::{Area, Kpi};
+use styrhub_domain::kpi::{membership_change, Area, Kpi, Membership};
 use styrhub_domain::observation::WriteCounts;
 use styrhub_domain::ports::{MetadataWriter, RunLog, RUN_LEASE};
 use styrhub_domain::RepoError;
 
 use crate::access::record;
 use crate::db::repo_err;
-use crate::entities::{area, ingest_run, kpi};
+use crate::entities::{area, area_group_member, ingest_run, kpi};
 use crate::governance::MAX_IN;
 use crate::Store;
 
@@ -147,6 +147,60 @@ impl MetadataWriter for Store {
         }
         txn.commit().await.map_err(repo_err)?;
         Ok(counts)
+    }
+
+    async fn sync_group_members(&self, group: &str, members: &[String], year: i32) -> Result<WriteCounts, RepoError> {
+        let txn = self.connection().begin().await.map_err(repo_err)?;
+        let rows = area_group_member::Entity::find()
+            .filter(area_group_member::Column::GroupCode.eq(group))
+            .all(&txn)
+            .await
+            .map_err(repo_err)?;
+        let stored: Vec<Membership> = rows
+            .iter()
+            .map(|r| Membership {
+                member: r.member_code.clone(),
+                valid_from: r.valid_from,
+                valid_to: r.valid_to,
+            })
+            .collect();
+        let change = membership_change(&stored, members, year);
+        let row_of = |member: &str, from: i32| rows.iter().find(|r| r.member_code == member && r.valid_from == from);
+        for (member, from) in &change.remove {
+            if let Some(r) = row_of(member, *from) {
+                area_group_member::Entity::delete_by_id(r.id).exec(&txn).await.map_err(repo_err)?;
+            }
+        }
+        for (member, from) in &change.close {
+            if let Some(r) = row_of(member, *from) {
+                area_group_member::Entity::update_many()
+                    .col_expr(area_group_member::Column::ValidTo, Expr::value(Some(year - 1)))
+                    .filter(area_group_member::Column::Id.eq(r.id))
+                    .exec(&txn)
+                    .await
+                    .map_err(repo_err)?;
+            }
+        }
+        for m in &change.open {
+            area_group_member::ActiveModel {
+                id: NotSet,
+                group_code: Set(group.to_owned()),
+                member_code: Set(m.member.clone()),
+                valid_from: Set(m.valid_from),
+                valid_to: Set(m.valid_to),
+            }
+            .insert(&txn)
+            .await
+            .map_err(repo_err)?;
+        }
+        txn.commit().await.map_err(repo_err)?;
+        let open_before = stored.iter().filter(|m| m.valid_to.is_none()).count() as u64;
+        let ended = (change.close.len() + change.remove.len()) as u64;
+        Ok(WriteCounts {
+            inserted: change.open.len() as u64,
+            updated: ended,
+            unchanged: open_before - ended,
+        })
     }
 }
 

@@ -1,7 +1,9 @@
 //! Reading series and key-figure metadata: [`SeriesReader`] for the store.
 
 use async_trait::async_trait;
-use sea_orm::{ColumnTrait, DatabaseBackend, EntityTrait, Order, QueryFilter, QueryResult, QuerySelect, QueryTrait, Statement, Value};
+use sea_orm::{
+    ColumnTrait, DatabaseBackend, EntityTrait, Order, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Statement, Value,
+};
 use styrhub_domain::compact::{decode, value_at};
 use styrhub_domain::goal::text_matches;
 use styrhub_domain::ids::{AreaCode, Gender, KpiId};
@@ -14,7 +16,7 @@ use styrhub_domain::RepoError;
 
 use crate::any_of::{any_of_texts, in_text_list, text_list};
 use crate::db::repo_err;
-use crate::entities::{area, kpi, series_digest};
+use crate::entities::{area, area_group_member, kpi, series_digest};
 use crate::governance::{convert, MAX_IN};
 use crate::keyset::{self, ListOrder};
 use crate::warm::Plan;
@@ -217,6 +219,24 @@ impl SeriesReader for Store {
                 .await
                 .map_err(repo_err)?,
         )
+    }
+
+    async fn group_members(&self, group: &AreaCode, year: i32) -> Result<Option<Vec<AreaCode>>, RepoError> {
+        let rows = area_group_member::Entity::find()
+            .filter(area_group_member::Column::GroupCode.eq(group.as_str()))
+            .order_by_asc(area_group_member::Column::MemberCode)
+            .all(self.connection())
+            .await
+            .map_err(repo_err)?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let members = rows
+            .into_iter()
+            .filter(|r| r.valid_from <= year && r.valid_to.is_none_or(|to| year <= to))
+            .map(|r| AreaCode::parse(&r.member_code).map_err(|e| RepoError::Internal(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(members))
     }
 
     async fn areas_page(&self, filter: &AreaFilter, fallbacks: &[Area], page: &PageRequest) -> Result<Page<Area>, RepoError> {

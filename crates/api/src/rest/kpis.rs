@@ -23,9 +23,7 @@ use crate::rest::gender_label;
 use crate::rest::indicators::{municipality_codes, IndicatorRef};
 use crate::rest::jsonstat::{or_jsonstat, Cube, Dimension};
 use crate::rest::page::{cursor_problem, link_next, Page, PageParams};
-use crate::rest::params::{
-    parse_area, parse_areas, parse_genders, parse_year, AreaCodeParam, GenderParam, OrderParam, Params, RankedAreaParam,
-};
+use crate::rest::params::{parse_area, parse_areas, parse_genders, parse_year, AreaCodeParam, GenderParam, OrderParam, Params};
 use crate::rest::problem::Problem;
 use crate::rest::series::{self as s, About, KpiSeriesParams, SeriesParams};
 
@@ -274,11 +272,11 @@ pub struct RankingParams {
     /// The year, e.g. 2023.
     #[param(value_type = i32, minimum = 1900, maximum = 2200)]
     pub year: Option<String>,
-    /// The areas to rank, comma-separated, e.g. the municipalities of a group:
-    /// `1489,1490,0764` (at most 500; `areas=` is the same). A municipality group's own code
-    /// (G…) cannot stand for its members: the hub does not store them.
+    /// The areas to rank, comma-separated (at most 500; `areas=` is the same): areas such as
+    /// `1489,1490,0764`, or a municipality group (`G…`), which stands for its members of `year`
+    /// as synced with the group (`styrhub ingest kolada --municipality G…`).
     #[serde(alias = "areas")]
-    #[param(required, value_type = Option<Vec<RankedAreaParam>>, style = Form, explode = false, min_items = 1, max_items = 500)]
+    #[param(required, value_type = Option<Vec<AreaCodeParam>>, style = Form, explode = false, min_items = 1, max_items = 500)]
     pub group: Option<String>,
     /// The area to highlight, e.g. 1489; ranked with the group when not in it.
     #[param(value_type = Option<AreaCodeParam>)]
@@ -356,7 +354,7 @@ pub struct Ranking {
         )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`."),
         (status = 400, description = "A bad parameter: year, group, area, gender, order or format.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such KPI, or an area the hub neither knows nor has values for (`group`, `area`).", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such KPI, an area the hub neither knows nor has values for (`group`, `area`), or a group whose members the hub does not store (`group`).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn ranking(
@@ -377,12 +375,30 @@ pub async fn ranking(
             "give the areas to rank, e.g. group=1489,1490,0764 (or areas=…)",
         ));
     };
-    let mut group = parse_areas("group", raw, MAX_RANKED)?;
-    if let Some(a) = group.iter().find(|a| a.as_str().starts_with('G')) {
-        return Err(Problem::invalid(
-            "group",
-            format!("{a} is a municipality group, whose members the hub does not store: list them, e.g. group=1489,1490,0764"),
-        ));
+    // A municipality group (G…) stands for its members of the year ranked, as the hub stores
+    // them (synced with the group's metadata: `styrhub ingest kolada --municipality G…`).
+    let mut group: Vec<AreaCode> = Vec::new();
+    for a in parse_areas("group", raw, MAX_RANKED)? {
+        let members = if a.as_str().starts_with('G') {
+            match state.ports.read.series.group_members(&a, year).await? {
+                Some(members) => members,
+                None => {
+                    return Err(Problem::new(
+                        axum::http::StatusCode::NOT_FOUND,
+                        "NOT_FOUND",
+                        format!("group: the hub stores no members of {a} (sync them: styrhub ingest kolada --municipality {a} …)"),
+                        Some("group".to_owned()),
+                    ))
+                }
+            }
+        } else {
+            vec![a]
+        };
+        for m in members {
+            if !group.contains(&m) {
+                group.push(m);
+            }
+        }
     }
     let highlight = p.area.as_deref().map(|a| parse_area("area", a)).transpose()?;
     if let Some(h) = &highlight {

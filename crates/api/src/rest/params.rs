@@ -57,18 +57,6 @@ impl PartialSchema for AreaCodeParam {
 
 impl ToSchema for AreaCodeParam {}
 
-/// An area a ranking may hold: a municipality, a region, the country or an organisational unit;
-/// not a group, whose members the hub does not store.
-pub struct RankedAreaParam;
-
-impl PartialSchema for RankedAreaParam {
-    fn schema() -> RefOr<Schema> {
-        pattern(r"^([0-9]{4}|V[A-Za-z0-9]{4,})$", "1490")
-    }
-}
-
-impl ToSchema for RankedAreaParam {}
-
 /// A municipality's code: four digits.
 pub struct MunicipalityCodeParam;
 

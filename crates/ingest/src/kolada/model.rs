@@ -126,6 +126,20 @@ impl Group {
             parent: None,
         }
     }
+
+    /// A municipality group's members as domain areas: municipalities (`K`), or regions and
+    /// the country (`L`) for codes `00NN`.
+    pub fn member_areas(&self) -> Vec<Area> {
+        self.members
+            .iter()
+            .map(|(id, title)| Area {
+                code: id.clone(),
+                title: title.clone(),
+                area_type: if id.starts_with("00") { "L" } else { "K" }.to_owned(),
+                parent: None,
+            })
+            .collect()
+    }
 }
 
 #[derive(Deserialize)]
