@@ -613,6 +613,50 @@ both! {
         assert_eq!(now["position"]["rank"], 2, "{now:#}");
         let then = json_of(&app, &format!("{base}?year=2022&group=G999001")).await;
         assert_eq!(areas_of(&then), ["0486", "1490"], "{then:#}");
+
+        // The group's figures, year by year, computed by the database: checked against the
+        // same computed here from the members' series.
+        let four = "1489,1490,0764,0486";
+        let series = json_of(&app, &format!("/api/v1/kpis/N15419/series?area={four}")).await;
+        let mut by_year: std::collections::BTreeMap<i64, Vec<f64>> = std::collections::BTreeMap::new();
+        for s in series["series"].as_array().unwrap() {
+            for p in s["points"].as_array().unwrap() {
+                if let Some(v) = p["value"].as_f64() {
+                    by_year.entry(p["period"].as_i64().unwrap()).or_default().push(v);
+                }
+            }
+        }
+        let figures = json_of(&app, &format!("/api/v1/kpis/N15419/group-series?group={four}")).await;
+        let rows = figures["figures"].as_array().unwrap();
+        assert_eq!(rows.len(), by_year.len(), "{figures:#}");
+        for (row, (year, values)) in rows.iter().zip(&by_year) {
+            let mut v = values.clone();
+            v.sort_by(f64::total_cmp);
+            let median = if v.len() % 2 == 1 { v[v.len() / 2] } else { (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0 };
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            assert_eq!(row["period"].as_i64(), Some(*year));
+            assert_eq!(row["members"], 4);
+            assert_eq!(row["with_value"].as_u64(), Some(v.len() as u64), "{row}");
+            assert!((row["mean"].as_f64().unwrap() - mean).abs() < 1e-9, "{year}: {row} against {mean}");
+            assert!((row["median"].as_f64().unwrap() - median).abs() < 1e-9, "{year}: {row} against {median}");
+            assert_eq!((row["min"].as_f64(), row["max"].as_f64()), (Some(v[0]), Some(v[v.len() - 1])), "{row}");
+        }
+        let y2023 = rows.iter().find(|r| r["period"] == 2023).unwrap();
+        assert_eq!((y2023["mean"].as_f64(), y2023["median"].as_f64()), (Some(75.34375), Some(75.5)));
+        // A stored group: its members of each year.
+        let stored = json_of(&app, "/api/v1/kpis/N15419/group-series?group=G999001&from=2022&to=2023").await;
+        let at = |y: i64| stored["figures"].as_array().unwrap().iter().find(|r| r["period"] == y).unwrap().clone();
+        assert_eq!((at(2023)["members"].as_u64(), at(2023)["mean"].as_f64()), (Some(2), Some((80.25 + 75.5) / 2.0)), "1490 and 0764");
+        let then = json_of(&app, "/api/v1/kpis/N15419/series?area=1490,0486&from=2022&to=2022").await;
+        let v2022: Vec<f64> = then["series"].as_array().unwrap().iter().filter_map(|s| s["points"][0]["value"].as_f64()).collect();
+        assert_eq!(at(2022)["mean"].as_f64(), Some(v2022.iter().sum::<f64>() / v2022.len() as f64), "1490 and 0486 in 2022");
+        let (header, _) = read_csv(&app.get("/api/v1/kpis/N15419/group-series?group=G999001&format=csv").await.bytes().await.unwrap(), b',');
+        assert_eq!(header, ["kpi", "period", "gender", "members", "with_value", "mean", "median", "min", "max"]);
+        problem(&app, "/api/v1/kpis/N15419/group-series?group=G92790", 404, Some("group")).await;
+        // A stored group and an area together: the members of each year and the area.
+        let both = json_of(&app, "/api/v1/kpis/N15419/group-series?group=G999001,1489&from=2023&to=2023").await;
+        assert_eq!(both["figures"][0]["members"], 3, "{both:#}");
+        problem(&app, "/api/v1/kpis/N15419/group-series", 400, Some("group")).await;
         problem(&app, &format!("{base}?year=2023&group=1489,1490&gender=T,K"), 400, Some("gender")).await;
         problem(&app, &format!("{base}?year=2023&group=1489,1490&order=sideways"), 400, Some("order")).await;
         problem(&app, &format!("{base}?year=2023&group=1489,1490&area=12"), 400, Some("area")).await;

@@ -131,6 +131,36 @@ pub fn membership_change(stored: &[Membership], served: &[String], year: i32) ->
     change
 }
 
+/// Which areas a group's figures are taken over: the members of stored municipality groups
+/// (`G…`) of each period, and areas listed by code, together.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupSpec {
+    /// Municipality groups the hub stores: their members of each period.
+    pub stored: Vec<crate::ids::AreaCode>,
+    /// These areas, in every period.
+    pub areas: Vec<crate::ids::AreaCode>,
+}
+
+/// A group's figures for one period, over the members that have a value then: the unweighted
+/// mean (as Kolada computes a group's value), the median, the lowest and the highest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupFigure {
+    /// The year.
+    pub period: i32,
+    /// The group's members in that year.
+    pub members: u64,
+    /// How many of them have a value.
+    pub with_value: u64,
+    /// The unweighted mean of their values.
+    pub mean: f64,
+    /// The median: the middle value, or the mean of the two middle ones.
+    pub median: f64,
+    /// The lowest value.
+    pub min: f64,
+    /// The highest value.
+    pub max: f64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use crate::governance_model::GovernanceModel;
 use crate::ids::{AreaCode, Gender, GoalId, IndicatorId, KpiId};
 use crate::indicator::{Indicator, IndicatorFilter};
 use crate::ingest::{IngestRun, RunCounts, RunStatus};
-use crate::kpi::{Area, AreaFilter, Kpi, KpiFilter};
+use crate::kpi::{Area, AreaFilter, GroupFigure, GroupSpec, Kpi, KpiFilter};
 use crate::mission::{BasicMission, PoliticalDirection, QualityFactor};
 use crate::observation::{SeriesRef, WriteCounts};
 use crate::org_unit::{OrgUnit, OrgUnitKind};
@@ -156,6 +156,17 @@ pub trait SeriesReader: Send + Sync {
     /// The members of municipality group `group` in `year`, by code; `None` when the hub
     /// stores no membership of the group at all.
     async fn group_members(&self, group: &AreaCode, year: i32) -> Result<Option<Vec<AreaCode>>, RepoError>;
+    /// A group's figures for `series` and `gender`, one per period from `from` to `to` in
+    /// which a member has a value, computed by the database over the stored values (a stored
+    /// group by its members of each period).
+    async fn group_figures(
+        &self,
+        series: &SeriesRef,
+        group: &GroupSpec,
+        gender: Gender,
+        from: Option<i32>,
+        to: Option<i32>,
+    ) -> Result<Vec<GroupFigure>, RepoError>;
     /// One forward page of the areas matching `filter`, by code: the stored ones and, under a
     /// code no matching stored area has, `fallbacks` (the hub's municipalities and the
     /// country, which name areas before any metadata sync). The stored ones are cut by the

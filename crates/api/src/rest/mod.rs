@@ -63,6 +63,7 @@ pub fn router(answers: Arc<crate::answer_cache::SeriesAnswers>, max_page_size: u
         .routes(routes!(kpis::one))
         .routes(routes!(kpis::series))
         .routes(routes!(kpis::ranking))
+        .routes(routes!(kpis::group_series))
         .routes(routes!(indicators::list))
         .routes(routes!(indicators::one))
         .routes(routes!(indicators::series))
