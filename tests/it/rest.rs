@@ -656,6 +656,20 @@ both! {
         // A stored group and an area together: the members of each year and the area.
         let both = json_of(&app, "/api/v1/kpis/N15419/group-series?group=G999001,1489&from=2023&to=2023").await;
         assert_eq!(both["figures"][0]["members"], 3, "{both:#}");
+        // GraphQL reads the same figures through the same read module.
+        let gql = app
+            .graphql_data(
+                r#"{ kpi(id: "N15419") { groupSeries(group: ["G999001", "1489"], from: 2023, to: 2023) {
+                     period members withValue mean median min max } } }"#,
+                json!({}),
+            )
+            .await;
+        let (g, r) = (&gql["kpi"]["groupSeries"][0], &both["figures"][0]);
+        for (gf, rf) in [("members", "members"), ("withValue", "with_value"), ("mean", "mean"), ("median", "median"), ("min", "min"), ("max", "max")] {
+            assert_eq!(g[gf].as_f64(), r[rf].as_f64(), "{gf}: {gql:#} against {both:#}");
+        }
+        let unknown = app.graphql(r#"{ kpi(id: "N15419") { groupSeries(group: ["G92790"]) { mean } } }"#, json!({})).await;
+        assert_eq!(unknown["errors"][0]["extensions"]["code"], "NOT_FOUND", "{unknown:#}");
         problem(&app, "/api/v1/kpis/N15419/group-series", 400, Some("group")).await;
         problem(&app, &format!("{base}?year=2023&group=1489,1490&gender=T,K"), 400, Some("gender")).await;
         problem(&app, &format!("{base}?year=2023&group=1489,1490&order=sideways"), 400, Some("order")).await;

@@ -15,12 +15,14 @@
 //! - [`loaders`]: the per-request loaders and their caches.
 //! - [`status`]: indicators judged against their targets.
 //! - [`goals`]: goal attainment over the hierarchy.
+//! - [`groups`]: comparison groups: stored municipality groups and listed areas, and their figures.
 
 use std::sync::Arc;
 
 use styrhub_domain::ports::{GovernanceReader, IndicatorReader, SeriesReader};
 
 pub mod goals;
+pub mod groups;
 pub mod loaders;
 pub mod status;
 

@@ -8,13 +8,14 @@ use axum::http::Uri;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use styrhub_domain::ids::{AreaCode, KpiId, Year};
+use styrhub_domain::ids::{AreaCode, KpiId};
 use styrhub_domain::indicator::{Indicator, IndicatorFilter};
-use styrhub_domain::kpi::{GroupSpec, Kpi, KpiFilter};
+use styrhub_domain::kpi::{Kpi, KpiFilter};
 use styrhub_domain::observation::SeriesRef;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
+use crate::read::groups;
 use crate::read::loaders::Loaders;
 use crate::rest::areas::{known, with_country};
 use crate::rest::csv::{Cell, Table};
@@ -350,21 +351,17 @@ pub async fn group_series(
             "give the group: a stored group (G…) or areas, e.g. group=1489,1490,0764",
         ));
     };
-    let mut spec = GroupSpec::default();
-    for a in parse_areas("group", raw, MAX_RANKED)? {
-        if !a.as_str().starts_with('G') {
-            spec.areas.push(a);
-        } else if state.ports.read.series.group_members(&a, Year::MAX).await?.is_some() {
-            spec.stored.push(a);
-        } else {
+    let spec = match groups::spec(&state.ports.read, parse_areas("group", raw, MAX_RANKED)?).await? {
+        Ok(spec) => spec,
+        Err(unknown) => {
             return Err(Problem::new(
                 axum::http::StatusCode::NOT_FOUND,
                 "NOT_FOUND",
-                format!("group: the hub stores no members of {a} (sync them: styrhub ingest kolada --municipality {a} …)"),
+                format!("group: {}", groups::unknown_group(&unknown)),
                 Some("group".to_owned()),
-            ));
+            ))
         }
-    }
+    };
     let from = p.from.as_deref().map(|y| parse_year("from", y)).transpose()?;
     let to = p.to.as_deref().map(|y| parse_year("to", y)).transpose()?;
     let genders = parse_genders(p.gender.as_deref())?;
@@ -542,7 +539,7 @@ pub async fn ranking(
                     return Err(Problem::new(
                         axum::http::StatusCode::NOT_FOUND,
                         "NOT_FOUND",
-                        format!("group: the hub stores no members of {a} (sync them: styrhub ingest kolada --municipality {a} …)"),
+                        format!("group: {}", groups::unknown_group(&a)),
                         Some("group".to_owned()),
                     ))
                 }
