@@ -2,15 +2,17 @@
 //! on the user's machine and nothing is fetched from elsewhere, so the pages work on a network
 //! without internet.
 //!
-//! Each file is answered with its media type, a weak `ETag` (a hash of its bytes, computed once)
-//! and `Cache-Control: no-cache`: browsers keep the files but ask again each time (a `304` costs
-//! no body), so a new binary's files show at once although their names are not fingerprinted.
+//! Each file is answered with its media type, a weak `ETag` (a hash of its bytes, made as the
+//! REST answers' tags are, computed once) and `Cache-Control: no-cache`: browsers keep the
+//! files but ask again each time (a `304` costs no body), so a new binary's files show at once
+//! although their names are not fingerprinted.
 
 use std::sync::OnceLock;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
+
+use crate::rest::{etag, etag_matches};
 
 /// One embedded file.
 pub struct Asset {
@@ -76,7 +78,7 @@ impl Bundle {
         let matches = headers
             .get(header::IF_NONE_MATCH)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|inm| etag_matches(inm, tag));
+            .is_some_and(|inm| etag_matches(inm, tag.to_str().unwrap_or_default()));
         if matches {
             return (StatusCode::NOT_MODIFIED, cache).into_response();
         }
@@ -86,24 +88,14 @@ impl Bundle {
 
     /// One tag per file, hashed once: the bodies never change while the binary runs.
     fn tags(&self) -> &[HeaderValue] {
-        self.tags.get_or_init(|| self.assets.iter().map(|a| etag(a.body)).collect())
+        // Hex digits and quotes are always a valid header value.
+        self.tags.get_or_init(|| {
+            self.assets
+                .iter()
+                .map(|a| HeaderValue::from_str(&etag(a.body)).unwrap_or(HeaderValue::from_static("W/\"\"")))
+                .collect()
+        })
     }
-}
-
-/// `W/"…"`: the first 128 bits of the body's SHA-256, in hex. Weak, because compression further
-/// out changes the bytes but not the meaning.
-fn etag(body: &[u8]) -> HeaderValue {
-    let hex: String = Sha256::digest(body)[..16].iter().map(|b| format!("{b:02x}")).collect();
-    // Hex digits and quotes are always a valid header value.
-    HeaderValue::from_str(&format!("W/\"{hex}\"")).unwrap_or(HeaderValue::from_static("W/\"\""))
-}
-
-/// The weak comparison of `If-None-Match` (RFC 9110 §13.1.2): `*`, or any listed tag equal to
-/// ours once `W/` is set aside.
-fn etag_matches(if_none_match: &str, tag: &HeaderValue) -> bool {
-    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_owned();
-    let tag = tag.to_str().unwrap_or_default();
-    if_none_match.split(',').any(|t| t.trim() == "*" || opaque(t) == opaque(tag))
 }
 
 /// Asserts that every file of `bundle` but the first (the page) is loaded by some file of it,
@@ -117,19 +109,5 @@ pub fn assert_every_file_is_loaded(bundle: &Bundle, prefix: &str) {
             .filter_map(|other| std::str::from_utf8(other.body).ok())
             .any(|text| text.contains(&format!("{prefix}{}", a.name)) || text.contains(&format!("./{}", a.name)));
         assert!(loaded, "{} is embedded but nothing loads it", a.name);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_tag_matches_itself_weakly_and_in_a_list() {
-        let tag = etag(b"x");
-        let s = tag.to_str().unwrap().to_owned();
-        assert!(etag_matches(&s, &tag));
-        assert!(etag_matches(&format!("\"other\", {}", s.trim_start_matches("W/")), &tag));
-        assert!(!etag_matches("\"other\"", &tag));
     }
 }

@@ -156,14 +156,7 @@ impl MetadataWriter for Store {
             .all(&txn)
             .await
             .map_err(repo_err)?;
-        let stored: Vec<Membership> = rows
-            .iter()
-            .map(|r| Membership {
-                member: r.member_code.clone(),
-                valid_from: r.valid_from,
-                valid_to: r.valid_to,
-            })
-            .collect();
+        let stored: Vec<Membership> = rows.iter().map(Membership::from).collect();
         let change = membership_change(&stored, members, year);
         let row_of = |member: &str, from: i32| rows.iter().find(|r| r.member_code == member && r.valid_from == from);
         for (member, from) in &change.remove {

@@ -8,7 +8,7 @@ use sea_orm::{
 use styrhub_domain::compact::{decode, value_at};
 use styrhub_domain::goal::text_matches;
 use styrhub_domain::ids::{AreaCode, Gender, KpiId};
-use styrhub_domain::kpi::{Area, AreaFilter, GroupFigure, GroupSpec, Kpi, KpiFilter};
+use styrhub_domain::kpi::{Area, AreaFilter, GroupFigure, GroupSpec, Kpi, KpiFilter, Membership};
 use styrhub_domain::observation::SeriesRef;
 use styrhub_domain::page::{Page, PageRequest};
 use styrhub_domain::ports::SeriesReader;
@@ -234,8 +234,9 @@ impl SeriesReader for Store {
         }
         let members = rows
             .into_iter()
-            .filter(|r| r.valid_from <= year && r.valid_to.is_none_or(|to| year <= to))
-            .map(|r| AreaCode::parse(&r.member_code).map_err(|e| RepoError::Internal(e.to_string())))
+            .map(|r| Membership::from(&r))
+            .filter(|m| m.holds_in(year))
+            .map(|m| AreaCode::parse(&m.member).map_err(|e| RepoError::Internal(e.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(members))
     }
@@ -297,7 +298,7 @@ impl SeriesReader for Store {
             .map_err(repo_err)?;
         // How many members each period had: the listed areas and the stored groups' members
         // of that period, each once.
-        let memberships: Vec<area_group_member::Model> = if stored.is_empty() {
+        let memberships: Vec<Membership> = if stored.is_empty() {
             Vec::new()
         } else {
             area_group_member::Entity::find()
@@ -305,15 +306,13 @@ impl SeriesReader for Store {
                 .all(self.connection())
                 .await
                 .map_err(repo_err)?
+                .iter()
+                .map(Membership::from)
+                .collect()
         };
         let members_in = |year: i32| -> u64 {
             let mut all: std::collections::BTreeSet<&str> = listed.iter().map(String::as_str).collect();
-            all.extend(
-                memberships
-                    .iter()
-                    .filter(|m| m.valid_from <= year && m.valid_to.is_none_or(|to| year <= to))
-                    .map(|m| m.member_code.as_str()),
-            );
+            all.extend(memberships.iter().filter(|m| m.holds_in(year)).map(|m| m.member.as_str()));
             all.len() as u64
         };
         rows.iter()

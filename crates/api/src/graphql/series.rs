@@ -303,7 +303,10 @@ impl Kpi {
             Err(unknown) => return Err(gql(RepoError::NotFound(groups::unknown_group(&unknown)))),
         };
         let kpi = KpiId::parse(&self.0.id).map_err(|e| gql(RepoError::Internal(e.to_string())))?;
-        let figures = groups::figures(&p.read, &SeriesRef::Kpi(kpi), &spec, gender.into(), from, to)
+        let figures = p
+            .read
+            .series
+            .group_figures(&SeriesRef::Kpi(kpi), &spec, gender.into(), from, to)
             .await
             .map_err(gql)?;
         Ok(figures.into_iter().map(GroupFigure::from).collect())

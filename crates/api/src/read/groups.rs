@@ -2,8 +2,7 @@
 //! group's code (`G…`) stands for the members the hub stores for it, year by year.
 
 use styrhub_domain::ids::{AreaCode, Year};
-use styrhub_domain::kpi::{GroupFigure, GroupSpec};
-use styrhub_domain::observation::SeriesRef;
+use styrhub_domain::kpi::GroupSpec;
 use styrhub_domain::RepoError;
 
 use crate::read::Ports;
@@ -24,16 +23,26 @@ pub async fn spec(ports: &Ports, codes: Vec<AreaCode>) -> Result<Result<GroupSpe
     Ok(Ok(spec))
 }
 
-/// A group's figures for `series`, year by year (see `SeriesReader::group_figures`).
-pub async fn figures(
-    ports: &Ports,
-    series: &SeriesRef,
-    spec: &GroupSpec,
-    gender: styrhub_domain::ids::Gender,
-    from: Option<i32>,
-    to: Option<i32>,
-) -> Result<Vec<GroupFigure>, RepoError> {
-    ports.series.group_figures(series, spec, gender, from, to).await
+/// The areas `codes` name in `year`, each once and in order: a group code stands for its
+/// members that year. `Err` with the first group code whose members the hub does not store.
+pub async fn members(ports: &Ports, codes: Vec<AreaCode>, year: i32) -> Result<Result<Vec<AreaCode>, AreaCode>, RepoError> {
+    let mut out: Vec<AreaCode> = Vec::new();
+    for code in codes {
+        let members = if code.as_str().starts_with('G') {
+            match ports.series.group_members(&code, year).await? {
+                Some(members) => members,
+                None => return Ok(Err(code)),
+            }
+        } else {
+            vec![code]
+        };
+        for m in members {
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+    }
+    Ok(Ok(out))
 }
 
 /// The message for a group code whose members the hub does not store.

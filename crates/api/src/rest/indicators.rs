@@ -263,11 +263,9 @@ pub async fn municipality_codes(l: &Loaders, ids: impl IntoIterator<Item = i64>)
 pub async fn municipality_id(ports: &crate::read::Ports, parameter: &str, code: &str) -> Result<i64, Problem> {
     let code = parse_municipality_code(parameter, code)?;
     ports.governance.municipality_by_code(code).await?.map(|m| m.id).ok_or_else(|| {
-        Problem::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "NOT_FOUND",
+        Problem::names_nothing(
+            parameter,
             format!("`{code}` is not a municipality of the hub (see /api/v1/areas?type=K)"),
-            Some(parameter.to_owned()),
         )
     })
 }

@@ -266,6 +266,11 @@ pub async fn series(
     Ok(answer(format, &s::file_name(&set), &set, || s::table(&set), || s::cube(&set)))
 }
 
+/// `group` named a municipality group whose members the hub does not store: 404.
+fn unknown_group(code: &AreaCode) -> Problem {
+    Problem::names_nothing("group", format!("group: {}", groups::unknown_group(code)))
+}
+
 /// Which group's figures, over which years.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -351,17 +356,9 @@ pub async fn group_series(
             "give the group: a stored group (G…) or areas, e.g. group=1489,1490,0764",
         ));
     };
-    let spec = match groups::spec(&state.ports.read, parse_areas("group", raw, MAX_RANKED)?).await? {
-        Ok(spec) => spec,
-        Err(unknown) => {
-            return Err(Problem::new(
-                axum::http::StatusCode::NOT_FOUND,
-                "NOT_FOUND",
-                format!("group: {}", groups::unknown_group(&unknown)),
-                Some("group".to_owned()),
-            ))
-        }
-    };
+    let spec = groups::spec(&state.ports.read, parse_areas("group", raw, MAX_RANKED)?)
+        .await?
+        .map_err(|g| unknown_group(&g))?;
     let from = p.from.as_deref().map(|y| parse_year("from", y)).transpose()?;
     let to = p.to.as_deref().map(|y| parse_year("to", y)).transpose()?;
     let genders = parse_genders(p.gender.as_deref())?;
@@ -530,29 +527,9 @@ pub async fn ranking(
     };
     // A municipality group (G…) stands for its members of the year ranked, as the hub stores
     // them (synced with the group's metadata: `styrhub ingest kolada --municipality G…`).
-    let mut group: Vec<AreaCode> = Vec::new();
-    for a in parse_areas("group", raw, MAX_RANKED)? {
-        let members = if a.as_str().starts_with('G') {
-            match state.ports.read.series.group_members(&a, year).await? {
-                Some(members) => members,
-                None => {
-                    return Err(Problem::new(
-                        axum::http::StatusCode::NOT_FOUND,
-                        "NOT_FOUND",
-                        format!("group: {}", groups::unknown_group(&a)),
-                        Some("group".to_owned()),
-                    ))
-                }
-            }
-        } else {
-            vec![a]
-        };
-        for m in members {
-            if !group.contains(&m) {
-                group.push(m);
-            }
-        }
-    }
+    let mut group = groups::members(&state.ports.read, parse_areas("group", raw, MAX_RANKED)?, year)
+        .await?
+        .map_err(|g| unknown_group(&g))?;
     let highlight = p.area.as_deref().map(|a| parse_area("area", a)).transpose()?;
     if let Some(h) = &highlight {
         if !group.contains(h) {
@@ -586,17 +563,9 @@ pub async fn ranking(
             Some((d.area.as_str(), (p.value?, p.source.as_str())))
         })
         .collect();
-    if let Some(unknown) = group
-        .iter()
-        .find(|a| !names.contains_key(a.as_str()) && !digests.iter().any(|d| &d.area == *a))
-    {
+    if let Some(unknown) = s::first_unknown(&group, &digests, &names) {
         let parameter = if highlight.as_ref() == Some(unknown) { "area" } else { "group" };
-        return Err(Problem::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("{parameter}: `{unknown}` is not an area the hub knows or has values for (see /api/v1/areas)"),
-            Some(parameter.to_owned()),
-        ));
+        return Err(s::unknown_area(parameter, unknown));
     }
     let mut ranked: Vec<(&AreaCode, f64, &'static str)> = group
         .iter()

@@ -139,7 +139,7 @@ pub async fn conditional_get(req: Request, next: Next) -> Response {
 }
 
 /// `W/"…"`: the first 128 bits of the body's SHA-256, in hex.
-fn etag(body: &[u8]) -> String {
+pub(crate) fn etag(body: &[u8]) -> String {
     use std::fmt::Write;
     let hash = Sha256::digest(body);
     // One buffer for the whole tag: this runs on every answer.
@@ -154,7 +154,7 @@ fn etag(body: &[u8]) -> String {
 
 /// The weak comparison of `If-None-Match` (RFC 9110 §13.1.2): `*`, or any listed tag equal to
 /// ours once `W/` is set aside.
-fn etag_matches(if_none_match: &str, tag: &str) -> bool {
+pub(crate) fn etag_matches(if_none_match: &str, tag: &str) -> bool {
     let opaque = |t: &str| t.trim().trim_start_matches("W/").to_owned();
     if_none_match.split(',').any(|t| t.trim() == "*" || opaque(t) == opaque(tag))
 }

@@ -54,12 +54,9 @@ impl PageParams {
 /// nothing, like an unknown id.)
 pub fn cursor_problem(e: RepoError) -> Problem {
     match e {
-        RepoError::Invalid(d) if d.field == "after" => Problem::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("no page of this list starts at this cursor: {}", d.message),
-            Some("cursor".to_owned()),
-        ),
+        RepoError::Invalid(d) if d.field == "after" => {
+            Problem::names_nothing("cursor", format!("no page of this list starts at this cursor: {}", d.message))
+        }
         e => e.into(),
     }
 }

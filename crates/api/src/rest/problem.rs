@@ -65,6 +65,12 @@ impl Problem {
     pub fn not_found(what: impl Into<String>) -> Self {
         RepoError::NotFound(what.into()).into()
     }
+
+    /// A well-formed query parameter that names nothing (an unknown municipality, area, group
+    /// or cursor): 404 naming it, `detail` saying what.
+    pub fn names_nothing(parameter: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", detail.into(), Some(parameter.to_owned()))
+    }
 }
 
 impl From<RepoError> for Problem {

@@ -190,21 +190,27 @@ pub async fn load(ports: &Ports, about: About, req: &SeriesRequest) -> Result<Se
     assemble(about, req, &digests, &names)
 }
 
+/// The first of `areas` that the hub neither knows (`names`) nor has values for (`digests`).
+pub fn first_unknown<'a>(areas: &'a [AreaCode], digests: &[SeriesDigest], names: &HashMap<String, Area>) -> Option<&'a AreaCode> {
+    areas
+        .iter()
+        .find(|a| !names.contains_key(a.as_str()) && !digests.iter().any(|d| &d.area == *a))
+}
+
+/// `parameter` named an area the hub neither knows nor has values for: 404.
+pub fn unknown_area(parameter: &str, code: &AreaCode) -> Problem {
+    Problem::names_nothing(
+        parameter,
+        format!("{parameter}: `{code}` is not an area the hub knows or has values for (see /api/v1/areas)"),
+    )
+}
+
 /// The answer from what was read: one series per area and gender asked for, in that order,
 /// each cut to the years asked for. An area that is neither known (`names`) nor has values is
 /// a 404 naming the `area` parameter: the code is well formed, it names nothing.
 pub fn assemble(about: About, req: &SeriesRequest, digests: &[SeriesDigest], names: &HashMap<String, Area>) -> Result<SeriesSet, Problem> {
-    if let Some(unknown) = req
-        .areas
-        .iter()
-        .find(|a| !names.contains_key(a.as_str()) && !digests.iter().any(|d| &d.area == *a))
-    {
-        return Err(Problem::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("area: `{unknown}` is not an area the hub knows or has values for (see /api/v1/areas)"),
-            Some("area".to_owned()),
-        ));
+    if let Some(unknown) = first_unknown(&req.areas, digests, names) {
+        return Err(unknown_area("area", unknown));
     }
     let mut series = Vec::with_capacity(req.areas.len() * req.genders.len());
     for area in &req.areas {

@@ -18,3 +18,13 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl From<&Model> for styrhub_domain::kpi::Membership {
+    fn from(r: &Model) -> Self {
+        Self {
+            member: r.member_code.clone(),
+            valid_from: r.valid_from,
+            valid_to: r.valid_to,
+        }
+    }
+}
