@@ -31,6 +31,7 @@ mod m20261203_000011_assignment_result;
 mod m20261203_000012_ingest_run_heartbeat;
 mod m20261203_000013_ingest_run_removed;
 mod m20261203_000014_area_group_member;
+mod m20261203_000015_area_group;
 
 /// The migrator used by `styrhub migrate`, the server's start-up and the tests.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_ingest_run_heartbeat::Migration),
             Box::new(m20261203_000013_ingest_run_removed::Migration),
             Box::new(m20261203_000014_area_group_member::Migration),
+            Box::new(m20261203_000015_area_group::Migration),
         ]
     }
 }

@@ -77,6 +77,50 @@ pub enum Command {
     /// Manage API tokens: create (shown once), list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Comparison groups: save a municipality's own group, list the stored ones.
+    #[command(subcommand)]
+    Group(GroupCommand),
+}
+
+/// What `group` does.
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Create or replace a municipality's own comparison group (audited as `cli`).
+    Save(GroupSaveArgs),
+    /// List the stored groups with their members.
+    List(GroupListArgs),
+}
+
+/// Options of `group save`.
+#[derive(Debug, Clone, Args)]
+pub struct GroupSaveArgs {
+    /// The owning municipality's code, e.g. 1489.
+    #[arg(long)]
+    pub municipality: String,
+    /// The group's key (lower-case ASCII letters, digits and -); its code is MUNICIPALITY:KEY.
+    #[arg(long)]
+    pub key: String,
+    /// The title, e.g. "Alingsås jämförelsekommuner".
+    #[arg(long)]
+    pub title: String,
+    /// The members, comma-separated: a code (1440), or a code with its years (1401:2019-,
+    /// 1463:2015-2020, 1487:-2018).
+    #[arg(long)]
+    pub members: String,
+    /// The first year the group holds.
+    #[arg(long)]
+    pub from: Option<i32>,
+    /// The last year it holds.
+    #[arg(long)]
+    pub to: Option<i32>,
+}
+
+/// Options of `group list`.
+#[derive(Debug, Clone, Args)]
+pub struct GroupListArgs {
+    /// Only Kolada's groups and this municipality's own.
+    #[arg(long)]
+    pub municipality: Option<String>,
 }
 
 /// What `token` does.

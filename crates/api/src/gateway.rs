@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use styrhub_domain::area_group::{AreaGroup, GroupDefinition};
 use styrhub_domain::access::{decided_by_role, Command};
 pub use styrhub_domain::access::{Action, Actor};
 use styrhub_domain::assignment::Assignment;
@@ -183,5 +184,9 @@ impl Writer<'_> {
     pub async fn report_assignment(&self, id: i64, report: &AssignmentReport) -> Result<Assignment, WriteError> {
         let action = AssignmentChange::report(id, report).action();
         self.run(action, self.inner.report_assignment(self.actor, id, report)).await
+    }
+    /// See [`GovernanceWriter::save_group`].
+    pub async fn save_group(&self, group: &GroupDefinition) -> Result<AreaGroup, WriteError> {
+        self.run(group.action(), self.inner.save_group(self.actor, group)).await
     }
 }

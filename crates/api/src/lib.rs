@@ -38,6 +38,7 @@ pub mod error;
 pub mod gateway;
 pub mod graphiql;
 pub mod graphql;
+pub mod group_cmd;
 pub mod health;
 pub mod ingest_cmd;
 pub mod limits;

@@ -53,6 +53,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open(cli.database_url.expose(), cli.db_acquire_timeout_ms).await?;
             styrhub_api::token_cmd::run(&store, cmd).await?;
         }
+        Command::Group(cmd) => {
+            let store = open(cli.database_url.expose(), cli.db_acquire_timeout_ms).await?;
+            styrhub_api::group_cmd::run(&store, cmd).await?;
+        }
         Command::Migrate => {
             open(cli.database_url.expose(), cli.db_acquire_timeout_ms).await?;
             tracing::info!("migrations applied");

@@ -151,6 +151,12 @@ pub enum Action {
     },
     /// Report on an assignment (its status and result): the receiving unit's part.
     ReportAssignment(i64),
+    /// Create or replace a comparison group of a municipality's own (by the municipality's
+    /// code): the municipality's, like its other decisions of the whole.
+    SaveGroup {
+        /// The municipality code.
+        municipality: String,
+    },
 }
 
 impl Action {
@@ -168,6 +174,7 @@ impl Action {
             Self::CreateAssignment { .. } => "createAssignment",
             Self::UpdateAssignment { .. } => "updateAssignment",
             Self::ReportAssignment(_) => "reportAssignment",
+            Self::SaveGroup { .. } => "saveComparisonGroup",
         }
     }
 }

@@ -263,6 +263,12 @@ pub trait GovernanceWriter: Send + Sync {
     async fn update_assignment(&self, actor: &Actor, id: i64, patch: &AssignmentPatch) -> Result<Assignment, WriteError>;
     /// Records the receiving unit's report on an assignment: its status and result only.
     async fn report_assignment(&self, actor: &Actor, id: i64, report: &AssignmentReport) -> Result<Assignment, WriteError>;
+    /// Create or replace a comparison group of the municipality's own.
+    async fn save_group(
+        &self,
+        actor: &Actor,
+        group: &crate::area_group::GroupDefinition,
+    ) -> Result<crate::area_group::AreaGroup, WriteError>;
 }
 
 // ----- The commands as the permission rule sees them -------------------------------------------

@@ -24,14 +24,15 @@ impl AreaCode {
         let s = s.trim();
         let ok = (s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()))
             || (s.len() > 1 && s.starts_with('G') && s[1..].bytes().all(|b| b.is_ascii_digit()))
-            || (s.len() > 4 && s.starts_with('V') && s[1..].bytes().all(|b| b.is_ascii_alphanumeric()));
+            || (s.len() > 4 && s.starts_with('V') && s[1..].bytes().all(|b| b.is_ascii_alphanumeric()))
+            || crate::area_group::own_group_parts(s).is_some();
         if ok {
             Ok(Self(s.to_owned()))
         } else {
             Err(DomainError::new(
                 "area",
                 format!(
-                    "`{s}` is not an area code (4 digits such as 1489 or 0000, a group such as G92790, or a unit such as V15E144001301)"
+                    "`{s}` is not an area code (4 digits such as 1489 or 0000, a group such as G92790 or 1489:jamforelsekommuner, or a unit such as V15E144001301)"
                 ),
             ))
         }
@@ -40,6 +41,12 @@ impl AreaCode {
     /// The code as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// True for a comparison group: Kolada's (`G92790`) or a municipality's own
+    /// (`1489:jamforelsekommuner`). A group stands for its members of each year.
+    pub fn is_group(&self) -> bool {
+        self.0.starts_with('G') || self.0.contains(':')
     }
 
     /// True for a municipality or region code (four digits).

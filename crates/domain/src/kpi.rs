@@ -161,6 +161,31 @@ pub struct GroupFigure {
     pub max: f64,
 }
 
+/// An area's place in a group for one period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRank {
+    /// The year.
+    pub period: i32,
+    /// The area's value.
+    pub value: f64,
+    /// Its rank, 1 being first; equal values share a rank (1, 2, 2, 4).
+    pub rank: u64,
+    /// How many are ranked: the members with a value, and the area itself when it is not one.
+    pub of: u64,
+}
+
+impl GroupRank {
+    /// Where the area stands, 0 to 100: the share of the others it ranks before or beside
+    /// (100 first, 0 last; 100 when it is ranked alone).
+    pub fn percentile(&self) -> f64 {
+        if self.of <= 1 {
+            return 100.0;
+        }
+        let behind = self.of - self.rank;
+        (behind as f64 * 100.0 / (self.of - 1) as f64 * 10.0).round() / 10.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +210,13 @@ mod tests {
         assert!(f.matches(&school));
         assert!(!f.matches(&area("1489", "Alingsås", "K", None)));
         assert!(AreaFilter::default().matches(&school));
+    }
+
+    #[test]
+    fn a_percentile_says_how_many_of_the_others_an_area_ranks_before() {
+        let at = |rank, of| GroupRank { period: 2022, value: 1.0, rank, of }.percentile();
+        assert_eq!((at(1, 8), at(8, 8), at(1, 1)), (100.0, 0.0, 100.0));
+        assert_eq!(at(3, 8), 71.4);
     }
 
     fn members(list: &[Membership], year: i32) -> Vec<&str> {

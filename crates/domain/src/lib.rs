@@ -19,6 +19,7 @@
 //! - [`error`]: the typed errors the ports return.
 
 pub mod access;
+pub mod area_group;
 pub mod assignment;
 pub mod budget;
 pub mod commands;

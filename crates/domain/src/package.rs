@@ -305,6 +305,69 @@ pub struct AssignmentDef {
     pub goal: Option<String>,
 }
 
+/// `[[comparison_groups]]`: a comparison group of the municipality's own ("liknande
+/// kommuner"), its code `{municipality}:{key}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComparisonGroupDef {
+    /// Key, unique in the package.
+    pub key: String,
+    /// Title, e.g. "Alingsås jämförelsekommuner".
+    pub title: String,
+    /// The first year the group holds.
+    pub valid_from: Option<i32>,
+    /// The last year.
+    pub valid_to: Option<i32>,
+    /// Members: a code (`"1440"`, for all the group's years) or `{ area, from, to }`.
+    pub members: Vec<MemberDef>,
+}
+
+/// A member of `[[comparison_groups]]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum MemberDef {
+    /// A code, a member for all the group's years.
+    Always(String),
+    /// A code with the years it belongs.
+    Years {
+        /// The code.
+        area: String,
+        /// The first year.
+        from: Option<i32>,
+        /// The last year.
+        to: Option<i32>,
+    },
+}
+
+impl ComparisonGroupDef {
+    /// The group as the municipality `code` defines it.
+    pub fn definition(&self, code: &str) -> crate::area_group::GroupDefinition {
+        crate::area_group::GroupDefinition {
+            municipality: code.to_owned(),
+            key: self.key.clone(),
+            title: self.title.clone(),
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+            members: self
+                .members
+                .iter()
+                .map(|m| match m {
+                    MemberDef::Always(area) => crate::area_group::MemberSpec {
+                        area: area.clone(),
+                        from: None,
+                        to: None,
+                    },
+                    MemberDef::Years { area, from, to } => crate::area_group::MemberSpec {
+                        area: area.clone(),
+                        from: *from,
+                        to: *to,
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
 /// `[[budgets]]`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -407,6 +470,8 @@ struct PackageFile {
     budgets: Vec<BudgetDef>,
     #[serde(default)]
     follow_ups: Vec<FollowUpDef>,
+    #[serde(default)]
+    comparison_groups: Vec<ComparisonGroupDef>,
 }
 
 /// A whole package, parsed but not yet validated.
@@ -440,6 +505,8 @@ pub struct Package {
     pub budgets: Vec<BudgetDef>,
     /// Follow-up reports and their assessments.
     pub follow_ups: Vec<FollowUpDef>,
+    /// Comparison groups of the municipality's own.
+    pub comparison_groups: Vec<ComparisonGroupDef>,
     /// Values.
     pub observations: Vec<ObservationDef>,
 }
@@ -545,6 +612,7 @@ impl Package {
             acc.assignments.extend(f.assignments);
             acc.budgets.extend(f.budgets);
             acc.follow_ups.extend(f.follow_ups);
+            acc.comparison_groups.extend(f.comparison_groups);
         }
         let (_, municipality) = municipality.ok_or_else(|| PackageError::Parse {
             path: files.first().map(|(n, _)| n.clone()).unwrap_or_else(|| "package".into()),
@@ -572,6 +640,7 @@ impl Package {
             assignments: acc.assignments,
             budgets: acc.budgets,
             follow_ups: acc.follow_ups,
+            comparison_groups: acc.comparison_groups,
             observations,
         })
     }
@@ -593,6 +662,14 @@ impl Package {
         let focus = unique_keys(&mut f, "focus_areas", p.focus_areas.iter().map(|v| v.key.as_str()));
         let goals = unique_keys(&mut f, "goals", p.goals.iter().map(|v| v.key.as_str()));
         let indicators = unique_keys(&mut f, "indicators", p.indicators.iter().map(|v| v.key.as_str()));
+        let own_groups = unique_keys(&mut f, "comparison_groups", p.comparison_groups.iter().map(|g| g.key.as_str()));
+        for g in &p.comparison_groups {
+            if let Err(e) = g.definition(p.municipality.code.as_str()).check() {
+                if e.field != "key" {
+                    f.push(Finding::error(format!("comparison_groups[{}].{}", g.key, e.field), e.message));
+                }
+            }
+        }
         unique_keys(
             &mut f,
             "political_directions",
@@ -732,6 +809,15 @@ impl Package {
             refers(&mut f, &indicators, at("indicator"), &t.indicator, "indicator");
             if let Err(e) = validate::check_period(&at("period_from"), t.period_from, t.period_to) {
                 f.push(e);
+            }
+            // A relative target may compare with a group of the package's own, by its code.
+            if let Some((m, key)) = t.reference_area.as_deref().and_then(crate::area_group::own_group_parts) {
+                if m == p.municipality.code.as_str() && !own_groups.contains(key) {
+                    f.push(Finding::error(
+                        at("reference_area"),
+                        format!("`{key}` is not a comparison group of this package"),
+                    ));
+                }
             }
             match TargetRule::from_parts(&t.kind, &t.comparison, t.value, t.reference_area.as_deref()) {
                 Ok(r) => target_rules.push(r),

@@ -167,6 +167,26 @@ pub trait SeriesReader: Send + Sync {
         from: Option<i32>,
         to: Option<i32>,
     ) -> Result<Vec<GroupFigure>, RepoError>;
+    /// `area`'s place in a group for `series` and `gender`, one per period from `from` to `to`
+    /// in which `area` has a value: its rank among the members of that period with a value (and
+    /// itself, when it is not one of them), the highest value first when `higher_first`.
+    /// Computed by the database over the stored values.
+    #[allow(clippy::too_many_arguments)]
+    async fn group_ranks(
+        &self,
+        series: &SeriesRef,
+        group: &GroupSpec,
+        gender: Gender,
+        area: &AreaCode,
+        higher_first: bool,
+        from: Option<i32>,
+        to: Option<i32>,
+    ) -> Result<Vec<crate::kpi::GroupRank>, RepoError>;
+    /// The stored comparison groups, by code: every Kolada group and the own groups of
+    /// `owner` (every own group when `None`), with their memberships.
+    async fn area_groups(&self, owner: Option<&str>) -> Result<Vec<crate::area_group::AreaGroup>, RepoError>;
+    /// One stored comparison group with its memberships.
+    async fn area_group(&self, code: &AreaCode) -> Result<Option<crate::area_group::AreaGroup>, RepoError>;
     /// One forward page of the areas matching `filter`, by code: the stored ones and, under a
     /// code no matching stored area has, `fallbacks` (the hub's municipalities and the
     /// country, which name areas before any metadata sync). The stored ones are cut by the
@@ -185,6 +205,17 @@ pub trait MetadataWriter: Send + Sync {
     /// ended close the year before, new ones start this year ([`crate::kpi::membership_change`]),
     /// in one transaction. Counts memberships inserted, updated (closed or removed), unchanged.
     async fn sync_group_members(&self, group: &str, members: &[String], year: i32) -> Result<WriteCounts, RepoError>;
+    /// Names Kolada's municipality groups (code and title), so that they can be listed and
+    /// named; their members come with [`MetadataWriter::sync_group_members`].
+    async fn upsert_kolada_groups(&self, groups: &[(String, String)]) -> Result<WriteCounts, RepoError>;
+    /// Creates or replaces a municipality's own comparison group, as the operator (the CLI,
+    /// a package), in one transaction, audited as `by`. Saving the same definition again
+    /// changes nothing and records nothing.
+    async fn define_group(
+        &self,
+        by: &crate::access::Author,
+        group: &crate::area_group::GroupDefinition,
+    ) -> Result<crate::area_group::AreaGroup, RepoError>;
 }
 
 /// How often a running ingest says it is alive.

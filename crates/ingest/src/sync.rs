@@ -286,6 +286,8 @@ async fn run(
         }
         if !spec.dry_run {
             ports.metadata.upsert_areas(&rows).await.map_err(write)?;
+            let named: Vec<(String, String)> = groups.iter().map(|g| (g.id.clone(), g.title.clone())).collect();
+            ports.metadata.upsert_kolada_groups(&named).await.map_err(write)?;
             // Membership as Kolada serves it now: the group is judged by this year's members
             // from now on, and by earlier members for earlier years.
             let year = chrono::Datelike::year(&chrono::Utc::now().date_naive());

@@ -149,6 +149,18 @@ impl MetadataWriter for Store {
         Ok(counts)
     }
 
+    async fn upsert_kolada_groups(&self, groups: &[(String, String)]) -> Result<WriteCounts, RepoError> {
+        self.upsert_kolada_groups_rows(groups).await
+    }
+
+    async fn define_group(
+        &self,
+        by: &styrhub_domain::access::Author,
+        group: &styrhub_domain::area_group::GroupDefinition,
+    ) -> Result<styrhub_domain::area_group::AreaGroup, RepoError> {
+        self.define_group_as(by, group).await
+    }
+
     async fn sync_group_members(&self, group: &str, members: &[String], year: i32) -> Result<WriteCounts, RepoError> {
         let txn = self.connection().begin().await.map_err(repo_err)?;
         let rows = area_group_member::Entity::find()

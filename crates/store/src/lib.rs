@@ -29,6 +29,7 @@ pub mod bulk;
 pub mod convert;
 pub mod db;
 pub mod entities;
+mod groups;
 pub mod governance;
 pub mod indicators;
 pub mod ingest;

@@ -721,6 +721,12 @@ impl PackageWriter for Store {
             }
         }
 
+        // Comparison groups of the municipality's own, each replaced whole (an unchanged one
+        // writes nothing).
+        for g in &p.comparison_groups {
+            crate::groups::write(&txn, &Author::system("package"), "defineComparisonGroup", &g.definition(&code)).await?;
+        }
+
         // Values: an indicator with a KPI stores its values as that KPI's series, so that a
         // later Kolada sync of the same KPI finds and revises them.
         let mut batch = Vec::with_capacity(p.observations.len());
@@ -802,6 +808,8 @@ pub async fn table_counts<C: ConnectionTrait>(c: &C) -> Result<Vec<(String, u64)
         goal_assessment,
         budget,
         area,
+        area_group,
+        area_group_member,
         kpi,
         observation,
         observation_revision,

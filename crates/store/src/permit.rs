@@ -93,6 +93,16 @@ async fn facts(txn: &DatabaseTransaction, action: &Action) -> Result<Facts, Repo
             .collect(),
         // A report is the receiving unit's: the unit that carries the assignment out.
         Action::ReportAssignment(id) => assignment_row(txn, *id).await?.map(|a| a.to_org_unit_id).into_iter().collect(),
+        // A municipality's own group is the municipality's: its root unit.
+        Action::SaveGroup { municipality } => org_unit::Entity::find()
+            .filter(org_unit::Column::MunicipalityCode.eq(municipality.as_str()))
+            .lock(LockType::Share)
+            .one(txn)
+            .await
+            .map_err(repo_err)?
+            .map(|u| u.id)
+            .into_iter()
+            .collect(),
     };
     lineages(txn, units).await
 }

@@ -8,7 +8,8 @@ use sea_orm::{
 use styrhub_domain::compact::{decode, value_at};
 use styrhub_domain::goal::text_matches;
 use styrhub_domain::ids::{AreaCode, Gender, KpiId};
-use styrhub_domain::kpi::{Area, AreaFilter, GroupFigure, GroupSpec, Kpi, KpiFilter, Membership};
+use styrhub_domain::area_group::AreaGroup;
+use styrhub_domain::kpi::{Area, AreaFilter, GroupFigure, GroupRank, GroupSpec, Kpi, KpiFilter, Membership};
 use styrhub_domain::observation::SeriesRef;
 use styrhub_domain::page::{Page, PageRequest};
 use styrhub_domain::ports::SeriesReader;
@@ -330,6 +331,87 @@ impl SeriesReader for Store {
                 })
             })
             .collect()
+    }
+
+    async fn group_ranks(
+        &self,
+        series: &SeriesRef,
+        group: &GroupSpec,
+        gender: Gender,
+        area: &AreaCode,
+        higher_first: bool,
+        from: Option<i32>,
+        to: Option<i32>,
+    ) -> Result<Vec<GroupRank>, RepoError> {
+        let backend = self.backend();
+        let p = |n: usize| match backend {
+            DatabaseBackend::Postgres => format!("${n}"),
+            _ => format!("?{n}"),
+        };
+        let texts = |codes: &[AreaCode]| codes.iter().map(|a| a.as_str().to_owned()).collect::<Vec<String>>();
+        let mut values: Vec<Value> = vec![
+            series.key().into(),
+            gender.code().into(),
+            text_list(backend, &texts(&group.areas)),
+            text_list(backend, &texts(&group.stored)),
+            area.as_str().into(),
+        ];
+        let mut range = String::new();
+        for (bound, op) in [(from, ">="), (to, "<=")] {
+            if let Some(year) = bound {
+                values.push(year.into());
+                range.push_str(&format!(" AND a.period {op} {}", p(values.len())));
+            }
+        }
+        // The area's value of each period against the values of that period's members: those
+        // better come before it; the area counts itself once, member or not.
+        let better = if higher_first { ">" } else { "<" };
+        let sql = format!(
+            "SELECT a.period, a.value, \
+               (SELECT COUNT(*) FROM observation g WHERE g.series_key = a.series_key AND g.gender = a.gender \
+                  AND g.period = a.period AND g.deleted = false AND g.value IS NOT NULL AND g.area_code <> a.area_code \
+                  AND g.value {better} a.value AND {member}) AS better, \
+               (SELECT COUNT(*) FROM observation g WHERE g.series_key = a.series_key AND g.gender = a.gender \
+                  AND g.period = a.period AND g.deleted = false AND g.value IS NOT NULL AND g.area_code <> a.area_code \
+                  AND {member}) AS others \
+             FROM observation a \
+             WHERE a.series_key = {} AND a.gender = {} AND a.area_code = {} AND a.deleted = false AND a.value IS NOT NULL{range} \
+             ORDER BY a.period",
+            p(1),
+            p(2),
+            p(5),
+            member = format!(
+                "(g.area_code {} OR EXISTS (SELECT 1 FROM area_group_member m WHERE m.member_code = g.area_code \
+                 AND m.group_code {} AND m.valid_from <= g.period AND (m.valid_to IS NULL OR g.period <= m.valid_to)))",
+                in_text_list(backend, &p(3)),
+                in_text_list(backend, &p(4)),
+            ),
+        );
+        let rows = self
+            .connection()
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await
+            .map_err(repo_err)?;
+        rows.iter()
+            .map(|row| {
+                let better: i64 = row.try_get("", "better").map_err(repo_err)?;
+                let others: i64 = row.try_get("", "others").map_err(repo_err)?;
+                Ok(GroupRank {
+                    period: row.try_get("", "period").map_err(repo_err)?,
+                    value: row.try_get("", "value").map_err(repo_err)?,
+                    rank: better as u64 + 1,
+                    of: others as u64 + 1,
+                })
+            })
+            .collect()
+    }
+
+    async fn area_groups(&self, owner: Option<&str>) -> Result<Vec<AreaGroup>, RepoError> {
+        crate::groups::read(self.connection(), None, owner).await
+    }
+
+    async fn area_group(&self, code: &AreaCode) -> Result<Option<AreaGroup>, RepoError> {
+        Ok(crate::groups::read(self.connection(), Some(code.as_str()), None).await?.pop())
     }
 
     async fn areas_page(&self, filter: &AreaFilter, fallbacks: &[Area], page: &PageRequest) -> Result<Page<Area>, RepoError> {

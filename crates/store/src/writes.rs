@@ -20,6 +20,7 @@ use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
     EntityTrait, QueryFilter, QuerySelect, Set, Statement,
 };
+use styrhub_domain::area_group::{AreaGroup, GroupDefinition};
 use styrhub_domain::access::{Actor, Command, Permit};
 use styrhub_domain::assignment::Assignment;
 use styrhub_domain::commands::{
@@ -548,6 +549,10 @@ impl GovernanceWriter for Store {
 
     async fn report_assignment(&self, actor: &Actor, id: i64, report: &AssignmentReport) -> Result<Assignment, WriteError> {
         self.permitted(actor, AssignmentChange::report(id, report), patch_assignment).await
+    }
+
+    async fn save_group(&self, actor: &Actor, group: &GroupDefinition) -> Result<AreaGroup, WriteError> {
+        self.permitted(actor, group, crate::groups::save).await
     }
 }
 

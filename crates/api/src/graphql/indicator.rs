@@ -17,6 +17,7 @@ use crate::graphql::context::batch;
 use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, municipality, municipality_code, ports};
 use crate::graphql::goal::Goal;
+use crate::graphql::group::{group_series, GroupAsk, GroupFigure, RankOrder};
 use crate::graphql::mission::QualityFactor;
 use crate::graphql::org_unit::OrgUnit;
 use crate::graphql::page::{connection, page_request, KeysetPage};
@@ -473,6 +474,28 @@ impl Indicator (i) {
             _ => vec![municipality_code(ctx, self.0.municipality_id).await?],
         };
         series_for(ctx, &self.0.series(), &areas, from, to, gender.into()).await
+    }
+    /// The indicator's figures over a comparison group year by year (members, mean, median,
+    /// lowest and highest value) and, with `area`, that area's value, rank and percentile in
+    /// the group, ranked in the indicator's desired direction unless `order` says otherwise.
+    #[allow(clippy::too_many_arguments)]
+    async fn group_series(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Area codes and stored groups, e.g. [\"1489:jamforelsekommuner\"] (at most 500).")] group: Vec<String>,
+        #[graphql(desc = "An area to rank in the group each year, e.g. \"1489\".")] area: Option<String>,
+        #[graphql(desc = "First year.")] from: Option<i32>,
+        #[graphql(desc = "Last year.")] to: Option<i32>,
+        #[graphql(desc = "Gender; the total by default.", default_with = "Gender::T")] gender: Gender,
+        #[graphql(desc = "Which value ranks first; by default the indicator's desired direction (the highest first when it has none).")]
+        order: Option<RankOrder>,
+    ) -> Result<Vec<GroupFigure>> {
+        let order = order.unwrap_or(match self.0.direction {
+            DomainDirection::Decrease => RankOrder::Asc,
+            _ => RankOrder::Desc,
+        });
+        let ask = GroupAsk { group, area, from, to, gender: gender.into() };
+        group_series(ctx, &self.0.series(), ask, order).await
     }
     /// The latest value for an area (the municipality by default), up to a year when given.
     async fn latest_value(

@@ -16,6 +16,7 @@ pub mod context;
 pub mod cost;
 pub mod follow_up;
 pub mod goal;
+pub mod group;
 pub mod indicator;
 pub mod ingest;
 pub mod introspection;
@@ -44,6 +45,7 @@ pub struct Query(
     budget::BudgetQuery,
     ingest::IngestQuery,
     audit::AuditQuery,
+    group::GroupQuery,
 );
 
 /// Deepest nesting a query may have by default (`--graphql-max-depth`): vision → focus areas → goals → children → indicators →

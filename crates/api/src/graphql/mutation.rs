@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use styrhub_domain::commands::{
     AssignmentPatch, AssignmentReport, FollowUpRef, GoalPatch, NewAssessment, NewAssignment, NewGoal, NewTarget, Written,
 };
+use styrhub_domain::area_group::GroupDefinition;
 use styrhub_domain::goal::Goal as DomainGoal;
 use styrhub_domain::ids::{parse_date, AreaCode, GoalId};
 use styrhub_domain::rules::validate::Finding;
@@ -20,6 +21,7 @@ use crate::graphql::assignment::{Assignment, AssignmentStatus};
 use crate::graphql::context::{loaders, ports};
 use crate::graphql::follow_up::{Assessment, FollowUp, FollowUpKind, GoalAssessment};
 use crate::graphql::goal::{Goal, GoalKind};
+use crate::graphql::group::{ComparisonGroup, SaveComparisonGroupInput};
 use crate::graphql::indicator::{Target, TargetKind};
 
 fn invalid(field: &str, message: impl Into<String>) -> async_graphql::Error {
@@ -466,5 +468,15 @@ impl Mutation {
         };
         let w = writer(ctx);
         Ok(Assignment(after_write(ctx, w.report_assignment(id, &report).await).await?))
+    }
+
+    /// Creates or replaces a comparison group of a municipality's own ("liknande kommuner"):
+    /// its code is `municipality:key`, its members are kept year by year. Editors of the
+    /// municipality's root unit may (it is the municipality's decision); audited. Saving the
+    /// same group again changes nothing.
+    async fn save_comparison_group(&self, ctx: &Context<'_>, input: SaveComparisonGroupInput) -> Result<ComparisonGroup> {
+        let group = GroupDefinition::from(input);
+        let w = writer(ctx);
+        Ok(ComparisonGroup(after_write(ctx, w.save_group(&group).await).await?))
     }
 }

@@ -15,7 +15,7 @@ use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, ports};
 use crate::graphql::page::{connection, page_request, KeysetPage};
 use crate::graphql::plain::{self, Cx, Plain};
-use crate::read::groups;
+use crate::graphql::group::{group_series, GroupAsk, GroupFigure, RankOrder};
 use crate::read::loaders::{load, DigestKey};
 
 /// Most areas one series or comparison call may ask for.
@@ -279,73 +279,25 @@ impl Kpi {
     }
     /// A group's figures year by year: its members that year, how many have a value, and
     /// their unweighted mean (as Kolada computes a group's value), median, lowest and highest
-    /// value; computed by the database. A municipality group's code (G…) stands for the
-    /// members the hub stores for it in each year.
+    /// value; with `area`, that area's value, rank and percentile in the group each year
+    /// (`order`: the highest value first unless asked otherwise, since a bare key figure has no
+    /// desired direction). Computed by the database. A group's code (`G…`,
+    /// `1489:jamforelsekommuner`) stands for its members of each year.
+    #[allow(clippy::too_many_arguments)]
     async fn group_series(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Area codes and stored municipality groups, e.g. [\"G176199\"] or [\"1489\", \"1490\"] (at most 500).")]
+        #[graphql(desc = "Area codes and stored groups, e.g. [\"1489:jamforelsekommuner\"] or [\"1440\", \"1441\"] (at most 500).")]
         group: Vec<String>,
+        #[graphql(desc = "An area to rank in the group each year, e.g. \"1489\".")] area: Option<String>,
         #[graphql(desc = "First year.")] from: Option<i32>,
         #[graphql(desc = "Last year.")] to: Option<i32>,
         #[graphql(desc = "Gender; the total by default.", default_with = "Gender::T")] gender: Gender,
+        #[graphql(desc = "Which value ranks first; the highest by default.")] order: Option<RankOrder>,
     ) -> Result<Vec<GroupFigure>> {
-        if group.is_empty() || group.len() > MAX_GROUP {
-            return Err(invalid("group", format!("give 1 to {MAX_GROUP} area or group codes")));
-        }
-        let codes = group
-            .iter()
-            .map(|a| AreaCode::parse(a).map_err(|e| invalid("group", e.message)))
-            .collect::<Result<Vec<_>>>()?;
-        let p = ports(ctx);
-        let spec = match groups::spec(&p.read, codes).await.map_err(gql)? {
-            Ok(spec) => spec,
-            Err(unknown) => return Err(gql(RepoError::NotFound(groups::unknown_group(&unknown)))),
-        };
         let kpi = KpiId::parse(&self.0.id).map_err(|e| gql(RepoError::Internal(e.to_string())))?;
-        let figures = p
-            .read
-            .series
-            .group_figures(&SeriesRef::Kpi(kpi), &spec, gender.into(), from, to)
-            .await
-            .map_err(gql)?;
-        Ok(figures.into_iter().map(GroupFigure::from).collect())
-    }
-}
-
-/// Most areas and groups one group may list.
-const MAX_GROUP: usize = 500;
-
-/// A group's figures for one year.
-#[derive(SimpleObject)]
-pub struct GroupFigure {
-    /// The year.
-    pub period: i32,
-    /// The group's members that year.
-    pub members: i64,
-    /// How many of them have a value.
-    pub with_value: i64,
-    /// The unweighted mean of their values.
-    pub mean: f64,
-    /// The median.
-    pub median: f64,
-    /// The lowest value.
-    pub min: f64,
-    /// The highest value.
-    pub max: f64,
-}
-
-impl From<styrhub_domain::kpi::GroupFigure> for GroupFigure {
-    fn from(f: styrhub_domain::kpi::GroupFigure) -> Self {
-        Self {
-            period: f.period,
-            members: f.members as i64,
-            with_value: f.with_value as i64,
-            mean: f.mean,
-            median: f.median,
-            min: f.min,
-            max: f.max,
-        }
+        let ask = GroupAsk { group, area, from, to, gender: gender.into() };
+        group_series(ctx, &SeriesRef::Kpi(kpi), ask, order.unwrap_or(RankOrder::Desc)).await
     }
 }
 

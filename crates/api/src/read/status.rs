@@ -8,6 +8,8 @@ use std::sync::Arc;
 use styrhub_domain::ids::{AreaCode, Gender, IndicatorId};
 use styrhub_domain::indicator::Indicator;
 use styrhub_domain::observation::SeriesRef;
+use styrhub_domain::kpi::GroupSpec;
+use styrhub_domain::rules::evaluate::Reference;
 use styrhub_domain::rules::status::{indicator_status, IndicatorStatus};
 use styrhub_domain::series::{Point, ReferencedDigest, SeriesDigest};
 use styrhub_domain::target::{Target, TargetRule};
@@ -60,6 +62,7 @@ pub async fn judge(
         }
     }
     let digests: HashMap<DigestKey, Option<Arc<SeriesDigest>>> = load(&l.digest, keys, batch).await?;
+    let groups = group_references(l, indicators, &targets, area).await?;
     Ok(indicators
         .iter()
         .map(|i| {
@@ -77,7 +80,14 @@ pub async fn judge(
             };
             let own = cut.as_ref().or(own);
             let status = indicator_status(i.direction, &targets, area, own, |a, p| {
-                digests.get(&key(&series, a)).and_then(|d| d.as_deref()).and_then(|d| d.value_at(p))
+                if a.is_group() {
+                    return groups.at(&series, a, p);
+                }
+                digests
+                    .get(&key(&series, a))
+                    .and_then(|d| d.as_deref())
+                    .and_then(|d| d.value_at(p))
+                    .map(Reference::area)
             });
             Judged {
                 status,
@@ -105,14 +115,19 @@ async fn judge_latest(
     let series = &l.digest.loader().0.series;
     let digests = async { series.digests_with_references(&keys, area).await.map_err(Arc::new) };
     let (targets, found) = futures_util::future::try_join(targets, digests).await?;
+    let groups = group_references(l, indicators, &targets, area).await?;
     let by_key: HashMap<&SeriesRef, &ReferencedDigest> = found.iter().map(|d| (&d.digest.series, d)).collect();
     Ok(indicators
         .iter()
         .map(|i| {
             let targets = targets.get(&IndicatorId(i.id)).cloned().unwrap_or_default();
             let own = by_key.get(&i.series()).copied();
+            let series = i.series();
             let status = indicator_status(i.direction, &targets, area, own.map(|d| &d.digest), |a, p| {
-                own.and_then(|d| d.reference_at(a, p))
+                if a.is_group() {
+                    return groups.at(&series, a, p);
+                }
+                own.and_then(|d| d.reference_at(a, p)).map(Reference::area)
             });
             Judged {
                 status,
@@ -121,4 +136,65 @@ async fn judge_latest(
             }
         })
         .collect())
+}
+
+/// The means of the groups that relative targets for an area compare with, by series and
+/// group, period by period (each period over the group's members of that period), with the
+/// groups' titles.
+#[derive(Default)]
+struct GroupReferences {
+    means: HashMap<(SeriesRef, AreaCode), HashMap<i32, f64>>,
+    titles: HashMap<AreaCode, String>,
+}
+
+impl GroupReferences {
+    fn at(&self, series: &SeriesRef, group: &AreaCode, period: i32) -> Option<Reference> {
+        let value = *self.means.get(&(series.clone(), group.clone()))?.get(&period)?;
+        Some(Reference {
+            value,
+            group: Some(self.titles.get(group).cloned().unwrap_or_else(|| group.to_string())),
+        })
+    }
+}
+
+/// Reads [`GroupReferences`] for the relative targets of `indicators` for `area` that name a
+/// group: one statement per series and group, computed by the database. Most trees have none.
+async fn group_references(
+    l: &Loaders,
+    indicators: &[Indicator],
+    targets: &HashMap<IndicatorId, Vec<Target>>,
+    area: &AreaCode,
+) -> Result<GroupReferences, LoadError> {
+    let mut wanted: Vec<(SeriesRef, AreaCode)> = Vec::new();
+    for i in indicators {
+        for t in targets.get(&IndicatorId(i.id)).into_iter().flatten() {
+            if let TargetRule::Relative { reference_area, .. } = &t.rule {
+                if &t.area == area && reference_area.is_group() {
+                    let pair = (i.series(), reference_area.clone());
+                    if !wanted.contains(&pair) {
+                        wanted.push(pair);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = GroupReferences::default();
+    if wanted.is_empty() {
+        return Ok(out);
+    }
+    let series = &l.digest.loader().0.series;
+    for (s, group) in wanted {
+        if !out.titles.contains_key(&group) {
+            if let Some(g) = series.area_group(&group).await.map_err(Arc::new)? {
+                out.titles.insert(group.clone(), g.title);
+            }
+        }
+        let spec = GroupSpec {
+            stored: vec![group.clone()],
+            areas: Vec::new(),
+        };
+        let figures = series.group_figures(&s, &spec, Gender::Total, None, None).await.map_err(Arc::new)?;
+        out.means.insert((s, group), figures.into_iter().map(|f| (f.period, f.mean)).collect());
+    }
+    Ok(out)
 }

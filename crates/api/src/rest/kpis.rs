@@ -9,16 +9,17 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use styrhub_domain::ids::{AreaCode, KpiId};
-use styrhub_domain::indicator::{Indicator, IndicatorFilter};
+use styrhub_domain::indicator::{Direction, Indicator, IndicatorFilter};
 use styrhub_domain::kpi::{Kpi, KpiFilter};
 use styrhub_domain::observation::SeriesRef;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
-use crate::read::groups;
+use crate::read::groups as group_members;
 use crate::read::loaders::Loaders;
 use crate::rest::areas::{known, with_country};
 use crate::rest::csv::{Cell, Table};
+use crate::rest::groups::{self, GroupSeriesAnswer, GroupSeriesParams};
 use crate::rest::formats::{answer, csv, json, DataFormatParam, Format, ListFormatParam, Negotiated};
 use crate::rest::gender_label;
 use crate::rest::indicators::{municipality_codes, IndicatorRef};
@@ -266,79 +267,22 @@ pub async fn series(
     Ok(answer(format, &s::file_name(&set), &set, || s::table(&set), || s::cube(&set)))
 }
 
-/// `group` named a municipality group whose members the hub does not store: 404.
-fn unknown_group(code: &AreaCode) -> Problem {
-    Problem::names_nothing("group", format!("group: {}", groups::unknown_group(code)))
-}
-
-/// Which group's figures, over which years.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct GroupSeriesParams {
-    /// The group, comma-separated (at most 500): areas, e.g. `1489,1490,0764`, and municipality
-    /// groups the hub stores (`G…`), each standing for its members of each year.
-    #[param(required, value_type = Option<Vec<AreaCodeParam>>, style = Form, explode = false, min_items = 1, max_items = 500)]
-    pub group: Option<String>,
-    /// First year, e.g. 2015. A `from` after `to` leaves no year.
-    #[param(value_type = Option<i32>, minimum = 1900, maximum = 2200)]
-    pub from: Option<String>,
-    /// Last year, e.g. 2022.
-    #[param(value_type = Option<i32>, minimum = 1900, maximum = 2200)]
-    pub to: Option<String>,
-    /// The gender: T (total, the default), K (women) or M (men).
-    #[param(value_type = Option<GenderParam>)]
-    pub gender: Option<String>,
-}
-
-/// A group's figures for one year.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct GroupFigureOut {
-    /// The year.
-    pub period: i32,
-    /// The group's members that year.
-    pub members: u64,
-    /// How many of them have a value.
-    pub with_value: u64,
-    /// The unweighted mean of their values (as Kolada computes a group's value).
-    pub mean: f64,
-    /// The median.
-    pub median: f64,
-    /// The lowest value.
-    pub min: f64,
-    /// The highest value.
-    pub max: f64,
-}
-
-/// A key figure's figures over a group, year by year.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct GroupSeries {
-    /// The KPI.
-    pub kpi: String,
-    /// The stored groups (`G…`) whose members of each year the figures are over.
-    pub groups: Vec<String>,
-    /// The areas the figures are over in every year.
-    pub areas: Vec<String>,
-    /// The gender.
-    pub gender: String,
-    /// One per year in which a member has a value, oldest first.
-    pub figures: Vec<GroupFigureOut>,
-}
-
-/// A key figure's mean, median, lowest and highest value over a group, year by year: computed
-/// by the database over the stored values of the group's members of each year.
+/// A key figure's figures over a group, year by year: mean, median, lowest and highest value,
+/// and an area's rank and percentile, computed by the database over the stored values of the
+/// group's members of each year.
 #[utoipa::path(
     get,
     path = "/api/v1/kpis/{kpi}/group-series",
     operation_id = "kpi_group_series",
     tag = "kpis",
-    params(("kpi" = String, Path, pattern = r"^[^\u0000]*$", description = "KPI id, e.g. N00090."), GroupSeriesParams, ListFormatParam),
+    params(("kpi" = String, Path, pattern = r"^[^\u0000]*$", description = "KPI id, e.g. N00090."), GroupSeriesParams, DataFormatParam),
     responses(
         (status = 200, description = "The group's figures, year by year.", content(
-            (GroupSeries = "application/json"),
+            (GroupSeriesAnswer = "application/json"),
             (String = "text/csv"),
         )),
         (status = 304, description = "Not modified since the `ETag` given in `If-None-Match`."),
-        (status = 400, description = "A bad parameter: group, from, to, gender or format.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A bad parameter: group, area, from, to, gender, order or format.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such KPI, or a group whose members the hub does not store (`group`).", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -348,71 +292,16 @@ pub async fn group_series(
     negotiated: Negotiated,
     Params(p): Params<GroupSeriesParams>,
 ) -> Result<Response, Problem> {
-    let format = negotiated.pick(Format::LIST)?;
+    let format = negotiated.pick(Format::DATA)?;
     let k = resolve(&state.ports.read, &kpi).await?;
-    let Some(raw) = &p.group else {
-        return Err(Problem::invalid(
-            "group",
-            "give the group: a stored group (G…) or areas, e.g. group=1489,1490,0764",
-        ));
+    // The key figure's direction is known when the indicators sourced from it agree on one.
+    let mut directions: Vec<Direction> = k.indicators.iter().map(|i| i.direction).filter(|d| *d != Direction::None).collect();
+    directions.dedup();
+    let direction = match directions[..] {
+        [one] => Some(one),
+        _ => None,
     };
-    let spec = groups::spec(&state.ports.read, parse_areas("group", raw, MAX_RANKED)?)
-        .await?
-        .map_err(|g| unknown_group(&g))?;
-    let from = p.from.as_deref().map(|y| parse_year("from", y)).transpose()?;
-    let to = p.to.as_deref().map(|y| parse_year("to", y)).transpose()?;
-    let genders = parse_genders(p.gender.as_deref())?;
-    let [gender] = genders[..] else {
-        return Err(Problem::invalid("gender", "one gender at a time: T, K or M"));
-    };
-    let about = k.about();
-    let figures = state
-        .ports
-        .read
-        .series
-        .group_figures(&about.series, &spec, gender, from, to)
-        .await?;
-    if !k.is_known() && figures.is_empty() {
-        return Err(Problem::not_found(format!("KPI {}", k.id)));
-    }
-    let body = GroupSeries {
-        kpi: k.id.to_string(),
-        groups: spec.stored.iter().map(|g| g.to_string()).collect(),
-        areas: spec.areas.iter().map(|a| a.to_string()).collect(),
-        gender: gender.code().to_owned(),
-        figures: figures
-            .into_iter()
-            .map(|f| GroupFigureOut {
-                period: f.period,
-                members: f.members,
-                with_value: f.with_value,
-                mean: f.mean,
-                median: f.median,
-                min: f.min,
-                max: f.max,
-            })
-            .collect(),
-    };
-    Ok(match format {
-        Format::Json => json(&body),
-        _ => {
-            let mut t = Table::new(&["kpi", "period", "gender", "members", "with_value", "mean", "median", "min", "max"]);
-            for f in &body.figures {
-                t.push(vec![
-                    Cell::text(&body.kpi),
-                    Cell::Int(i64::from(f.period)),
-                    Cell::text(&body.gender),
-                    Cell::Int(f.members as i64),
-                    Cell::Int(f.with_value as i64),
-                    Cell::Num(Some(f.mean)),
-                    Cell::Num(Some(f.median)),
-                    Cell::Num(Some(f.min)),
-                    Cell::Num(Some(f.max)),
-                ]);
-            }
-            csv(format, &format!("{}-group", body.kpi), &t)
-        }
-    })
+    groups::answer_for(&state, k.about(), k.is_known(), direction, p, format).await
 }
 
 /// Which areas to rank, for which year.
@@ -527,9 +416,9 @@ pub async fn ranking(
     };
     // A municipality group (G…) stands for its members of the year ranked, as the hub stores
     // them (synced with the group's metadata: `styrhub ingest kolada --municipality G…`).
-    let mut group = groups::members(&state.ports.read, parse_areas("group", raw, MAX_RANKED)?, year)
+    let mut group = group_members::members(&state.ports.read, parse_areas("group", raw, MAX_RANKED)?, year)
         .await?
-        .map_err(|g| unknown_group(&g))?;
+        .map_err(|g| groups::unknown_group(&g))?;
     let highlight = p.area.as_deref().map(|a| parse_area("area", a)).transpose()?;
     if let Some(h) = &highlight {
         if !group.contains(h) {

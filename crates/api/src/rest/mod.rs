@@ -41,6 +41,7 @@ pub mod areas;
 pub mod csv;
 pub mod formats;
 pub mod goals;
+pub mod groups;
 pub mod indicators;
 pub mod jsonstat;
 pub mod kpis;
@@ -67,6 +68,8 @@ pub fn router(answers: Arc<crate::answer_cache::SeriesAnswers>, max_page_size: u
         .routes(routes!(indicators::list))
         .routes(routes!(indicators::one))
         .routes(routes!(indicators::series))
+        .routes(routes!(groups::indicator_group_series))
+        .routes(routes!(groups::list))
         .routes(routes!(goals::list))
         .routes(routes!(goals::one))
         .routes(routes!(goals::tree))

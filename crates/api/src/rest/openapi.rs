@@ -36,11 +36,13 @@ carry an `ETag`; `If-None-Match` gets `304 Not Modified` when nothing changed.",
         // Named by the answers that may come as JSON-stat instead (`json_or_jsonstat`).
         crate::rest::series::SeriesSet,
         crate::rest::kpis::Ranking,
+        crate::rest::groups::GroupSeries,
         crate::rest::goals::GoalStatus
     )),
     tags(
         (name = "areas", description = "Municipalities, regions, groups and organisational units values are measured for."),
-        (name = "kpis", description = "Key figures (Kolada KPIs): metadata, series and rankings."),
+        (name = "kpis", description = "Key figures (Kolada KPIs): metadata, series, rankings and group figures."),
+        (name = "groups", description = "Comparison groups: Kolada's municipality groups and municipalities' own, with their members year by year."),
         (name = "indicators", description = "Indicators that follow goals up: metadata, targets, status and series."),
         (name = "goals", description = "Goals at every level, their hierarchy, and the status of their indicators."),
     )

@@ -51,7 +51,7 @@ pub struct AreaCodeParam;
 
 impl PartialSchema for AreaCodeParam {
     fn schema() -> RefOr<Schema> {
-        pattern(r"^([0-9]{4}|G[0-9]+|V[A-Za-z0-9]{4,})$", "1489")
+        pattern(r"^([0-9]{4}|G[0-9]+|V[A-Za-z0-9]{4,}|[0-9]{4}:[a-z0-9-]+)$", "1489")
     }
 }
 

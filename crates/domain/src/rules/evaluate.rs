@@ -30,12 +30,33 @@ pub struct Evaluation {
 }
 
 /// What a value is compared with besides the target itself.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
     /// The same series' value for the previous period.
     pub previous: Option<f64>,
-    /// The reference area's value for the same period (relative targets).
+    /// The reference area's value for the same period (relative targets): for a group, the
+    /// mean of its members of that period.
     pub reference: Option<f64>,
+    /// The reference group's title, named in the explanation ("0,4 över snittet för
+    /// Alingsås jämförelsekommuner").
+    pub reference_group: Option<String>,
+}
+
+/// A relative target's reference for one period: the reference area's value, or the mean of a
+/// group's members of that period with the group's title.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    /// The value compared with.
+    pub value: f64,
+    /// The group's title, when the reference is a group.
+    pub group: Option<String>,
+}
+
+impl Reference {
+    /// An area's value.
+    pub fn area(value: f64) -> Self {
+        Self { value, group: None }
+    }
 }
 
 /// Values closer than this are equal: figures are published with one or two decimals.
@@ -99,10 +120,18 @@ pub fn evaluate(value: Option<f64>, rule: &TargetRule, ctx: Context) -> Evaluati
         }
         TargetRule::Relative { relation, reference_area } => {
             let Some(r) = ctx.reference else {
-                return no_data(
-                    &format!("no value for the reference area {reference_area}"),
-                    format!("inget värde för jämförelseområdet {reference_area}"),
-                );
+                return if reference_area.is_group() {
+                    let name = ctx.reference_group.clone().unwrap_or_else(|| reference_area.to_string());
+                    no_data(
+                        &format!("no member of {name} has a value"),
+                        format!("ingen i {name} har ett värde"),
+                    )
+                } else {
+                    no_data(
+                        &format!("no value for the reference area {reference_area}"),
+                        format!("inget värde för jämförelseområdet {reference_area}"),
+                    )
+                };
             };
             let d = v - r;
             let ok = match relation {
@@ -113,6 +142,9 @@ pub fn evaluate(value: Option<f64>, rule: &TargetRule, ctx: Context) -> Evaluati
             };
             let (what, vad) = if reference_area.as_str() == crate::ids::AreaCode::COUNTRY {
                 ("the national value".to_owned(), "rikets värde".to_owned())
+            } else if reference_area.is_group() {
+                let name = ctx.reference_group.clone().unwrap_or_else(|| reference_area.to_string());
+                (format!("the mean of {name}"), format!("snittet för {name}"))
             } else {
                 (format!("the value of {reference_area}"), format!("värdet för {reference_area}"))
             };
@@ -134,7 +166,7 @@ pub fn evaluate_direction(value: Option<f64>, direction: Direction, previous: Op
             )
         }
     };
-    evaluate(value, &TargetRule::Direction { movement }, Context { previous, reference: None })
+    evaluate(value, &TargetRule::Direction { movement }, Context { previous, ..Context::default() })
 }
 
 /// `d` compared with a reference, in English and Swedish.
@@ -200,6 +232,7 @@ mod tests {
             Context {
                 previous: None,
                 reference: Some(83.0),
+                ..Context::default()
             },
         );
         assert_eq!(
@@ -243,6 +276,7 @@ mod tests {
             Context {
                 reference: Some(7.5),
                 previous: None,
+                ..Context::default()
             },
         );
         assert_eq!(e.status, TargetStatus::OnTarget);
@@ -257,6 +291,7 @@ mod tests {
             Context {
                 reference: Some(7.5),
                 previous: None,
+                ..Context::default()
             },
         );
         assert_eq!(e.status, TargetStatus::NotOnTarget);
@@ -298,8 +333,9 @@ mod tests {
         let ctx = Context {
             previous: Some(30.0),
             reference: None,
+            ..Context::default()
         };
-        assert_eq!(evaluate(Some(30.0), &rule, ctx).status, TargetStatus::OnTarget);
+        assert_eq!(evaluate(Some(30.0), &rule, ctx.clone()).status, TargetStatus::OnTarget);
         assert_eq!(evaluate(Some(29.0), &rule, ctx).status, TargetStatus::NotOnTarget);
         assert_eq!(evaluate(Some(29.0), &rule, Context::default()).status, TargetStatus::NoData);
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::AreaCode;
 use crate::indicator::Direction;
-use crate::rules::evaluate::{evaluate, evaluate_direction, Context, TargetStatus};
+use crate::rules::evaluate::{evaluate, evaluate_direction, Context, Reference, TargetStatus};
 use crate::rules::trend::{Trend, TrendKind};
 use crate::series::SeriesDigest;
 use crate::target::{Target, TargetRule};
@@ -47,7 +47,7 @@ pub fn indicator_status(
     targets: &[Target],
     area: &AreaCode,
     own: Option<&SeriesDigest>,
-    reference: impl Fn(&AreaCode, i32) -> Option<f64>,
+    reference: impl Fn(&AreaCode, i32) -> Option<Reference>,
 ) -> IndicatorStatus {
     let trend = own.map(|d| d.trend(direction)).unwrap_or(Trend {
         kind: TrendKind::Insufficient,
@@ -73,7 +73,12 @@ pub fn indicator_status(
                 TargetRule::Relative { reference_area, .. } => reference(reference_area, latest.period),
                 _ => None,
             };
-            evaluate(latest.value, &t.rule, Context { previous, reference })
+            let context = Context {
+                previous,
+                reference: reference.as_ref().map(|r| r.value),
+                reference_group: reference.and_then(|r| r.group),
+            };
+            evaluate(latest.value, &t.rule, context)
         }
         None => evaluate_direction(latest.value, direction, previous),
     };
@@ -141,13 +146,37 @@ mod tests {
         let national = series("0000", &[(2023, 83.0)]);
         let area = AreaCode::parse("1489").unwrap();
         let s = indicator_status(Direction::Increase, &[relative(Relation::Above)], &area, Some(&own), |a, p| {
-            (a.as_str() == "0000").then(|| national.value_at(p)).flatten()
+            (a.as_str() == "0000").then(|| national.value_at(p)).flatten().map(Reference::area)
         });
         assert_eq!(s.status, TargetStatus::OnTarget);
         assert_eq!(s.explanation, "0.4 above the national value, improving since 2020");
         assert_eq!(s.explanation_sv, "0,4 över rikets värde, förbättras sedan 2020");
         assert_eq!(s.target_id, Some(7));
         assert_eq!(s.period, Some(2023));
+    }
+
+    #[test]
+    fn a_target_relative_to_a_group_names_the_group() {
+        let own = series("1489", &[(2022, 7.1)]);
+        let area = AreaCode::parse("1489").unwrap();
+        let mut target = relative(Relation::Below);
+        target.rule = TargetRule::Relative {
+            relation: Relation::Below,
+            reference_area: AreaCode::parse("1489:jamforelsekommuner").unwrap(),
+        };
+        let judged = |mean: Option<f64>| {
+            indicator_status(Direction::Decrease, std::slice::from_ref(&target), &area, Some(&own), |a, p| {
+                assert_eq!((a.as_str(), p), ("1489:jamforelsekommuner", 2022));
+                mean.map(|value| Reference { value, group: Some("Alingsås jämförelsekommuner".into()) })
+            })
+        };
+        let s = judged(Some(7.5));
+        assert_eq!(s.status, TargetStatus::OnTarget);
+        assert_eq!(s.explanation_sv, "0,4 under snittet för Alingsås jämförelsekommuner");
+        assert_eq!(s.explanation, "0.4 below the mean of Alingsås jämförelsekommuner");
+        let s = judged(None);
+        assert_eq!(s.status, TargetStatus::NoData);
+        assert_eq!(s.explanation, "no member of 1489:jamforelsekommuner has a value");
     }
 
     #[test]
@@ -164,7 +193,7 @@ mod tests {
         let own = series("1489", &[(2024, 90.0)]);
         let area = AreaCode::parse("1489").unwrap();
         let s = indicator_status(Direction::Increase, &[relative(Relation::Above)], &area, Some(&own), |_, _| {
-            Some(1.0)
+            Some(Reference::area(1.0))
         });
         assert_eq!(s.target_id, None);
     }

@@ -3,6 +3,7 @@
 
 pub mod api_token;
 pub mod area;
+pub mod area_group;
 pub mod area_group_member;
 pub mod assignment;
 pub mod audit_entry;
