@@ -17,6 +17,8 @@
 //! - [`faults`]: SIGTERM and SIGKILL of `serve` and `ingest` through the binary, reads during
 //!   an ingest, the database lost and back (503, then service without a restart).
 //! - [`graphql`]: the demo's goals over HTTP, GraphiQL, the committed schema.
+//! - [`groups`]: a municipality's own comparison groups (package, GraphQL, CLI) in group
+//!   series, rankings and relative targets, judged as the group was in each year.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`ingest`]: Kolada syncs and file imports through the binary against a local Kolada server.
 //! - [`kept_answers`]: kept answers off by default; on, forgotten by a committed mutation only.
@@ -46,6 +48,7 @@ mod dashboard;
 mod demo;
 mod faults;
 mod graphql;
+mod groups;
 mod health;
 mod ingest;
 mod kept_answers;

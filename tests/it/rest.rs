@@ -293,8 +293,9 @@ both! {
             assert_eq!(titles["1490"], "Borås", "a stored area names itself");
         }
         let found = json_of(&app, "/api/v1/areas?q=alings").await;
-        assert_eq!(found["total"], 1, "{found:#}");
+        assert_eq!(found["total"], 2, "{found:#}");
         assert_eq!(found["items"][0]["code"], "1489");
+        assert_eq!(found["items"][1]["code"], "1489:jamforelsekommuner", "the demo's own comparison group is an area too");
     }
 
     async fn kpis_list_and_show_their_metadata_and_indicators(db: TestDb) {
@@ -651,7 +652,10 @@ both! {
         let v2022: Vec<f64> = then["series"].as_array().unwrap().iter().filter_map(|s| s["points"][0]["value"].as_f64()).collect();
         assert_eq!(at(2022)["mean"].as_f64(), Some(v2022.iter().sum::<f64>() / v2022.len() as f64), "1490 and 0486 in 2022");
         let (header, _) = read_csv(&app.get("/api/v1/kpis/N15419/group-series?group=G999001&format=csv").await.bytes().await.unwrap(), b',');
-        assert_eq!(header, ["kpi", "period", "gender", "members", "with_value", "mean", "median", "min", "max"]);
+        assert_eq!(
+            header,
+            ["series", "period", "gender", "members", "with_value", "mean", "median", "min", "max", "area", "value", "rank", "of", "percentile"]
+        );
         problem(&app, "/api/v1/kpis/N15419/group-series?group=G92790", 404, Some("group")).await;
         // A stored group and an area together: the members of each year and the area.
         let both = json_of(&app, "/api/v1/kpis/N15419/group-series?group=G999001,1489&from=2023&to=2023").await;

@@ -78,15 +78,10 @@ fn audit_state(g: &AreaGroup) -> serde_json::Value {
     })
 }
 
-/// Creates or replaces an own group in `txn`, audited as `by` under `action`: the row, its
-/// area (so that listings and rankings name it) and its memberships. The same definition again
-/// writes nothing.
-pub(crate) async fn write(
-    txn: &impl ConnectionTrait,
-    by: &Author,
-    action: &str,
-    def: &GroupDefinition,
-) -> Result<AreaGroup, RepoError> {
+/// Creates or replaces an own group in `txn`: the row, its area (so that listings and rankings
+/// name it) and its memberships, audited as `by` under `action` when `audit` names them (a
+/// package load is audited once as a whole instead). The same definition again writes nothing.
+pub(crate) async fn write(txn: &impl ConnectionTrait, audit: Option<(&Author, &str)>, def: &GroupDefinition) -> Result<AreaGroup, RepoError> {
     def.check().map_err(RepoError::Invalid)?;
     let owner = org_unit::Entity::find()
         .filter(org_unit::Column::MunicipalityCode.eq(def.municipality.as_str()))
@@ -162,20 +157,22 @@ pub(crate) async fn write(
     .await
     .map_err(repo_err)?;
     let saved = AreaGroup { id, ..wanted };
-    record(txn, by, action, "area_group", id, previous, Some(audit_state(&saved))).await?;
+    if let Some((by, action)) = audit {
+        record(txn, by, action, "area_group", id, previous, Some(audit_state(&saved))).await?;
+    }
     Ok(saved)
 }
 
 /// The GraphQL write, given its permit (checked in the same transaction).
 pub(crate) async fn save(txn: &sea_orm::DatabaseTransaction, p: &Permit<&GroupDefinition>) -> Result<AreaGroup, RepoError> {
-    write(txn, p.author(), "saveComparisonGroup", p.command()).await
+    write(txn, Some((p.author(), "saveComparisonGroup")), p.command()).await
 }
 
 impl Store {
     /// [`styrhub_domain::ports::MetadataWriter::define_group`].
     pub(crate) async fn define_group_as(&self, by: &Author, def: &GroupDefinition) -> Result<AreaGroup, RepoError> {
         let txn = self.connection().begin().await.map_err(repo_err)?;
-        let saved = write(&txn, by, "defineComparisonGroup", def).await?;
+        let saved = write(&txn, Some((by, "defineComparisonGroup")), def).await?;
         txn.commit().await.map_err(repo_err)?;
         Ok(saved)
     }

@@ -722,9 +722,9 @@ impl PackageWriter for Store {
         }
 
         // Comparison groups of the municipality's own, each replaced whole (an unchanged one
-        // writes nothing).
+        // writes nothing); audited with the load.
         for g in &p.comparison_groups {
-            crate::groups::write(&txn, &Author::system("package"), "defineComparisonGroup", &g.definition(&code)).await?;
+            crate::groups::write(&txn, None, &g.definition(&code)).await?;
         }
 
         // Values: an indicator with a KPI stores its values as that KPI's series, so that a

@@ -186,7 +186,9 @@ pub struct SetTargetInput {
     pub comparison: String,
     /// The target value (absolute targets).
     pub value: Option<f64>,
-    /// The area compared with (relative targets), e.g. "0000".
+    /// What a relative target compares with: an area, e.g. "0000" (the whole country), or a
+    /// comparison group, e.g. "1489:jamforelsekommuner" or "G92790" (the mean of its members of
+    /// each year).
     pub reference_area: Option<String>,
     /// The phrase as written.
     pub note: Option<String>,

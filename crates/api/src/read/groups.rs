@@ -1,5 +1,6 @@
-//! Comparison groups, as both protocols read them: a list of area codes in which a municipality
-//! group's code (`G…`) stands for the members the hub stores for it, year by year.
+//! Comparison groups, as both protocols read them: a list of area codes in which a group's code
+//! (Kolada's `G…`, a municipality's own `1489:jamforelsekommuner`) stands for the members the hub
+//! stores for it, year by year.
 
 use styrhub_domain::ids::{AreaCode, Year};
 use styrhub_domain::kpi::GroupSpec;
@@ -12,7 +13,7 @@ use crate::read::Ports;
 pub async fn spec(ports: &Ports, codes: Vec<AreaCode>) -> Result<Result<GroupSpec, AreaCode>, RepoError> {
     let mut spec = GroupSpec::default();
     for code in codes {
-        if !code.as_str().starts_with('G') {
+        if !code.is_group() {
             spec.areas.push(code);
         } else if ports.series.group_members(&code, Year::MAX).await?.is_some() {
             spec.stored.push(code);
@@ -28,7 +29,7 @@ pub async fn spec(ports: &Ports, codes: Vec<AreaCode>) -> Result<Result<GroupSpe
 pub async fn members(ports: &Ports, codes: Vec<AreaCode>, year: i32) -> Result<Result<Vec<AreaCode>, AreaCode>, RepoError> {
     let mut out: Vec<AreaCode> = Vec::new();
     for code in codes {
-        let members = if code.as_str().starts_with('G') {
+        let members = if code.is_group() {
             match ports.series.group_members(&code, year).await? {
                 Some(members) => members,
                 None => return Ok(Err(code)),
@@ -47,5 +48,9 @@ pub async fn members(ports: &Ports, codes: Vec<AreaCode>, year: i32) -> Result<R
 
 /// The message for a group code whose members the hub does not store.
 pub fn unknown_group(code: &AreaCode) -> String {
-    format!("the hub stores no members of {code} (sync them: styrhub ingest kolada --municipality {code} …)")
+    if code.as_str().starts_with('G') {
+        format!("the hub stores no members of {code} (sync them: styrhub ingest kolada --municipality {code} …)")
+    } else {
+        format!("the hub stores no group {code} (save it: styrhub group save, or the saveComparisonGroup mutation)")
+    }
 }
