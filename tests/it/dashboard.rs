@@ -302,6 +302,63 @@ both! {
         web.quit().await;
     }
 
+    async fn a_picked_comparison_group_draws_its_mean_and_spread_and_the_municipalitys_rank(db: TestDb) {
+        let Some(browser) = browser() else { return };
+        let backend = if db.url.starts_with("postgres") { "postgres" } else { "sqlite" };
+        let app = TestApp::spawn(db).await.with_demo().await;
+        // Sick leave (N00090, "ska minska"): real values for Alingsås and its comparison group.
+        let data = app
+            .graphql_data(r#"{ indicators(municipality: "1489", filter: { kpi: "N00090" }) { nodes { id } } }"#, json!({}))
+            .await;
+        let id = data["indicators"]["nodes"][0]["id"].as_i64().expect("the sick-leave indicator");
+        let group = "1489:jamforelsekommuner";
+        let expected: Value = app
+            .get(&format!("/api/v1/indicators/{id}/group-series?group={group}&area=1489&to=2022"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let last = expected["figures"].as_array().and_then(|f| f.last()).cloned().expect("the group has figures");
+        let downloads = tempfile::tempdir().expect("a download folder");
+        let web = browser.session(downloads.path()).await;
+        web.goto(&app.url(&format!("/?kommun=1489&ar=2022&grupp={group}&indikator={id}"))).await;
+        let drawn = web
+            .wait_for(
+                "the chart with the group",
+                "const p = document.querySelector('#indicator'); \
+                 if (p.dataset.state !== 'ready') return null; \
+                 const mean = p.querySelector('svg[data-chart] path[data-line=group-mean]'); \
+                 const band = p.querySelector('svg[data-chart] path[data-line=group-spread]'); \
+                 const rank = p.querySelector('.rank'); \
+                 return { mean: mean && mean.getAttribute('d'), area: mean && mean.dataset.area, band: band && band.getAttribute('d'), \
+                          rank: rank && rank.dataset.rank, text: rank && rank.textContent, \
+                          legend: p.querySelector('.legend').textContent, picked: document.querySelector('#grupp').value, \
+                          source: (p.querySelector('.source-note') || {}).textContent };",
+            )
+            .await;
+        let mean = drawn["mean"].as_str().unwrap_or_default();
+        assert!(mean.starts_with('M') && mean.contains('L'), "the group's mean joins several years: {drawn}");
+        assert_eq!(drawn["area"], group);
+        assert!(drawn["band"].as_str().is_some_and(|d| d.ends_with('Z')), "the spread is a closed band: {drawn}");
+        assert_eq!(drawn["picked"], group, "the picker shows the group: {drawn}");
+        assert!(drawn["legend"].as_str().is_some_and(|l| l.contains("Snitt Alingsås jämförelsekommuner")), "{drawn}");
+        assert_eq!(drawn["rank"].as_str(), Some(format!("{}/{}", last["rank"], last["of"]).as_str()), "the rank the API gives: {drawn} {last}");
+        assert!(drawn["text"].as_str().is_some_and(|t| t.contains(&format!("{}", last["period"])) && t.contains("lägst värde först")), "{drawn}");
+        assert!(drawn["source"].as_str().is_some_and(|s| s.contains("Kolada")), "Kolada is named as the source: {drawn}");
+        let chart = web.find("#indicator").await;
+        std::fs::write(artifacts().join(format!("dashboard-group-{backend}.png")), web.element_screenshot(&chart).await)
+            .expect("write a screenshot");
+        // "Ingen" takes the group away again.
+        web.execute("const s = document.querySelector('#grupp'); s.value = ''; s.dispatchEvent(new Event('change'));", json!([])).await;
+        web.wait_for(
+            "the chart without the group",
+            "const p = document.querySelector('#indicator'); \
+             return p.dataset.state === 'ready' && !p.querySelector('[data-line=group-mean]') && !location.search.includes('grupp') ? true : null;",
+        )
+        .await;
+        web.quit().await;
+    }
+
     async fn graphiql_loads_from_the_server_alone_and_reads_the_schema(db: TestDb) {
         let Some(browser) = browser() else { return };
         let app = TestApp::spawn(db).await;

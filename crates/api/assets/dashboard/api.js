@@ -117,15 +117,26 @@ query Kedja($m: String!, $year: Int!) {
   }
 }`;
 
-/** One indicator's chart: the series for the areas (total), per gender for the municipality. */
+/** The comparison groups a municipality may pick: its own and Kolada's the hub stores. */
+export const GROUPS = `
+query Grupper($m: String!) {
+  comparisonGroups(municipality: $m) { code title source }
+}`;
+
+/** One indicator's chart: the series for the areas (total), per gender for the municipality,
+ * and, with a group picked, the group's mean and spread with the municipality's rank in it
+ * (in the indicator's desired direction). */
 export const CHART = `
-query Diagram($id: Int!, $areas: [String!]!, $home: [String!]!, $to: Int) {
+query Diagram($id: Int!, $areas: [String!]!, $home: [String!]!, $to: Int, $group: [String!]!, $area: String, $withGroup: Boolean!) {
   indicator(id: $id) {
     id title unit direction desiredText kpiId
     kpi { title isDividedByGender }
     targets { area periodFrom periodTo kind comparison value referenceArea note }
-    total: series(areas: $areas, to: $to) { area areaName gender points { period value isExample } }
+    total: series(areas: $areas, to: $to) { area areaName gender points { period value isExample source } }
     women: series(areas: $home, to: $to, gender: K) { area areaName gender points { period value } }
     men: series(areas: $home, to: $to, gender: M) { area areaName gender points { period value } }
+    group: groupSeries(group: $group, area: $area, to: $to) @include(if: $withGroup) {
+      period members withValue mean min max value rank of percentile
+    }
   }
 }`;

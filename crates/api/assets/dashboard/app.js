@@ -4,10 +4,10 @@
 // download links point at the REST series endpoint, which serves the same values as CSV and
 // JSON-stat. On a server that requires a token for reads, the page asks for one first.
 
-import { gql, token, setToken, download, MUNICIPALITIES, YEARS, CHAIN, CHART } from "./api.js";
+import { gql, token, setToken, download, MUNICIPALITIES, YEARS, CHAIN, CHART, GROUPS } from "./api.js";
 import { h } from "./dom.js";
 import { renderTree, reveal } from "./tree.js";
-import { renderChart, lineStyle } from "./chart.js";
+import { renderChart, lineStyle, GROUP } from "./chart.js";
 import {
   STATUS, ASSESSMENT, TREND, GOAL_KIND, DIRECTION, GENDER, COUNTRY, COUNTRY_NAME,
   formatValue, followUpName, targetText,
@@ -15,9 +15,11 @@ import {
 
 const $ = (sel) => document.querySelector(sel);
 
-/** What is picked; mirrored in the address (?kommun=1489&ar=2023&jamfor=1490&indikator=7). */
-const state = { municipality: null, year: null, compare: [], indicator: null, followUp: null };
+/** What is picked; mirrored in the address
+ * (?kommun=1489&ar=2023&jamfor=1490&grupp=1489:jamforelsekommuner&indikator=7). */
+const state = { municipality: null, year: null, compare: [], group: null, indicator: null, followUp: null };
 let municipalities = [];
+let groups = [];
 let chain = null;
 
 function readAddress() {
@@ -25,6 +27,7 @@ function readAddress() {
   state.municipality = q.get("kommun");
   state.year = Number(q.get("ar")) || null;
   state.compare = (q.get("jamfor") || "").split(",").filter(Boolean);
+  state.group = q.get("grupp") || null;
   state.indicator = Number(q.get("indikator")) || null;
 }
 
@@ -33,6 +36,7 @@ function writeAddress() {
   if (state.municipality) q.set("kommun", state.municipality);
   if (state.year) q.set("ar", state.year);
   if (state.compare.length) q.set("jamfor", state.compare.join(","));
+  if (state.group) q.set("grupp", state.group);
   if (state.indicator) q.set("indikator", state.indicator);
   history.replaceState(null, "", `${location.pathname}?${q}`);
 }
@@ -78,12 +82,27 @@ async function loadMunicipalities() {
   select.value = state.municipality || "";
 }
 
+function municipalityName() {
+  return (municipalities.find((m) => m.municipalityCode === state.municipality) || {}).name || state.municipality;
+}
+
 function renderCompare() {
   const select = $("#jamfor");
   const others = municipalities.filter((m) => m.municipalityCode !== state.municipality);
   state.compare = state.compare.filter((c) => others.some((m) => m.municipalityCode === c));
   select.replaceChildren(...others.map((m) =>
     h("option", { value: m.municipalityCode, selected: state.compare.includes(m.municipalityCode) }, m.name)));
+}
+
+/** The municipality's comparison groups (its own first, then Kolada's), and "none". */
+async function loadGroups() {
+  const data = await gql(GROUPS, { m: state.municipality });
+  groups = data.comparisonGroups.sort((a, b) => (a.source === b.source ? a.title.localeCompare(b.title, "sv") : a.source === "OWN" ? -1 : 1));
+  if (!groups.some((g) => g.code === state.group)) state.group = null;
+  $("#grupp").replaceChildren(
+    h("option", { value: "" }, "Ingen"),
+    ...groups.map((g) => h("option", { value: g.code, selected: g.code === state.group }, g.title)));
+  $("#grupp").value = state.group || "";
 }
 
 /** The years to offer: from the first governance model's start to this year; the default is
@@ -252,7 +271,11 @@ async function openIndicator(id) {
   panel.dataset.state = "loading";
   panel.setAttribute("aria-busy", "true");
   const areas = [state.municipality, COUNTRY, ...state.compare.filter((c) => c !== COUNTRY)];
-  const data = await gql(CHART, { id, areas, home: [state.municipality], to: state.year });
+  const group = groups.find((g) => g.code === state.group) || null;
+  const data = await gql(CHART, {
+    id, areas, home: [state.municipality], to: state.year,
+    group: group ? [group.code] : [], area: state.municipality, withGroup: Boolean(group),
+  });
   const ind = data.indicator;
   if (!ind) {
     panel.replaceChildren(h("p", {}, "Indikatorn finns inte."));
@@ -269,6 +292,22 @@ async function openIndicator(id) {
       if (sr) lines.push({ label: `${nameOf(sr)}, ${GENDER[g].toLowerCase()}`, area: sr.area, gender: g, points: sr.points, style: lineStyle(i) });
     }
   }
+  // The group: its mean as a line, its spread (lowest to highest) as a band, the rank below.
+  const figures = group && ind.group ? ind.group : [];
+  const bands = [];
+  if (group) {
+    lines.push({ label: `Snitt ${group.title}`, area: group.code, gender: "T", kind: "group-mean", style: GROUP,
+      points: figures.map((f) => ({ period: f.period, value: f.mean })) });
+    if (figures.length) {
+      bands.push({ label: `Spridning ${group.title} (lägsta–högsta)`, area: group.code, style: GROUP,
+        points: figures.map((f) => ({ period: f.period, lo: f.min, hi: f.max })) });
+    }
+  }
+  const ranked = [...figures].reverse().find((f) => f.rank !== null);
+  const rankText = ranked
+    ? `Plats ${ranked.rank} av ${ranked.of} i ${group.title} ${ranked.period} (${ind.direction === "DECREASE" ? "lägst värde" : "högst värde"} först), ` +
+      `percentil ${formatValue(ranked.percentile)}; gruppens snitt ${formatValue(ranked.mean)} över ${ranked.withValue} av ${ranked.members} kommuner.`
+    : group ? `${group.title}: ingen rangordning, ${figures.length ? `${municipalityName()} saknar värde.` : "inga värden för gruppen."}` : null;
   const home = ind.targets.filter((t) => t.area === state.municipality);
   const targets = home.filter((t) => t.kind === "ABSOLUTE").map((t) => ({
     from: t.periodFrom, to: t.periodTo, value: t.value, label: `Målvärde ${t.periodFrom}${t.periodTo ? `–${t.periodTo}` : "–"}: ${targetText(t)}`,
@@ -285,8 +324,9 @@ async function openIndicator(id) {
       [ind.unit, ind.desiredText || DIRECTION[ind.direction], ind.kpiId ? `Kolada ${ind.kpiId}` : null].filter(Boolean).join(" · ")),
     status ? h("p", { class: "verdict" }, badge(STATUS, status.status), " ", trendArrow(status.trend), " ",
       status.period ? `Senaste värde ${formatValue(status.value)} (${status.period}), ${trendText(status.trend)}.` : "Inget värde att bedöma.",
-      status.period && status.period !== state.year ? ` Bedömningen avser ${status.period}.` : "") : null,
-    renderChart({ title: ind.title, unit: ind.unit, lines, targets }),
+      status.period && status.period !== state.year ? ` Inget värde för ${state.year} ännu: bedömningen avser ${status.period}.` : "") : null,
+    rankText ? h("p", { class: "rank", "data-rank": ranked ? `${ranked.rank}/${ranked.of}` : "" }, rankText) : null,
+    renderChart({ title: ind.title, unit: ind.unit, lines, targets, bands }),
     h("p", { class: "downloads" },
       h("a", { id: "csv-link", href: seriesUrl(id, areas, "csv", genders), download: "", "data-download": "" }, "Ladda ner CSV"), " · ",
       h("a", { id: "csv-excel-link", href: seriesUrl(id, areas, "csv-excel", genders), download: "", "data-download": "" }, "CSV för Excel"), " · ",
@@ -294,16 +334,24 @@ async function openIndicator(id) {
     h("table", { class: "data-table", "data-table": "series" },
       h("caption", {}, `Värden för ${ind.title}${ind.unit ? ` (${ind.unit})` : ""}`),
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "År"),
-        lines.map((l) => h("th", { scope: "col" }, l.label)), h("th", { scope: "col" }, "Målvärde"))),
+        lines.map((l) => h("th", { scope: "col" }, l.label)),
+        bands.map((b) => h("th", { scope: "col" }, b.label)), h("th", { scope: "col" }, "Målvärde"))),
       h("tbody", {}, periods.map((p) => h("tr", {},
         h("th", { scope: "row" }, String(p)),
         lines.map((l) => {
           const pt = l.points.find((x) => x.period === p);
           return h("td", {}, formatValue(pt ? pt.value : null));
         }),
+        bands.map((b) => {
+          const pt = b.points.find((x) => x.period === p);
+          return h("td", {}, pt ? `${formatValue(pt.lo)}–${formatValue(pt.hi)}` : "–");
+        }),
         h("td", {}, targetFor(p) ? targetText(targetFor(p)) : "–"))))),
     ind.total.some((sr) => sr.points.some((p) => p.isExample))
-      ? h("p", { class: "note" }, "Värdena är genererade exempel för demon, inte verkliga siffror.") : null);
+      ? h("p", { class: "note" }, "Värdena är genererade exempel för demon, inte verkliga siffror.") : null,
+    ind.total.some((sr) => sr.points.some((p) => p.source === "KOLADA"))
+      ? h("p", { class: "note source-note" }, "Källa: Kolada (RKA).",
+        figures.length ? " Gruppens snitt, spridning och rangordning är beräknade av Styrhub ur de värdena." : "") : null);
   panel.removeAttribute("aria-busy");
   panel.dataset.state = "ready";
   panel.dataset.indicatorId = String(id);
@@ -312,7 +360,7 @@ async function openIndicator(id) {
 async function reload({ years = false } = {}) {
   try {
     $("#message").hidden = true;
-    if (years) await loadYears();
+    if (years) await Promise.all([loadYears(), loadGroups()]);
     renderCompare();
     writeAddress();
     await loadChain();
@@ -384,6 +432,11 @@ async function start() {
   });
   $("#jamfor").addEventListener("change", (e) => {
     state.compare = [...e.target.selectedOptions].map((o) => o.value);
+    writeAddress();
+    if (state.indicator) openIndicator(state.indicator).catch((err) => showError("Kunde inte hämta serien", err));
+  });
+  $("#grupp").addEventListener("change", (e) => {
+    state.group = e.target.value || null;
     writeAddress();
     if (state.indicator) openIndicator(state.indicator).catch((err) => showError("Kunde inte hämta serien", err));
   });

@@ -20,6 +20,9 @@ const STYLES = [
   { color: "#9c1f4f", dash: "12 4", width: 2.5 },
 ];
 
+/** A comparison group's mean: olive and dotted; its spread (lowest to highest) a light band. */
+export const GROUP = { color: "#6b5900", dash: "1 4", width: 3 };
+
 /** The target's line: red and dash-dotted, unlike every series line. */
 const TARGET = { color: "#b3261e", dash: "6 3 1 3", width: 2 };
 
@@ -45,13 +48,16 @@ function ticks(lo, hi, count = 5) {
 }
 
 /**
- * Draws the chart. `lines`: [{ label, area, gender, points: [{period, value}], style }];
+ * Draws the chart. `lines`: [{ label, area, gender, points: [{period, value}], style, kind }]
+ * (`kind` names the line in `data-line`: `series` by default, `group-mean` for a group's
+ * mean); `bands`: [{ label, area, points: [{period, lo, hi}], style }], a group's spread;
  * `targets`: [{ from, to, value, label }] (absolute targets only: relative ones are the
  * reference line itself). Returns the <figure>.
  */
-export function renderChart({ title, unit, lines, targets }) {
+export function renderChart({ title, unit, lines, targets, bands = [] }) {
   const periods = lines.flatMap((l) => l.points.filter((p) => p.value !== null).map((p) => p.period));
-  const values = lines.flatMap((l) => l.points.map((p) => p.value)).filter((v) => v !== null);
+  const values = lines.flatMap((l) => l.points.map((p) => p.value)).filter((v) => v !== null)
+    .concat(bands.flatMap((b) => b.points.flatMap((p) => [p.lo, p.hi])));
   const figure = h("figure", { class: "chart" });
   if (!periods.length) {
     figure.append(h("p", { class: "empty" }, "Ingen data att visa för det här året."));
@@ -100,6 +106,22 @@ export function renderChart({ title, unit, lines, targets }) {
     }, s("title", {}, t.label)));
   }
 
+  for (const b of bands) {
+    const pts = b.points.filter((p) => p.period >= x0 && p.period <= x1);
+    if (!pts.length) continue;
+    const top = pts.map((p) => `${px(p.period).toFixed(1)},${py(p.hi).toFixed(1)}`);
+    const bottom = [...pts].reverse().map((p) => `${px(p.period).toFixed(1)},${py(p.lo).toFixed(1)}`);
+    svg.append(s("path", {
+      d: `M${top.join("L")}L${bottom.join("L")}Z`,
+      fill: b.style.color,
+      "fill-opacity": 0.14,
+      stroke: "none",
+      class: "band",
+      "data-line": "group-spread",
+      "data-area": b.area,
+    }, s("title", {}, b.label)));
+  }
+
   for (const l of lines) {
     let d = "";
     let pen = false;
@@ -118,7 +140,7 @@ export function renderChart({ title, unit, lines, targets }) {
       stroke: l.style.color,
       "stroke-width": l.style.width,
       "stroke-dasharray": l.style.dash || null,
-      "data-line": "series",
+      "data-line": l.kind || "series",
       "data-area": l.area,
       "data-gender": l.gender,
     }));
@@ -133,9 +155,15 @@ export function renderChart({ title, unit, lines, targets }) {
   const legend = h("ul", { class: "legend" },
     lines.map((l) => h("li", { "data-area": l.area, "data-gender": l.gender },
       swatch(l.style), " ", l.label, l.points.some((p) => p.value !== null) ? "" : " (ingen data)")),
+    bands.map((b) => h("li", { "data-area": b.area, "data-band": "" }, bandSwatch(b.style), " ", b.label)),
     shown.length ? h("li", {}, swatch(TARGET), " Målvärde") : null);
   figure.append(svg, legend);
   return figure;
+}
+
+function bandSwatch(st) {
+  return s("svg", { width: 32, height: 10, "aria-hidden": "true", class: "swatch" },
+    s("rect", { x: 0, y: 0, width: 32, height: 10, fill: st.color, "fill-opacity": 0.3 }));
 }
 
 function swatch(st) {
