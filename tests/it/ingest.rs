@@ -129,6 +129,13 @@ both! {
         // The members are areas the hub knows, by Kolada's titles.
         let areas: serde_json::Value = app.get("/api/v1/areas?q=V%C3%A4ster%C3%A5s").await.json().await.unwrap();
         assert!(areas["items"].as_array().unwrap().iter().any(|a| a["code"] == "1980"), "{areas:#}");
+        // The group is listed by its Kolada title, as Kolada's, with its members.
+        let groups = app.graphql_data(r#"{ comparisonGroups { code title source owner members } }"#, json!({})).await;
+        let g = groups["comparisonGroups"].as_array().unwrap().iter().find(|g| g["code"] == "G114798").cloned();
+        let g = g.unwrap_or_else(|| panic!("{groups:#}"));
+        assert_eq!((g["source"].as_str(), g["owner"].as_str()), (Some("KOLADA"), None), "{g:#}");
+        assert!(g["title"].as_str().is_some_and(|t| !t.is_empty() && t != "G114798"), "{g:#}");
+        assert_eq!(g["members"], json!(["0381", "0484", "0486", "1980"]));
     }
 
     async fn a_flaky_source_is_retried_and_a_broken_one_fails_the_run_until_it_is_back(db: TestDb) {

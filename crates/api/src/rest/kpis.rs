@@ -414,12 +414,15 @@ pub async fn ranking(
             "give the areas to rank, e.g. group=1489,1490,0764 (or areas=…)",
         ));
     };
-    // A municipality group (G…) stands for its members of the year ranked, as the hub stores
-    // them (synced with the group's metadata: `styrhub ingest kolada --municipality G…`).
-    let mut group = group_members::members(&state.ports.read, parse_areas("group", raw, MAX_RANKED)?, year)
+    // A stored group (G…, 1489:jamforelsekommuner) stands for its members of the year ranked.
+    let codes = parse_areas("group", raw, MAX_RANKED)?;
+    let highlight = p.area.as_deref().map(|a| parse_area("area", a)).transpose()?;
+    // Areas named directly must be areas the hub knows; a group's members need not be (one
+    // without a value is listed as missing).
+    let named: Vec<AreaCode> = codes.iter().filter(|c| !c.is_group()).cloned().chain(highlight.clone()).collect();
+    let mut group = group_members::members(&state.ports.read, codes, year)
         .await?
         .map_err(|g| groups::unknown_group(&g))?;
-    let highlight = p.area.as_deref().map(|a| parse_area("area", a)).transpose()?;
     if let Some(h) = &highlight {
         if !group.contains(h) {
             group.push(h.clone());
@@ -452,7 +455,7 @@ pub async fn ranking(
             Some((d.area.as_str(), (p.value?, p.source.as_str())))
         })
         .collect();
-    if let Some(unknown) = s::first_unknown(&group, &digests, &names) {
+    if let Some(unknown) = s::first_unknown(&named, &digests, &names) {
         let parameter = if highlight.as_ref() == Some(unknown) { "area" } else { "group" };
         return Err(s::unknown_area(parameter, unknown));
     }
