@@ -7,7 +7,7 @@
 import { gql, token, setToken, download, MUNICIPALITIES, YEARS, CHAIN, CHART, GROUPS } from "./api.js";
 import { h } from "./dom.js";
 import { renderTree, reveal } from "./tree.js";
-import { renderChart, lineStyle, GROUP } from "./chart.js";
+import { renderChart, lineStyle, GROUP as GROUP_STYLE } from "./chart.js";
 import {
   STATUS, ASSESSMENT, TREND, GOAL_KIND, DIRECTION, GENDER, COUNTRY, COUNTRY_NAME,
   formatValue, followUpName, targetText,
@@ -296,10 +296,10 @@ async function openIndicator(id) {
   const figures = group && ind.group ? ind.group : [];
   const bands = [];
   if (group) {
-    lines.push({ label: `Snitt ${group.title}`, area: group.code, gender: "T", kind: "group-mean", style: GROUP,
+    lines.push({ label: `Snitt ${group.title}`, area: group.code, gender: "T", kind: "group-mean", style: GROUP_STYLE,
       points: figures.map((f) => ({ period: f.period, value: f.mean })) });
     if (figures.length) {
-      bands.push({ label: `Spridning ${group.title} (lägsta–högsta)`, area: group.code, style: GROUP,
+      bands.push({ label: `Spridning ${group.title} (lägsta–högsta)`, area: group.code, style: GROUP_STYLE,
         points: figures.map((f) => ({ period: f.period, lo: f.min, hi: f.max })) });
     }
   }
