@@ -196,10 +196,13 @@ struct WireGroup {
     members: Option<Vec<WireMember>>,
 }
 
+/// A group member: `member_id`/`member_title` as v3 serves them; `id`/`title` as older (v2)
+/// documentation and mirrors write them.
 #[derive(Deserialize)]
 struct WireMember {
+    #[serde(alias = "id")]
     member_id: String,
-    #[serde(default)]
+    #[serde(default, alias = "title")]
     member_title: Option<String>,
 }
 
@@ -479,5 +482,8 @@ mod tests {
             group(r#"{"id":"G114418","title":"Fyrkommunsnätverket","members":[{"member_id":"0682","member_title":"Nässjö"}]}"#).unwrap();
         assert_eq!(g.members, vec![("0682".to_owned(), "Nässjö".to_owned())]);
         assert_eq!(g.to_area().area_type, "G");
+        // The older shape names members by `id` and `title`.
+        let v2 = group(r#"{"id":"G114418","title":"Fyrkommunsnätverket","members":[{"id":"0682","title":"Nässjö"}]}"#).unwrap();
+        assert_eq!(v2.members, g.members);
     }
 }
