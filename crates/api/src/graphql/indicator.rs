@@ -171,7 +171,7 @@ pub enum TargetKind {
     Absolute,
     /// A direction versus the previous period.
     Direction,
-    /// Relative to a reference area's value for the same period.
+    /// Relative to a reference area's value for the same period, or to a comparison group's mean.
     Relative,
 }
 
@@ -200,7 +200,9 @@ impl Target (t in DomainTarget) {
     comparison / "comparison": &'static str = t.rule.to_parts().1;
     /// The target value (absolute targets).
     value / "value": Option<f64> = t.rule.to_parts().2;
-    /// The area compared with (relative targets), e.g. 0000 for the whole country.
+    /// What a relative target compares with: an area, e.g. 0000 for the whole country, or a
+    /// comparison group (`1489:jamforelsekommuner`, `G92790`: the mean of its members of each
+    /// year; `comparisonGroup(code)` gives its title and members).
     reference_area / "referenceArea": Option<&str> = t.rule.to_parts().3;
     /// The phrase as written, e.g. "ska vara under riksgenomsnittet".
     note / "note": Option<&str> = t.note.as_deref();
