@@ -11,10 +11,10 @@
 use std::path::Path;
 
 use anyhow::Context;
-use styrhub_domain::kpi::Kpi;
+use styrhub_domain::kpi::{Kpi, KpiFilter};
 use styrhub_domain::observation::WriteCounts;
 use styrhub_domain::package::Package;
-use styrhub_domain::ports::{LoadReport, MetadataWriter, ObservationWriter, PackageWriter};
+use styrhub_domain::ports::{LoadReport, MetadataWriter, ObservationWriter, PackageWriter, SeriesReader};
 
 /// The sub-folder of the demo folder that holds the Kolada data rather than a package.
 pub const KOLADA_DIR: &str = "kolada";
@@ -44,7 +44,7 @@ pub struct KoladaReport {
 /// (`styrhub_ingest::statistics`).
 pub async fn load_all<W>(writer: &W, dir: &Path) -> anyhow::Result<DemoReport>
 where
-    W: PackageWriter + ObservationWriter + MetadataWriter,
+    W: PackageWriter + ObservationWriter + MetadataWriter + SeriesReader,
 {
     let mut dirs: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read the demo folder {}", dir.display()))?
@@ -86,13 +86,17 @@ where
 }
 
 /// Loads a folder of Kolada data: `catalogue.csv` and `kpi.json` (each optional) as KPI
-/// metadata, and `values.csv` (optional) through the file import. Where both describe a KPI,
-/// `kpi.json`'s metadata (description, gender flag, publication date) is stored, not the
-/// catalogue's title-only row; the two are merged first and written in one bulk upsert, so that
-/// a second load finds every row unchanged. A file with an invalid row loads nothing.
+/// metadata, and `values.csv` (optional) through the file import. A file with an invalid row
+/// loads nothing.
+///
+/// Metadata fills gaps and never makes a stored KPI poorer: where both files describe a KPI,
+/// `kpi.json`'s metadata (description, gender flag, publication date) is the one written, not
+/// the catalogue's title-only row; and a KPI already stored with a description (by a Kolada
+/// sync, say, before `serve --demo` restarts) is left as it is. The rows to write go in one bulk
+/// upsert, so that a second load finds every row unchanged.
 pub async fn load_kolada<W>(writer: &W, dir: &Path) -> anyhow::Result<KoladaReport>
 where
-    W: ObservationWriter + MetadataWriter,
+    W: ObservationWriter + MetadataWriter + SeriesReader,
 {
     let read = |name: &str| -> anyhow::Result<Option<String>> {
         let path = dir.join(name);
@@ -116,8 +120,17 @@ where
     }
     let mut report = KoladaReport::default();
     if !kpis.is_empty() {
-        let rows: Vec<Kpi> = kpis.into_values().collect();
+        let described: std::collections::HashSet<String> = writer
+            .kpis(&KpiFilter::default())
+            .await
+            .context("reading the stored KPIs failed")?
+            .into_iter()
+            .filter(|k| k.description.is_some())
+            .map(|k| k.id)
+            .collect();
+        let (kept, rows): (Vec<Kpi>, Vec<Kpi>) = kpis.into_values().partition(|k| described.contains(&k.id));
         report.kpis = writer.upsert_kpis(&rows).await.context("storing the demo's KPI metadata failed")?;
+        report.kpis.unchanged += kept.len() as u64;
     }
     if let Some(text) = read("values.csv")? {
         let path = dir.join("values.csv");
