@@ -2,6 +2,8 @@ use std::collections::BTreeMap;
 
 use sea_orm::{FromQueryResult, JsonValue, Statement};
 use serde_json::json;
+use styrhub_domain::kpi::{Kpi, KpiFilter};
+use styrhub_domain::ports::{MetadataWriter, SeriesReader};
 use styrhub_store::package::table_counts;
 
 use crate::helpers::{both, demo_dir, TestApp};
@@ -273,5 +275,43 @@ both! {
         let body: serde_json::Value = res.json().await.unwrap();
         let ids: Vec<&str> = body["items"].as_array().unwrap().iter().map(|k| k["id"].as_str().unwrap()).collect();
         assert!(ids.contains(&"N00091") && ids.contains(&"N00090"), "{ids:?}");
+    }
+
+    async fn the_demo_s_kpi_metadata_fills_gaps_and_never_overwrites_a_described_kpi(db: TestDb) {
+        let app = TestApp::spawn(db).await;
+        // Before `serve --demo` (re)starts: N00091 described by a sync, N00090 known by title only.
+        let synced = Kpi {
+            id: "N00091".into(),
+            title: "Sjukfrånvaro mer än 59 dagar, kommun (as synced)".into(),
+            description: Some("From a sync.".into()),
+            operating_area: None,
+            municipality_type: Some("K".into()),
+            is_divided_by_gender: Some(true),
+            publication_date: Some("2026-04-01".into()),
+        };
+        let title_only = Kpi {
+            id: "N00090".into(),
+            title: "Sjukfrånvaro".into(),
+            description: None,
+            operating_area: None,
+            municipality_type: None,
+            is_divided_by_gender: None,
+            publication_date: None,
+        };
+        app.store.upsert_kpis(&[synced.clone(), title_only]).await.unwrap();
+        let report = styrhub_api::demo::load_all(&app.store, &demo_dir()).await.unwrap();
+        let kolada = report.kolada.unwrap();
+        assert_eq!((kolada.kpis.inserted, kolada.kpis.updated, kolada.kpis.unchanged), (6_097, 1, 1), "{kolada:?}");
+        let stored = app
+            .store
+            .kpis(&KpiFilter {
+                ids: Some(vec!["N00090".into(), "N00091".into()]),
+                text: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(stored[1], synced, "the sync's metadata stays");
+        assert_eq!(stored[0].title, "Sjukfrånvaro totalt bland anställda, kommun, andel (%)");
+        assert!(stored[0].description.is_some(), "kpi.json's metadata fills the gap: {:?}", stored[0]);
     }
 }

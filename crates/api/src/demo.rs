@@ -11,10 +11,10 @@
 use std::path::Path;
 
 use anyhow::Context;
-use styrhub_domain::kpi::{Kpi, KpiFilter};
+use styrhub_domain::kpi::Kpi;
 use styrhub_domain::observation::WriteCounts;
 use styrhub_domain::package::Package;
-use styrhub_domain::ports::{LoadReport, MetadataWriter, ObservationWriter, PackageWriter, SeriesReader};
+use styrhub_domain::ports::{LoadReport, MetadataWriter, ObservationWriter, PackageWriter};
 
 /// The sub-folder of the demo folder that holds the Kolada data rather than a package.
 pub const KOLADA_DIR: &str = "kolada";
@@ -44,7 +44,7 @@ pub struct KoladaReport {
 /// (`styrhub_ingest::statistics`).
 pub async fn load_all<W>(writer: &W, dir: &Path) -> anyhow::Result<DemoReport>
 where
-    W: PackageWriter + ObservationWriter + MetadataWriter + SeriesReader,
+    W: PackageWriter + ObservationWriter + MetadataWriter,
 {
     let mut dirs: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read the demo folder {}", dir.display()))?
@@ -93,10 +93,10 @@ where
 /// `kpi.json`'s metadata (description, gender flag, publication date) is the one written, not
 /// the catalogue's title-only row; and a KPI already stored with a description (by a Kolada
 /// sync, say, before `serve --demo` restarts) is left as it is. The rows to write go in one bulk
-/// upsert, so that a second load finds every row unchanged.
+/// fill ([`MetadataWriter::fill_kpis`]), so that a second load finds every row unchanged.
 pub async fn load_kolada<W>(writer: &W, dir: &Path) -> anyhow::Result<KoladaReport>
 where
-    W: ObservationWriter + MetadataWriter + SeriesReader,
+    W: ObservationWriter + MetadataWriter,
 {
     let read = |name: &str| -> anyhow::Result<Option<String>> {
         let path = dir.join(name);
@@ -120,17 +120,8 @@ where
     }
     let mut report = KoladaReport::default();
     if !kpis.is_empty() {
-        let described: std::collections::HashSet<String> = writer
-            .kpis(&KpiFilter::default())
-            .await
-            .context("reading the stored KPIs failed")?
-            .into_iter()
-            .filter(|k| k.description.is_some())
-            .map(|k| k.id)
-            .collect();
-        let (kept, rows): (Vec<Kpi>, Vec<Kpi>) = kpis.into_values().partition(|k| described.contains(&k.id));
-        report.kpis = writer.upsert_kpis(&rows).await.context("storing the demo's KPI metadata failed")?;
-        report.kpis.unchanged += kept.len() as u64;
+        let rows: Vec<Kpi> = kpis.into_values().collect();
+        report.kpis = writer.fill_kpis(&rows).await.context("storing the demo's KPI metadata failed")?;
     }
     if let Some(text) = read("values.csv")? {
         let path = dir.join("values.csv");

@@ -279,7 +279,7 @@ pub fn parse_kpi_json(text: &str) -> Result<Vec<Kpi>, RowError> {
 /// All or nothing, as [`parse_kpi_json`].
 pub fn parse_kpi_catalogue(text: &str) -> Result<Vec<Kpi>, RowError> {
     let text = text.trim_start_matches('\u{feff}');
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::Headers).from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| RowError {
@@ -298,31 +298,33 @@ pub fn parse_kpi_catalogue(text: &str) -> Result<Vec<Kpi>, RowError> {
             });
         }
     }
+    let at = |name: &str| col.get(name).copied();
+    let (id_at, title_at, type_at, area_at) = (at("id"), at("title"), at("municipality_type"), at("operating_area"));
+    fn field(record: &csv::StringRecord, i: Option<usize>) -> Option<&str> {
+        i.and_then(|i| record.get(i)).map(str::trim).filter(|s| !s.is_empty())
+    }
     let mut out = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let record = record.map_err(|e| RowError {
-            line,
-            message: e.to_string(),
-        })?;
-        let f = Fields {
-            col: &col,
-            record: &record,
-        };
-        let id = KpiId::parse(f.get("id").unwrap_or_default()).map_err(|e| RowError {
+    let mut record = csv::StringRecord::new();
+    let mut line = 1;
+    while reader.read_record(&mut record).map_err(|e| RowError {
+        line: line + 1,
+        message: e.to_string(),
+    })? {
+        line += 1;
+        let id = KpiId::parse(field(&record, id_at).unwrap_or_default()).map_err(|e| RowError {
             line,
             message: format!("column id: {}", e.message),
         })?;
-        let title = f.get("title").ok_or_else(|| RowError {
+        let title = field(&record, title_at).ok_or_else(|| RowError {
             line,
             message: "column title: empty".into(),
         })?;
         out.push(Kpi {
-            id: id.to_string(),
+            id: id.as_str().to_owned(),
             title: title.to_owned(),
             description: None,
-            operating_area: f.get("operating_area").map(str::to_owned),
-            municipality_type: f.get("municipality_type").map(str::to_owned),
+            operating_area: field(&record, area_at).map(str::to_owned),
+            municipality_type: field(&record, type_at).map(str::to_owned),
             is_divided_by_gender: None,
             publication_date: None,
         });
