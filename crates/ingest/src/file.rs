@@ -1,6 +1,7 @@
-//! File import: figures no API has (a municipality's own measurements), from CSV or from JSON
-//! in Kolada's data format. Rows are checked one by one and errors carry their line numbers; a
-//! file with errors imports nothing unless the caller skips invalid rows.
+//! File import: figures no API has (a municipality's own measurements) or figures copied from
+//! one (the demo's Kolada values), from CSV or from JSON in Kolada's data format; and KPI
+//! metadata files. Rows are checked one by one and errors carry their line numbers; a file with
+//! errors imports nothing unless the caller skips invalid rows.
 //!
 //! # CSV layout
 //! A header row names the columns, in any order, case-insensitive; `,` or `;` separated (with
