@@ -19,7 +19,7 @@ const CHAIN: &str = r#"
       goals {
         title kind
         indicators {
-          title direction desiredText
+          title direction desiredText kpiId
           latestValue { period value source isExample }
           status { status explanation period target { kind referenceArea } trend { kind since } }
         }
@@ -43,10 +43,18 @@ both! {
         assert!(indicators.len() >= 40, "every indicator of the council goals: {}", indicators.len());
         let with_values = indicators.iter().filter(|i| i["latestValue"]["value"].is_number()).count();
         assert!(with_values >= indicators.len() - 5, "values for nearly all: {with_values}/{}", indicators.len());
+        // Indicators with a Kolada KPI show Kolada's real values (up to 2022, the last year
+        // shipped); the municipality's own measures show generated values, marked as examples.
+        let linked = indicators.iter().filter(|i| i["kpiId"].is_string()).count();
+        assert!(linked >= 10, "KPI-linked indicators: {linked}");
         for i in &indicators {
             if !i["latestValue"].is_null() {
-                assert_eq!(i["latestValue"]["source"], "EXAMPLE", "demo values are marked: {i:#}");
-                assert_eq!(i["latestValue"]["isExample"], true);
+                let (source, example) = if i["kpiId"].is_string() { ("KOLADA", false) } else { ("EXAMPLE", true) };
+                assert_eq!(i["latestValue"]["source"], source, "demo values are marked: {i:#}");
+                assert_eq!(i["latestValue"]["isExample"], example, "{i:#}");
+                if i["kpiId"].is_string() {
+                    assert!(i["latestValue"]["period"].as_i64().unwrap() <= 2022, "no Kolada value is invented: {i:#}");
+                }
             }
             let status = i["status"]["status"].as_str().unwrap();
             assert!(["ON_TARGET", "NOT_ON_TARGET", "NO_DATA"].contains(&status), "{i:#}");
@@ -96,8 +104,10 @@ both! {
         assert_eq!(rows.iter().map(|r| r["period"].as_i64().unwrap()).collect::<Vec<_>>(), [2016, 2017, 2018, 2019, 2020]);
         for r in rows {
             assert_eq!(r["values"].as_array().unwrap().len(), 2);
-            assert_eq!(r["hasExamples"], true);
+            assert_eq!(r["hasExamples"], false, "Kolada's real values: {r}");
         }
+        // Kolada: Alingsås 9.0 %, the country 8.3 % in 2020.
+        assert_eq!(rows[4]["values"], json!([9.0, 8.3]));
     }
 
     async fn bad_arguments_name_the_field(db: TestDb) {

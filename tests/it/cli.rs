@@ -43,6 +43,7 @@ both! {
         let first = styrhub(&["--database-url", &url, "demo", "--demo-dir", &demo]);
         assert!(first.status.success(), "{}", stderr(&first));
         assert!(stdout(&first).contains("loaded 1489"), "{}", stdout(&first));
+        assert!(stdout(&first).contains("loaded Kolada figures (Källa: Kolada): KPIs 6099 inserted"), "{}", stdout(&first));
         let second = styrhub(&["--database-url", &url, "demo", "--demo-dir", &demo]);
         assert!(second.status.success(), "{}", stderr(&second));
         for line in stdout(&second).lines().filter(|l| l.starts_with("loaded")) {

@@ -348,6 +348,34 @@ both! {
         assert_eq!(points[0], json!({ "period": 2022, "value": 7.5, "source": "FILE" }));
     }
 
+    async fn a_file_names_its_values_source_and_an_unknown_source_is_a_row_error(db: TestDb) {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("fran-kolada.csv");
+        std::fs::write(
+            &csv,
+            "kpi,area,period,gender,value,source\nN00090,1489,2022,T,8.9,kolada\nN00090,1489,2021,T,8.2,\nN00090,1489,2020,T,9.0,manual\n",
+        )
+        .unwrap();
+        let o = styrhub(&db.url, &["ingest", "file", &csv.display().to_string()]);
+        assert!(o.status.success(), "{}", out(&o));
+        assert_eq!(count(&o, "inserted"), 3, "{}", out(&o));
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, "kpi,area,period,value,source\nN00090,0000,2022,8.1,scb\n").unwrap();
+        let o = styrhub(&db.url, &["ingest", "file", &bad.display().to_string()]);
+        assert!(!o.status.success(), "{}", out(&o));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("line 2: column source"), "{}", out(&o));
+        let app = TestApp::spawn(db).await;
+        let data = app.graphql_data(r#"{ series(kpi: "N00090", areas: ["1489"]) { points { period value source isExample } } }"#, json!({})).await;
+        assert_eq!(
+            data["series"][0]["points"],
+            json!([
+                { "period": 2020, "value": 9.0, "source": "MANUAL", "isExample": false },
+                { "period": 2021, "value": 8.2, "source": "FILE", "isExample": false },
+                { "period": 2022, "value": 8.9, "source": "KOLADA", "isExample": false },
+            ])
+        );
+    }
+
     async fn an_import_that_writes_many_rows_refreshes_the_planners_statistics_and_a_small_one_does_not(db: TestDb) {
         let store = db.store().await;
         let dir = tempfile::tempdir().unwrap();

@@ -300,17 +300,24 @@ both! {
 
     async fn kpis_list_and_show_their_metadata_and_indicators(db: TestDb) {
         let app = app(db).await;
+        // The demo ships Kolada's catalogue: every KPI with "yrkesprogram" in its title, and
+        // N15419 with the metadata the sync brought.
         let list = json_of(&app, "/api/v1/kpis?q=yrkesprogram").await;
-        assert_eq!(list["total"], 1);
-        assert_eq!(list["items"][0]["id"], "N15419");
-        assert_eq!(list["items"][0]["operating_area"], "Grundskola");
-        assert_eq!(list["items"][0]["is_divided_by_gender"], true);
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(list["total"], items.len(), "{list:#}");
+        assert!(items.len() > 1, "{list:#}");
+        for k in items {
+            assert!(k["title"].as_str().unwrap().to_lowercase().contains("yrkesprogram"), "{k}");
+        }
+        let n15419 = items.iter().find(|k| k["id"] == "N15419").expect("N15419 found");
+        assert_eq!(n15419["operating_area"], "Grundskola");
+        assert_eq!(n15419["is_divided_by_gender"], true);
         let one = json_of(&app, "/api/v1/kpis/N15419").await;
-        assert_eq!(one["metadata"]["title"], list["items"][0]["title"]);
+        assert_eq!(one["metadata"]["title"], n15419["title"]);
         assert_eq!(one["indicators"], json!([]));
-        // The demo's sick-leave indicator is sourced from N00090, which has no metadata yet.
+        // The demo's sick-leave indicator is sourced from N00090, described by the demo's kpi.json.
         let n00090 = json_of(&app, "/api/v1/kpis/N00090").await;
-        assert!(n00090["metadata"].is_null());
+        assert_eq!(n00090["metadata"]["title"], "Sjukfrånvaro totalt bland anställda, kommun, andel (%)");
         assert_eq!(n00090["indicators"][0]["municipality"], "1489", "{n00090:#}");
         problem(&app, "/api/v1/kpis/N99999", 404, None).await;
         let p = problem(&app, "/api/v1/kpis/not-a-kpi", 404, None).await;
@@ -465,7 +472,15 @@ both! {
 
     async fn a_kpi_known_only_by_its_indicators_is_titled_after_the_first(db: TestDb) {
         let app = app(db).await;
-        // The demo sources indicators from N00973 and brings its example values, not its metadata.
+        // The demo sources an indicator from N00973 and brings its values and its metadata; a
+        // hub that has the values but no metadata (as after a file import of them) is made by
+        // removing the metadata.
+        use sea_orm::ConnectionTrait;
+        app.store
+            .connection()
+            .execute_unprepared("DELETE FROM kpi WHERE id = 'N00973'")
+            .await
+            .unwrap();
         let body = json_of(&app, "/api/v1/kpis/N00973/series?area=1489").await;
         let first = app
             .store
@@ -477,7 +492,7 @@ both! {
             .unwrap();
         assert_eq!(body["title"], first[0].title.as_str());
         assert_eq!(body["series"][0]["area_title"], "Alingsås");
-        assert_eq!(body["series"][0]["points"][0]["source"], "example");
+        assert_eq!(body["series"][0]["points"][0]["source"], "kolada");
         problem(&app, "/api/v1/kpis/N00001/series?area=1489", 404, None).await;
     }
 
@@ -547,11 +562,14 @@ both! {
         let areas: Vec<&str> = series["series"].as_array().unwrap().iter().map(|s| s["area"].as_str().unwrap()).collect();
         assert_eq!(areas, ["1489", "0000"]);
         assert_eq!(series["indicator"], id);
-        assert_eq!(series["series"][0]["points"][0]["source"], "example", "demo values are marked");
-        let d = json_of(&app, &format!("/api/v1/indicators/{id}/series?format=jsonstat&from=2023")).await;
-        let v = jsonstat_value(&d, &[("area", "1489"), ("period", "2023"), ("gender", "T")]);
-        assert_eq!(v, s["value"], "the judged value is the 2023 value");
-        assert_eq!(d["status"]["0"], "example");
+        assert_eq!(series["series"][0]["points"][0]["source"], "kolada", "Kolada's values are marked as Kolada's");
+        // Kolada's values stop at 2022: that is the value judged, and JSON-stat marks none as an example.
+        assert_eq!(s["period"], 2022);
+        let d = json_of(&app, &format!("/api/v1/indicators/{id}/series?format=jsonstat&from=2022")).await;
+        let v = jsonstat_value(&d, &[("area", "1489"), ("period", "2022"), ("gender", "T")]);
+        assert_eq!(v, s["value"], "the judged value is the 2022 value");
+        assert_eq!(v, 8.9, "Kolada's value for 2022");
+        assert!(d["status"].is_null(), "no example values: {d:#}");
     }
 
     async fn a_ranking_places_the_municipality_in_its_group(db: TestDb) {

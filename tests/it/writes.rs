@@ -404,13 +404,16 @@ both! {
         let trygga = indicator(store, "1489", "kf1-trygga-i-skolan").await;
         let at_area = |ind: i64, area: &str| snapshot.iter().find(|v| v.indicator_id == ind && v.area == area).cloned();
         let v = at_area(trygga.id, "1489").expect("kf1-trygga-i-skolan is in the snapshot");
-        assert_eq!((v.period, v.value, v.series_key.clone()), (2022, Some(55.0), format!("indicator:{}", trygga.id)));
+        // An own measure's example value (demo/alingsas/observations.csv) and a KPI's real one
+        // (demo/kolada/values.csv: Kolada gives N00973 for Alingsås 2022 as 30.0).
+        assert_eq!((v.period, v.value, v.series_key.clone()), (2022, Some(79.7), format!("indicator:{}", trygga.id)));
         assert!(at_area(trygga.id, "0000").is_none());
         let skola = indicator(store, "1489", "op-elever-klarar-skolgangen").await;
-        assert_eq!(at_area(skola.id, "1489").map(|v| v.value), Some(Some(66.0)));
-        assert_eq!(at_area(skola.id, "0000").map(|v| v.value), Some(Some(60.8)));
+        assert_eq!(at_area(skola.id, "1489").map(|v| v.value), Some(Some(76.6)));
+        assert_eq!(at_area(skola.id, "0000").map(|v| v.value), Some(Some(75.5)));
         let etablering = indicator(store, "1489", "kf1-etablering").await;
-        assert_eq!(at_area(etablering.id, "1489").unwrap().series_key, "kpi:N00973");
+        let e = at_area(etablering.id, "1489").unwrap();
+        assert_eq!((e.period, e.value, e.series_key.as_str()), (2022, Some(30.0), "kpi:N00973"));
         assert_eq!(store.follow_ups_by_ids(&[fu_id]).await.unwrap(), vec![approved.clone()], "the snapshot is stored");
 
         // Locked: no assessment changes, by id or by period, and it is not approved twice.

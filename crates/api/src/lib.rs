@@ -19,7 +19,7 @@
 //! - [`answer_cache`]: series and GraphQL answers kept for a moment when switched on (off by default).
 //! - [`limits`]: body size, request timeout, GraphQL depth/complexity/introspection, rate limits.
 //! - [`error`]: the one mapping from domain errors to HTTP statuses and GraphQL codes.
-//! - [`demo`]: loading the municipality packages under `demo/`.
+//! - [`demo`]: loading the municipality packages under `demo/`, then its Kolada figures.
 //! - [`synthetic`]: a synthetic municipality of any size, for benchmarks and statement counts.
 //! - [`ingest_cmd`]: `styrhub ingest kolada|file`: progress and summaries around the ingest crate.
 //! - [`shutdown`]: SIGTERM and SIGINT, for graceful shutdown of `serve` and `ingest`.

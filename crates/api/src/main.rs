@@ -63,7 +63,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo(args) => {
             let store = open(cli.database_url.expose(), cli.db_acquire_timeout_ms).await?;
-            for r in styrhub_api::demo::load_all(&store, &args.demo_dir).await? {
+            let report = styrhub_api::demo::load_all(&store, &args.demo_dir).await?;
+            for r in &report.packages {
                 println!(
                     "loaded {}: observations {} inserted, {} updated, {} unchanged; {} warning(s)",
                     r.municipality,
@@ -71,6 +72,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     r.observations.updated,
                     r.observations.unchanged,
                     r.warnings.len()
+                );
+            }
+            if let Some(k) = &report.kolada {
+                println!(
+                    "loaded Kolada figures (Källa: Kolada): KPIs {} inserted, {} updated, {} unchanged; observations {} inserted, {} updated, {} unchanged",
+                    k.kpis.inserted,
+                    k.kpis.updated,
+                    k.kpis.unchanged,
+                    k.observations.inserted,
+                    k.observations.updated,
+                    k.observations.unchanged
                 );
             }
         }

@@ -199,6 +199,10 @@ pub trait SeriesReader: Send + Sync {
 pub trait MetadataWriter: Send + Sync {
     /// KPI metadata; a second identical write changes nothing.
     async fn upsert_kpis(&self, kpis: &[Kpi]) -> Result<WriteCounts, RepoError>;
+    /// KPI metadata that fills gaps and never makes the hub poorer: written where the hub has
+    /// no row for the id or one without a description; a KPI already described (by a sync, say)
+    /// is left as it is and counted unchanged. For shipped metadata such as the demo's.
+    async fn fill_kpis(&self, kpis: &[Kpi]) -> Result<WriteCounts, RepoError>;
     /// Areas: municipalities, regions, groups, organisational units.
     async fn upsert_areas(&self, areas: &[Area]) -> Result<WriteCounts, RepoError>;
     /// The members a source serves for municipality group `group` in `year`: memberships that

@@ -1,6 +1,7 @@
-//! File import: figures no API has (a municipality's own measurements), from CSV or from JSON
-//! in Kolada's data format. Rows are checked one by one and errors carry their line numbers; a
-//! file with errors imports nothing unless the caller skips invalid rows.
+//! File import: figures no API has (a municipality's own measurements) or figures copied from
+//! one (the demo's Kolada values), from CSV or from JSON in Kolada's data format; and KPI
+//! metadata files. Rows are checked one by one and errors carry their line numbers; a file with
+//! errors imports nothing unless the caller skips invalid rows.
 //!
 //! # CSV layout
 //! A header row names the columns, in any order, case-insensitive; `,` or `;` separated (with
@@ -16,11 +17,35 @@
 //! | `gender` | no (T) | T, K or M |
 //! | `value` | yes (may be empty) | the value; empty is a missing value, 0 is a value |
 //! | `status` | no | the source's status flag, e.g. Missing |
+//! | `source` | no (`file`) | where the value comes from: `kolada`, `file`, `manual` or `example`; the API shows it with every value |
+//!
+//! A file of values copied from Kolada (as the demo's `demo/kolada/values.csv`) says
+//! `kolada`, so that they are shown, and cited, as Kolada's; `example` marks made-up values.
+//!
+//! # KPI metadata
+//! [`parse_kpi_json`] reads KPI metadata in Kolada's format (`{"count", "values": […]}` as
+//! Kolada's `/kpi` answers), [`parse_kpi_catalogue`] a catalogue CSV with the columns
+//! `id,title,municipality_type,operating_area,publ_period` (as the rKolada client library keeps
+//! it); both give what `MetadataWriter::upsert_kpis` stores.
 
 use std::collections::HashMap;
 
 use styrhub_domain::ids::{AreaCode, Gender, KpiId, Year};
+use styrhub_domain::kpi::Kpi;
 use styrhub_domain::observation::{NewObservation, SeriesRef, ValueSource};
+
+/// The columns of the CSV layout (module doc), lower-case.
+const COLUMNS: [&str; 9] = [
+    "kpi",
+    "indicator",
+    "municipality",
+    "area",
+    "period",
+    "gender",
+    "value",
+    "status",
+    "source",
+];
 
 /// A row that could not be read, with its line number (1 is the header).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +93,7 @@ pub fn parse_csv(text: &str, indicator: &dyn Fn(&str, &str) -> Option<SeriesRef>
         .collect();
     let col: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
     for known in header.iter() {
-        if !["kpi", "indicator", "municipality", "area", "period", "gender", "value", "status"].contains(&known.as_str()) {
+        if !COLUMNS.contains(&known.as_str()) {
             return Err(RowError {
                 line: 1,
                 message: format!("unknown column `{known}` (see the documented layout)"),
@@ -169,6 +194,10 @@ fn row(f: &Fields<'_>, decimal_comma: bool, indicator: &dyn Fn(&str, &str) -> Op
             )
         }
     };
+    let source = match get("source") {
+        Some(s) => ValueSource::parse(s).map_err(|e| format!("column source: {}", e.message))?,
+        None => ValueSource::File,
+    };
     Ok(NewObservation {
         series,
         area,
@@ -177,7 +206,7 @@ fn row(f: &Fields<'_>, decimal_comma: bool, indicator: &dyn Fn(&str, &str) -> Op
         value,
         status: get("status").map(str::to_owned),
         count: None,
-        source: ValueSource::File,
+        source,
         deleted: false,
     })
 }
@@ -212,6 +241,94 @@ pub fn parse_kolada_json(text: &str) -> Result<Parsed, RowError> {
             })),
             Err(message) => out.errors.push(RowError { line, message }),
         }
+    }
+    Ok(out)
+}
+
+/// Parses KPI metadata in Kolada's format: `{"count", "values": [{"id", "title", …}]}`, as
+/// Kolada's `/kpi` answers and as dumps keep it. Metadata is all or nothing: the first row that
+/// does not parse is the error, with the line it starts on.
+pub fn parse_kpi_json(text: &str) -> Result<Vec<Kpi>, RowError> {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        values: Vec<&'a serde_json::value::RawValue>,
+    }
+    let env: Envelope<'_> = serde_json::from_str(text).map_err(|e| RowError {
+        line: e.line(),
+        message: format!("not KPI metadata in Kolada's format: {e}"),
+    })?;
+    env.values
+        .into_iter()
+        .map(|raw| {
+            let row = raw.get();
+            let offset = (row.as_ptr() as usize).saturating_sub(text.as_ptr() as usize).min(text.len());
+            let line = text[..offset].matches('\n').count() + 1;
+            let meta = crate::kolada::parse_kpi_row(row).map_err(|message| RowError { line, message })?;
+            KpiId::parse(&meta.id).map_err(|e| RowError {
+                line,
+                message: format!("id: {}", e.message),
+            })?;
+            Ok(meta.to_domain())
+        })
+        .collect()
+}
+
+/// Parses a KPI catalogue: a CSV with the columns `id` and `title` (required) and
+/// `municipality_type`, `operating_area`, `publ_period` (optional; the last is not stored), in
+/// any order. Gives title-only metadata: no description, no gender flag, no publication date.
+/// All or nothing, as [`parse_kpi_json`].
+pub fn parse_kpi_catalogue(text: &str) -> Result<Vec<Kpi>, RowError> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::Headers).from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| RowError {
+            line: 1,
+            message: e.to_string(),
+        })?
+        .iter()
+        .map(str::to_lowercase)
+        .collect();
+    let col: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    for required in ["id", "title"] {
+        if !col.contains_key(required) {
+            return Err(RowError {
+                line: 1,
+                message: format!("the catalogue's header has no `{required}` column"),
+            });
+        }
+    }
+    let at = |name: &str| col.get(name).copied();
+    let (id_at, title_at, type_at, area_at) = (at("id"), at("title"), at("municipality_type"), at("operating_area"));
+    fn field(record: &csv::StringRecord, i: Option<usize>) -> Option<&str> {
+        i.and_then(|i| record.get(i)).map(str::trim).filter(|s| !s.is_empty())
+    }
+    let mut out = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let mut line = 1;
+    while reader.read_record(&mut record).map_err(|e| RowError {
+        line: line + 1,
+        message: e.to_string(),
+    })? {
+        line += 1;
+        let id = KpiId::parse(field(&record, id_at).unwrap_or_default()).map_err(|e| RowError {
+            line,
+            message: format!("column id: {}", e.message),
+        })?;
+        let title = field(&record, title_at).ok_or_else(|| RowError {
+            line,
+            message: "column title: empty".into(),
+        })?;
+        out.push(Kpi {
+            id: id.as_str().to_owned(),
+            title: title.to_owned(),
+            description: None,
+            operating_area: field(&record, area_at).map(str::to_owned),
+            municipality_type: field(&record, type_at).map(str::to_owned),
+            is_divided_by_gender: None,
+            publication_date: None,
+        });
     }
     Ok(out)
 }
@@ -282,5 +399,51 @@ mod tests {
             .unwrap_err()
             .message
             .contains("colour"));
+    }
+
+    #[test]
+    fn the_source_column_names_where_values_come_from_and_defaults_to_file() {
+        let p = parse_csv(
+            "kpi,area,period,value,source\nN00090,1489,2022,8.9,kolada\nN00090,1489,2021,8.2,\nN00090,1489,2020,9,example\nN00090,1489,2019,7,scb\n",
+            &none,
+        )
+        .unwrap();
+        let sources: Vec<_> = p.observations.iter().map(|o| o.source).collect();
+        assert_eq!(sources, [ValueSource::Kolada, ValueSource::File, ValueSource::Example]);
+        assert_eq!(p.errors.len(), 1);
+        assert!(p.errors[0].to_string().starts_with("line 5: column source"), "{}", p.errors[0]);
+        let without = parse_csv("kpi,area,period,value\nN00090,1489,2022,8.9\n", &none).unwrap();
+        assert_eq!(without.observations[0].source, ValueSource::File);
+        let manual = parse_csv("kpi;area;period;value;Source\nN00090;1489;2022;8,9;manual\n", &none).unwrap();
+        assert_eq!(manual.observations[0].source, ValueSource::Manual);
+    }
+
+    #[test]
+    fn kpi_json_gives_kolada_metadata_and_names_a_bad_row_by_line() {
+        let text = "{\"count\": 2, \"values\": [\n{\"id\": \"N00090\", \"title\": \"Sjukfrånvaro\", \"description\": \"Andel\", \"is_divided_by_gender\": true, \"municipality_type\": \"K\", \"operating_area\": \"Personal\", \"publication_date\": \"2024-04-01\"},\n{\"id\": \"U00200\", \"title\": \"HME\"}\n]}";
+        let kpis = parse_kpi_json(text).unwrap();
+        assert_eq!(kpis.len(), 2);
+        assert_eq!(kpis[0].title, "Sjukfrånvaro");
+        assert_eq!(kpis[0].is_divided_by_gender, Some(true));
+        assert_eq!(kpis[1].description, None);
+        let bad = parse_kpi_json("{\"values\": [\n{\"id\": \"N00090\"},\n{\"id\": \"X\"}\n]}").unwrap_err();
+        assert_eq!(bad.line, 3, "{bad}");
+        assert!(parse_kpi_json("[]").is_err());
+    }
+
+    #[test]
+    fn a_catalogue_gives_title_only_metadata() {
+        let kpis = parse_kpi_catalogue(
+            "id,title,municipality_type,operating_area,publ_period\nN00003,\"Personalkostnader, kr/inv\",K,\"Kommunen, övergripande\",2025\nU00200,HME,,,\n",
+        )
+        .unwrap();
+        assert_eq!(kpis.len(), 2);
+        assert_eq!(kpis[0].title, "Personalkostnader, kr/inv");
+        assert_eq!(kpis[0].operating_area.as_deref(), Some("Kommunen, övergripande"));
+        assert_eq!(kpis[1].municipality_type, None);
+        assert_eq!(kpis[1].description, None);
+        let bad = parse_kpi_catalogue("id,title\nN00003,A\nnot-an-id,B\n").unwrap_err();
+        assert!(bad.to_string().starts_with("line 3: column id"), "{bad}");
+        assert!(parse_kpi_catalogue("kpi,title\n").unwrap_err().message.contains("`id`"));
     }
 }

@@ -16,7 +16,8 @@
 //! - [`sync`]: a Kolada sync: metadata, then data page by page, recorded as a run; incremental.
 //! - [`statistics`]: the planner's statistics refreshed at the end of a run that wrote many rows.
 //! - [`sync_config`]: `sync.toml`, a standing sync of several blocks.
-//! - [`file`]: CSV and Kolada-format JSON files, checked row by row.
+//! - [`file`]: CSV and Kolada-format JSON files, checked row by row; KPI metadata files
+//!   (Kolada's `/kpi` JSON, a catalogue CSV).
 //! - `testserver` (feature `testserver`): a local Kolada look-alike serving the v3 and v2 shapes
 //!   from the shared samples, with scripted faults, for tests here and end-to-end tests of the
 //!   binary. Never compiled into the binary.

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement, TransactionTrait,
 };
 use styrhub_domain::access::Author;
 use styrhub_domain::ingest::{IngestRun, RunCounts, RunStatus};
@@ -45,6 +46,9 @@ fn run_state(r: &ingest_run::Model) -> serde_json::Value {
 /// Rows per multi-row INSERT: well under the bind-parameter limits.
 const CHUNK: usize = 500;
 
+/// A KPI batch larger than this is a catalogue: its write reads every stored KPI at once.
+const CATALOGUE: usize = 1_000;
+
 fn kpi_row(k: &Kpi) -> kpi::Model {
     kpi::Model {
         id: k.id.clone(),
@@ -66,13 +70,30 @@ fn area_row(a: &Area) -> area::Model {
     }
 }
 
-#[async_trait]
-impl MetadataWriter for Store {
-    async fn upsert_kpis(&self, kpis: &[Kpi]) -> Result<WriteCounts, RepoError> {
-        let wanted: BTreeMap<String, kpi::Model> = kpis.iter().map(|k| (k.id.clone(), kpi_row(k))).collect();
-        let txn = self.connection().begin().await.map_err(repo_err)?;
-        let ids: Vec<&String> = wanted.keys().collect();
-        let mut stored = BTreeMap::new();
+/// Which stored KPI rows a write may change.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Overwrite {
+    /// Every row that differs ([`MetadataWriter::upsert_kpis`]).
+    Any,
+    /// Only rows without a description ([`MetadataWriter::fill_kpis`]).
+    Undescribed,
+}
+
+/// Upserts KPI metadata in one transaction: reads the stored rows of the batch's ids, inserts
+/// the new ones in multi-row statements and updates those that differ (and that `overwrite`
+/// allows). A catalogue of 6,000 KPIs is a handful of statements, not one per row: the demo
+/// loads it in every test that loads the demo.
+async fn write_kpis(store: &Store, kpis: &[Kpi], overwrite: Overwrite) -> Result<WriteCounts, RepoError> {
+    let wanted: BTreeMap<String, kpi::Model> = kpis.iter().map(|k| (k.id.clone(), kpi_row(k))).collect();
+    let txn = store.connection().begin().await.map_err(repo_err)?;
+    let ids: Vec<&String> = wanted.keys().collect();
+    let mut stored = BTreeMap::new();
+    if ids.len() > CATALOGUE {
+        // A whole catalogue: every stored row, without a list of thousands of ids to bind.
+        for row in kpi::Entity::find().all(&txn).await.map_err(repo_err)? {
+            stored.insert(row.id.clone(), row);
+        }
+    } else {
         for chunk in ids.chunks(MAX_IN) {
             for row in kpi::Entity::find()
                 .filter(kpi::Column::Id.is_in(chunk.iter().map(|s| s.as_str())))
@@ -83,29 +104,71 @@ impl MetadataWriter for Store {
                 stored.insert(row.id.clone(), row);
             }
         }
-        let mut counts = WriteCounts::default();
-        let mut inserts = Vec::new();
-        for (id, row) in wanted {
-            match stored.get(&id) {
-                None => {
-                    counts.inserted += 1;
-                    inserts.push(kpi::ActiveModel::from(row));
-                }
-                Some(old) if *old == row => counts.unchanged += 1,
-                Some(_) => {
-                    counts.updated += 1;
-                    kpi::ActiveModel::from(row).reset_all().update(&txn).await.map_err(repo_err)?;
-                }
+    }
+    let mut counts = WriteCounts::default();
+    let mut inserts = Vec::new();
+    for (id, row) in wanted {
+        match stored.get(&id) {
+            None => {
+                counts.inserted += 1;
+                inserts.push(row);
+            }
+            Some(old) if *old == row => counts.unchanged += 1,
+            Some(old) if overwrite == Overwrite::Undescribed && old.description.is_some() => counts.unchanged += 1,
+            Some(_) => {
+                counts.updated += 1;
+                kpi::ActiveModel::from(row).reset_all().update(&txn).await.map_err(repo_err)?;
             }
         }
-        for chunk in inserts.chunks(CHUNK) {
-            kpi::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&txn)
-                .await
-                .map_err(repo_err)?;
+    }
+    let backend = txn.get_database_backend();
+    for chunk in inserts.chunks(CHUNK) {
+        // A plain multi-row INSERT: sea-orm's builder costs more than the database does here.
+        let mut sql = String::from(
+            "INSERT INTO kpi (id, title, description, operating_area, municipality_type, is_divided_by_gender, publication_date) VALUES ",
+        );
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 7);
+        for (i, r) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for c in 0..7 {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                match backend {
+                    DatabaseBackend::Postgres => sql.push_str(&format!("${}", i * 7 + c + 1)),
+                    _ => sql.push('?'),
+                }
+            }
+            sql.push(')');
+            values.extend([
+                r.id.clone().into(),
+                r.title.clone().into(),
+                r.description.clone().into(),
+                r.operating_area.clone().into(),
+                r.municipality_type.clone().into(),
+                r.is_divided_by_gender.into(),
+                r.publication_date.clone().into(),
+            ]);
         }
-        txn.commit().await.map_err(repo_err)?;
-        Ok(counts)
+        txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await
+            .map_err(repo_err)?;
+    }
+    txn.commit().await.map_err(repo_err)?;
+    Ok(counts)
+}
+
+#[async_trait]
+impl MetadataWriter for Store {
+    async fn upsert_kpis(&self, kpis: &[Kpi]) -> Result<WriteCounts, RepoError> {
+        write_kpis(self, kpis, Overwrite::Any).await
+    }
+
+    async fn fill_kpis(&self, kpis: &[Kpi]) -> Result<WriteCounts, RepoError> {
+        write_kpis(self, kpis, Overwrite::Undescribed).await
     }
 
     async fn upsert_areas(&self, areas: &[Area]) -> Result<WriteCounts, RepoError> {

@@ -21,3 +21,9 @@ pub use stats::FetchStats;
 pub fn parse_data_row(raw: &str, ou: bool, out: &mut Vec<styrhub_domain::observation::NewObservation>) -> Result<(), String> {
     model::observations(raw, ou, out)
 }
+
+/// Parses one KPI metadata row of Kolada's format (`/kpi`): the same code the client uses, for
+/// files in that format.
+pub fn parse_kpi_row(raw: &str) -> Result<KpiMeta, String> {
+    model::kpi(raw)
+}
