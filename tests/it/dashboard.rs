@@ -333,7 +333,8 @@ both! {
                  return { mean: mean && mean.getAttribute('d'), area: mean && mean.dataset.area, band: band && band.getAttribute('d'), \
                           rank: rank && rank.dataset.rank, text: rank && rank.textContent, \
                           legend: p.querySelector('.legend').textContent, picked: document.querySelector('#grupp').value, \
-                          source: (p.querySelector('.source-note') || {}).textContent };",
+                          source: (p.querySelector('.source-note') || {}).textContent, \
+                          text_of_panel: p.textContent };",
             )
             .await;
         let mean = drawn["mean"].as_str().unwrap_or_default();
@@ -345,6 +346,7 @@ both! {
         assert_eq!(drawn["rank"].as_str(), Some(format!("{}/{}", last["rank"], last["of"]).as_str()), "the rank the API gives: {drawn} {last}");
         assert!(drawn["text"].as_str().is_some_and(|t| t.contains(&format!("{}", last["period"])) && t.contains("lägst värde först")), "{drawn}");
         assert!(drawn["source"].as_str().is_some_and(|s| s.contains("Kolada")), "Kolada is named as the source: {drawn}");
+        assert!(!drawn["text_of_panel"].as_str().unwrap_or_default().contains("null"), "nothing left out shows as text: {drawn}");
         let chart = web.find("#indicator").await;
         std::fs::write(artifacts().join(format!("dashboard-group-{backend}.png")), web.element_screenshot(&chart).await)
             .expect("write a screenshot");
@@ -353,7 +355,8 @@ both! {
         web.wait_for(
             "the chart without the group",
             "const p = document.querySelector('#indicator'); \
-             return p.dataset.state === 'ready' && !p.querySelector('[data-line=group-mean]') && !location.search.includes('grupp') ? true : null;",
+             return p.dataset.state === 'ready' && !p.querySelector('[data-line=group-mean]') && !location.search.includes('grupp') \
+               && !p.textContent.includes('null') ? true : null;",
         )
         .await;
         web.quit().await;

@@ -19,9 +19,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use styrhub_domain::area_group::{AreaGroup, GroupDefinition};
 use styrhub_domain::access::{decided_by_role, Command};
 pub use styrhub_domain::access::{Action, Actor};
+use styrhub_domain::area_group::{AreaGroup, GroupDefinition};
 use styrhub_domain::assignment::Assignment;
 pub use styrhub_domain::commands::WriteError;
 use styrhub_domain::commands::{

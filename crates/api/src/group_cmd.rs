@@ -101,7 +101,12 @@ mod tests {
         let spans: Vec<(&str, Option<i32>, Option<i32>)> = m.iter().map(|m| (m.area.as_str(), m.from, m.to)).collect();
         assert_eq!(
             spans,
-            vec![("1440", None, None), ("1401", Some(2019), None), ("1463", Some(2015), Some(2020)), ("1487", None, Some(2018))]
+            vec![
+                ("1440", None, None),
+                ("1401", Some(2019), None),
+                ("1463", Some(2015), Some(2020)),
+                ("1487", None, Some(2018))
+            ]
         );
         for bad in ["1440,,1441", "1401:2019", "1401:x-"] {
             assert!(parse_members(bad).is_err(), "{bad}");

@@ -64,7 +64,12 @@ pub struct AreaGroup {
 impl AreaGroup {
     /// The members of `year`, by code.
     pub fn members_in(&self, year: i32) -> Vec<&str> {
-        let mut out: Vec<&str> = self.members.iter().filter(|m| m.holds_in(year)).map(|m| m.member.as_str()).collect();
+        let mut out: Vec<&str> = self
+            .members
+            .iter()
+            .filter(|m| m.holds_in(year))
+            .map(|m| m.member.as_str())
+            .collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -162,7 +167,10 @@ impl GroupDefinition {
             if !code.is_municipality() {
                 return Err(DomainError::new(
                     "members",
-                    format!("`{}` is not a municipality or region code (4 digits): a group's members are places", m.area),
+                    format!(
+                        "`{}` is not a municipality or region code (4 digits): a group's members are places",
+                        m.area
+                    ),
                 ));
             }
             years("members", m.from, m.to)?;
@@ -175,7 +183,10 @@ impl GroupDefinition {
             }
             let spans = seen.entry(m.area.as_str()).or_default();
             if spans.iter().any(|&(f, t)| from <= t && f <= to) {
-                return Err(DomainError::new("members", format!("{} is listed twice for the same years", m.area)));
+                return Err(DomainError::new(
+                    "members",
+                    format!("{} is listed twice for the same years", m.area),
+                ));
             }
             spans.push((from, to));
         }
@@ -228,7 +239,11 @@ mod tests {
     }
 
     fn member(area: &str, from: Option<i32>, to: Option<i32>) -> MemberSpec {
-        MemberSpec { area: area.into(), from, to }
+        MemberSpec {
+            area: area.into(),
+            from,
+            to,
+        }
     }
 
     #[test]
@@ -251,8 +266,16 @@ mod tests {
         assert_eq!(
             d.memberships(),
             vec![
-                Membership { member: "1401".into(), valid_from: 2019, valid_to: Some(2022) },
-                Membership { member: "1440".into(), valid_from: 2015, valid_to: Some(2022) },
+                Membership {
+                    member: "1401".into(),
+                    valid_from: 2019,
+                    valid_to: Some(2022)
+                },
+                Membership {
+                    member: "1440".into(),
+                    valid_from: 2015,
+                    valid_to: Some(2022)
+                },
             ]
         );
     }
@@ -260,9 +283,27 @@ mod tests {
     #[test]
     fn a_bad_definition_names_what_is_wrong() {
         let cases = [
-            (GroupDefinition { key: "Jämförelse".into(), ..def(vec![member("1440", None, None)]) }, "key"),
-            (GroupDefinition { title: " ".into(), ..def(vec![member("1440", None, None)]) }, "title"),
-            (GroupDefinition { valid_to: Some(2010), ..def(vec![member("1440", None, None)]) }, "valid_from"),
+            (
+                GroupDefinition {
+                    key: "Jämförelse".into(),
+                    ..def(vec![member("1440", None, None)])
+                },
+                "key",
+            ),
+            (
+                GroupDefinition {
+                    title: " ".into(),
+                    ..def(vec![member("1440", None, None)])
+                },
+                "title",
+            ),
+            (
+                GroupDefinition {
+                    valid_to: Some(2010),
+                    ..def(vec![member("1440", None, None)])
+                },
+                "valid_from",
+            ),
             (def(vec![]), "members"),
             (def(vec![member("G92790", None, None)]), "members"),
             (def(vec![member("14400", None, None)]), "members"),
@@ -273,6 +314,8 @@ mod tests {
             assert_eq!(d.check().unwrap_err().field, field, "{d:?}");
         }
         // The same member in years that do not overlap is a member that left and came back.
-        assert!(def(vec![member("1440", None, Some(2017)), member("1440", Some(2020), None)]).check().is_ok());
+        assert!(def(vec![member("1440", None, Some(2017)), member("1440", Some(2020), None)])
+            .check()
+            .is_ok());
     }
 }

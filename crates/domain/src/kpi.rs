@@ -214,7 +214,15 @@ mod tests {
 
     #[test]
     fn a_percentile_says_how_many_of_the_others_an_area_ranks_before() {
-        let at = |rank, of| GroupRank { period: 2022, value: 1.0, rank, of }.percentile();
+        let at = |rank, of| {
+            GroupRank {
+                period: 2022,
+                value: 1.0,
+                rank,
+                of,
+            }
+            .percentile()
+        };
         assert_eq!((at(1, 8), at(8, 8), at(1, 1)), (100.0, 0.0, 100.0));
         assert_eq!(at(3, 8), 71.4);
     }

@@ -81,7 +81,11 @@ fn audit_state(g: &AreaGroup) -> serde_json::Value {
 /// Creates or replaces an own group in `txn`: the row, its area (so that listings and rankings
 /// name it) and its memberships, audited as `by` under `action` when `audit` names them (a
 /// package load is audited once as a whole instead). The same definition again writes nothing.
-pub(crate) async fn write(txn: &impl ConnectionTrait, audit: Option<(&Author, &str)>, def: &GroupDefinition) -> Result<AreaGroup, RepoError> {
+pub(crate) async fn write(
+    txn: &impl ConnectionTrait,
+    audit: Option<(&Author, &str)>,
+    def: &GroupDefinition,
+) -> Result<AreaGroup, RepoError> {
     def.check().map_err(RepoError::Invalid)?;
     let owner = org_unit::Entity::find()
         .filter(org_unit::Column::MunicipalityCode.eq(def.municipality.as_str()))

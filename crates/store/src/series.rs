@@ -5,10 +5,10 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, Order, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait,
     Statement, Value,
 };
+use styrhub_domain::area_group::AreaGroup;
 use styrhub_domain::compact::{decode, value_at};
 use styrhub_domain::goal::text_matches;
 use styrhub_domain::ids::{AreaCode, Gender, KpiId};
-use styrhub_domain::area_group::AreaGroup;
 use styrhub_domain::kpi::{Area, AreaFilter, GroupFigure, GroupRank, GroupSpec, Kpi, KpiFilter, Membership};
 use styrhub_domain::observation::SeriesRef;
 use styrhub_domain::page::{Page, PageRequest};

@@ -20,8 +20,8 @@ use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
     EntityTrait, QueryFilter, QuerySelect, Set, Statement,
 };
-use styrhub_domain::area_group::{AreaGroup, GroupDefinition};
 use styrhub_domain::access::{Actor, Command, Permit};
+use styrhub_domain::area_group::{AreaGroup, GroupDefinition};
 use styrhub_domain::assignment::Assignment;
 use styrhub_domain::commands::{
     check_key, slugify, unique_key, validate_assessment, validate_assignment, validate_follow_up_period, validate_goal, validate_target,

@@ -318,7 +318,8 @@ async function openIndicator(id) {
   const status = node ? node.status : null;
   const genders = byGender ? "T,K,M" : null;
 
-  panel.replaceChildren(
+  // Parts that do not apply are null: left out, not shown as text.
+  panel.replaceChildren(...[
     h("h2", { id: "indicator-heading", tabindex: "-1" }, ind.title),
     h("p", { class: "meta" },
       [ind.unit, ind.desiredText || DIRECTION[ind.direction], ind.kpiId ? `Kolada ${ind.kpiId}` : null].filter(Boolean).join(" · ")),
@@ -351,7 +352,8 @@ async function openIndicator(id) {
       ? h("p", { class: "note" }, "Värdena är genererade exempel för demon, inte verkliga siffror.") : null,
     ind.total.some((sr) => sr.points.some((p) => p.source === "KOLADA"))
       ? h("p", { class: "note source-note" }, "Källa: Kolada (RKA).",
-        figures.length ? " Gruppens snitt, spridning och rangordning är beräknade av Styrhub ur de värdena." : "") : null);
+        figures.length ? " Gruppens snitt, spridning och rangordning är beräknade av Styrhub ur de värdena." : "") : null,
+  ].filter(Boolean));
   panel.removeAttribute("aria-busy");
   panel.dataset.state = "ready";
   panel.dataset.indicatorId = String(id);

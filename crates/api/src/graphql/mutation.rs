@@ -5,10 +5,10 @@
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::NaiveDate;
+use styrhub_domain::area_group::GroupDefinition;
 use styrhub_domain::commands::{
     AssignmentPatch, AssignmentReport, FollowUpRef, GoalPatch, NewAssessment, NewAssignment, NewGoal, NewTarget, Written,
 };
-use styrhub_domain::area_group::GroupDefinition;
 use styrhub_domain::goal::Goal as DomainGoal;
 use styrhub_domain::ids::{parse_date, AreaCode, GoalId};
 use styrhub_domain::rules::validate::Finding;

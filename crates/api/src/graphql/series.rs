@@ -13,9 +13,9 @@ use crate::error::gql;
 use crate::graphql::context::batch;
 use crate::graphql::context::loader_err;
 use crate::graphql::context::{loaders, ports};
+use crate::graphql::group::{group_series, GroupAsk, GroupFigure, RankOrder};
 use crate::graphql::page::{connection, page_request, KeysetPage};
 use crate::graphql::plain::{self, Cx, Plain};
-use crate::graphql::group::{group_series, GroupAsk, GroupFigure, RankOrder};
 use crate::read::loaders::{load, DigestKey};
 
 /// Most areas one series or comparison call may ask for.
@@ -296,7 +296,13 @@ impl Kpi {
         #[graphql(desc = "Which value ranks first; the highest by default.")] order: Option<RankOrder>,
     ) -> Result<Vec<GroupFigure>> {
         let kpi = KpiId::parse(&self.0.id).map_err(|e| gql(RepoError::Internal(e.to_string())))?;
-        let ask = GroupAsk { group, area, from, to, gender: gender.into() };
+        let ask = GroupAsk {
+            group,
+            area,
+            from,
+            to,
+            gender: gender.into(),
+        };
         group_series(ctx, &SeriesRef::Kpi(kpi), ask, order.unwrap_or(RankOrder::Desc)).await
     }
 }

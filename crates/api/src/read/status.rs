@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use styrhub_domain::ids::{AreaCode, Gender, IndicatorId};
 use styrhub_domain::indicator::Indicator;
-use styrhub_domain::observation::SeriesRef;
 use styrhub_domain::kpi::GroupSpec;
+use styrhub_domain::observation::SeriesRef;
 use styrhub_domain::rules::evaluate::Reference;
 use styrhub_domain::rules::status::{indicator_status, IndicatorStatus};
 use styrhub_domain::series::{Point, ReferencedDigest, SeriesDigest};
@@ -194,7 +194,8 @@ async fn group_references(
             areas: Vec::new(),
         };
         let figures = series.group_figures(&s, &spec, Gender::Total, None, None).await.map_err(Arc::new)?;
-        out.means.insert((s, group), figures.into_iter().map(|f| (f.period, f.mean)).collect());
+        out.means
+            .insert((s, group), figures.into_iter().map(|f| (f.period, f.mean)).collect());
     }
     Ok(out)
 }

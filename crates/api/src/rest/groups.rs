@@ -115,7 +115,11 @@ impl From<AreaGroup> for GroupOut {
 )]
 pub async fn list(State(state): State<AppState>, negotiated: Negotiated, Params(p): Params<GroupListParams>) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::LIST)?;
-    let owner = p.municipality.as_deref().map(|m| parse_municipality_code("municipality", m)).transpose()?;
+    let owner = p
+        .municipality
+        .as_deref()
+        .map(|m| parse_municipality_code("municipality", m))
+        .transpose()?;
     let found: Vec<GroupOut> = state
         .ports
         .read
@@ -324,7 +328,10 @@ pub async fn answer_for(
         area: area.map(|a| a.to_string()),
         order: if higher_first { "desc" } else { "asc" },
         order_from,
-        figures: figures.iter().map(|f| figure_out(f, ranks.iter().find(|r| r.period == f.period))).collect(),
+        figures: figures
+            .iter()
+            .map(|f| figure_out(f, ranks.iter().find(|r| r.period == f.period)))
+            .collect(),
     };
     let name = match (&body.kpi, body.indicator) {
         (_, Some(i)) => format!("indicator-{i}-group"),
@@ -352,7 +359,20 @@ fn figure_out(f: &GroupFigure, rank: Option<&GroupRank>) -> GroupFigureOut {
 
 fn table(g: &GroupSeries) -> Table {
     let mut t = Table::new(&[
-        "series", "period", "gender", "members", "with_value", "mean", "median", "min", "max", "area", "value", "rank", "of", "percentile",
+        "series",
+        "period",
+        "gender",
+        "members",
+        "with_value",
+        "mean",
+        "median",
+        "min",
+        "max",
+        "area",
+        "value",
+        "rank",
+        "of",
+        "percentile",
     ]);
     let series = g.kpi.clone().or(g.indicator.map(|i| format!("indicator:{i}"))).unwrap_or_default();
     let int = |v: Option<u64>| v.map_or(Cell::Num(None), |v| Cell::Int(v as i64));
@@ -389,10 +409,20 @@ fn cube(g: &GroupSeries, gender: Gender) -> Cube {
         ("max", "highest value"),
     ];
     if g.area.is_some() {
-        measures.extend([("value", "the area's value"), ("rank", "the area's rank"), ("of", "ranked"), ("percentile", "the area's percentile")]);
+        measures.extend([
+            ("value", "the area's value"),
+            ("rank", "the area's rank"),
+            ("of", "ranked"),
+            ("percentile", "the area's percentile"),
+        ]);
     }
     let periods: Vec<(String, String)> = g.figures.iter().map(|f| (f.period.to_string(), f.period.to_string())).collect();
-    let groups: Vec<String> = g.groups.iter().map(|n| n.title.clone().unwrap_or_else(|| n.code.clone())).chain(g.areas.iter().cloned()).collect();
+    let groups: Vec<String> = g
+        .groups
+        .iter()
+        .map(|n| n.title.clone().unwrap_or_else(|| n.code.clone()))
+        .chain(g.areas.iter().cloned())
+        .collect();
     let mut cube = Cube::new(
         format!("{} – {}", g.title.clone().or(g.kpi.clone()).unwrap_or_default(), groups.join(", ")),
         vec![

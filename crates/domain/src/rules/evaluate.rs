@@ -122,10 +122,7 @@ pub fn evaluate(value: Option<f64>, rule: &TargetRule, ctx: Context) -> Evaluati
             let Some(r) = ctx.reference else {
                 return if reference_area.is_group() {
                     let name = ctx.reference_group.clone().unwrap_or_else(|| reference_area.to_string());
-                    no_data(
-                        &format!("no member of {name} has a value"),
-                        format!("ingen i {name} har ett värde"),
-                    )
+                    no_data(&format!("no member of {name} has a value"), format!("ingen i {name} har ett värde"))
                 } else {
                     no_data(
                         &format!("no value for the reference area {reference_area}"),
@@ -166,7 +163,14 @@ pub fn evaluate_direction(value: Option<f64>, direction: Direction, previous: Op
             )
         }
     };
-    evaluate(value, &TargetRule::Direction { movement }, Context { previous, ..Context::default() })
+    evaluate(
+        value,
+        &TargetRule::Direction { movement },
+        Context {
+            previous,
+            ..Context::default()
+        },
+    )
 }
 
 /// `d` compared with a reference, in English and Swedish.

@@ -167,7 +167,10 @@ mod tests {
         let judged = |mean: Option<f64>| {
             indicator_status(Direction::Decrease, std::slice::from_ref(&target), &area, Some(&own), |a, p| {
                 assert_eq!((a.as_str(), p), ("1489:jamforelsekommuner", 2022));
-                mean.map(|value| Reference { value, group: Some("Alingsås jämförelsekommuner".into()) })
+                mean.map(|value| Reference {
+                    value,
+                    group: Some("Alingsås jämförelsekommuner".into()),
+                })
             })
         };
         let s = judged(Some(7.5));
