@@ -106,6 +106,11 @@ both! {
         let rest = json_of(&app, "/api/v1/groups?municipality=1489").await;
         let r = rest.as_array().unwrap().iter().find(|g| g["code"] == "1489:jamforelsekommuner").unwrap();
         assert!(r["members"].as_array().unwrap().contains(&json!({ "area": "1401", "from": 2019, "to": null })), "{r:#}");
+        let csv = app.get("/api/v1/groups?municipality=1489&format=csv").await.text().await.unwrap();
+        assert_eq!(csv.lines().next(), Some("group,title,source,owner,member,from,to"), "{csv}");
+        assert!(csv.lines().any(|l| l == "1489:jamforelsekommuner,Alingsås jämförelsekommuner,own,1489,1401,2019,"), "{csv}");
+        let bad = app.get("/api/v1/groups?municipality=14").await;
+        assert_eq!(bad.status(), 400);
         // Another municipality's list does not show it.
         let other = app.graphql_data(r#"{ comparisonGroups(municipality: "0764") { code } }"#, json!({})).await;
         assert!(!other.to_string().contains("1489:"), "{other:#}");

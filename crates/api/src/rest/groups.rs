@@ -141,8 +141,8 @@ pub async fn list(State(state): State<AppState>, negotiated: Negotiated, Params(
                         Cell::text(&g.source),
                         Cell::opt(g.owner.as_ref()),
                         Cell::text(&m.area),
-                        Cell::Int(m.from.map_or(0, i64::from)),
-                        m.to.map_or(Cell::opt(None::<&String>), |y| Cell::Int(i64::from(y))),
+                        m.from.map_or(Cell::Num(None), |y| Cell::Int(i64::from(y))),
+                        m.to.map_or(Cell::Num(None), |y| Cell::Int(i64::from(y))),
                     ]);
                 }
             }
