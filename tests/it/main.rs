@@ -14,6 +14,7 @@
 //! - [`dashboard`]: the page at `/` in headless Chromium: the tree, a chart, the CSV download;
 //!   and its files' media types and ETags.
 //! - [`demo`]: the demo municipality loads, and loads again without changing anything.
+//! - [`export`]: whole tables as CSV, gzipped and for Excel, with their filters.
 //! - [`faults`]: SIGTERM and SIGKILL of `serve` and `ingest` through the binary, reads during
 //!   an ingest, the database lost and back (503, then service without a restart).
 //! - [`graphql`]: the demo's goals over HTTP, GraphiQL, the committed schema.
@@ -46,6 +47,7 @@ mod chain;
 mod cli;
 mod dashboard;
 mod demo;
+mod export;
 mod faults;
 mod graphql;
 mod groups;

@@ -14,7 +14,7 @@ use styrhub_domain::access::{Actor, AuditReader, TokenStore};
 use styrhub_domain::ports::{HealthCheck, RunLog};
 use styrhub_store::Store;
 use tower::ServiceBuilder;
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::{CompressionLayer, Predicate};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -55,6 +55,7 @@ impl Ports {
                 governance: store.clone(),
                 indicators: store.clone(),
                 series: store.clone(),
+                tables: store.clone(),
             }),
             gateway: Gateway::new(store.clone()),
             runs: store.clone(),
@@ -174,7 +175,11 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), crate::limits::body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), crate::limits::timeout))
         .layer(middleware::from_fn_with_state(state.clone(), crate::limits::rate_limit))
-        .layer(CompressionLayer::new())
+        // A gzip file (`/api/v1/export/….csv.gz`) is not compressed again.
+        .layer(CompressionLayer::new().compress_when(
+            tower_http::compression::DefaultPredicate::new()
+                .and(tower_http::compression::predicate::NotForContentType::const_new("application/gzip")),
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))

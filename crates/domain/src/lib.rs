@@ -25,6 +25,7 @@ pub mod budget;
 pub mod commands;
 pub mod compact;
 pub mod error;
+pub mod export;
 pub mod follow_up;
 pub mod goal;
 pub mod governance_model;

@@ -29,6 +29,7 @@ pub mod bulk;
 pub mod convert;
 pub mod db;
 pub mod entities;
+mod export;
 pub mod governance;
 mod groups;
 pub mod indicators;

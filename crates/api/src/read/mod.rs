@@ -56,4 +56,6 @@ pub struct Readers {
     pub indicators: Arc<dyn IndicatorReader>,
     /// Series (their read model) and key-figure metadata.
     pub series: Arc<dyn SeriesReader>,
+    /// Whole tables, streamed.
+    pub tables: Arc<dyn styrhub_domain::export::TableExporter>,
 }

@@ -81,16 +81,52 @@ impl Table {
 
     /// The table as CSV bytes.
     pub fn to_csv(&self, excel: bool) -> Result<Vec<u8>, csv::Error> {
-        let out = if excel { "\u{feff}".as_bytes().to_vec() } else { Vec::new() };
-        let mut w = csv::WriterBuilder::new()
+        let mut w = RowWriter::new(excel, &self.columns)?;
+        for row in &self.rows {
+            w.row(row)?;
+        }
+        w.take()
+    }
+}
+
+/// CSV written row by row into a buffer that the caller empties as it goes: what a table and
+/// a streamed export both write, in either variant.
+pub struct RowWriter {
+    excel: bool,
+    w: csv::Writer<Vec<u8>>,
+}
+
+impl RowWriter {
+    fn writer(excel: bool, out: Vec<u8>) -> csv::Writer<Vec<u8>> {
+        csv::WriterBuilder::new()
             .delimiter(if excel { b';' } else { b',' })
             .terminator(csv::Terminator::CRLF)
-            .from_writer(out);
-        w.write_record(&self.columns)?;
-        for row in &self.rows {
-            w.write_record(row.iter().map(|c| c.render(excel)))?;
-        }
-        w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+            .from_writer(out)
+    }
+
+    /// A writer that has written the byte order mark (Excel) and the header.
+    pub fn new(excel: bool, columns: &[&str]) -> Result<Self, csv::Error> {
+        let out = if excel { "\u{feff}".as_bytes().to_vec() } else { Vec::new() };
+        let mut w = Self::writer(excel, out);
+        w.write_record(columns)?;
+        Ok(Self { excel, w })
+    }
+
+    /// Writes one row.
+    pub fn row(&mut self, cells: &[Cell]) -> Result<(), csv::Error> {
+        let excel = self.excel;
+        self.w.write_record(cells.iter().map(|c| c.render(excel)))
+    }
+
+    /// The bytes written since the last take.
+    pub fn take(&mut self) -> Result<Vec<u8>, csv::Error> {
+        let done = std::mem::replace(&mut self.w, Self::writer(self.excel, Vec::new()));
+        done.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    }
+
+    /// How many bytes wait to be taken (an estimate: the writer's own buffer is not counted).
+    pub fn pending(&self) -> usize {
+        self.w.get_ref().len()
     }
 }
 

@@ -39,6 +39,7 @@ use crate::rest::problem::Problem;
 
 pub mod areas;
 pub mod csv;
+pub mod export;
 pub mod formats;
 pub mod goals;
 pub mod groups;
@@ -70,6 +71,7 @@ pub fn router(answers: Arc<crate::answer_cache::SeriesAnswers>, max_page_size: u
         .routes(routes!(indicators::series))
         .routes(routes!(groups::indicator_group_series))
         .routes(routes!(groups::list))
+        .routes(routes!(export::export))
         .routes(routes!(goals::list))
         .routes(routes!(goals::one))
         .routes(routes!(goals::tree))

@@ -30,6 +30,7 @@ carry an `ETag`; `If-None-Match` gets `304 Not Modified` when nothing changed.",
         crate::rest::params::OrderParam,
         crate::rest::formats::ListFormatName,
         crate::rest::formats::DataFormatName,
+        crate::rest::export::ExportFormatName,
         crate::rest::goals::GoalKindParam,
         crate::rest::indicators::IndicatorKindParam,
         crate::rest::jsonstat::JsonStatDataset,
@@ -45,6 +46,7 @@ carry an `ETag`; `If-None-Match` gets `304 Not Modified` when nothing changed.",
         (name = "groups", description = "Comparison groups: Kolada's municipality groups and municipalities' own, with their members year by year."),
         (name = "indicators", description = "Indicators that follow goals up: metadata, targets, status and series."),
         (name = "goals", description = "Goals at every level, their hierarchy, and the status of their indicators."),
+        (name = "exports", description = "Whole tables as CSV (or gzipped CSV) for scripts, Grafana and spreadsheets, streamed from the database."),
     )
 )]
 pub struct ApiDoc;
