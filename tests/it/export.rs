@@ -85,11 +85,11 @@ both! {
                 }
             }
         }
-        let mut got: Vec<(String, String, String)> = r[1..].iter().map(|row| (row[3].clone(), row[4].clone(), row[5].clone())).collect();
+        let mut got: Vec<(String, String, String)> = r[1..].iter().map(|row| (row[4].clone(), row[5].clone(), row[6].clone())).collect();
         expected.sort();
         got.sort();
         assert_eq!(got, expected);
-        assert!(r[1..].iter().all(|row| row[0] == "N00090" && row[2] == "1489" && row[7] == "kolada"), "{csv}");
+        assert!(r[1..].iter().all(|row| row[1] == "N00090" && row[3] == "1489" && row[8] == "kolada"), "{csv}");
         // By indicator: the KPI's series, since the indicator keeps its values there.
         let ind: Value = app.get("/api/v1/indicators?municipality=1489&kpi=N00090").await.json().await.unwrap();
         let id = ind["items"][0]["id"].as_i64().unwrap();
@@ -124,7 +124,7 @@ both! {
 
         let excel = app.get(&format!("{path}&format=csv-excel")).await.bytes().await.unwrap();
         let excel = String::from_utf8(excel.to_vec()).unwrap();
-        assert!(excel.starts_with("\u{feff}kpi;indicator_id;area;period;gender;value"), "{}", &excel[..80]);
+        assert!(excel.starts_with("\u{feff}id;kpi;indicator_id;area;period;gender;value"), "{}", &excel[..80]);
         assert!(excel.lines().nth(1).unwrap().contains(','), "decimal commas: {}", excel.lines().nth(1).unwrap());
 
         problem(&app, "/api/v1/export/secrets.csv", 404, "table").await;

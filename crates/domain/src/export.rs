@@ -153,6 +153,7 @@ impl Table {
     pub fn columns(self) -> &'static [Column] {
         match self {
             Self::Observations => &[
+                Column { name: "id", kind: Int },
                 Column { name: "kpi", kind: Text },
                 Column { name: "indicator_id", kind: Int },
                 Column { name: "area", kind: Text },
@@ -269,6 +270,21 @@ impl Table {
         }
     }
 
+    /// The columns that identify a row, in the table's order.
+    pub fn key(self) -> &'static [&'static str] {
+        match self {
+            Self::Areas => &["code"],
+            Self::GoalEdges => &["goal_id", "parent_id"],
+            Self::GoalIndicators => &["indicator_id", "goal_id"],
+            _ => &["id"],
+        }
+    }
+
+    /// The position and the column of a name.
+    pub fn column(self, name: &str) -> Option<(usize, Column)> {
+        self.columns().iter().copied().enumerate().find(|(_, c)| c.name == name)
+    }
+
     /// The filters it takes.
     pub fn filters(self) -> &'static [FilterKind] {
         use FilterKind::{Area, Indicator, Kpi, Municipality, Period};
@@ -368,6 +384,102 @@ pub enum Cell {
     Bool(bool),
 }
 
+/// A value in a condition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    /// No value.
+    Null,
+    /// Text.
+    Text(String),
+    /// A whole number.
+    Int(i64),
+    /// A decimal number.
+    Num(f64),
+    /// True or false.
+    Bool(bool),
+    /// A date, YYYY-MM-DD.
+    Date(chrono::NaiveDate),
+    /// A point in time.
+    Timestamp(chrono::DateTime<chrono::Utc>),
+}
+
+/// A comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// Equal.
+    Eq,
+    /// Not equal.
+    Ne,
+    /// Greater than.
+    Gt,
+    /// Greater than or equal.
+    Ge,
+    /// Less than.
+    Lt,
+    /// Less than or equal.
+    Le,
+}
+
+/// A condition on a table's rows: columns by position in [`Table::columns`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// Both.
+    And(Box<Expr>, Box<Expr>),
+    /// Either.
+    Or(Box<Expr>, Box<Expr>),
+    /// Not.
+    Not(Box<Expr>),
+    /// A column compared with a value (`eq null` is "has no value").
+    Cmp {
+        /// The column.
+        column: usize,
+        /// The comparison.
+        op: CmpOp,
+        /// The value.
+        value: Literal,
+    },
+    /// A column equal to one of the values.
+    In {
+        /// The column.
+        column: usize,
+        /// The values.
+        values: Vec<Literal>,
+    },
+    /// A text column that begins with the text (case-sensitive).
+    StartsWith {
+        /// The column.
+        column: usize,
+        /// The text.
+        value: String,
+    },
+    /// A text column that holds the text (case-sensitive).
+    Contains {
+        /// The column.
+        column: usize,
+        /// The text.
+        value: String,
+    },
+}
+
+/// One page of a table: rows that `filter` and `condition` keep, ordered by `order` (then the
+/// key) or by the key alone, after the row whose key is `after` (key order only), skipping
+/// `skip`, at most `limit`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageQuery {
+    /// The export filters.
+    pub filter: ExportFilter,
+    /// A condition.
+    pub condition: Option<Expr>,
+    /// Columns to order by (position, descending), before the key.
+    pub order: Vec<(usize, bool)>,
+    /// The key of the last row of the previous page (key order only).
+    pub after: Option<Vec<Literal>>,
+    /// Rows to skip.
+    pub skip: u64,
+    /// Most rows.
+    pub limit: Option<u64>,
+}
+
 /// The reader asked to stop: whoever wanted the rows is gone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stop;
@@ -386,6 +498,10 @@ pub trait TableExporter: Send + Sync {
     /// in one statement (one consistent state of the table, whatever writes meanwhile).
     /// Returns how many rows went out; a sink that stops ends the read early.
     async fn export(&self, table: Table, filter: &ExportFilter, sink: &mut dyn RowSink) -> Result<u64, RepoError>;
+    /// One page of `table`, in one statement.
+    async fn page(&self, table: Table, query: &PageQuery) -> Result<Vec<Vec<Cell>>, RepoError>;
+    /// How many rows `query` keeps, over all pages.
+    async fn count(&self, table: Table, query: &PageQuery) -> Result<u64, RepoError>;
 }
 
 #[cfg(test)]

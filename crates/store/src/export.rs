@@ -1,270 +1,341 @@
-//! Whole tables streamed from the database: one statement per export, its rows handed to the
+//! Whole tables from the database: streamed (one statement per export, its rows handed to the
 //! caller's sink as they arrive, so that memory stays flat whatever the table's size and the
-//! first row leaves before the last is read. Each table's SELECT lists its columns in the order
+//! first row leaves before the last is read), or a page at a time for the OData service (the
+//! conditions, order, key-set and count all in SQL). Each table's SELECT lists its columns in the order
 //! of [`Table::columns`], cast so that both databases give the same types (whole numbers as
 //! BIGINT, decimals as DOUBLE PRECISION).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use sea_orm::{DatabaseBackend, QueryResult, Statement, StreamTrait, Value};
-use styrhub_domain::export::{Cell, ColumnKind, ExportFilter, RowSink, Table, TableExporter};
+use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, StreamTrait, Value};
+use styrhub_domain::export::{Cell, CmpOp, ColumnKind, ExportFilter, Expr, Literal, PageQuery, RowSink, Table, TableExporter};
 use styrhub_domain::RepoError;
 
 use crate::db::repo_err;
 use crate::Store;
 
-/// A table's statement: the select list and joins, the conditions its filters add, its order.
-struct Query {
-    sql: String,
+/// The municipality a row belongs to, by code: `m` is the municipality's root unit.
+const MUNICIPALITY: &str = "m.municipality_code = ?";
+
+/// A table as SQL: its FROM (with joins), the SQL of each column in [`Table::columns`] order,
+/// and what every row meets.
+struct Def {
+    from: &'static str,
+    columns: Vec<String>,
+    always: Option<&'static str>,
+}
+
+fn def(table: Table) -> Def {
+    let int = |e: &str| format!("CAST({e} AS BIGINT)");
+    let num = |e: &str| format!("CAST({e} AS DOUBLE PRECISION)");
+    let s = |e: &str| e.to_owned();
+    let (from, columns, always) = match table {
+        Table::Observations => (
+            "observation t",
+            vec![
+                int("t.id"),
+                s("t.kpi_id"),
+                int("t.indicator_id"),
+                s("t.area_code"),
+                int("t.period"),
+                s("t.gender"),
+                num("t.value"),
+                s("t.status"),
+                s("t.source"),
+                s("t.updated_at"),
+            ],
+            Some("t.deleted = false"),
+        ),
+        Table::Kpis => (
+            "kpi t",
+            vec![
+                s("t.id"),
+                s("t.title"),
+                s("t.description"),
+                s("t.operating_area"),
+                s("t.municipality_type"),
+                s("t.is_divided_by_gender"),
+                s("t.publication_date"),
+            ],
+            None,
+        ),
+        Table::Areas => ("area t", vec![s("t.code"), s("t.title"), s("t.area_type"), s("t.parent_code")], None),
+        Table::Municipalities => (
+            "org_unit t",
+            vec![int("t.id"), s("t.municipality_code"), s("t.name"), s("t.short_name")],
+            Some("t.municipality_code IS NOT NULL"),
+        ),
+        Table::OrgUnits => (
+            "org_unit t JOIN org_unit m ON m.id = COALESCE(t.municipality_id, t.id)",
+            vec![
+                int("t.id"),
+                s("m.municipality_code"),
+                int("t.parent_id"),
+                s("t.key"),
+                s("t.name"),
+                s("t.short_name"),
+                s("t.kind"),
+                s("t.kolada_ou_id"),
+            ],
+            None,
+        ),
+        Table::Goals => (
+            "goal t JOIN org_unit m ON m.id = t.municipality_id JOIN governance_model gm ON gm.id = t.governance_model_id",
+            vec![
+                int("t.id"),
+                s("m.municipality_code"),
+                s("gm.key"),
+                s("t.key"),
+                s("t.title"),
+                s("t.kind"),
+                int("t.owner_id"),
+                int("t.focus_area_id"),
+                s("t.valid_from"),
+                s("t.valid_to"),
+                s("t.decision"),
+                int("t.position"),
+                s("t.archived"),
+            ],
+            None,
+        ),
+        Table::GoalEdges => (
+            "goal_parent t JOIN goal g ON g.id = t.goal_id JOIN org_unit m ON m.id = g.municipality_id",
+            vec![int("t.goal_id"), int("t.parent_id")],
+            None,
+        ),
+        Table::Indicators => (
+            "indicator t JOIN org_unit m ON m.id = t.municipality_id",
+            vec![
+                int("t.id"),
+                s("m.municipality_code"),
+                s("t.key"),
+                s("t.title"),
+                s("t.kind"),
+                s("t.unit"),
+                s("t.direction"),
+                s("t.desired_text"),
+                s("t.kpi_id"),
+                int("t.owner_id"),
+                int("t.position"),
+            ],
+            None,
+        ),
+        Table::GoalIndicators => (
+            "indicator_goal t JOIN indicator i ON i.id = t.indicator_id JOIN org_unit m ON m.id = i.municipality_id",
+            vec![int("t.indicator_id"), int("t.goal_id")],
+            None,
+        ),
+        Table::Targets => (
+            "target t JOIN indicator i ON i.id = t.indicator_id JOIN org_unit m ON m.id = i.municipality_id",
+            vec![
+                int("t.id"),
+                int("t.indicator_id"),
+                s("t.area_code"),
+                int("t.period_from"),
+                int("t.period_to"),
+                s("t.kind"),
+                s("t.comparison"),
+                num("t.value"),
+                s("t.reference_area"),
+                s("t.note"),
+            ],
+            None,
+        ),
+        Table::FollowUps => (
+            "follow_up t JOIN governance_model gm ON gm.id = t.governance_model_id JOIN org_unit m ON m.id = gm.municipality_id",
+            vec![
+                int("t.id"),
+                s("m.municipality_code"),
+                s("gm.key"),
+                s("t.kind"),
+                int("t.year"),
+                int("t.month"),
+                s("t.approved_at"),
+            ],
+            None,
+        ),
+        Table::Assessments => (
+            "goal_assessment t JOIN follow_up f ON f.id = t.follow_up_id \
+             JOIN governance_model gm ON gm.id = f.governance_model_id JOIN org_unit m ON m.id = gm.municipality_id",
+            vec![
+                int("t.id"),
+                int("t.follow_up_id"),
+                int("t.goal_id"),
+                s("t.assessment"),
+                s("t.forecast"),
+                s("t.analysis"),
+            ],
+            None,
+        ),
+        Table::Assignments => (
+            "assignment t JOIN org_unit m ON m.id = t.municipality_id",
+            vec![
+                int("t.id"),
+                s("m.municipality_code"),
+                s("t.key"),
+                s("t.title"),
+                int("t.from_org_unit_id"),
+                int("t.to_org_unit_id"),
+                s("t.deadline"),
+                s("t.funding"),
+                num("t.funding_tkr"),
+                s("t.status"),
+                int("t.goal_id"),
+                s("t.result"),
+            ],
+            None,
+        ),
+        Table::Budgets => (
+            "budget t JOIN org_unit u ON u.id = t.org_unit_id JOIN org_unit m ON m.id = COALESCE(u.municipality_id, u.id)",
+            vec![
+                int("t.id"),
+                s("m.municipality_code"),
+                int("t.org_unit_id"),
+                int("t.year"),
+                s("t.kind"),
+                s("t.line"),
+                num("t.amount_tkr"),
+            ],
+            None,
+        ),
+    };
+    debug_assert_eq!(columns.len(), table.columns().len(), "{}", table.name());
+    Def { from, columns, always }
+}
+
+/// A statement being written: its SQL and the values its placeholders stand for.
+struct Sql {
+    backend: DatabaseBackend,
+    text: String,
     values: Vec<Value>,
 }
 
-impl Query {
-    fn new(backend: DatabaseBackend, select: &str) -> (Self, Placeholders) {
-        (
-            Self {
-                sql: format!("{select} WHERE 1 = 1"),
-                values: Vec::new(),
-            },
-            Placeholders(backend),
-        )
+impl Sql {
+    /// A placeholder for `value`.
+    fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        match self.backend {
+            DatabaseBackend::Postgres => format!("${}", self.values.len()),
+            _ => format!("?{}", self.values.len()),
+        }
     }
 
     /// Adds `condition`, in which `?` stands for `value`.
-    fn and(&mut self, p: &Placeholders, condition: &str, value: impl Into<Value>) {
-        self.values.push(value.into());
-        let placeholder = p.nth(self.values.len());
-        self.sql.push_str(" AND ");
-        self.sql.push_str(&condition.replace('?', &placeholder));
+    fn and(&mut self, condition: &str, value: impl Into<Value>) {
+        let placeholder = self.bind(value);
+        self.text.push_str(" AND ");
+        self.text.push_str(&condition.replace('?', &placeholder));
     }
-}
 
-struct Placeholders(DatabaseBackend);
+    fn literal(&mut self, l: &Literal) -> String {
+        match l {
+            Literal::Null => "NULL".to_owned(),
+            Literal::Text(s) => self.bind(s.clone()),
+            Literal::Int(n) => self.bind(*n),
+            Literal::Num(x) => self.bind(*x),
+            Literal::Bool(b) => self.bind(*b),
+            Literal::Date(d) => self.bind(d.to_string()),
+            Literal::Timestamp(t) => self.bind(*t),
+        }
+    }
 
-impl Placeholders {
-    fn nth(&self, n: usize) -> String {
-        match self.0 {
-            DatabaseBackend::Postgres => format!("${n}"),
-            _ => format!("?{n}"),
+    /// A column as a condition compares it: dates as their text (YYYY-MM-DD on both databases).
+    fn column(&self, def: &Def, table: Table, i: usize) -> String {
+        match table.columns()[i].kind {
+            ColumnKind::Date if self.backend == DatabaseBackend::Postgres => format!("CAST({} AS TEXT)", def.columns[i]),
+            _ => def.columns[i].clone(),
+        }
+    }
+
+    fn expr(&mut self, def: &Def, table: Table, e: &Expr) -> String {
+        match e {
+            Expr::And(a, b) => format!("({} AND {})", self.expr(def, table, a), self.expr(def, table, b)),
+            Expr::Or(a, b) => format!("({} OR {})", self.expr(def, table, a), self.expr(def, table, b)),
+            // A row without a value is neither kept by a condition nor by its negation, as SQL
+            // judges it; OData's `not` keeps it: COALESCE makes the unknown false first.
+            Expr::Not(a) => format!("(NOT COALESCE({}, false))", self.expr(def, table, a)),
+            Expr::Cmp { column, op, value } => {
+                let c = self.column(def, table, *column);
+                match (op, value) {
+                    (CmpOp::Eq, Literal::Null) => format!("({c} IS NULL)"),
+                    (CmpOp::Ne, Literal::Null) => format!("({c} IS NOT NULL)"),
+                    // Ordering against null keeps nothing.
+                    (_, Literal::Null) => "(1 = 0)".to_owned(),
+                    // `ne` keeps the rows without a value, as OData's null semantics say.
+                    (CmpOp::Ne, v) => {
+                        let p = self.literal(v);
+                        format!("({c} IS NULL OR {c} <> {p})")
+                    }
+                    (op, v) => {
+                        let p = self.literal(v);
+                        let o = match op {
+                            CmpOp::Eq => "=",
+                            CmpOp::Gt => ">",
+                            CmpOp::Ge => ">=",
+                            CmpOp::Lt => "<",
+                            CmpOp::Le => "<=",
+                            CmpOp::Ne => unreachable!("handled above"),
+                        };
+                        format!("({c} {o} {p})")
+                    }
+                }
+            }
+            Expr::In { column, values } => {
+                let c = self.column(def, table, *column);
+                let ps: Vec<String> = values.iter().filter(|v| **v != Literal::Null).map(|v| self.literal(v)).collect();
+                let null = values.contains(&Literal::Null);
+                match (ps.is_empty(), null) {
+                    (true, true) => format!("({c} IS NULL)"),
+                    (true, false) => "(1 = 0)".to_owned(),
+                    (false, true) => format!("({c} IN ({}) OR {c} IS NULL)", ps.join(", ")),
+                    (false, false) => format!("({c} IN ({}))", ps.join(", ")),
+                }
+            }
+            // Case-sensitive on both databases (SQLite's LIKE is not).
+            Expr::StartsWith { column, value } => {
+                let c = self.column(def, table, *column);
+                let p = self.bind(value.clone());
+                let n = self.bind(value.chars().count() as i64);
+                format!("(substr({c}, 1, {n}) = {p})")
+            }
+            Expr::Contains { column, value } => {
+                let c = self.column(def, table, *column);
+                let p = self.bind(value.clone());
+                match self.backend {
+                    DatabaseBackend::Postgres => format!("(strpos({c}, {p}) > 0)"),
+                    _ => format!("(instr({c}, {p}) > 0)"),
+                }
+            }
         }
     }
 }
 
-/// The municipality a row belongs to, by code: `m` is the municipality's root unit.
-const MUNICIPALITY: &str = "m.municipality_code = ?";
-
-fn statement(backend: DatabaseBackend, table: Table, f: &ExportFilter) -> Statement {
-    let int = |e: &str| format!("CAST({e} AS BIGINT)");
-    let num = |e: &str| format!("CAST({e} AS DOUBLE PRECISION)");
-    let select = |columns: &[String], from: &str| format!("SELECT {} FROM {from}", columns.join(", "));
-    let s = |e: &str| e.to_owned();
-    let (mut q, p) = match table {
-        Table::Observations => Query::new(
-            backend,
-            &select(
-                &[
-                    s("t.kpi_id"),
-                    int("t.indicator_id"),
-                    s("t.area_code"),
-                    int("t.period"),
-                    s("t.gender"),
-                    num("t.value"),
-                    s("t.status"),
-                    s("t.source"),
-                    s("t.updated_at"),
-                ],
-                "observation t",
-            ),
-        ),
-        Table::Kpis => Query::new(
-            backend,
-            &select(
-                &[
-                    s("t.id"),
-                    s("t.title"),
-                    s("t.description"),
-                    s("t.operating_area"),
-                    s("t.municipality_type"),
-                    s("t.is_divided_by_gender"),
-                    s("t.publication_date"),
-                ],
-                "kpi t",
-            ),
-        ),
-        Table::Areas => Query::new(backend, &select(&[s("t.code"), s("t.title"), s("t.area_type"), s("t.parent_code")], "area t")),
-        Table::Municipalities => Query::new(
-            backend,
-            &select(&[int("t.id"), s("t.municipality_code"), s("t.name"), s("t.short_name")], "org_unit t"),
-        ),
-        Table::OrgUnits => Query::new(
-            backend,
-            &select(
-                &[
-                    int("t.id"),
-                    s("m.municipality_code"),
-                    int("t.parent_id"),
-                    s("t.key"),
-                    s("t.name"),
-                    s("t.short_name"),
-                    s("t.kind"),
-                    s("t.kolada_ou_id"),
-                ],
-                "org_unit t JOIN org_unit m ON m.id = COALESCE(t.municipality_id, t.id)",
-            ),
-        ),
-        Table::Goals => Query::new(
-            backend,
-            &select(
-                &[
-                    int("t.id"),
-                    s("m.municipality_code"),
-                    s("gm.key"),
-                    s("t.key"),
-                    s("t.title"),
-                    s("t.kind"),
-                    int("t.owner_id"),
-                    int("t.focus_area_id"),
-                    s("t.valid_from"),
-                    s("t.valid_to"),
-                    s("t.decision"),
-                    int("t.position"),
-                    s("t.archived"),
-                ],
-                "goal t JOIN org_unit m ON m.id = t.municipality_id JOIN governance_model gm ON gm.id = t.governance_model_id",
-            ),
-        ),
-        Table::GoalEdges => Query::new(
-            backend,
-            &select(
-                &[int("t.goal_id"), int("t.parent_id")],
-                "goal_parent t JOIN goal g ON g.id = t.goal_id JOIN org_unit m ON m.id = g.municipality_id",
-            ),
-        ),
-        Table::Indicators => Query::new(
-            backend,
-            &select(
-                &[
-                    int("t.id"),
-                    s("m.municipality_code"),
-                    s("t.key"),
-                    s("t.title"),
-                    s("t.kind"),
-                    s("t.unit"),
-                    s("t.direction"),
-                    s("t.desired_text"),
-                    s("t.kpi_id"),
-                    int("t.owner_id"),
-                    int("t.position"),
-                ],
-                "indicator t JOIN org_unit m ON m.id = t.municipality_id",
-            ),
-        ),
-        Table::GoalIndicators => Query::new(
-            backend,
-            &select(
-                &[int("t.indicator_id"), int("t.goal_id")],
-                "indicator_goal t JOIN indicator i ON i.id = t.indicator_id JOIN org_unit m ON m.id = i.municipality_id",
-            ),
-        ),
-        Table::Targets => Query::new(
-            backend,
-            &select(
-                &[
-                    int("t.id"),
-                    int("t.indicator_id"),
-                    s("t.area_code"),
-                    int("t.period_from"),
-                    int("t.period_to"),
-                    s("t.kind"),
-                    s("t.comparison"),
-                    num("t.value"),
-                    s("t.reference_area"),
-                    s("t.note"),
-                ],
-                "target t JOIN indicator i ON i.id = t.indicator_id JOIN org_unit m ON m.id = i.municipality_id",
-            ),
-        ),
-        Table::FollowUps => Query::new(
-            backend,
-            &select(
-                &[
-                    int("t.id"),
-                    s("m.municipality_code"),
-                    s("gm.key"),
-                    s("t.kind"),
-                    int("t.year"),
-                    int("t.month"),
-                    s("t.approved_at"),
-                ],
-                "follow_up t JOIN governance_model gm ON gm.id = t.governance_model_id JOIN org_unit m ON m.id = gm.municipality_id",
-            ),
-        ),
-        Table::Assessments => Query::new(
-            backend,
-            &select(
-                &[
-                    int("t.id"),
-                    int("t.follow_up_id"),
-                    int("t.goal_id"),
-                    s("t.assessment"),
-                    s("t.forecast"),
-                    s("t.analysis"),
-                ],
-                "goal_assessment t JOIN follow_up f ON f.id = t.follow_up_id \
-                 JOIN governance_model gm ON gm.id = f.governance_model_id JOIN org_unit m ON m.id = gm.municipality_id",
-            ),
-        ),
-        Table::Assignments => Query::new(
-            backend,
-            &select(
-                &[
-                    int("t.id"),
-                    s("m.municipality_code"),
-                    s("t.key"),
-                    s("t.title"),
-                    int("t.from_org_unit_id"),
-                    int("t.to_org_unit_id"),
-                    s("t.deadline"),
-                    s("t.funding"),
-                    num("t.funding_tkr"),
-                    s("t.status"),
-                    int("t.goal_id"),
-                    s("t.result"),
-                ],
-                "assignment t JOIN org_unit m ON m.id = t.municipality_id",
-            ),
-        ),
-        Table::Budgets => Query::new(
-            backend,
-            &select(
-                &[
-                    int("t.id"),
-                    s("m.municipality_code"),
-                    int("t.org_unit_id"),
-                    int("t.year"),
-                    s("t.kind"),
-                    s("t.line"),
-                    num("t.amount_tkr"),
-                ],
-                "budget t JOIN org_unit u ON u.id = t.org_unit_id JOIN org_unit m ON m.id = COALESCE(u.municipality_id, u.id)",
-            ),
-        ),
+/// The statement for `query` of `table`: its rows, or with `count` how many there are.
+fn statement(backend: DatabaseBackend, table: Table, query: &PageQuery, count: bool) -> Statement {
+    let d = def(table);
+    let mut q = Sql {
+        backend,
+        text: if count {
+            format!("SELECT COUNT(*) AS n FROM {} WHERE 1 = 1", d.from)
+        } else {
+            format!("SELECT {} FROM {} WHERE 1 = 1", d.columns.join(", "), d.from)
+        },
+        values: Vec::new(),
     };
-    // Conditions every row of the table meets.
-    match table {
-        Table::Observations => q.sql.push_str(" AND t.deleted = false"),
-        Table::Municipalities => q.sql.push_str(" AND t.municipality_code IS NOT NULL"),
-        _ => {}
+    if let Some(a) = d.always {
+        q.text.push_str(" AND ");
+        q.text.push_str(a);
     }
+    let f = &query.filter;
     // The filters, each as the table reads it; `ExportFilter::check` refused the others.
     if let Some(code) = &f.municipality {
         let condition = if table == Table::Municipalities { "t.municipality_code = ?" } else { MUNICIPALITY };
-        q.and(&p, condition, code.clone());
+        q.and(condition, code.clone());
     }
     if let Some(kpi) = &f.kpi {
         let condition = if table == Table::Kpis { "t.id = ?" } else { "t.kpi_id = ?" };
-        q.and(&p, condition, kpi.to_string());
+        q.and(condition, kpi.to_string());
     }
     if let Some(id) = f.indicator {
         let condition = match table {
@@ -276,11 +347,11 @@ fn statement(backend: DatabaseBackend, table: Table, f: &ExportFilter) -> Statem
             Table::Targets => "t.indicator_id = ?",
             _ => "t.id = ?",
         };
-        q.and(&p, condition, id);
+        q.and(condition, id);
     }
     if let Some(area) = &f.area {
         let condition = if table == Table::Areas { "t.code = ?" } else { "t.area_code = ?" };
-        q.and(&p, condition, area.to_string());
+        q.and(condition, area.to_string());
     }
     let (from, to) = match table {
         Table::Observations => ("t.period >= ?", "t.period <= ?"),
@@ -289,21 +360,58 @@ fn statement(backend: DatabaseBackend, table: Table, f: &ExportFilter) -> Statem
         _ => ("t.year >= ?", "t.year <= ?"),
     };
     if let Some(y) = f.from {
-        q.and(&p, from, y);
+        q.and(from, y);
     }
     if let Some(y) = f.to {
-        q.and(&p, to, y);
+        q.and(to, y);
     }
-    q.sql.push_str(match table {
-        // The unique index's order: the database reads it in order, without a sort.
-        Table::Observations => " ORDER BY t.series_key, t.area_code, t.period, t.gender",
-        Table::Kpis => " ORDER BY t.id",
-        Table::Areas => " ORDER BY t.code",
-        Table::GoalEdges => " ORDER BY t.goal_id, t.parent_id",
-        Table::GoalIndicators => " ORDER BY t.indicator_id, t.goal_id",
-        _ => " ORDER BY t.id",
-    });
-    Statement::from_sql_and_values(backend, q.sql, q.values)
+    if let Some(e) = &query.condition {
+        let sql = q.expr(&d, table, e);
+        q.text.push_str(" AND ");
+        q.text.push_str(&sql);
+    }
+    // The key as stored (`t.id`, not its cast), so that both databases read it by its index.
+    let key: Vec<String> = table.key().iter().map(|k| format!("t.{k}")).collect();
+    // After the previous page's last key: (k1 > a) OR (k1 = a AND k2 > b).
+    if let Some(after) = &query.after {
+        let mut ors = Vec::new();
+        for n in 0..key.len().min(after.len()) {
+            let mut ands = Vec::new();
+            for (j, k) in key.iter().enumerate().take(n) {
+                let p = q.literal(&after[j]);
+                ands.push(format!("{k} = {p}"));
+            }
+            let p = q.literal(&after[n]);
+            ands.push(format!("{} > {p}", key[n]));
+            ors.push(format!("({})", ands.join(" AND ")));
+        }
+        if !ors.is_empty() {
+            q.text.push_str(&format!(" AND ({})", ors.join(" OR ")));
+        }
+    }
+    if count {
+        return Statement::from_sql_and_values(backend, q.text, q.values);
+    }
+    let mut order: Vec<String> = query
+        .order
+        .iter()
+        .map(|(i, desc)| format!("{}{}", d.columns[*i], if *desc { " DESC" } else { "" }))
+        .collect();
+    order.extend(key);
+    q.text.push_str(&format!(" ORDER BY {}", order.join(", ")));
+    if let Some(limit) = query.limit {
+        let p = q.bind(limit as i64);
+        q.text.push_str(&format!(" LIMIT {p}"));
+    }
+    if query.skip > 0 {
+        // SQLite takes an OFFSET only after a LIMIT.
+        if query.limit.is_none() && backend != DatabaseBackend::Postgres {
+            q.text.push_str(" LIMIT -1");
+        }
+        let p = q.bind(query.skip as i64);
+        q.text.push_str(&format!(" OFFSET {p}"));
+    }
+    Statement::from_sql_and_values(backend, q.text, q.values)
 }
 
 /// The cells of one row, read by the kinds of the table's columns.
@@ -340,7 +448,11 @@ fn cells(row: &QueryResult, table: Table) -> Result<Vec<Cell>, RepoError> {
 #[async_trait]
 impl TableExporter for Store {
     async fn export(&self, table: Table, filter: &ExportFilter, sink: &mut dyn RowSink) -> Result<u64, RepoError> {
-        let stmt = statement(self.backend(), table, filter);
+        let query = PageQuery {
+            filter: filter.clone(),
+            ..PageQuery::default()
+        };
+        let stmt = statement(self.backend(), table, &query, false);
         let db = self.connection();
         let mut rows = db.stream_raw(stmt).await.map_err(repo_err)?;
         let mut n = 0u64;
@@ -352,5 +464,18 @@ impl TableExporter for Store {
             n += 1;
         }
         Ok(n)
+    }
+
+    async fn page(&self, table: Table, query: &PageQuery) -> Result<Vec<Vec<Cell>>, RepoError> {
+        let stmt = statement(self.backend(), table, query, false);
+        let rows = self.connection().query_all_raw(stmt).await.map_err(repo_err)?;
+        rows.iter().map(|r| cells(r, table)).collect()
+    }
+
+    async fn count(&self, table: Table, query: &PageQuery) -> Result<u64, RepoError> {
+        let stmt = statement(self.backend(), table, query, true);
+        let row = self.connection().query_one_raw(stmt).await.map_err(repo_err)?;
+        let n: i64 = row.map(|r| r.try_get("", "n")).transpose().map_err(repo_err)?.unwrap_or(0);
+        Ok(n as u64)
     }
 }

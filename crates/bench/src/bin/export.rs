@@ -73,9 +73,9 @@ async fn main() -> Result<()> {
     let client = reqwest::Client::new();
 
     // The twin: the same statement's rows as CSV by PostgreSQL itself.
-    let sql = "SELECT t.kpi_id, CAST(t.indicator_id AS BIGINT), t.area_code, CAST(t.period AS BIGINT), t.gender, \
+    let sql = "SELECT CAST(t.id AS BIGINT), t.kpi_id, CAST(t.indicator_id AS BIGINT), t.area_code, CAST(t.period AS BIGINT), t.gender, \
                CAST(t.value AS DOUBLE PRECISION), t.status, t.source, t.updated_at FROM observation t \
-               WHERE 1 = 1 AND t.deleted = false ORDER BY t.series_key, t.area_code, t.period, t.gender";
+               WHERE 1 = 1 AND t.deleted = false ORDER BY t.id";
     let copy = Instant::now();
     let out = std::process::Command::new("psql")
         .arg(&url)
