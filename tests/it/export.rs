@@ -8,7 +8,7 @@ use std::io::Read;
 use serde_json::Value;
 use styrhub_domain::export::Table;
 
-use crate::helpers::{both, TestApp, TestDb};
+use crate::helpers::{both, TestApp};
 
 /// The body of a 200, as text.
 async fn text(app: &TestApp, path: &str) -> String {

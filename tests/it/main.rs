@@ -28,6 +28,8 @@
 //! - [`migrations`]: migrations up, down and up again on both databases.
 //! - [`mutations`]: GraphQL mutations over HTTP: validation, locking, one transaction each.
 //! - [`observations`]: the bulk observation writer: idempotent, revisions, digests, tombstones.
+//! - [`odata`]: the OData v4 service: `$metadata`, every entity set through its next links,
+//!   each `$filter` operator, pages stable while values are written, errors naming the option.
 //! - [`package`]: package loads upsert, keep approved follow-ups locked, and are all or nothing.
 //! - [`readme`]: every GraphQL and REST example of the README, run on the demo.
 //! - [`rest`]: the REST API over HTTP: pages and cursors, JSON, CSV and JSON-stat answers read
@@ -58,6 +60,7 @@ mod limits;
 mod migrations;
 mod mutations;
 mod observations;
+mod odata;
 mod package;
 mod readme;
 mod rest;

@@ -165,6 +165,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(crate::graphiql::page).post(graphql))
         .route("/metrics", get(crate::metrics::metrics))
         .merge(crate::rest::router(state.answers.clone(), state.http.limits.max_page_size))
+        .merge(crate::odata::router())
         .merge(crate::dashboard::router())
         .merge(crate::graphiql::router())
         // Inside the metrics layer, so that refused requests are counted too.
@@ -176,10 +177,12 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), crate::limits::timeout))
         .layer(middleware::from_fn_with_state(state.clone(), crate::limits::rate_limit))
         // A gzip file (`/api/v1/export/….csv.gz`) is not compressed again.
-        .layer(CompressionLayer::new().compress_when(
-            tower_http::compression::DefaultPredicate::new()
-                .and(tower_http::compression::predicate::NotForContentType::const_new("application/gzip")),
-        ))
+        .layer(
+            CompressionLayer::new().compress_when(
+                tower_http::compression::DefaultPredicate::new()
+                    .and(tower_http::compression::predicate::NotForContentType::const_new("application/gzip")),
+            ),
+        )
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))

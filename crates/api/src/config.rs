@@ -321,6 +321,9 @@ pub struct LimitArgs {
     /// The longest page a list answers (REST `limit`, GraphQL `first`/`last`).
     #[arg(long, env = "STYRHUB_MAX_PAGE_SIZE", default_value_t = crate::rest::page::MAX_LIMIT)]
     pub max_page_size: usize,
+    /// Rows per page of an OData feed (`/odata/…`); the client follows `@odata.nextLink`.
+    #[arg(long, env = "STYRHUB_ODATA_PAGE_SIZE", default_value_t = crate::odata::PAGE_SIZE)]
+    pub odata_page_size: u64,
     /// Refuse GraphQL introspection (`__schema`, `__type`), e.g. for a private deployment.
     #[arg(long, env = "STYRHUB_DISABLE_INTROSPECTION")]
     pub no_introspection: bool,
@@ -345,6 +348,7 @@ impl LimitArgs {
             graphql_max_depth: self.graphql_max_depth,
             graphql_max_complexity: self.graphql_max_complexity,
             max_page_size: self.max_page_size.max(1),
+            odata_page_size: self.odata_page_size.max(1),
             introspection: !self.no_introspection,
             per_address_per_minute: self.rate_limit_per_minute,
             per_token_per_minute: self.token_rate_limit_per_minute,

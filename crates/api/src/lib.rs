@@ -43,6 +43,7 @@ pub mod health;
 pub mod ingest_cmd;
 pub mod limits;
 pub mod metrics;
+pub mod odata;
 pub mod read;
 pub mod rest;
 pub mod shutdown;

@@ -46,6 +46,8 @@ pub struct Limits {
     pub graphql_max_complexity: usize,
     /// The longest page a list answers (REST `limit`, GraphQL `first`/`last`).
     pub max_page_size: usize,
+    /// Rows per page of an OData feed (`@odata.nextLink` leads on).
+    pub odata_page_size: u64,
     /// Whether the GraphQL schema answers `__schema` and `__type` (private deployments turn it off).
     pub introspection: bool,
     /// Requests per minute from one client address without a bearer token (zero: no limit).
@@ -76,6 +78,7 @@ impl Default for Limits {
             graphql_max_depth: crate::graphql::MAX_DEPTH,
             graphql_max_complexity: crate::graphql::MAX_COMPLEXITY,
             max_page_size: crate::rest::page::MAX_LIMIT,
+            odata_page_size: crate::odata::PAGE_SIZE,
             introspection: true,
             per_address_per_minute: DEFAULT_PER_ADDRESS_PER_MINUTE,
             per_token_per_minute: DEFAULT_PER_TOKEN_PER_MINUTE,

@@ -141,10 +141,7 @@ impl Table {
         Self::ALL.into_iter().find(|t| t.name() == name).ok_or_else(|| {
             DomainError::new(
                 "table",
-                format!(
-                    "`{name}` is not an exported table ({})",
-                    Self::ALL.map(Self::name).join(", ")
-                ),
+                format!("`{name}` is not an exported table ({})", Self::ALL.map(Self::name).join(", ")),
             )
         })
     }
@@ -155,117 +152,313 @@ impl Table {
             Self::Observations => &[
                 Column { name: "id", kind: Int },
                 Column { name: "kpi", kind: Text },
-                Column { name: "indicator_id", kind: Int },
+                Column {
+                    name: "indicator_id",
+                    kind: Int,
+                },
                 Column { name: "area", kind: Text },
                 Column { name: "period", kind: Int },
-                Column { name: "gender", kind: Text },
+                Column {
+                    name: "gender",
+                    kind: Text,
+                },
                 Column { name: "value", kind: Num },
-                Column { name: "status", kind: Text },
-                Column { name: "source", kind: Text },
-                Column { name: "updated_at", kind: Timestamp },
+                Column {
+                    name: "status",
+                    kind: Text,
+                },
+                Column {
+                    name: "source",
+                    kind: Text,
+                },
+                Column {
+                    name: "updated_at",
+                    kind: Timestamp,
+                },
             ],
             Self::Kpis => &[
                 Column { name: "id", kind: Text },
                 Column { name: "title", kind: Text },
-                Column { name: "description", kind: Text },
-                Column { name: "operating_area", kind: Text },
-                Column { name: "municipality_type", kind: Text },
-                Column { name: "is_divided_by_gender", kind: Bool },
-                Column { name: "publication_date", kind: Text },
+                Column {
+                    name: "description",
+                    kind: Text,
+                },
+                Column {
+                    name: "operating_area",
+                    kind: Text,
+                },
+                Column {
+                    name: "municipality_type",
+                    kind: Text,
+                },
+                Column {
+                    name: "is_divided_by_gender",
+                    kind: Bool,
+                },
+                Column {
+                    name: "publication_date",
+                    kind: Text,
+                },
             ],
-            Self::Areas => &[Column { name: "code", kind: Text }, Column { name: "title", kind: Text }, Column { name: "area_type", kind: Text }, Column { name: "parent_code", kind: Text }],
-            Self::Municipalities => &[Column { name: "id", kind: Int }, Column { name: "code", kind: Text }, Column { name: "name", kind: Text }, Column { name: "short_name", kind: Text }],
+            Self::Areas => &[
+                Column { name: "code", kind: Text },
+                Column { name: "title", kind: Text },
+                Column {
+                    name: "area_type",
+                    kind: Text,
+                },
+                Column {
+                    name: "parent_code",
+                    kind: Text,
+                },
+            ],
+            Self::Municipalities => &[
+                Column { name: "id", kind: Int },
+                Column { name: "code", kind: Text },
+                Column { name: "name", kind: Text },
+                Column {
+                    name: "short_name",
+                    kind: Text,
+                },
+            ],
             Self::OrgUnits => &[
                 Column { name: "id", kind: Int },
-                Column { name: "municipality", kind: Text },
-                Column { name: "parent_id", kind: Int },
+                Column {
+                    name: "municipality",
+                    kind: Text,
+                },
+                Column {
+                    name: "parent_id",
+                    kind: Int,
+                },
                 Column { name: "key", kind: Text },
                 Column { name: "name", kind: Text },
-                Column { name: "short_name", kind: Text },
+                Column {
+                    name: "short_name",
+                    kind: Text,
+                },
                 Column { name: "kind", kind: Text },
-                Column { name: "kolada_ou_id", kind: Text },
+                Column {
+                    name: "kolada_ou_id",
+                    kind: Text,
+                },
             ],
             Self::Goals => &[
                 Column { name: "id", kind: Int },
-                Column { name: "municipality", kind: Text },
-                Column { name: "governance_model", kind: Text },
+                Column {
+                    name: "municipality",
+                    kind: Text,
+                },
+                Column {
+                    name: "governance_model",
+                    kind: Text,
+                },
                 Column { name: "key", kind: Text },
                 Column { name: "title", kind: Text },
                 Column { name: "kind", kind: Text },
-                Column { name: "owner_id", kind: Int },
-                Column { name: "focus_area_id", kind: Int },
-                Column { name: "valid_from", kind: Date },
-                Column { name: "valid_to", kind: Date },
-                Column { name: "decision", kind: Text },
-                Column { name: "position", kind: Int },
-                Column { name: "archived", kind: Bool },
+                Column {
+                    name: "owner_id",
+                    kind: Int,
+                },
+                Column {
+                    name: "focus_area_id",
+                    kind: Int,
+                },
+                Column {
+                    name: "valid_from",
+                    kind: Date,
+                },
+                Column {
+                    name: "valid_to",
+                    kind: Date,
+                },
+                Column {
+                    name: "decision",
+                    kind: Text,
+                },
+                Column {
+                    name: "position",
+                    kind: Int,
+                },
+                Column {
+                    name: "archived",
+                    kind: Bool,
+                },
             ],
-            Self::GoalEdges => &[Column { name: "goal_id", kind: Int }, Column { name: "parent_id", kind: Int }],
+            Self::GoalEdges => &[
+                Column {
+                    name: "goal_id",
+                    kind: Int,
+                },
+                Column {
+                    name: "parent_id",
+                    kind: Int,
+                },
+            ],
             Self::Indicators => &[
                 Column { name: "id", kind: Int },
-                Column { name: "municipality", kind: Text },
+                Column {
+                    name: "municipality",
+                    kind: Text,
+                },
                 Column { name: "key", kind: Text },
                 Column { name: "title", kind: Text },
                 Column { name: "kind", kind: Text },
                 Column { name: "unit", kind: Text },
-                Column { name: "direction", kind: Text },
-                Column { name: "desired_text", kind: Text },
+                Column {
+                    name: "direction",
+                    kind: Text,
+                },
+                Column {
+                    name: "desired_text",
+                    kind: Text,
+                },
                 Column { name: "kpi", kind: Text },
-                Column { name: "owner_id", kind: Int },
-                Column { name: "position", kind: Int },
+                Column {
+                    name: "owner_id",
+                    kind: Int,
+                },
+                Column {
+                    name: "position",
+                    kind: Int,
+                },
             ],
-            Self::GoalIndicators => &[Column { name: "indicator_id", kind: Int }, Column { name: "goal_id", kind: Int }],
+            Self::GoalIndicators => &[
+                Column {
+                    name: "indicator_id",
+                    kind: Int,
+                },
+                Column {
+                    name: "goal_id",
+                    kind: Int,
+                },
+            ],
             Self::Targets => &[
                 Column { name: "id", kind: Int },
-                Column { name: "indicator_id", kind: Int },
+                Column {
+                    name: "indicator_id",
+                    kind: Int,
+                },
                 Column { name: "area", kind: Text },
-                Column { name: "period_from", kind: Int },
-                Column { name: "period_to", kind: Int },
+                Column {
+                    name: "period_from",
+                    kind: Int,
+                },
+                Column {
+                    name: "period_to",
+                    kind: Int,
+                },
                 Column { name: "kind", kind: Text },
-                Column { name: "comparison", kind: Text },
+                Column {
+                    name: "comparison",
+                    kind: Text,
+                },
                 Column { name: "value", kind: Num },
-                Column { name: "reference_area", kind: Text },
+                Column {
+                    name: "reference_area",
+                    kind: Text,
+                },
                 Column { name: "note", kind: Text },
             ],
             Self::FollowUps => &[
                 Column { name: "id", kind: Int },
-                Column { name: "municipality", kind: Text },
-                Column { name: "governance_model", kind: Text },
+                Column {
+                    name: "municipality",
+                    kind: Text,
+                },
+                Column {
+                    name: "governance_model",
+                    kind: Text,
+                },
                 Column { name: "kind", kind: Text },
                 Column { name: "year", kind: Int },
                 Column { name: "month", kind: Int },
-                Column { name: "approved_at", kind: Timestamp },
+                Column {
+                    name: "approved_at",
+                    kind: Timestamp,
+                },
             ],
             Self::Assessments => &[
                 Column { name: "id", kind: Int },
-                Column { name: "follow_up_id", kind: Int },
-                Column { name: "goal_id", kind: Int },
-                Column { name: "assessment", kind: Text },
-                Column { name: "forecast", kind: Text },
-                Column { name: "analysis", kind: Text },
+                Column {
+                    name: "follow_up_id",
+                    kind: Int,
+                },
+                Column {
+                    name: "goal_id",
+                    kind: Int,
+                },
+                Column {
+                    name: "assessment",
+                    kind: Text,
+                },
+                Column {
+                    name: "forecast",
+                    kind: Text,
+                },
+                Column {
+                    name: "analysis",
+                    kind: Text,
+                },
             ],
             Self::Assignments => &[
                 Column { name: "id", kind: Int },
-                Column { name: "municipality", kind: Text },
+                Column {
+                    name: "municipality",
+                    kind: Text,
+                },
                 Column { name: "key", kind: Text },
                 Column { name: "title", kind: Text },
-                Column { name: "from_org_unit_id", kind: Int },
-                Column { name: "to_org_unit_id", kind: Int },
-                Column { name: "deadline", kind: Date },
-                Column { name: "funding", kind: Text },
-                Column { name: "funding_tkr", kind: Num },
-                Column { name: "status", kind: Text },
-                Column { name: "goal_id", kind: Int },
-                Column { name: "result", kind: Text },
+                Column {
+                    name: "from_org_unit_id",
+                    kind: Int,
+                },
+                Column {
+                    name: "to_org_unit_id",
+                    kind: Int,
+                },
+                Column {
+                    name: "deadline",
+                    kind: Date,
+                },
+                Column {
+                    name: "funding",
+                    kind: Text,
+                },
+                Column {
+                    name: "funding_tkr",
+                    kind: Num,
+                },
+                Column {
+                    name: "status",
+                    kind: Text,
+                },
+                Column {
+                    name: "goal_id",
+                    kind: Int,
+                },
+                Column {
+                    name: "result",
+                    kind: Text,
+                },
             ],
             Self::Budgets => &[
                 Column { name: "id", kind: Int },
-                Column { name: "municipality", kind: Text },
-                Column { name: "org_unit_id", kind: Int },
+                Column {
+                    name: "municipality",
+                    kind: Text,
+                },
+                Column {
+                    name: "org_unit_id",
+                    kind: Int,
+                },
                 Column { name: "year", kind: Int },
                 Column { name: "kind", kind: Text },
                 Column { name: "line", kind: Text },
-                Column { name: "amount_tkr", kind: Num },
+                Column {
+                    name: "amount_tkr",
+                    kind: Num,
+                },
             ],
         }
     }
@@ -353,7 +546,13 @@ impl ExportFilter {
                 let takes: Vec<&str> = table
                     .filters()
                     .iter()
-                    .flat_map(|f| if *f == FilterKind::Period { vec!["from", "to"] } else { vec![f.parameter()] })
+                    .flat_map(|f| {
+                        if *f == FilterKind::Period {
+                            vec!["from", "to"]
+                        } else {
+                            vec![f.parameter()]
+                        }
+                    })
                     .collect();
                 return Err(DomainError::new(
                     parameter,

@@ -60,7 +60,11 @@ fn def(table: Table) -> Def {
             ],
             None,
         ),
-        Table::Areas => ("area t", vec![s("t.code"), s("t.title"), s("t.area_type"), s("t.parent_code")], None),
+        Table::Areas => (
+            "area t",
+            vec![s("t.code"), s("t.title"), s("t.area_type"), s("t.parent_code")],
+            None,
+        ),
         Table::Municipalities => (
             "org_unit t",
             vec![int("t.id"), s("t.municipality_code"), s("t.name"), s("t.short_name")],
@@ -297,7 +301,7 @@ impl Sql {
                 let c = self.column(def, table, *column);
                 let p = self.bind(value.clone());
                 let n = self.bind(value.chars().count() as i64);
-                format!("(substr({c}, 1, {n}) = {p})")
+                format!("(substr({c}, 1, CAST({n} AS INTEGER)) = {p})")
             }
             Expr::Contains { column, value } => {
                 let c = self.column(def, table, *column);
@@ -330,7 +334,11 @@ fn statement(backend: DatabaseBackend, table: Table, query: &PageQuery, count: b
     let f = &query.filter;
     // The filters, each as the table reads it; `ExportFilter::check` refused the others.
     if let Some(code) = &f.municipality {
-        let condition = if table == Table::Municipalities { "t.municipality_code = ?" } else { MUNICIPALITY };
+        let condition = if table == Table::Municipalities {
+            "t.municipality_code = ?"
+        } else {
+            MUNICIPALITY
+        };
         q.and(condition, code.clone());
     }
     if let Some(kpi) = &f.kpi {
@@ -421,7 +429,6 @@ fn cells(row: &QueryResult, table: Table) -> Result<Vec<Cell>, RepoError> {
         .iter()
         .enumerate()
         .map(|(i, column)| {
-            let i = i as usize;
             Ok(match column.kind {
                 ColumnKind::Text | ColumnKind::Date => {
                     match row.try_get_by_index::<Option<String>>(i) {
@@ -433,9 +440,18 @@ fn cells(row: &QueryResult, table: Table) -> Result<Vec<Cell>, RepoError> {
                             .map_or(Cell::Null, |d| Cell::Text(d.to_string())),
                     }
                 }
-                ColumnKind::Int => row.try_get_by_index::<Option<i64>>(i).map_err(repo_err)?.map_or(Cell::Null, Cell::Int),
-                ColumnKind::Num => row.try_get_by_index::<Option<f64>>(i).map_err(repo_err)?.map_or(Cell::Null, Cell::Num),
-                ColumnKind::Bool => row.try_get_by_index::<Option<bool>>(i).map_err(repo_err)?.map_or(Cell::Null, Cell::Bool),
+                ColumnKind::Int => row
+                    .try_get_by_index::<Option<i64>>(i)
+                    .map_err(repo_err)?
+                    .map_or(Cell::Null, Cell::Int),
+                ColumnKind::Num => row
+                    .try_get_by_index::<Option<f64>>(i)
+                    .map_err(repo_err)?
+                    .map_or(Cell::Null, Cell::Num),
+                ColumnKind::Bool => row
+                    .try_get_by_index::<Option<bool>>(i)
+                    .map_err(repo_err)?
+                    .map_or(Cell::Null, Cell::Bool),
                 ColumnKind::Timestamp => row
                     .try_get_by_index::<Option<DateTime<Utc>>>(i)
                     .map_err(repo_err)?

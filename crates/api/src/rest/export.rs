@@ -104,7 +104,12 @@ pub async fn export(State(state): State<AppState>, Path(file): Path<String>, Par
     let excel = match p.format.as_deref() {
         None | Some("csv") => false,
         Some("csv-excel") => true,
-        Some(other) => return Err(Problem::invalid("format", format!("`{other}` is not an export format (csv, csv-excel)"))),
+        Some(other) => {
+            return Err(Problem::invalid(
+                "format",
+                format!("`{other}` is not an export format (csv, csv-excel)"),
+            ))
+        }
     };
     let filter = ExportFilter {
         kpi: p
@@ -127,12 +132,18 @@ pub async fn export(State(state): State<AppState>, Path(file): Path<String>, Par
     let ports = &state.ports.read;
     if let Some(code) = &filter.municipality {
         if ports.governance.municipality_by_code(code).await?.is_none() {
-            return Err(Problem::names_nothing("municipality", format!("municipality: the hub holds no municipality {code}")));
+            return Err(Problem::names_nothing(
+                "municipality",
+                format!("municipality: the hub holds no municipality {code}"),
+            ));
         }
     }
     if let Some(id) = filter.indicator {
         if ports.indicators.indicators_by_ids(&[IndicatorId(id)]).await?.is_empty() {
-            return Err(Problem::names_nothing("indicator", format!("indicator: the hub holds no indicator {id}")));
+            return Err(Problem::names_nothing(
+                "indicator",
+                format!("indicator: the hub holds no indicator {id}"),
+            ));
         }
     }
     let columns: Vec<&str> = table.columns().iter().map(|c| c.name).collect();

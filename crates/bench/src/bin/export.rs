@@ -58,7 +58,10 @@ async fn main() -> Result<()> {
         .await?;
     let n: i64 = store
         .connection()
-        .query_one_raw(Statement::from_string(store.backend(), "SELECT COUNT(*) AS n FROM observation".to_owned()))
+        .query_one_raw(Statement::from_string(
+            store.backend(),
+            "SELECT COUNT(*) AS n FROM observation".to_owned(),
+        ))
         .await?
         .context("a count")?
         .try_get("", "n")?;

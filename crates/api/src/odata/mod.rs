@@ -1,0 +1,376 @@
+//! A read-only OData v4 service at `/odata/` for Power BI, Excel and Tableau, whose OData feed
+//! connectors need no code: the service document, `$metadata` (CSDL XML), and one entity set
+//! per exported table ([`styrhub_domain::export::Table`]) with `$filter`, `$select`,
+//! `$orderby`, `$top`, `$skip`, `$count` and server-driven paging (`@odata.nextLink`), every
+//! option translated to SQL. In the tables' key order, pages follow the last key seen, so a
+//! feed read while an ingest writes neither repeats nor skips a row; with `$orderby` they
+//! follow by position. Options the service does not take are refused with 501, naming them.
+
+pub mod csdl;
+pub mod filter;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Map, Value};
+use styrhub_domain::export::{Cell, ColumnKind, Literal, PageQuery, Table};
+use styrhub_domain::RepoError;
+
+use crate::app::AppState;
+
+/// Rows per page unless `--odata-page-size` says otherwise.
+pub const PAGE_SIZE: u64 = 5000;
+
+/// The OData routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/odata", get(service))
+        .route("/odata/", get(service))
+        .route("/odata/{set}", get(entity_set))
+}
+
+/// An error in OData's JSON format: `{"error": {"code", "message", "target"}}`.
+#[derive(Debug)]
+pub struct ODataError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    target: Option<String>,
+}
+
+impl ODataError {
+    fn bad(target: &str, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "BadRequest",
+            message: message.into(),
+            target: Some(target.to_owned()),
+        }
+    }
+}
+
+impl From<RepoError> for ODataError {
+    fn from(e: RepoError) -> Self {
+        let (status, code) = match &e {
+            RepoError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
+            RepoError::Invalid(_) => (StatusCode::BAD_REQUEST, "BadRequest"),
+            RepoError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError"),
+        };
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %e, "odata read failed");
+        }
+        Self {
+            status,
+            code,
+            message: if status == StatusCode::INTERNAL_SERVER_ERROR {
+                "the read failed".to_owned()
+            } else {
+                e.to_string()
+            },
+            target: None,
+        }
+    }
+}
+
+impl IntoResponse for ODataError {
+    fn into_response(self) -> Response {
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let Some(t) = &self.target {
+            error["target"] = json!(t);
+            error["details"] = json!([{ "code": self.code, "message": self.message, "target": t }]);
+        }
+        let mut res = (self.status, odata_json(json!({ "error": error }))).into_response();
+        res.headers_mut().insert("OData-Version", HeaderValue::from_static("4.0"));
+        res
+    }
+}
+
+fn odata_json(body: Value) -> Response {
+    let mut res = axum::Json(body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false"),
+    );
+    res.headers_mut().insert("OData-Version", HeaderValue::from_static("4.0"));
+    res
+}
+
+/// The service's root URL as the client reached it (`http://host/odata/`).
+fn root(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https" || *p == "http")
+        .unwrap_or("http");
+    format!("{scheme}://{host}/odata/")
+}
+
+/// The service document: every entity set.
+async fn service(headers: HeaderMap) -> Response {
+    let base = root(&headers);
+    let sets: Vec<Value> = Table::ALL
+        .into_iter()
+        .map(|t| json!({ "name": csdl::set_name(t), "kind": "EntitySet", "url": csdl::set_name(t) }))
+        .collect();
+    odata_json(json!({ "@odata.context": format!("{base}$metadata"), "value": sets }))
+}
+
+/// The options a request gave, each once.
+struct Options {
+    pairs: Vec<(String, String)>,
+}
+
+impl Options {
+    fn parse(raw: Option<&str>) -> Result<Self, ODataError> {
+        let pairs: Vec<(String, String)> = match raw {
+            Some(q) => serde_urlencoded::from_str(q).map_err(|_| ODataError::bad("query", "the query string is not well-formed"))?,
+            None => Vec::new(),
+        };
+        for (i, (k, _)) in pairs.iter().enumerate() {
+            if pairs[..i].iter().any(|(j, _)| j == k) {
+                return Err(ODataError::bad(k, format!("{k} is given twice")));
+            }
+            if let Some(name) = k.strip_prefix('$') {
+                match name {
+                    "filter" | "select" | "orderby" | "top" | "skip" | "count" | "skiptoken" | "format" => {}
+                    "expand" | "search" | "apply" | "compute" | "levels" | "index" | "schemaversion" => {
+                        return Err(ODataError {
+                            status: StatusCode::NOT_IMPLEMENTED,
+                            code: "NotImplemented",
+                            message: format!(
+                                "{k} is not supported by this service (supported: $filter, $select, $orderby, $top, $skip, $count)"
+                            ),
+                            target: Some(k.clone()),
+                        })
+                    }
+                    _ => return Err(ODataError::bad(k, format!("{k} is not an OData system query option"))),
+                }
+            }
+        }
+        Ok(Self { pairs })
+    }
+
+    fn get(&self, k: &str) -> Option<&str> {
+        self.pairs.iter().find(|(j, _)| j == k).map(|(_, v)| v.as_str())
+    }
+
+    fn number(&self, k: &str) -> Result<Option<u64>, ODataError> {
+        self.get(k)
+            .map(|v| {
+                v.parse::<u64>()
+                    .map_err(|_| ODataError::bad(k, format!("{k} takes a whole number from 0, not `{v}`")))
+            })
+            .transpose()
+    }
+}
+
+fn syntax(option: &str, e: filter::SyntaxError) -> ODataError {
+    ODataError::bad(option, format!("{option}: at position {}: {}", e.at, e.message))
+}
+
+/// A cell as OData JSON.
+fn json_of(cell: &Cell) -> Value {
+    match cell {
+        Cell::Null => Value::Null,
+        Cell::Text(s) => json!(s),
+        Cell::Int(n) => json!(n),
+        Cell::Num(x) => json!(x),
+        Cell::Bool(b) => json!(b),
+    }
+}
+
+/// A key cell as a literal of the next page's key-set.
+fn key_literal(cell: &Cell) -> Literal {
+    match cell {
+        Cell::Null => Literal::Null,
+        Cell::Text(s) => Literal::Text(s.clone()),
+        Cell::Int(n) => Literal::Int(*n),
+        Cell::Num(x) => Literal::Num(*x),
+        Cell::Bool(b) => Literal::Bool(*b),
+    }
+}
+
+/// `$skiptoken`: `k` and the last key as JSON (key order), or `s` and the rows to skip.
+enum Token {
+    After(Vec<Literal>),
+    Skip(u64),
+}
+
+fn parse_token(table: Table, raw: &str) -> Result<Token, ODataError> {
+    let bad = || {
+        ODataError::bad(
+            "$skiptoken",
+            "$skiptoken is not one this service gave out (take the @odata.nextLink as it is)",
+        )
+    };
+    if let Some(n) = raw.strip_prefix('s') {
+        return n.parse().map(Token::Skip).map_err(|_| bad());
+    }
+    let json = raw.strip_prefix('k').ok_or_else(bad)?;
+    let values: Vec<Value> = serde_json::from_str(json).map_err(|_| bad())?;
+    if values.len() != table.key().len() {
+        return Err(bad());
+    }
+    let mut out = Vec::new();
+    for (v, k) in values.iter().zip(table.key()) {
+        let (_, c) = table.column(k).ok_or_else(bad)?;
+        out.push(match (c.kind, v) {
+            (ColumnKind::Int, Value::Number(n)) => Literal::Int(n.as_i64().ok_or_else(bad)?),
+            (ColumnKind::Text, Value::String(s)) => Literal::Text(s.clone()),
+            _ => return Err(bad()),
+        });
+    }
+    Ok(Token::After(out))
+}
+
+/// One page of an entity set.
+async fn entity_set(
+    State(state): State<AppState>,
+    Path(set): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ODataError> {
+    if set == "$metadata" {
+        let mut res = csdl::document().into_response();
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+        res.headers_mut().insert("OData-Version", HeaderValue::from_static("4.0"));
+        return Ok(res);
+    }
+    let table = csdl::table_of(&set).ok_or_else(|| ODataError {
+        status: StatusCode::NOT_FOUND,
+        code: "NotFound",
+        message: format!(
+            "`{set}` is not an entity set of this service ({})",
+            Table::ALL.map(csdl::set_name).join(", ")
+        ),
+        target: Some(set.clone()),
+    })?;
+    let o = Options::parse(raw.as_deref())?;
+    if let Some(f) = o.get("$format") {
+        if !matches!(f, "json" | "application/json") && !f.starts_with("application/json;") {
+            return Err(ODataError::bad("$format", format!("$format: only json is served, not `{f}`")));
+        }
+    }
+    let condition = o
+        .get("$filter")
+        .map(|f| filter::parse_filter(table, &set, f))
+        .transpose()
+        .map_err(|e| syntax("$filter", e))?;
+    let order = o
+        .get("$orderby")
+        .map(|f| filter::parse_orderby(table, &set, f))
+        .transpose()
+        .map_err(|e| syntax("$orderby", e))?;
+    let select: Option<Vec<usize>> = match o.get("$select") {
+        None | Some("*") => None,
+        Some(s) => Some(
+            s.split(',')
+                .map(|p| {
+                    let p = p.trim();
+                    table
+                        .column(p)
+                        .map(|(i, _)| i)
+                        .ok_or_else(|| ODataError::bad("$select", format!("$select: `{p}` is not a property of {set}")))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+    };
+    let count = match o.get("$count") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(v) => return Err(ODataError::bad("$count", format!("$count takes true or false, not `{v}`"))),
+    };
+    let top = o.number("$top")?;
+    let skip = o.number("$skip")?.unwrap_or(0);
+    let token = o.get("$skiptoken").map(|t| parse_token(table, t)).transpose()?;
+    let page_size = state.http.limits.odata_page_size.max(1);
+    let ordered = order.as_ref().is_some_and(|o| !o.is_empty());
+    let mut query = PageQuery {
+        condition,
+        order: order.unwrap_or_default(),
+        ..PageQuery::default()
+    };
+    // Where this page starts: `$skip` on the first page; then the last key (key order) or the
+    // position (an order of the client's) the token carries.
+    match token {
+        None => query.skip = skip,
+        Some(Token::After(after)) if !ordered => query.after = Some(after),
+        Some(Token::Skip(n)) if ordered => query.skip = n,
+        Some(_) => return Err(ODataError::bad("$skiptoken", "$skiptoken does not belong with this $orderby")),
+    }
+    let limit = top.map_or(page_size, |t| t.min(page_size));
+    query.limit = Some(limit);
+    let tables = &state.ports.read.tables;
+    let rows = tables.page(table, &query).await?;
+    let total = if count {
+        let counted = PageQuery {
+            condition: query.condition.clone(),
+            ..PageQuery::default()
+        };
+        Some(tables.count(table, &counted).await?)
+    } else {
+        None
+    };
+    let columns = table.columns();
+    let shown: Vec<usize> = select.clone().unwrap_or_else(|| (0..columns.len()).collect());
+    let value: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut m = Map::new();
+            for &i in &shown {
+                m.insert(columns[i].name.to_owned(), json_of(&r[i]));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    let base = root(&headers);
+    let selected = select.map(|s| format!("({})", s.iter().map(|i| columns[*i].name).collect::<Vec<_>>().join(",")));
+    let mut body = Map::new();
+    body.insert(
+        "@odata.context".into(),
+        json!(format!("{base}$metadata#{set}{}", selected.unwrap_or_default())),
+    );
+    if let Some(n) = total {
+        body.insert("@odata.count".into(), json!(n));
+    }
+    body.insert("value".into(), Value::Array(value));
+    // A full page, and rows left under $top: the next page's link.
+    let served = rows.len() as u64;
+    let left = top.map(|t| t - served);
+    if served == limit && left != Some(0) {
+        let mut pairs: Vec<(String, String)> = o
+            .pairs
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "$skip" | "$skiptoken" | "$top"))
+            .cloned()
+            .collect();
+        if let Some(l) = left {
+            pairs.push(("$top".into(), l.to_string()));
+        }
+        let token = if ordered {
+            format!("s{}", query.skip + served)
+        } else {
+            let last = rows.last().expect("a full page has a last row");
+            let key: Vec<Value> = table
+                .key()
+                .iter()
+                .filter_map(|k| table.column(k))
+                .map(|(i, _)| match key_literal(&last[i]) {
+                    Literal::Int(n) => json!(n),
+                    Literal::Text(s) => json!(s),
+                    _ => Value::Null,
+                })
+                .collect();
+            format!("k{}", Value::Array(key))
+        };
+        pairs.push(("$skiptoken".into(), token));
+        let q = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        body.insert("@odata.nextLink".into(), json!(format!("{base}{set}?{q}")));
+    }
+    Ok(odata_json(Value::Object(body)))
+}
