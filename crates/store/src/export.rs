@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, StreamTrait, Value};
 use styrhub_domain::export::{Cell, CmpOp, ColumnKind, ExportFilter, Expr, Literal, PageQuery, RowSink, Table, TableExporter};
+use styrhub_domain::observation::SeriesRef;
 use styrhub_domain::RepoError;
 
 use crate::db::repo_err;
@@ -259,6 +260,15 @@ impl Sql {
             // A row without a value is neither kept by a condition nor by its negation, as SQL
             // judges it; OData's `not` keeps it: COALESCE makes the unknown false first.
             Expr::Not(a) => format!("(NOT COALESCE({}, false))", self.expr(def, table, a)),
+            // A KPI's values by the series key, which the values' unique index leads with.
+            Expr::Cmp {
+                column: 1,
+                op: CmpOp::Eq,
+                value: Literal::Text(kpi),
+            } if table == Table::Observations => {
+                let p = self.bind(format!("kpi:{kpi}"));
+                format!("(t.series_key = {p})")
+            }
             Expr::Cmp { column, op, value } => {
                 let c = self.column(def, table, *column);
                 match (op, value) {
@@ -342,8 +352,12 @@ fn statement(backend: DatabaseBackend, table: Table, query: &PageQuery, count: b
         q.and(condition, code.clone());
     }
     if let Some(kpi) = &f.kpi {
-        let condition = if table == Table::Kpis { "t.id = ?" } else { "t.kpi_id = ?" };
-        q.and(condition, kpi.to_string());
+        match table {
+            Table::Kpis => q.and("t.id = ?", kpi.to_string()),
+            // By the series key, which the values' unique index leads with.
+            Table::Observations => q.and("t.series_key = ?", SeriesRef::Kpi(kpi.clone()).key()),
+            _ => q.and("t.kpi_id = ?", kpi.to_string()),
+        }
     }
     if let Some(id) = f.indicator {
         let condition = match table {

@@ -107,6 +107,37 @@ async fn main() -> Result<()> {
         }
         rows.push((path, start.elapsed(), first.unwrap_or_default(), bytes, lines, peak_mib()));
     }
+    // The OData feed: one KPI (first page, then to the end), and the whole table, following
+    // @odata.nextLink as Power BI does.
+    let mut feeds = Vec::new();
+    for (what, path) in [
+        ("one KPI", "/odata/Observations?$filter=kpi%20eq%20'N00001'".to_owned()),
+        ("the whole table", "/odata/Observations".to_owned()),
+    ] {
+        reset_peak();
+        let start = Instant::now();
+        let mut next = Some(format!("http://{addr}{path}"));
+        let (mut values, mut pages, mut first) = (0u64, 0u64, None);
+        while let Some(url) = next {
+            let body: serde_json::Value = client.get(&url).send().await?.json().await?;
+            first.get_or_insert(start.elapsed());
+            values += body["value"].as_array().map_or(0, |v| v.len() as u64);
+            pages += 1;
+            next = body["@odata.nextLink"].as_str().map(str::to_owned);
+        }
+        feeds.push((what, values, pages, start.elapsed(), first.unwrap_or_default(), peak_mib()));
+    }
+    println!();
+    println!("| OData feed | values | pages | first page | whole feed | values/s | peak memory (MiB) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (what, values, pages, took, first, peak) in feeds {
+        println!(
+            "| {what} | {values} | {pages} | {:.1} ms | {:.2} s | {:.0} | {peak:.0} (before: {before:.0}) |",
+            first.as_secs_f64() * 1000.0,
+            took.as_secs_f64(),
+            values as f64 / took.as_secs_f64()
+        );
+    }
     println!();
     println!("| what | values | time | values/s | first bytes | size | peak memory (MiB) |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
