@@ -32,8 +32,8 @@ fn blocks(readme: &str, language: &str) -> Vec<String> {
     out
 }
 
-/// A `curl` line of a REST read: its path and query, its headers, and the status the README
-/// promises (400 where its comment says so).
+/// A `curl` line of a REST or OData read: its path and query, its headers, and the status the
+/// README promises (400 or 501 where its comment says so).
 struct Curl {
     path: String,
     headers: Vec<(String, String)>,
@@ -64,7 +64,13 @@ fn curls(readme: &str) -> Vec<Curl> {
         out.push(Curl {
             path: url.trim_start_matches("localhost:8080").to_owned(),
             headers,
-            status: if comment.contains("a 400") { 400 } else { 200 },
+            status: if comment.contains("a 400") {
+                400
+            } else if comment.contains("a 501") {
+                501
+            } else {
+                200
+            },
         });
     }
     out

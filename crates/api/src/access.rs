@@ -72,6 +72,46 @@ fn hex(digest: &TokenDigest) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The query parameter an OData feed may carry its token in.
+pub const QUERY_TOKEN: &str = "token";
+
+/// Takes `token=…` out of an OData request's query string, returning it.
+fn take_query_token(req: &mut Request) -> Option<String> {
+    if !req.uri().path().starts_with("/odata") {
+        return None;
+    }
+    let query = req.uri().query()?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    let token = pairs.iter().find(|(k, _)| k == QUERY_TOKEN).map(|(_, v)| v.clone())?;
+    let rest: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != QUERY_TOKEN).collect();
+    let rest = serde_urlencoded::to_string(&rest).ok()?;
+    let path = req.uri().path().to_owned();
+    let uri = if rest.is_empty() { path } else { format!("{path}?{rest}") };
+    if let Ok(uri) = uri.parse() {
+        *req.uri_mut() = uri;
+    }
+    Some(token)
+}
+
+/// A URL as logs may show it: an OData token in the query string replaced by `REDACTED`.
+pub fn redacted(uri: &axum::http::Uri) -> String {
+    let Some(query) = uri.query() else { return uri.to_string() };
+    if !query.split('&').any(|p| p.starts_with("token=")) {
+        return uri.to_string();
+    }
+    let kept: Vec<String> = query
+        .split('&')
+        .map(|p| {
+            if p.starts_with("token=") {
+                "token=REDACTED".to_owned()
+            } else {
+                p.to_owned()
+            }
+        })
+        .collect();
+    format!("{}?{}", uri.path(), kept.join("&"))
+}
+
 /// The token in an `Authorization` header: `Bearer <token>` (the scheme in any case).
 /// `Err` for a header that is there but not a bearer token.
 pub(crate) fn bearer(value: &HeaderValue) -> Result<&str, Denied> {
@@ -103,9 +143,17 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     if is_public(req.method(), req.uri().path()) {
         return next.run(req).await;
     }
-    let caller = match req.headers().get(header::AUTHORIZATION) {
+    // An OData feed may carry the token in its query string (Power BI's "Web API" key sends it
+    // so): taken out of the URL here, before any handler, link or error can repeat it.
+    let in_query = take_query_token(&mut req);
+    let presented: Option<Result<&str, Denied>> = match (req.headers().get(header::AUTHORIZATION), &in_query) {
+        (Some(value), _) => Some(bearer(value)),
+        (None, Some(t)) => Some(Ok(t.as_str())),
+        (None, None) => None,
+    };
+    let caller = match presented {
         None => Ok(Actor::Anonymous),
-        Some(value) => match bearer(value) {
+        Some(presented) => match presented {
             Err(d) => Err(d),
             // Anything without the prefix was never made here: no need to ask the database.
             Ok(token) if !token.starts_with(TOKEN_PREFIX) => Err(Denied::Unauthenticated),

@@ -188,7 +188,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                     let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    tracing::info_span!("request", request_id = %id, method = %req.method(), uri = %req.uri())
+                    tracing::info_span!("request", request_id = %id, method = %req.method(), uri = %crate::access::redacted(req.uri()))
                 }))
                 .layer(PropagateRequestIdLayer::new(request_id)),
         );
