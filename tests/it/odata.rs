@@ -167,6 +167,26 @@ both! {
         assert_eq!(skipped, top[2..5].to_vec());
     }
 
+    async fn expand_brings_each_rows_related_entity(db: TestDb) {
+        let app = TestApp::spawn_with(db, paged(7)).await.with_demo().await;
+        let (status, body) = get(&app, "/odata/Observations?$filter=kpi%20eq%20'N00090'%20and%20area%20eq%20'1489'&$top=3&$expand=Kpi,Area").await;
+        assert_eq!(status, 200, "{body:#}");
+        let rows = body["value"].as_array().unwrap();
+        assert_eq!(rows.len(), 3);
+        let (_, kpi) = get(&app, "/odata/Kpis?$filter=id%20eq%20'N00090'").await;
+        for r in rows {
+            assert_eq!(r["Kpi"], kpi["value"][0], "{r:#}");
+            assert_eq!(r["Area"]["code"], "1489", "{r:#}");
+        }
+        // Through every page, `*` for every navigation property; a missing target is null.
+        let (goals, pages) = feed(&app, "/odata/Goals?$select=id,owner_id&$expand=*").await;
+        assert!(pages > 1);
+        assert!(goals.iter().all(|g| g["Owner"]["id"] == g["owner_id"]), "each goal's owner");
+        let (indicators, _) = feed(&app, "/odata/Indicators?$select=id,kpi&$expand=Kpi").await;
+        assert!(indicators.iter().any(|i| i["kpi"].is_null() && i["Kpi"].is_null()));
+        assert!(indicators.iter().filter(|i| !i["kpi"].is_null()).all(|i| i["Kpi"]["id"] == i["kpi"]));
+    }
+
     async fn pages_neither_repeat_nor_skip_a_row_while_values_are_written(db: TestDb) {
         let app = TestApp::spawn_with(db, paged(5)).await.with_demo().await;
         let path = "/odata/Observations?$filter=kpi%20eq%20'N00090'%20and%20area%20eq%20'1489'%20and%20gender%20eq%20'T'&$select=id,period,value";
@@ -212,7 +232,8 @@ both! {
             ("/odata/Observations?$select=id,nope", 400, "$select", "`nope`"),
             ("/odata/Observations?$top=many", 400, "$top", "whole number"),
             ("/odata/Observations?$count=yes", 400, "$count", "true or false"),
-            ("/odata/Observations?$expand=Kpi", 501, "$expand", "not supported"),
+            ("/odata/Observations?$expand=Kpi($select=title)", 501, "$expand", "not supported"),
+            ("/odata/Observations?$expand=Nope", 400, "$expand", "`Nope` is not a navigation property of Observations (Kpi, Indicator, Area)"),
             ("/odata/Observations?$search=x", 501, "$search", "not supported"),
             ("/odata/Observations?$frobnicate=1", 400, "$frobnicate", "not an OData system query option"),
             ("/odata/Observations?$skiptoken=zzz", 400, "$skiptoken", "gave out"),

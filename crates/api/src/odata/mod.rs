@@ -136,8 +136,8 @@ impl Options {
             }
             if let Some(name) = k.strip_prefix('$') {
                 match name {
-                    "filter" | "select" | "orderby" | "top" | "skip" | "count" | "skiptoken" | "format" => {}
-                    "expand" | "search" | "apply" | "compute" | "levels" | "index" | "schemaversion" => {
+                    "filter" | "select" | "orderby" | "top" | "skip" | "count" | "skiptoken" | "format" | "expand" => {}
+                    "search" | "apply" | "compute" | "levels" | "index" | "schemaversion" => {
                         return Err(ODataError {
                             status: StatusCode::NOT_IMPLEMENTED,
                             code: "NotImplemented",
@@ -192,6 +192,51 @@ fn key_literal(cell: &Cell) -> Literal {
         Cell::Num(x) => Literal::Num(*x),
         Cell::Bool(b) => Literal::Bool(*b),
     }
+}
+
+/// A cell as a map key.
+fn key_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Null => String::new(),
+        Cell::Text(s) => s.clone(),
+        other => json_of(other).to_string(),
+    }
+}
+
+/// The rows of `target` whose `to` column holds one of `keys`, as JSON objects by that key:
+/// one statement per thousand keys, whatever the page's size.
+async fn related<'a>(
+    tables: &dyn styrhub_domain::export::TableExporter,
+    target: Table,
+    to: &str,
+    keys: impl Iterator<Item = &'a Cell>,
+) -> Result<std::collections::HashMap<String, Value>, ODataError> {
+    let (ti, _) = target.column(to).expect("navigation names a column");
+    let mut wanted: Vec<Literal> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for k in keys {
+        if *k != Cell::Null && seen.insert(key_text(k)) {
+            wanted.push(key_literal(k));
+        }
+    }
+    let mut out = std::collections::HashMap::new();
+    for chunk in wanted.chunks(1000) {
+        let query = PageQuery {
+            condition: Some(styrhub_domain::export::Expr::In {
+                column: ti,
+                values: chunk.to_vec(),
+            }),
+            ..PageQuery::default()
+        };
+        for row in tables.page(target, &query).await? {
+            let mut m = Map::new();
+            for (c, cell) in target.columns().iter().zip(&row) {
+                m.insert(c.name.to_owned(), json_of(cell));
+            }
+            out.insert(key_text(&row[ti]), Value::Object(m));
+        }
+    }
+    Ok(out)
 }
 
 /// `$skiptoken`: `k` and the last key as JSON (key order), or `s` and the rows to skip.
@@ -280,6 +325,41 @@ async fn entity_set(
                 .collect::<Result<_, _>>()?,
         ),
     };
+    // `$expand`: single-valued navigation properties by name, or `*` for all of them.
+    let navigation = csdl::navigation(table);
+    let expand: Vec<&(&str, &str, Table, &str)> = match o.get("$expand") {
+        None => Vec::new(),
+        Some("*") => navigation.iter().collect(),
+        Some(list) => list
+            .split(',')
+            .map(|n| {
+                let n = n.trim();
+                if n.contains('(') || n.contains('/') {
+                    return Err(ODataError {
+                        status: StatusCode::NOT_IMPLEMENTED,
+                        code: "NotImplemented",
+                        message: format!(
+                            "$expand: options and paths inside $expand (`{n}`) are not supported; name navigation properties only"
+                        ),
+                        target: Some("$expand".into()),
+                    });
+                }
+                navigation.iter().find(|(name, ..)| *name == n).ok_or_else(|| {
+                    ODataError::bad(
+                        "$expand",
+                        format!(
+                            "$expand: `{n}` is not a navigation property of {set} ({})",
+                            if navigation.is_empty() {
+                                "it has none".to_owned()
+                            } else {
+                                navigation.iter().map(|(n, ..)| *n).collect::<Vec<_>>().join(", ")
+                            }
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    };
     let count = match o.get("$count") {
         None | Some("false") => false,
         Some("true") => true,
@@ -318,16 +398,24 @@ async fn entity_set(
     };
     let columns = table.columns();
     let shown: Vec<usize> = select.clone().unwrap_or_else(|| (0..columns.len()).collect());
-    let value: Vec<Value> = rows
+    let mut value: Vec<Map<String, Value>> = rows
         .iter()
         .map(|r| {
             let mut m = Map::new();
             for &i in &shown {
                 m.insert(columns[i].name.to_owned(), json_of(&r[i]));
             }
-            Value::Object(m)
+            m
         })
         .collect();
+    for (name, from, target, to) in expand {
+        let (fi, _) = table.column(from).expect("navigation names a column");
+        let related = related(tables.as_ref(), *target, to, rows.iter().map(|r| &r[fi])).await?;
+        for (m, r) in value.iter_mut().zip(&rows) {
+            m.insert((*name).to_owned(), related.get(&key_text(&r[fi])).cloned().unwrap_or(Value::Null));
+        }
+    }
+    let value: Vec<Value> = value.into_iter().map(Value::Object).collect();
     let base = root(&headers);
     let selected = select.map(|s| format!("({})", s.iter().map(|i| columns[*i].name).collect::<Vec<_>>().join(",")));
     let mut body = Map::new();
