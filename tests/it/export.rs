@@ -112,6 +112,9 @@ both! {
         let plain = app.get(path).await;
         assert_eq!(plain.headers()["content-type"], "text/csv; charset=utf-8; header=present");
         assert!(plain.headers()["content-disposition"].to_str().unwrap().contains("observations.csv"));
+        // Streamed: not held whole to be tagged, and not kept.
+        assert!(plain.headers().get("etag").is_none());
+        assert_eq!(plain.headers()["cache-control"], "no-store");
         let plain = plain.bytes().await.unwrap();
         let gz = app.get("/api/v1/export/observations.csv.gz?kpi=N00090").await;
         assert_eq!(gz.headers()["content-type"], "application/gzip");

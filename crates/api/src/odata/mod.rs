@@ -398,35 +398,46 @@ async fn entity_set(
     };
     let columns = table.columns();
     let shown: Vec<usize> = select.clone().unwrap_or_else(|| (0..columns.len()).collect());
-    let mut value: Vec<Map<String, Value>> = rows
-        .iter()
-        .map(|r| {
-            let mut m = Map::new();
-            for &i in &shown {
-                m.insert(columns[i].name.to_owned(), json_of(&r[i]));
-            }
-            m
-        })
-        .collect();
+    let mut expanded: Vec<(&str, usize, std::collections::HashMap<String, Value>)> = Vec::new();
     for (name, from, target, to) in expand {
         let (fi, _) = table.column(from).expect("navigation names a column");
-        let related = related(tables.as_ref(), *target, to, rows.iter().map(|r| &r[fi])).await?;
-        for (m, r) in value.iter_mut().zip(&rows) {
-            m.insert((*name).to_owned(), related.get(&key_text(&r[fi])).cloned().unwrap_or(Value::Null));
-        }
+        expanded.push((name, fi, related(tables.as_ref(), *target, to, rows.iter().map(|r| &r[fi])).await?));
     }
-    let value: Vec<Value> = value.into_iter().map(Value::Object).collect();
     let base = root(&headers);
     let selected = select.map(|s| format!("({})", s.iter().map(|i| columns[*i].name).collect::<Vec<_>>().join(",")));
-    let mut body = Map::new();
-    body.insert(
-        "@odata.context".into(),
-        json!(format!("{base}$metadata#{set}{}", selected.unwrap_or_default())),
-    );
+    // The answer is written straight as JSON text: a page holds thousands of rows, and a map
+    // per row would cost more than reading them.
+    let mut out: Vec<u8> = Vec::with_capacity(64 + rows.len() * 24 * shown.len());
+    out.extend_from_slice(b"{\"@odata.context\":");
+    write_json(&mut out, &json!(format!("{base}$metadata#{set}{}", selected.unwrap_or_default())));
     if let Some(n) = total {
-        body.insert("@odata.count".into(), json!(n));
+        out.extend_from_slice(format!(",\"@odata.count\":{n}").as_bytes());
     }
-    body.insert("value".into(), Value::Array(value));
+    out.extend_from_slice(b",\"value\":[");
+    for (n, r) in rows.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        out.push(b'{');
+        for (j, &i) in shown.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            write_json(&mut out, &Value::String(columns[i].name.to_owned()));
+            out.push(b':');
+            write_cell(&mut out, &r[i]);
+        }
+        for (k, (name, fi, related)) in expanded.iter().enumerate() {
+            if k > 0 || !shown.is_empty() {
+                out.push(b',');
+            }
+            write_json(&mut out, &Value::String((*name).to_owned()));
+            out.push(b':');
+            write_json(&mut out, related.get(&key_text(&r[*fi])).unwrap_or(&Value::Null));
+        }
+        out.push(b'}');
+    }
+    out.push(b']');
     // A full page, and rows left under $top: the next page's link.
     let served = rows.len() as u64;
     let left = top.map(|t| t - served);
@@ -458,7 +469,35 @@ async fn entity_set(
         };
         pairs.push(("$skiptoken".into(), token));
         let q = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-        body.insert("@odata.nextLink".into(), json!(format!("{base}{set}?{q}")));
+        out.extend_from_slice(b",\"@odata.nextLink\":");
+        write_json(&mut out, &json!(format!("{base}{set}?{q}")));
     }
-    Ok(odata_json(Value::Object(body)))
+    out.push(b'}');
+    let mut res = out.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false"),
+    );
+    res.headers_mut().insert("OData-Version", HeaderValue::from_static("4.0"));
+    Ok(res)
+}
+
+fn write_json(out: &mut Vec<u8>, v: &Value) {
+    // Writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, v);
+}
+
+/// A cell as JSON text, without building a `Value` for it.
+fn write_cell(out: &mut Vec<u8>, cell: &Cell) {
+    match cell {
+        Cell::Null => out.extend_from_slice(b"null"),
+        Cell::Text(s) => {
+            let _ = serde_json::to_writer(&mut *out, s);
+        }
+        Cell::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Cell::Num(x) => {
+            let _ = serde_json::to_writer(&mut *out, x);
+        }
+        Cell::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+    }
 }

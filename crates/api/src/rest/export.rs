@@ -182,6 +182,10 @@ pub async fn export(State(state): State<AppState>, Path(file): Path<String>, Par
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
+    // Read anew each time: a table's export is not tagged or kept.
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.extensions_mut().insert(crate::rest::Streamed);
     Ok(res)
 }
 

@@ -104,6 +104,11 @@ async fn unknown_path(uri: axum::http::Uri) -> Problem {
     Problem::not_found(format!("path {}", uri.path()))
 }
 
+/// Marks an answer streamed as it is read (a whole-table export): [`conditional_get`] leaves it
+/// alone, since tagging it would mean holding all of it before the first byte leaves.
+#[derive(Debug, Clone, Copy)]
+pub struct Streamed;
+
 /// Adds `ETag` (a hash of the body), `Cache-Control` and `Vary: Accept` to successful GET
 /// answers, and answers `304 Not Modified` when `If-None-Match` names the tag. The tag is weak
 /// because compression, further out, changes the bytes but not the meaning.
@@ -115,11 +120,11 @@ pub async fn conditional_get(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let res = next.run(req).await;
-    if !get || res.status() != StatusCode::OK {
+    if !get || res.status() != StatusCode::OK || res.extensions().get::<Streamed>().is_some() {
         return res;
     }
     let (mut parts, body) = res.into_parts();
-    // Every answer here is built in memory first, so buffering it costs nothing extra.
+    // Every other answer here is built in memory first, so buffering it costs nothing extra.
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,
         Err(e) => return Problem::from(RepoError::Internal(format!("cannot read the answer: {e}"))).into_response(),
