@@ -414,17 +414,24 @@ async fn entity_set(
         out.extend_from_slice(format!(",\"@odata.count\":{n}").as_bytes());
     }
     out.extend_from_slice(b",\"value\":[");
+    // Each field's `"name":` once per answer, not once per row.
+    let names: Vec<Vec<u8>> = shown
+        .iter()
+        .enumerate()
+        .map(|(j, &i)| {
+            let mut n = if j > 0 { vec![b','] } else { Vec::new() };
+            write_json(&mut n, &Value::String(columns[i].name.to_owned()));
+            n.push(b':');
+            n
+        })
+        .collect();
     for (n, r) in rows.iter().enumerate() {
         if n > 0 {
             out.push(b',');
         }
         out.push(b'{');
-        for (j, &i) in shown.iter().enumerate() {
-            if j > 0 {
-                out.push(b',');
-            }
-            write_json(&mut out, &Value::String(columns[i].name.to_owned()));
-            out.push(b':');
+        for (name, &i) in names.iter().zip(&shown) {
+            out.extend_from_slice(name);
             write_cell(&mut out, &r[i]);
         }
         for (k, (name, fi, related)) in expanded.iter().enumerate() {
@@ -494,7 +501,10 @@ fn write_cell(out: &mut Vec<u8>, cell: &Cell) {
         Cell::Text(s) => {
             let _ = serde_json::to_writer(&mut *out, s);
         }
-        Cell::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Cell::Int(n) => {
+            use std::io::Write;
+            let _ = write!(out, "{n}");
+        }
         Cell::Num(x) => {
             let _ = serde_json::to_writer(&mut *out, x);
         }
