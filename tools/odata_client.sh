@@ -12,21 +12,8 @@ cd "$(dirname "$0")/.."
 python="${1:-python3}"
 "$python" -c 'import odata' 2>/dev/null || { echo "python-odata is missing: pip install python-odata" >&2; exit 1; }
 
-cargo build --locked -q -p styrhub-api --bin styrhub
-dir="$(mktemp -d)"
-port="${OD_PORT:-18090}"
-base="http://127.0.0.1:$port"
-database_url="${OD_DATABASE_URL:-sqlite://$dir/styrhub.db?mode=rwc}"
-target/debug/styrhub serve --demo --database-url "$database_url" --addr "127.0.0.1:$port" \
-  --rate-limit-per-minute 0 --token-rate-limit-per-minute 0 --odata-page-size 500 >"$dir/serve.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$dir"' EXIT
-
-for _ in $(seq 1 120); do
-  curl -sf "$base/readyz" >/dev/null && break
-  kill -0 "$server" 2>/dev/null || { cat "$dir/serve.log" >&2; exit 1; }
-  sleep 0.5
-done
-curl -sf "$base/readyz" >/dev/null || { echo "the server did not get ready" >&2; cat "$dir/serve.log" >&2; exit 1; }
+# shellcheck source=tools/serve_demo.sh
+. tools/serve_demo.sh
+serve_demo "${OD_PORT:-18090}" "${OD_DATABASE_URL:-}" --odata-page-size 500
 
 "$python" tools/odata_client.py "$base"

@@ -17,22 +17,9 @@ cd "$(dirname "$0")/.."
 st="${1:-st}"
 command -v "$st" >/dev/null || { echo "schemathesis' st is missing: pip install schemathesis" >&2; exit 1; }
 
-cargo build --locked -q -p styrhub-api --bin styrhub
-dir="$(mktemp -d)"
-port="${ST_PORT:-18089}"
-base="http://127.0.0.1:$port"
-database_url="${ST_DATABASE_URL:-sqlite://$dir/styrhub.db?mode=rwc}"
-target/debug/styrhub serve --demo --database-url "$database_url" --addr "127.0.0.1:$port" \
-  --rate-limit-per-minute 0 --token-rate-limit-per-minute 0 >"$dir/serve.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$dir"' EXIT
-
-for _ in $(seq 1 120); do
-  curl -sf "$base/readyz" >/dev/null && break
-  kill -0 "$server" 2>/dev/null || { cat "$dir/serve.log" >&2; exit 1; }
-  sleep 0.5
-done
-curl -sf "$base/readyz" >/dev/null || { echo "the server did not get ready" >&2; cat "$dir/serve.log" >&2; exit 1; }
+# shellcheck source=tools/serve_demo.sh
+. tools/serve_demo.sh
+serve_demo "${ST_PORT:-18089}" "${ST_DATABASE_URL:-}"
 
 # shellcheck disable=SC2086
 "$st" run "$base/api/openapi.json" --checks all --seed "${ST_SEED:-20261203}" --no-color ${ST_ARGS:-}

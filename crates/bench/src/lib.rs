@@ -113,3 +113,28 @@ impl std::fmt::Display for Latency {
         )
     }
 }
+
+/// This process's resident memory now, in MiB (Linux).
+pub fn rss_mib() -> f64 {
+    proc_status("VmRSS:")
+}
+
+/// This process's peak resident memory since the last [`reset_peak`], in MiB (Linux).
+pub fn peak_mib() -> f64 {
+    proc_status("VmHWM:")
+}
+
+fn proc_status(field: &str) -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Starts a new peak-memory window (Linux: writing 5 to `clear_refs` resets `VmHWM`). Without
+/// the reset the figure is the process's peak so far, still an upper bound.
+pub fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}

@@ -58,6 +58,15 @@ impl Direction {
         }
     }
 
+    /// Whether a higher value ranks first among others: `None` when no direction is better.
+    pub fn higher_first(self) -> Option<bool> {
+        match self {
+            Self::Increase => Some(true),
+            Self::Decrease => Some(false),
+            Self::None => None,
+        }
+    }
+
     /// Parses the snake_case name.
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         match s {

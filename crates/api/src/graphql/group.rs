@@ -268,38 +268,29 @@ pub async fn group_series(
         Ok(spec) => spec,
         Err(unknown) => return Err(gql(RepoError::NotFound(crate::read::groups::unknown_group(&unknown)))),
     };
-    let figures = p
-        .read
-        .series
-        .group_figures(series, &spec, ask.gender, ask.from, ask.to)
-        .await
-        .map_err(gql)?;
-    let ranks = match &area {
-        Some(a) => p
-            .read
-            .series
-            .group_ranks(series, &spec, ask.gender, a, order == RankOrder::Desc, ask.from, ask.to)
-            .await
-            .map_err(gql)?,
-        None => Vec::new(),
+    let query = crate::read::groups::GroupQuery {
+        spec: &spec,
+        area: area.as_ref(),
+        higher_first: order == RankOrder::Desc,
+        gender: ask.gender,
+        from: ask.from,
+        to: ask.to,
     };
+    let figures = crate::read::groups::figures(&p.read, series, &query).await.map_err(gql)?;
     Ok(figures
         .into_iter()
-        .map(|f| {
-            let r = ranks.iter().find(|r| r.period == f.period);
-            GroupFigure {
-                period: f.period,
-                members: f.members as i64,
-                with_value: f.with_value as i64,
-                mean: f.mean,
-                median: f.median,
-                min: f.min,
-                max: f.max,
-                value: r.map(|r| r.value),
-                rank: r.map(|r| r.rank as i64),
-                of: r.map(|r| r.of as i64),
-                percentile: r.map(styrhub_domain::kpi::GroupRank::percentile),
-            }
+        .map(|(f, r)| GroupFigure {
+            period: f.period,
+            members: f.members as i64,
+            with_value: f.with_value as i64,
+            mean: f.mean,
+            median: f.median,
+            min: f.min,
+            max: f.max,
+            value: r.as_ref().map(|r| r.value),
+            rank: r.as_ref().map(|r| r.rank as i64),
+            of: r.as_ref().map(|r| r.of as i64),
+            percentile: r.as_ref().map(styrhub_domain::kpi::GroupRank::percentile),
         })
         .collect())
 }

@@ -492,8 +492,8 @@ impl Indicator (i) {
         #[graphql(desc = "Which value ranks first; by default the indicator's desired direction (the highest first when it has none).")]
         order: Option<RankOrder>,
     ) -> Result<Vec<GroupFigure>> {
-        let order = order.unwrap_or(match self.0.direction {
-            DomainDirection::Decrease => RankOrder::Asc,
+        let order = order.unwrap_or(match self.0.direction.higher_first() {
+            Some(false) => RankOrder::Asc,
             _ => RankOrder::Desc,
         });
         let ask = GroupAsk { group, area, from, to, gender: gender.into() };

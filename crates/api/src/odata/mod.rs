@@ -82,14 +82,19 @@ impl IntoResponse for ODataError {
             error["target"] = json!(t);
             error["details"] = json!([{ "code": self.code, "message": self.message, "target": t }]);
         }
-        let mut res = (self.status, odata_json(json!({ "error": error }))).into_response();
-        res.headers_mut().insert("OData-Version", HeaderValue::from_static("4.0"));
+        let mut res = odata_json(json!({ "error": error }));
+        *res.status_mut() = self.status;
         res
     }
 }
 
 fn odata_json(body: Value) -> Response {
-    let mut res = axum::Json(body).into_response();
+    odata_answer(serde_json::to_vec(&body).unwrap_or_default())
+}
+
+/// JSON text as an OData answer: its media type and version.
+fn odata_answer(json: Vec<u8>) -> Response {
+    let mut res = json.into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false"),
@@ -480,13 +485,7 @@ async fn entity_set(
         write_json(&mut out, &json!(format!("{base}{set}?{q}")));
     }
     out.push(b'}');
-    let mut res = out.into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false"),
-    );
-    res.headers_mut().insert("OData-Version", HeaderValue::from_static("4.0"));
-    Ok(res)
+    Ok(odata_answer(out))
 }
 
 fn write_json(out: &mut Vec<u8>, v: &Value) {

@@ -2,8 +2,9 @@
 //! (Kolada's `G…`, a municipality's own `1489:jamforelsekommuner`) stands for the members the hub
 //! stores for it, year by year.
 
-use styrhub_domain::ids::{AreaCode, Year};
-use styrhub_domain::kpi::GroupSpec;
+use styrhub_domain::ids::{AreaCode, Gender, Year};
+use styrhub_domain::kpi::{GroupFigure, GroupRank, GroupSpec};
+use styrhub_domain::observation::SeriesRef;
 use styrhub_domain::RepoError;
 
 use crate::read::Ports;
@@ -44,6 +45,45 @@ pub async fn members(ports: &Ports, codes: Vec<AreaCode>, year: i32) -> Result<R
         }
     }
     Ok(Ok(out))
+}
+
+/// What a group series asks: the group, the area to rank (if any) and which way, the gender
+/// and the years.
+pub struct GroupQuery<'a> {
+    /// The group.
+    pub spec: &'a GroupSpec,
+    /// The area whose place to give each year.
+    pub area: Option<&'a AreaCode>,
+    /// True: the highest value ranks first.
+    pub higher_first: bool,
+    /// The gender.
+    pub gender: Gender,
+    /// First year.
+    pub from: Option<i32>,
+    /// Last year.
+    pub to: Option<i32>,
+}
+
+/// A series' figures over a group, year by year, each with the ranked area's place that year
+/// (when an area is ranked and has a value): the two reads both protocols answer from.
+pub async fn figures(ports: &Ports, series: &SeriesRef, q: &GroupQuery<'_>) -> Result<Vec<(GroupFigure, Option<GroupRank>)>, RepoError> {
+    let figures = ports.series.group_figures(series, q.spec, q.gender, q.from, q.to).await?;
+    let mut ranks = match q.area {
+        Some(a) => {
+            ports
+                .series
+                .group_ranks(series, q.spec, q.gender, a, q.higher_first, q.from, q.to)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    Ok(figures
+        .into_iter()
+        .map(|f| {
+            let rank = ranks.iter().position(|r| r.period == f.period).map(|i| ranks.swap_remove(i));
+            (f, rank)
+        })
+        .collect())
 }
 
 /// The message for a group code whose members the hub does not store.

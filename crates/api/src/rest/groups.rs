@@ -254,10 +254,9 @@ fn order(p: &GroupSeriesParams, direction: Option<Direction>) -> Result<(bool, &
         Some("desc") => Ok((true, "parameter")),
         Some("asc") => Ok((false, "parameter")),
         Some(other) => Err(Problem::invalid("order", format!("`{other}` is not desc or asc"))),
-        None => match direction {
-            Some(Direction::Increase) => Ok((true, "desired_direction")),
-            Some(Direction::Decrease) => Ok((false, "desired_direction")),
-            _ => Ok((true, "default")),
+        None => match direction.and_then(Direction::higher_first) {
+            Some(higher) => Ok((higher, "desired_direction")),
+            None => Ok((true, "default")),
         },
     }
 }
@@ -293,16 +292,15 @@ pub async fn answer_for(
         return Err(Problem::invalid("gender", "one gender at a time: T, K or M"));
     };
     let (higher_first, order_from) = order(&p, direction)?;
-    let figures = ports.series.group_figures(&about.series, &spec, gender, from, to).await?;
-    let ranks: Vec<GroupRank> = match &area {
-        Some(a) => {
-            ports
-                .series
-                .group_ranks(&about.series, &spec, gender, a, higher_first, from, to)
-                .await?
-        }
-        None => Vec::new(),
+    let query = groups::GroupQuery {
+        spec: &spec,
+        area: area.as_ref(),
+        higher_first,
+        gender,
+        from,
+        to,
     };
+    let figures = groups::figures(ports, &about.series, &query).await?;
     if !known && figures.is_empty() {
         return Err(Problem::not_found(match (&about.kpi, about.indicator) {
             (Some(k), _) => format!("KPI {k}"),
@@ -328,10 +326,7 @@ pub async fn answer_for(
         area: area.map(|a| a.to_string()),
         order: if higher_first { "desc" } else { "asc" },
         order_from,
-        figures: figures
-            .iter()
-            .map(|f| figure_out(f, ranks.iter().find(|r| r.period == f.period)))
-            .collect(),
+        figures: figures.iter().map(|(f, rank)| figure_out(f, rank.as_ref())).collect(),
     };
     let name = match (&body.kpi, body.indicator) {
         (_, Some(i)) => format!("indicator-{i}-group"),

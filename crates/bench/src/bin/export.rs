@@ -17,7 +17,7 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 use sea_orm::{ConnectionTrait, Statement};
 use styrhub_api::app::{router, AppState};
-use styrhub_bench::{bench_http, fresh_store};
+use styrhub_bench::{bench_http, fresh_store, peak_mib, reset_peak, rss_mib};
 
 #[derive(Parser)]
 struct Args {
@@ -165,28 +165,4 @@ async fn main() -> Result<()> {
         ))
         .await?;
     Ok(())
-}
-
-/// This process's resident memory now, in MiB.
-fn rss_mib() -> f64 {
-    proc_status("VmRSS:")
-}
-
-/// This process's peak resident memory since the last [`reset_peak`], in MiB.
-fn peak_mib() -> f64 {
-    proc_status("VmHWM:")
-}
-
-fn proc_status(field: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-/// Starts a new peak-memory window (Linux: writing 5 to `clear_refs` resets `VmHWM`).
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }

@@ -35,7 +35,7 @@ use clap::Parser;
 use sea_orm::sqlx::{self, Connection as _};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
-use styrhub_bench::{backend_name, fresh_store};
+use styrhub_bench::{backend_name, fresh_store, peak_mib, reset_peak};
 use styrhub_domain::ids::{AreaCode, Gender, KpiId, Year};
 use styrhub_domain::observation::{NewObservation, SeriesRef, ValueSource, WriteCounts};
 use styrhub_domain::ports::ObservationWriter;
@@ -173,22 +173,6 @@ impl DataSet {
         }
         fx
     }
-}
-
-/// This process's peak resident memory since the last [`reset_peak`], in MiB.
-fn peak_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-/// Starts a new peak-memory window (Linux: writing 5 to `clear_refs` resets `VmHWM`).
-fn reset_peak() {
-    // Without the reset the figure is the process's peak so far, still an upper bound.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// One line of the report.
