@@ -21,7 +21,7 @@ use crate::rest::gender_label;
 use crate::rest::jsonstat::{or_jsonstat, Cube, Dimension};
 use crate::rest::params::{
     parse_area, parse_areas, parse_genders, parse_municipality_code, parse_year, AreaCodeParam, GenderParam, MunicipalityCodeParam,
-    OrderParam, Params,
+    OrderParam, Params, PlaceCodeParam,
 };
 use crate::rest::problem::Problem;
 use crate::rest::series::About;
@@ -161,9 +161,9 @@ pub struct GroupSeriesParams {
     /// (`G…`, `1489:jamforelsekommuner`), each standing for its members of each year.
     #[param(required, value_type = Option<Vec<AreaCodeParam>>, style = Form, explode = false, min_items = 1, max_items = 500)]
     pub group: Option<String>,
-    /// An area whose rank and percentile in the group to give each year, e.g. 1489; ranked
-    /// with the group's members when it is not one of them.
-    #[param(value_type = Option<AreaCodeParam>)]
+    /// An area whose rank and percentile in the group to give each year, e.g. 1489 (a place,
+    /// not a group); ranked with the group's members when it is not one of them.
+    #[param(value_type = Option<PlaceCodeParam>)]
     pub area: Option<String>,
     /// First year, e.g. 2015. A `from` after `to` leaves no year.
     #[param(value_type = Option<i32>, minimum = 1900, maximum = 2200)]

@@ -24,6 +24,7 @@ carry an `ETag`; `If-None-Match` gets `304 Not Modified` when nothing changed.",
     // The shapes of query parameters, which the handlers' annotations name but do not collect.
     components(schemas(
         crate::rest::params::AreaCodeParam,
+        crate::rest::params::PlaceCodeParam,
         crate::rest::params::MunicipalityCodeParam,
         crate::rest::params::GenderParam,
         crate::rest::params::AreaTypeParam,

@@ -45,8 +45,9 @@ fn pattern(pattern: &str, example: &str) -> RefOr<Schema> {
         .into()
 }
 
-/// An area code: four digits (a municipality, a region, `0000` the country), a municipality
-/// group (`G` and digits) or an organisational unit (`V` and at least four letters or digits).
+/// An area code: four digits (a municipality, a region, `0000` the country), a comparison
+/// group (`G` and digits, Kolada's; `1489:key`, a municipality's own) or an organisational unit
+/// (`V` and at least four letters or digits).
 pub struct AreaCodeParam;
 
 impl PartialSchema for AreaCodeParam {
@@ -56,6 +57,17 @@ impl PartialSchema for AreaCodeParam {
 }
 
 impl ToSchema for AreaCodeParam {}
+
+/// One place, not a group: four digits or an organisational unit (what a group ranks).
+pub struct PlaceCodeParam;
+
+impl PartialSchema for PlaceCodeParam {
+    fn schema() -> RefOr<Schema> {
+        pattern(r"^([0-9]{4}|V[A-Za-z0-9]{4,})$", "1489")
+    }
+}
+
+impl ToSchema for PlaceCodeParam {}
 
 /// A municipality's code: four digits.
 pub struct MunicipalityCodeParam;
