@@ -11,7 +11,7 @@ use styrhub_domain::ids::{AreaCode, Gender, KpiId, Year};
 use styrhub_domain::observation::{NewObservation, SeriesRef, ValueSource};
 use styrhub_domain::ports::ObservationWriter;
 
-use crate::helpers::{both, styrhub_command, TestApp, TestDb};
+use crate::helpers::{both, styrhub_command, TestApp};
 
 /// Writes `values` (area, year, value) of `kpi`.
 async fn write(app: &TestApp, kpi: &str, values: &[(&str, i32, f64)]) {
@@ -282,65 +282,65 @@ both! {
     }
 }
 
-#[tokio::test]
-async fn the_cli_saves_and_lists_an_own_group() {
-    let db = TestDb::sqlite().await;
-    let app = TestApp::spawn(db).await.with_demo().await;
-    let run = |args: &[&str]| {
-        let out = styrhub_command(app.db_url()).args(args).output().expect("styrhub runs");
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
-    let (ok, out, err) = run(&[
-        "group",
-        "save",
-        "--municipality",
-        "1489",
-        "--key",
-        "cli-grupp",
-        "--title",
-        "CLI-gruppen",
-        "--members",
-        "1440,1401:2019-",
-        "--from",
-        "2015",
-    ]);
-    assert!(ok, "{out}{err}");
-    assert!(out.contains("saved 1489:cli-grupp"), "{out}");
-    let (ok, out, err) = run(&["group", "list", "--municipality", "1489"]);
-    assert!(ok, "{err}");
-    assert!(out.contains("1489:cli-grupp\town\tCLI-gruppen\t1401:2019-,1440:2015-"), "{out}");
-    let (ok, _, err) = run(&[
-        "group",
-        "save",
-        "--municipality",
-        "1489",
-        "--key",
-        "x",
-        "--title",
-        "X",
-        "--members",
-        "1440,,1441",
-    ]);
-    assert!(!ok && err.contains("--members"), "{err}");
-    let (ok, _, err) = run(&[
-        "group",
-        "save",
-        "--municipality",
-        "1489",
-        "--key",
-        "x",
-        "--title",
-        "X",
-        "--members",
-        "1440",
-        "--from",
-        "2020",
-        "--to",
-        "2010",
-    ]);
-    assert!(!ok && err.contains("--from"), "{err}");
+both! {
+    async fn the_cli_saves_and_lists_an_own_group(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let run = |args: &[&str]| {
+            let out = styrhub_command(app.db_url()).args(args).output().expect("styrhub runs");
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        };
+        let (ok, out, err) = run(&[
+            "group",
+            "save",
+            "--municipality",
+            "1489",
+            "--key",
+            "cli-grupp",
+            "--title",
+            "CLI-gruppen",
+            "--members",
+            "1440,1401:2019-",
+            "--from",
+            "2015",
+        ]);
+        assert!(ok, "{out}{err}");
+        assert!(out.contains("saved 1489:cli-grupp"), "{out}");
+        let (ok, out, err) = run(&["group", "list", "--municipality", "1489"]);
+        assert!(ok, "{err}");
+        assert!(out.contains("1489:cli-grupp\town\tCLI-gruppen\t1401:2019-,1440:2015-"), "{out}");
+        let (ok, _, err) = run(&[
+            "group",
+            "save",
+            "--municipality",
+            "1489",
+            "--key",
+            "x",
+            "--title",
+            "X",
+            "--members",
+            "1440,,1441",
+        ]);
+        assert!(!ok && err.contains("--members"), "{err}");
+        let (ok, _, err) = run(&[
+            "group",
+            "save",
+            "--municipality",
+            "1489",
+            "--key",
+            "x",
+            "--title",
+            "X",
+            "--members",
+            "1440",
+            "--from",
+            "2020",
+            "--to",
+            "2010",
+        ]);
+        assert!(!ok && err.contains("--from"), "{err}");
+    }
 }

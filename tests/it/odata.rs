@@ -14,7 +14,7 @@ use styrhub_domain::ids::{AreaCode, Gender, KpiId, Year};
 use styrhub_domain::observation::{NewObservation, SeriesRef, ValueSource};
 use styrhub_domain::ports::ObservationWriter;
 
-use crate::helpers::{both, TestApp, TestDb};
+use crate::helpers::{both, TestApp};
 
 /// Small pages, so that every feed has several.
 fn paged(rows: u64) -> HttpOptions {
@@ -252,70 +252,70 @@ both! {
     }
 }
 
-/// Under `--require-token-for-reads` an OData feed may carry its token in the query string
-/// (Power BI's "Web API" key); the token then appears in no log line, link, error or metric.
-#[tokio::test]
-async fn a_token_in_the_query_string_opens_a_private_feed_and_is_never_logged() {
-    use std::io::Read;
-    use std::process::Stdio;
-    let db = TestDb::sqlite().await;
-    let token = crate::helpers::mint_token(&db.store().await, "power bi", styrhub_domain::access::Role::Reader, None).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut child = crate::helpers::styrhub_command(&db.url)
-        .args([
-            "serve",
-            "--demo",
-            "--addr",
-            &addr,
-            "--require-token-for-reads",
-            "--odata-page-size",
-            "3",
-        ])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let client = reqwest::Client::new();
-    let start = std::time::Instant::now();
-    while client.get(format!("http://{addr}/healthz")).send().await.is_err() {
-        assert!(start.elapsed() < std::time::Duration::from_secs(30), "the server starts");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+// Under `--require-token-for-reads` an OData feed may carry its token in the query string
+// (Power BI's "Web API" key); the token then appears in no log line, link, error or metric.
+both! {
+    async fn a_token_in_the_query_string_opens_a_private_feed_and_is_never_logged(db: TestDb) {
+        use std::io::Read;
+        use std::process::Stdio;
+        let token = crate::helpers::mint_token(&db.store().await, "power bi", styrhub_domain::access::Role::Reader, None).await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let addr = format!("127.0.0.1:{port}");
+        let mut child = crate::helpers::styrhub_command(&db.url)
+            .args([
+                "serve",
+                "--demo",
+                "--addr",
+                &addr,
+                "--require-token-for-reads",
+                "--odata-page-size",
+                "3",
+            ])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let client = reqwest::Client::new();
+        let start = std::time::Instant::now();
+        while client.get(format!("http://{addr}/healthz")).send().await.is_err() {
+            assert!(start.elapsed() < std::time::Duration::from_secs(30), "the server starts");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let base = format!("http://{addr}/odata/Goals?$select=id");
+        assert_eq!(client.get(&base).send().await.unwrap().status(), 401, "private without a token");
+        let open = client.get(format!("{base}&token={token}")).send().await.unwrap();
+        assert_eq!(open.status(), 200);
+        let body = open.text().await.unwrap();
+        assert!(!body.contains(&token), "the next link does not repeat the token: {body}");
+        let next: Value = serde_json::from_str(&body).unwrap();
+        let link = next["@odata.nextLink"].as_str().expect("pages of 3");
+        assert_eq!(client.get(format!("{link}&token={token}")).send().await.unwrap().status(), 200);
+        let wrong = format!("{}x", &token[..token.len() - 1]);
+        let refused = client.get(format!("{base}&token={wrong}")).send().await.unwrap();
+        assert_eq!(refused.status(), 401);
+        assert!(!refused.text().await.unwrap().contains(&wrong));
+        let metrics = client
+            .get(format!("http://{addr}/metrics"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!metrics.contains(&token) && !metrics.contains(&wrong));
+        // Only OData takes a token from the query string.
+        let rest = client.get(format!("http://{addr}/api/v1/kpis?token={token}")).send().await.unwrap();
+        assert_eq!(rest.status(), 401);
+        std::process::Command::new("kill").arg(child.id().to_string()).status().unwrap();
+        let _ = child.wait();
+        let (mut out, mut err) = (String::new(), String::new());
+        child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        let logs = format!("{out}{err}");
+        assert!(logs.contains("/odata/Goals"), "the requests are logged: {logs}");
+        assert!(logs.contains("token=REDACTED"), "{logs}");
+        assert!(!logs.contains(&token) && !logs.contains(&wrong), "the token is never logged");
     }
-    let base = format!("http://{addr}/odata/Goals?$select=id");
-    assert_eq!(client.get(&base).send().await.unwrap().status(), 401, "private without a token");
-    let open = client.get(format!("{base}&token={token}")).send().await.unwrap();
-    assert_eq!(open.status(), 200);
-    let body = open.text().await.unwrap();
-    assert!(!body.contains(&token), "the next link does not repeat the token: {body}");
-    let next: Value = serde_json::from_str(&body).unwrap();
-    let link = next["@odata.nextLink"].as_str().expect("pages of 3");
-    assert_eq!(client.get(format!("{link}&token={token}")).send().await.unwrap().status(), 200);
-    let wrong = format!("{}x", &token[..token.len() - 1]);
-    let refused = client.get(format!("{base}&token={wrong}")).send().await.unwrap();
-    assert_eq!(refused.status(), 401);
-    assert!(!refused.text().await.unwrap().contains(&wrong));
-    let metrics = client
-        .get(format!("http://{addr}/metrics"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(!metrics.contains(&token) && !metrics.contains(&wrong));
-    // Only OData takes a token from the query string.
-    let rest = client.get(format!("http://{addr}/api/v1/kpis?token={token}")).send().await.unwrap();
-    assert_eq!(rest.status(), 401);
-    std::process::Command::new("kill").arg(child.id().to_string()).status().unwrap();
-    let _ = child.wait();
-    let (mut out, mut err) = (String::new(), String::new());
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-    let logs = format!("{out}{err}");
-    assert!(logs.contains("/odata/Goals"), "the requests are logged: {logs}");
-    assert!(logs.contains("token=REDACTED"), "{logs}");
-    assert!(!logs.contains(&token) && !logs.contains(&wrong), "the token is never logged");
 }
