@@ -32,6 +32,7 @@ mod m20261203_000012_ingest_run_heartbeat;
 mod m20261203_000013_ingest_run_removed;
 mod m20261203_000014_area_group_member;
 mod m20261203_000015_area_group;
+mod m20261203_000016_indicator_status;
 
 /// The migrator used by `styrhub migrate`, the server's start-up and the tests.
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_ingest_run_removed::Migration),
             Box::new(m20261203_000014_area_group_member::Migration),
             Box::new(m20261203_000015_area_group::Migration),
+            Box::new(m20261203_000016_indicator_status::Migration),
         ]
     }
 }

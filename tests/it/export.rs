@@ -49,6 +49,7 @@ both! {
                 Table::Assessments => "goal_assessment",
                 Table::Assignments => "assignment",
                 Table::Budgets => "budget",
+                Table::Statuses => "indicator_status",
                 Table::Municipalities => return None,
             };
             Some(counts[name])
@@ -61,7 +62,7 @@ both! {
             if let Some(n) = stored(t) {
                 assert_eq!(r.len() as u64 - 1, n, "{}: every stored row", t.name());
             }
-            if matches!(t, Table::Observations | Table::Kpis | Table::Goals | Table::Indicators | Table::Targets | Table::Budgets) {
+            if matches!(t, Table::Observations | Table::Kpis | Table::Goals | Table::Indicators | Table::Targets | Table::Budgets | Table::Statuses) {
                 assert!(r.len() > 1, "{}: the demo has rows", t.name());
             }
         }

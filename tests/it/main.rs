@@ -65,5 +65,6 @@ mod package;
 mod readme;
 mod rest;
 mod snapshots;
+mod statuses;
 mod webdriver;
 mod writes;

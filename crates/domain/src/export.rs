@@ -95,11 +95,14 @@ pub enum Table {
     Assignments,
     /// Budget lines.
     Budgets,
+    /// Indicators judged against their targets: per indicator, area (its municipality and
+    /// every area a target names) and period with a value, as the series stood then.
+    Statuses,
 }
 
 impl Table {
     /// Every table, in the order listed.
-    pub const ALL: [Table; 14] = [
+    pub const ALL: [Table; 15] = [
         Self::Observations,
         Self::Kpis,
         Self::Areas,
@@ -114,6 +117,7 @@ impl Table {
         Self::Assessments,
         Self::Assignments,
         Self::Budgets,
+        Self::Statuses,
     ];
 
     /// The file name without extension, snake_case.
@@ -133,6 +137,7 @@ impl Table {
             Self::Assessments => "assessments",
             Self::Assignments => "assignments",
             Self::Budgets => "budgets",
+            Self::Statuses => "statuses",
         }
     }
 
@@ -460,6 +465,52 @@ impl Table {
                     kind: Num,
                 },
             ],
+            Self::Statuses => &[
+                Column {
+                    name: "indicator_id",
+                    kind: Int,
+                },
+                Column { name: "area", kind: Text },
+                Column { name: "period", kind: Int },
+                Column {
+                    name: "municipality",
+                    kind: Text,
+                },
+                Column {
+                    name: "status",
+                    kind: Text,
+                },
+                Column { name: "value", kind: Num },
+                Column {
+                    name: "target_id",
+                    kind: Int,
+                },
+                Column { name: "trend", kind: Text },
+                Column {
+                    name: "trend_since",
+                    kind: Int,
+                },
+                Column {
+                    name: "trend_change",
+                    kind: Num,
+                },
+                Column {
+                    name: "explanation",
+                    kind: Text,
+                },
+                Column {
+                    name: "explanation_sv",
+                    kind: Text,
+                },
+                Column {
+                    name: "latest",
+                    kind: Bool,
+                },
+                Column {
+                    name: "updated_at",
+                    kind: Timestamp,
+                },
+            ],
         }
     }
 
@@ -469,6 +520,7 @@ impl Table {
             Self::Areas => &["code"],
             Self::GoalEdges => &["goal_id", "parent_id"],
             Self::GoalIndicators => &["indicator_id", "goal_id"],
+            Self::Statuses => &["indicator_id", "area", "period"],
             _ => &["id"],
         }
     }
@@ -492,6 +544,7 @@ impl Table {
             Self::Indicators => &[Municipality, Kpi, Indicator],
             Self::Targets => &[Municipality, Indicator, Area, Period],
             Self::FollowUps | Self::Budgets => &[Municipality, Period],
+            Self::Statuses => &[Municipality, Indicator, Area, Period],
         }
     }
 }
@@ -679,6 +732,42 @@ pub struct PageQuery {
     pub limit: Option<u64>,
 }
 
+impl Expr {
+    /// True when every row it keeps has `column` equal to one text value: the column is
+    /// compared with `eq` on this side of every `and` from the top.
+    pub fn pins(&self, column: usize) -> bool {
+        match self {
+            Self::And(a, b) => a.pins(column) || b.pins(column),
+            Self::Cmp {
+                column: c,
+                op: CmpOp::Eq,
+                value: Literal::Text(_),
+            } => *c == column,
+            _ => false,
+        }
+    }
+}
+
+impl PageQuery {
+    /// The columns pages are cut and ordered by (after any `order`): the table's key; for the
+    /// values of one series (a KPI or an indicator pinned), the series' own order, area,
+    /// gender and period, in which its index holds the rows: a page reads from the previous
+    /// page's last row on, instead of the whole series again to sort it by id.
+    pub fn key(&self, table: Table) -> &'static [&'static str] {
+        let one_series = self.filter.kpi.is_some()
+            || self.filter.indicator.is_some()
+            || self.condition.as_ref().is_some_and(|c| c.pins(OBSERVATION_KPI));
+        if table == Table::Observations && self.order.is_empty() && one_series {
+            &["area", "gender", "period"]
+        } else {
+            table.key()
+        }
+    }
+}
+
+/// The position of `kpi` among [`Table::Observations`]' columns.
+const OBSERVATION_KPI: usize = 1;
+
 /// The reader asked to stop: whoever wanted the rows is gone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stop;
@@ -706,6 +795,50 @@ pub trait TableExporter: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_series_values_are_paged_in_the_series_order_and_everything_else_by_the_key() {
+        let kpi = |k: &str| Expr::Cmp {
+            column: OBSERVATION_KPI,
+            op: CmpOp::Eq,
+            value: Literal::Text(k.into()),
+        };
+        let area = Expr::Cmp {
+            column: 3,
+            op: CmpOp::Eq,
+            value: Literal::Text("1489".into()),
+        };
+        let q = |condition: Option<Expr>| PageQuery {
+            condition,
+            ..PageQuery::default()
+        };
+        let series: &[&str] = &["area", "gender", "period"];
+        assert_eq!(q(Some(kpi("N00090"))).key(Table::Observations), series);
+        let and = Expr::And(Box::new(area.clone()), Box::new(kpi("N00090")));
+        assert_eq!(q(Some(and)).key(Table::Observations), series);
+        // Not one series: either KPI, or any but one.
+        let or = Expr::Or(Box::new(kpi("N00090")), Box::new(kpi("N00091")));
+        assert_eq!(q(Some(or)).key(Table::Observations), &["id"]);
+        assert_eq!(q(Some(Expr::Not(Box::new(kpi("N00090"))))).key(Table::Observations), &["id"]);
+        assert_eq!(q(Some(area)).key(Table::Observations), &["id"]);
+        assert_eq!(q(None).key(Table::Observations), &["id"]);
+        // An order of the client's comes first, and the key keeps its ties apart.
+        let ordered = PageQuery {
+            order: vec![(6, true)],
+            ..q(Some(kpi("N00090")))
+        };
+        assert_eq!(ordered.key(Table::Observations), &["id"]);
+        let exported = PageQuery {
+            filter: ExportFilter {
+                kpi: Some(KpiId::parse("N00090").unwrap()),
+                ..ExportFilter::default()
+            },
+            ..PageQuery::default()
+        };
+        assert_eq!(exported.key(Table::Observations), series);
+        assert_eq!(q(Some(kpi("x"))).key(Table::Kpis), &["id"]);
+        assert_eq!(q(None).key(Table::Statuses), &["indicator_id", "area", "period"]);
+    }
 
     #[test]
     fn every_table_has_a_name_columns_and_filters_and_a_filter_it_does_not_take_is_named() {

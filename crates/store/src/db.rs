@@ -54,6 +54,9 @@ pub enum StoreError {
     /// The migrations were applied, but the planner's statistics could not be refreshed.
     #[error("refreshing the planner's statistics after migrating failed: {0}")]
     Statistics(RepoError),
+    /// The database is migrated, but the indicators marked stale could not be judged.
+    #[error("judging the indicator statuses left to judge failed: {0}")]
+    Statuses(RepoError),
 }
 
 /// The database, shared by every repository.
@@ -168,14 +171,16 @@ impl Store {
     /// Applies every pending migration, then refreshes the planner's statistics when there
     /// were any: a migration may add an index (which has no statistics yet) or rewrite a table.
     /// Every command migrates when it opens the database, so an up-to-date one is left alone.
+    /// Then judges the indicator statuses marked stale and not yet judged (a migration's, or
+    /// a crash's between a bulk write and its judging; see `crate::statuses`).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let migration = |e: DbErr| StoreError::Migration(e.to_string());
         let pending = Migrator::get_pending_migrations(&self.db).await.map_err(migration)?;
-        if pending.is_empty() {
-            return Ok(());
+        if !pending.is_empty() {
+            Migrator::up(&self.db, None).await.map_err(migration)?;
+            self.refresh_statistics().await.map_err(StoreError::Statistics)?;
         }
-        Migrator::up(&self.db, None).await.map_err(migration)?;
-        self.refresh_statistics().await.map_err(StoreError::Statistics)
+        self.judge_stale_statuses().await.map(drop).map_err(StoreError::Statuses)
     }
 
     /// Calls `observer` with the SQL and the duration of every statement the store runs from

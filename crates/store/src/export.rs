@@ -204,9 +204,37 @@ fn def(table: Table) -> Def {
             ],
             None,
         ),
+        Table::Statuses => (
+            "indicator_status t JOIN indicator i ON i.id = t.indicator_id JOIN org_unit m ON m.id = i.municipality_id",
+            vec![
+                int("t.indicator_id"),
+                s("t.area_code"),
+                int("t.period"),
+                s("m.municipality_code"),
+                s("t.status"),
+                num("t.value"),
+                int("t.target_id"),
+                s("t.trend"),
+                int("t.trend_since"),
+                num("t.trend_change"),
+                s("t.explanation"),
+                s("t.explanation_sv"),
+                s("t.latest"),
+                s("t.updated_at"),
+            ],
+            None,
+        ),
     };
     debug_assert_eq!(columns.len(), table.columns().len(), "{}", table.name());
     Def { from, columns, always }
+}
+
+/// The stored column of a key property (see [`PageQuery::key`]).
+fn key_column(table: Table, property: &str) -> String {
+    match (table, property) {
+        (Table::Observations | Table::Statuses, "area") => "t.area_code".to_owned(),
+        _ => format!("t.{property}"),
+    }
 }
 
 /// A statement being written: its SQL and the values its placeholders stand for.
@@ -366,7 +394,7 @@ fn statement(backend: DatabaseBackend, table: Table, query: &PageQuery, count: b
                 "t.series_key = (SELECT CASE WHEN i.kpi_id IS NOT NULL THEN 'kpi:' || i.kpi_id \
                  ELSE 'indicator:' || CAST(i.id AS TEXT) END FROM indicator i WHERE i.id = ?)"
             }
-            Table::Targets => "t.indicator_id = ?",
+            Table::Targets | Table::Statuses => "t.indicator_id = ?",
             _ => "t.id = ?",
         };
         q.and(condition, id);
@@ -376,7 +404,7 @@ fn statement(backend: DatabaseBackend, table: Table, query: &PageQuery, count: b
         q.and(condition, area.to_string());
     }
     let (from, to) = match table {
-        Table::Observations => ("t.period >= ?", "t.period <= ?"),
+        Table::Observations | Table::Statuses => ("t.period >= ?", "t.period <= ?"),
         // A target holds for a range of years: kept when the range meets the one asked for.
         Table::Targets => ("(t.period_to IS NULL OR t.period_to >= ?)", "t.period_from <= ?"),
         _ => ("t.year >= ?", "t.year <= ?"),
@@ -393,22 +421,15 @@ fn statement(backend: DatabaseBackend, table: Table, query: &PageQuery, count: b
         q.text.push_str(&sql);
     }
     // The key as stored (`t.id`, not its cast), so that both databases read it by its index.
-    let key: Vec<String> = table.key().iter().map(|k| format!("t.{k}")).collect();
-    // After the previous page's last key: (k1 > a) OR (k1 = a AND k2 > b).
+    let key: Vec<String> = query.key(table).iter().map(|k| key_column(table, k)).collect();
+    // After the previous page's last key: (k1, k2, …) > (a, b, …), which both databases read
+    // as one range of an index that leads with the key.
     if let Some(after) = &query.after {
-        let mut ors = Vec::new();
-        for n in 0..key.len().min(after.len()) {
-            let mut ands = Vec::new();
-            for (j, k) in key.iter().enumerate().take(n) {
-                let p = q.literal(&after[j]);
-                ands.push(format!("{k} = {p}"));
-            }
-            let p = q.literal(&after[n]);
-            ands.push(format!("{} > {p}", key[n]));
-            ors.push(format!("({})", ands.join(" AND ")));
-        }
-        if !ors.is_empty() {
-            q.text.push_str(&format!(" AND ({})", ors.join(" OR ")));
+        let n = key.len().min(after.len());
+        if n > 0 {
+            let values: Vec<String> = after[..n].iter().map(|v| q.literal(v)).collect();
+            q.text
+                .push_str(&format!(" AND ({}) > ({})", key[..n].join(", "), values.join(", ")));
         }
     }
     if count {

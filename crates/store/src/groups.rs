@@ -161,6 +161,8 @@ pub(crate) async fn write(
     .await
     .map_err(repo_err)?;
     let saved = AreaGroup { id, ..wanted };
+    // Targets relative to the group are judged again (by the caller, before its commit).
+    crate::statuses::mark_groups(txn, &[code.as_str()]).await?;
     if let Some((by, action)) = audit {
         record(txn, by, action, "area_group", id, previous, Some(audit_state(&saved))).await?;
     }
@@ -169,7 +171,9 @@ pub(crate) async fn write(
 
 /// The GraphQL write, given its permit (checked in the same transaction).
 pub(crate) async fn save(txn: &sea_orm::DatabaseTransaction, p: &Permit<&GroupDefinition>) -> Result<AreaGroup, RepoError> {
-    write(txn, Some((p.author(), "saveComparisonGroup")), p.command()).await
+    let saved = write(txn, Some((p.author(), "saveComparisonGroup")), p.command()).await?;
+    crate::statuses::judge_marked(txn, Utc::now()).await?;
+    Ok(saved)
 }
 
 impl Store {
@@ -177,6 +181,7 @@ impl Store {
     pub(crate) async fn define_group_as(&self, by: &Author, def: &GroupDefinition) -> Result<AreaGroup, RepoError> {
         let txn = self.connection().begin().await.map_err(repo_err)?;
         let saved = write(&txn, Some((by, "defineComparisonGroup")), def).await?;
+        crate::statuses::judge_marked(&txn, Utc::now()).await?;
         txn.commit().await.map_err(repo_err)?;
         Ok(saved)
     }
@@ -209,6 +214,8 @@ impl Store {
                     .update(&txn)
                     .await
                     .map_err(repo_err)?;
+                    // A new title is named in the explanations of targets relative to it.
+                    crate::statuses::mark_groups(&txn, &[code.as_str()]).await?;
                     counts.updated += 1;
                 }
                 None => {
@@ -229,6 +236,7 @@ impl Store {
                 }
             }
         }
+        crate::statuses::judge_marked(&txn, Utc::now()).await?;
         txn.commit().await.map_err(repo_err)?;
         Ok(counts)
     }

@@ -261,6 +261,11 @@ impl MetadataWriter for Store {
             .await
             .map_err(repo_err)?;
         }
+        if !(change.open.is_empty() && change.close.is_empty() && change.remove.is_empty()) {
+            // Means of the group, and so targets relative to it, change with its members.
+            crate::statuses::mark_groups(&txn, &[group]).await?;
+            crate::statuses::judge_marked(&txn, Utc::now()).await?;
+        }
         txn.commit().await.map_err(repo_err)?;
         let open_before = stored.iter().filter(|m| m.valid_to.is_none()).count() as u64;
         let ended = (change.close.len() + change.remove.len()) as u64;

@@ -15,6 +15,7 @@
 //! - [`indicators`]: implements `styrhub_domain::ports::IndicatorReader`.
 //! - [`ingest`]: implements `MetadataWriter` (KPI and area metadata) and `RunLog` (the run log).
 //! - `statistics`: the planner's statistics, refreshed after migrations and large ingests.
+//! - `statuses`: indicator statuses kept at write time, judged again for what a writer marked.
 //! - [`series`]: implements `styrhub_domain::ports::SeriesReader` (series digests, KPI metadata, areas).
 //! - [`package`]: implements `styrhub_domain::ports::PackageWriter`, upserting on natural keys.
 //! - `permit`: a governance write's permission check, inside its transaction, on facts it locks.
@@ -41,6 +42,7 @@ pub mod package;
 mod permit;
 pub mod series;
 mod statistics;
+mod statuses;
 mod warm;
 pub mod writes;
 

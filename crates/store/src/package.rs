@@ -771,6 +771,10 @@ impl PackageWriter for Store {
         )
         .await?;
 
+        // Its indicators judged again, with whatever of them the load changed.
+        crate::statuses::mark_municipality(&txn, mid).await?;
+        crate::statuses::judge_marked(&txn, Utc::now()).await?;
+
         let counts = table_counts(&txn).await?;
         txn.commit().await.map_err(repo_err)?;
         Ok(LoadReport {
@@ -813,6 +817,7 @@ pub async fn table_counts<C: ConnectionTrait>(c: &C) -> Result<Vec<(String, u64)
         kpi,
         observation,
         observation_revision,
-        series_digest
+        series_digest,
+        indicator_status
     ))
 }

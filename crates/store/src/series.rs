@@ -250,87 +250,7 @@ impl SeriesReader for Store {
         from: Option<i32>,
         to: Option<i32>,
     ) -> Result<Vec<GroupFigure>, RepoError> {
-        let backend = self.backend();
-        let p = |n: usize| match backend {
-            DatabaseBackend::Postgres => format!("${n}"),
-            _ => format!("?{n}"),
-        };
-        let texts = |codes: &[AreaCode]| codes.iter().map(|a| a.as_str().to_owned()).collect::<Vec<String>>();
-        let (stored, listed) = (texts(&group.stored), texts(&group.areas));
-        let mut values: Vec<Value> = vec![
-            series.key().into(),
-            gender.code().into(),
-            text_list(backend, &listed),
-            text_list(backend, &stored),
-        ];
-        // Which observations belong: the listed areas, and the members of the stored groups
-        // of the observation's own year.
-        let member_filter = format!(
-            " AND (o.area_code {} OR EXISTS (SELECT 1 FROM area_group_member m WHERE m.member_code = o.area_code \
-             AND m.group_code {} AND m.valid_from <= o.period AND (m.valid_to IS NULL OR o.period <= m.valid_to)))",
-            in_text_list(backend, &p(3)),
-            in_text_list(backend, &p(4)),
-        );
-        let mut range = String::new();
-        for (bound, op) in [(from, ">="), (to, "<=")] {
-            if let Some(year) = bound {
-                values.push(year.into());
-                range.push_str(&format!(" AND o.period {op} {}", p(values.len())));
-            }
-        }
-        // The median in portable SQL: each period's values numbered in order, and the one or
-        // two in the middle averaged.
-        let sql = format!(
-            "SELECT period, COUNT(*) AS n, AVG(value) AS mean, MIN(value) AS lo, MAX(value) AS hi, \
-             AVG(CASE WHEN rn IN ((c + 1) / 2, (c + 2) / 2) THEN value END) AS median \
-             FROM (SELECT o.period, o.value, \
-                   ROW_NUMBER() OVER (PARTITION BY o.period ORDER BY o.value) AS rn, \
-                   COUNT(*) OVER (PARTITION BY o.period) AS c \
-                   FROM observation o \
-                   WHERE o.series_key = {} AND o.gender = {} AND o.deleted = false AND o.value IS NOT NULL{member_filter}{range}) t \
-             GROUP BY period ORDER BY period",
-            p(1),
-            p(2),
-        );
-        let rows = self
-            .connection()
-            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-            .await
-            .map_err(repo_err)?;
-        // How many members each period had: the listed areas and the stored groups' members
-        // of that period, each once.
-        let memberships: Vec<Membership> = if stored.is_empty() {
-            Vec::new()
-        } else {
-            area_group_member::Entity::find()
-                .filter(area_group_member::Column::GroupCode.is_in(stored.iter().map(String::as_str)))
-                .all(self.connection())
-                .await
-                .map_err(repo_err)?
-                .iter()
-                .map(Membership::from)
-                .collect()
-        };
-        let members_in = |year: i32| -> u64 {
-            let mut all: std::collections::BTreeSet<&str> = listed.iter().map(String::as_str).collect();
-            all.extend(memberships.iter().filter(|m| m.holds_in(year)).map(|m| m.member.as_str()));
-            all.len() as u64
-        };
-        rows.iter()
-            .map(|row| {
-                let period: i32 = row.try_get("", "period").map_err(repo_err)?;
-                let n: i64 = row.try_get("", "n").map_err(repo_err)?;
-                Ok(GroupFigure {
-                    period,
-                    members: members_in(period),
-                    with_value: n as u64,
-                    mean: row.try_get("", "mean").map_err(repo_err)?,
-                    median: row.try_get("", "median").map_err(repo_err)?,
-                    min: row.try_get("", "lo").map_err(repo_err)?,
-                    max: row.try_get("", "hi").map_err(repo_err)?,
-                })
-            })
-            .collect()
+        group_figures(self.connection(), series, group, gender, from, to).await
     }
 
     async fn group_ranks(
@@ -525,7 +445,7 @@ impl<'a> Keys<'a> {
 }
 
 /// A digest from its stored columns.
-fn digest_from_parts(series: SeriesRef, area: &str, gender: &str, points: Option<&[u8]>) -> Result<SeriesDigest, RepoError> {
+pub(crate) fn digest_from_parts(series: SeriesRef, area: &str, gender: &str, points: Option<&[u8]>) -> Result<SeriesDigest, RepoError> {
     let corrupt = |e: &dyn std::fmt::Display| {
         RepoError::Internal(format!(
             "series_digest ({}, {area}, {gender}) holds a value the code cannot read: {e}",
@@ -648,4 +568,96 @@ impl ListOrder<Kpi> for KpiKey {
     fn values(&self) -> Vec<sea_orm::sea_query::Expr> {
         vec![sea_orm::sea_query::Expr::val(self.0.clone())]
     }
+}
+
+/// The figures of `group` for `series`, period by period, on `c` (a connection or a writer's
+/// transaction): its members' mean, median, lowest and highest value, computed by the database.
+pub(crate) async fn group_figures<C: ConnectionTrait>(
+    c: &C,
+    series: &SeriesRef,
+    group: &GroupSpec,
+    gender: Gender,
+    from: Option<i32>,
+    to: Option<i32>,
+) -> Result<Vec<GroupFigure>, RepoError> {
+    let backend = c.get_database_backend();
+    let p = |n: usize| match backend {
+        DatabaseBackend::Postgres => format!("${n}"),
+        _ => format!("?{n}"),
+    };
+    let texts = |codes: &[AreaCode]| codes.iter().map(|a| a.as_str().to_owned()).collect::<Vec<String>>();
+    let (stored, listed) = (texts(&group.stored), texts(&group.areas));
+    let mut values: Vec<Value> = vec![
+        series.key().into(),
+        gender.code().into(),
+        text_list(backend, &listed),
+        text_list(backend, &stored),
+    ];
+    // Which observations belong: the listed areas, and the members of the stored groups
+    // of the observation's own year.
+    let member_filter = format!(
+        " AND (o.area_code {} OR EXISTS (SELECT 1 FROM area_group_member m WHERE m.member_code = o.area_code \
+         AND m.group_code {} AND m.valid_from <= o.period AND (m.valid_to IS NULL OR o.period <= m.valid_to)))",
+        in_text_list(backend, &p(3)),
+        in_text_list(backend, &p(4)),
+    );
+    let mut range = String::new();
+    for (bound, op) in [(from, ">="), (to, "<=")] {
+        if let Some(year) = bound {
+            values.push(year.into());
+            range.push_str(&format!(" AND o.period {op} {}", p(values.len())));
+        }
+    }
+    // The median in portable SQL: each period's values numbered in order, and the one or
+    // two in the middle averaged.
+    let sql = format!(
+        "SELECT period, COUNT(*) AS n, AVG(value) AS mean, MIN(value) AS lo, MAX(value) AS hi, \
+         AVG(CASE WHEN rn IN ((c + 1) / 2, (c + 2) / 2) THEN value END) AS median \
+         FROM (SELECT o.period, o.value, \
+               ROW_NUMBER() OVER (PARTITION BY o.period ORDER BY o.value) AS rn, \
+               COUNT(*) OVER (PARTITION BY o.period) AS c \
+               FROM observation o \
+               WHERE o.series_key = {} AND o.gender = {} AND o.deleted = false AND o.value IS NOT NULL{member_filter}{range}) t \
+         GROUP BY period ORDER BY period",
+        p(1),
+        p(2),
+    );
+    let rows = c
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await
+        .map_err(repo_err)?;
+    // How many members each period had: the listed areas and the stored groups' members
+    // of that period, each once.
+    let memberships: Vec<Membership> = if stored.is_empty() {
+        Vec::new()
+    } else {
+        area_group_member::Entity::find()
+            .filter(area_group_member::Column::GroupCode.is_in(stored.iter().map(String::as_str)))
+            .all(c)
+            .await
+            .map_err(repo_err)?
+            .iter()
+            .map(Membership::from)
+            .collect()
+    };
+    let members_in = |year: i32| -> u64 {
+        let mut all: std::collections::BTreeSet<&str> = listed.iter().map(String::as_str).collect();
+        all.extend(memberships.iter().filter(|m| m.holds_in(year)).map(|m| m.member.as_str()));
+        all.len() as u64
+    };
+    rows.iter()
+        .map(|row| {
+            let period: i32 = row.try_get("", "period").map_err(repo_err)?;
+            let n: i64 = row.try_get("", "n").map_err(repo_err)?;
+            Ok(GroupFigure {
+                period,
+                members: members_in(period),
+                with_value: n as u64,
+                mean: row.try_get("", "mean").map_err(repo_err)?,
+                median: row.try_get("", "median").map_err(repo_err)?,
+                min: row.try_get("", "lo").map_err(repo_err)?,
+                max: row.try_get("", "hi").map_err(repo_err)?,
+            })
+        })
+        .collect()
 }

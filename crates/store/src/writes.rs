@@ -786,6 +786,8 @@ async fn set_target(txn: &DatabaseTransaction, p: &Permit<&NewTarget>) -> Result
     // `None`: unchanged, nothing to record; `Some(None)`: created.
     if let Some(before) = before {
         record(txn, by, "setTarget", "target", target.id, before, Some(state(&target)?)).await?;
+        crate::statuses::mark_indicators(txn, &[target.indicator_id]).await?;
+        crate::statuses::judge_marked(txn, Utc::now()).await?;
     }
     Ok(target)
 }

@@ -38,6 +38,7 @@ pub fn type_name(table: Table) -> &'static str {
         Table::Assessments => "Assessment",
         Table::Assignments => "Assignment",
         Table::Budgets => "Budget",
+        Table::Statuses => "Status",
     }
 }
 
@@ -88,6 +89,11 @@ pub fn navigation(table: Table) -> &'static [Nav] {
             ("Goal", "goal_id", Table::Goals, "id"),
         ],
         Table::Budgets => &[("OrgUnit", "org_unit_id", Table::OrgUnits, "id")],
+        Table::Statuses => &[
+            ("Indicator", "indicator_id", Table::Indicators, "id"),
+            ("Area", "area", Table::Areas, "code"),
+            ("Target", "target_id", Table::Targets, "id"),
+        ],
         Table::Kpis | Table::Areas | Table::Municipalities | Table::FollowUps => &[],
     }
 }

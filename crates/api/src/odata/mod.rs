@@ -250,7 +250,8 @@ enum Token {
     Skip(u64),
 }
 
-fn parse_token(table: Table, raw: &str) -> Result<Token, ODataError> {
+/// A `$skiptoken` of a page cut by `key` (see [`PageQuery::key`]).
+fn parse_token(table: Table, key: &[&str], raw: &str) -> Result<Token, ODataError> {
     let bad = || {
         ODataError::bad(
             "$skiptoken",
@@ -262,11 +263,11 @@ fn parse_token(table: Table, raw: &str) -> Result<Token, ODataError> {
     }
     let json = raw.strip_prefix('k').ok_or_else(bad)?;
     let values: Vec<Value> = serde_json::from_str(json).map_err(|_| bad())?;
-    if values.len() != table.key().len() {
+    if values.len() != key.len() {
         return Err(bad());
     }
     let mut out = Vec::new();
-    for (v, k) in values.iter().zip(table.key()) {
+    for (v, k) in values.iter().zip(key) {
         let (_, c) = table.column(k).ok_or_else(bad)?;
         out.push(match (c.kind, v) {
             (ColumnKind::Int, Value::Number(n)) => Literal::Int(n.as_i64().ok_or_else(bad)?),
@@ -372,7 +373,6 @@ async fn entity_set(
     };
     let top = o.number("$top")?;
     let skip = o.number("$skip")?.unwrap_or(0);
-    let token = o.get("$skiptoken").map(|t| parse_token(table, t)).transpose()?;
     let page_size = state.http.limits.odata_page_size.max(1);
     let ordered = order.as_ref().is_some_and(|o| !o.is_empty());
     let mut query = PageQuery {
@@ -380,6 +380,8 @@ async fn entity_set(
         order: order.unwrap_or_default(),
         ..PageQuery::default()
     };
+    let key = query.key(table);
+    let token = o.get("$skiptoken").map(|t| parse_token(table, key, t)).transpose()?;
     // Where this page starts: `$skip` on the first page; then the last key (key order) or the
     // position (an order of the client's) the token carries.
     match token {
@@ -467,8 +469,7 @@ async fn entity_set(
             format!("s{}", query.skip + served)
         } else {
             let last = rows.last().expect("a full page has a last row");
-            let key: Vec<Value> = table
-                .key()
+            let key: Vec<Value> = key
                 .iter()
                 .filter_map(|k| table.column(k))
                 .map(|(i, _)| match key_literal(&last[i]) {

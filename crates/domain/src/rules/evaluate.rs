@@ -17,6 +17,24 @@ pub enum TargetStatus {
     NoData,
 }
 
+impl TargetStatus {
+    /// The snake_case name, as stored and served.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OnTarget => "on_target",
+            Self::NotOnTarget => "not_on_target",
+            Self::NoData => "no_data",
+        }
+    }
+
+    /// The verdict named by [`Self::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::OnTarget, Self::NotOnTarget, Self::NoData]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
 /// A verdict with a short explanation a dashboard can show, in English and in Swedish (the
 /// hub's users are Swedish municipalities; integrations read the English one).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -22,6 +22,26 @@ pub enum TrendKind {
     Insufficient,
 }
 
+impl TrendKind {
+    /// The snake_case name, as stored and served.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Improving => "improving",
+            Self::Worsening => "worsening",
+            Self::Stable => "stable",
+            Self::Changing => "changing",
+            Self::Insufficient => "insufficient",
+        }
+    }
+
+    /// The kind named by [`Self::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Improving, Self::Worsening, Self::Stable, Self::Changing, Self::Insufficient]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
 /// A trend over a range of periods.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trend {
@@ -128,6 +148,24 @@ impl Trend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_read_back() {
+        use crate::rules::evaluate::TargetStatus;
+        for k in [
+            TrendKind::Improving,
+            TrendKind::Worsening,
+            TrendKind::Stable,
+            TrendKind::Changing,
+            TrendKind::Insufficient,
+        ] {
+            assert_eq!(TrendKind::parse(k.as_str()), Some(k));
+        }
+        for s in [TargetStatus::OnTarget, TargetStatus::NotOnTarget, TargetStatus::NoData] {
+            assert_eq!(TargetStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(TrendKind::parse("sideways"), None);
+    }
 
     #[test]
     fn a_rising_series_is_improving_when_higher_is_better() {

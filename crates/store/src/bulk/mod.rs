@@ -38,7 +38,7 @@ mod sqlite;
 /// The transaction-level advisory lock every PostgreSQL observation writer takes first (an
 /// arbitrary constant: "styrhub" in ASCII). A writer reads what is stored and then writes the
 /// difference; holding the lock, nobody changes those rows in between.
-pub(super) const WRITER_LOCK: i64 = 0x0073_7479_7268_7562;
+pub(crate) const WRITER_LOCK: i64 = 0x0073_7479_7268_7562;
 
 /// One staged row, deduplicated on the natural key (the last of a batch wins, as a source's
 /// later page would).
@@ -140,7 +140,8 @@ fn state_values(o: &NewObservation) -> [Value; 5] {
 /// Writes `batch` on `conn`, the caller's connection or transaction, through sea-orm: each
 /// series read, diffed and written with plain statements. For the package loader's few hundred
 /// rows inside its own transaction; a sync's pages go through [`write_batch`]. Returns what
-/// changed.
+/// changed. Marks the indicators of the changed series stale: the caller judges them
+/// ([`crate::statuses::judge_marked`]) before it commits.
 pub async fn write_observations<C: ConnectionTrait>(
     conn: &C,
     batch: &[NewObservation],
@@ -161,6 +162,7 @@ pub async fn write_observations<C: ConnectionTrait>(
         .map_err(repo_err)?;
     }
     let mut counts = WriteCounts::default();
+    let mut changed: Vec<&str> = Vec::new();
     for rows in series_runs(&staged) {
         let head = &rows[0];
         let key: Vec<Value> = vec![
@@ -201,6 +203,9 @@ pub async fn write_observations<C: ConnectionTrait>(
             values.push(now.into());
             conn.execute_raw(statement(backend, UPDATE, values)).await.map_err(repo_err)?;
         }
+        if !matches!(changes.digest, Digest::Unchanged) {
+            changed.push(&head.series_key);
+        }
         match changes.digest {
             Digest::Unchanged => {}
             Digest::Drop => {
@@ -220,6 +225,8 @@ pub async fn write_observations<C: ConnectionTrait>(
             }
         }
     }
+    // The caller judges the marked statuses before its commit.
+    crate::statuses::mark_series(conn, changed).await?;
     Ok(counts)
 }
 
@@ -281,20 +288,37 @@ pub async fn write_batch(db: &sea_orm::DatabaseConnection, batch: &[NewObservati
             if staged.is_empty() {
                 return Ok(WriteCounts::default());
             }
-            postgres::write(db.get_postgres_connection_pool(), &staged, now).await
+            let (counts, marked) = postgres::write(db.get_postgres_connection_pool(), &staged, now).await?;
+            judge_after(db, marked, now).await?;
+            Ok(counts)
         }
         DatabaseBackend::Sqlite => {
             let staged = dedup(batch);
             if staged.is_empty() {
                 return Ok(WriteCounts::default());
             }
-            sqlite::write(db.get_sqlite_connection_pool(), &staged, now).await
+            let (counts, marked) = sqlite::write(db.get_sqlite_connection_pool(), &staged, now).await?;
+            judge_after(db, marked, now).await?;
+            Ok(counts)
         }
         _ => {
             let txn = db.begin().await.map_err(repo_err)?;
             let counts = write_observations(&txn, batch, now).await?;
+            crate::statuses::judge_marked(&txn, now).await?;
             txn.commit().await.map_err(repo_err)?;
             Ok(counts)
         }
     }
+}
+
+/// Judges the statuses the batch's commit marked stale, in a transaction of their own (the
+/// batch's ran on the driver below sea-orm). A failure here leaves the marks, which the next
+/// write or start judges; the values are written either way.
+async fn judge_after(db: &sea_orm::DatabaseConnection, marked: bool, now: DateTime<Utc>) -> Result<(), RepoError> {
+    if !marked {
+        return Ok(());
+    }
+    let txn = db.begin().await.map_err(repo_err)?;
+    crate::statuses::judge_marked(&txn, now).await?;
+    txn.commit().await.map_err(repo_err)
 }

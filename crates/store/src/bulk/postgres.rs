@@ -84,8 +84,14 @@ impl DigestRows {
     }
 }
 
-/// Writes `staged` (deduplicated and sorted) in its own transaction.
-pub(super) async fn write(pool: &sqlx::PgPool, staged: &[Staged<'_>], now: DateTime<Utc>) -> Result<WriteCounts, RepoError> {
+/// Marks the indicators of the KPIs `$1` and of the own series `$2` for judging again (see
+/// [`crate::statuses`]).
+const MARK: &str = "INSERT INTO status_stale (indicator_id) SELECT i.id FROM indicator i \
+     WHERE i.kpi_id = ANY($1) OR (i.kpi_id IS NULL AND i.id = ANY($2)) ON CONFLICT (indicator_id) DO NOTHING";
+
+/// Writes `staged` (deduplicated and sorted) in its own transaction; returns what changed and
+/// whether it marked indicators whose statuses must be judged again.
+pub(super) async fn write(pool: &sqlx::PgPool, staged: &[Staged<'_>], now: DateTime<Utc>) -> Result<(WriteCounts, bool), RepoError> {
     let db = driver_err;
     let runs: Vec<&[Staged<'_>]> = series_runs(staged).collect();
     let keys: Vec<&str> = runs.iter().map(|r| r[0].series_key.as_str()).collect();
@@ -195,8 +201,15 @@ pub(super) async fn write(pool: &sqlx::PgPool, staged: &[Staged<'_>], now: DateT
             .await
             .map_err(db)?;
     }
+    let (kpis, own) = crate::statuses::series_owners(put.keys.iter().chain(&drop.keys).map(String::as_str));
+    let marked = if kpis.is_empty() && own.is_empty() {
+        false
+    } else {
+        let done = sqlx::query(MARK).bind(&kpis).bind(&own).execute(&mut *tx).await.map_err(db)?;
+        done.rows_affected() > 0
+    };
     tx.commit().await.map_err(db)?;
-    Ok(counts)
+    Ok((counts, marked))
 }
 
 /// One CSV field for COPY: unquoted empty is NULL; text is quoted with doubled quotes.

@@ -53,7 +53,8 @@ fn insert_sql(rows: usize) -> String {
 }
 
 /// Writes `staged` (deduplicated and sorted) in its own transaction on a connection of `pool`.
-pub(super) async fn write(pool: &sqlx::SqlitePool, staged: &[Staged<'_>], now: DateTime<Utc>) -> Result<WriteCounts, RepoError> {
+/// Returns what changed and whether it marked indicators whose statuses must be judged again.
+pub(super) async fn write(pool: &sqlx::SqlitePool, staged: &[Staged<'_>], now: DateTime<Utc>) -> Result<(WriteCounts, bool), RepoError> {
     let mut conn = pool.acquire().await.map_err(|e| RepoError::Unavailable(e.to_string()))?;
     let mut handle = conn.lock_handle().await.map_err(driver_err)?;
     let raw = handle.as_raw_handle().as_ptr();
@@ -91,7 +92,7 @@ struct Statements<'c> {
 /// The batch in one `BEGIN IMMEDIATE` transaction: taking the write lock first means a
 /// concurrent writer waits (busy timeout) instead of failing this one half-way with
 /// `SQLITE_BUSY_SNAPSHOT` when it reads first and writes later.
-fn write_locked(conn: &mut Connection, staged: &[Staged<'_>], now: &str) -> rusqlite::Result<WriteCounts> {
+fn write_locked(conn: &mut Connection, staged: &[Staged<'_>], now: &str) -> rusqlite::Result<(WriteCounts, bool)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let counts = {
         let mut st = Statements {
@@ -106,26 +107,47 @@ fn write_locked(conn: &mut Connection, staged: &[Staged<'_>], now: &str) -> rusq
         // Rows to insert, written [`INSERT_ROWS`] at a time: each series is written once per
         // batch, so nothing later in the batch reads them back.
         let mut pending: Vec<&Staged<'_>> = Vec::with_capacity(INSERT_ROWS);
+        let mut changed: Vec<&str> = Vec::new();
         for rows in series_runs(staged) {
-            write_series(&mut st, rows, now, &mut pending, &mut counts)?;
+            if write_series(&mut st, rows, now, &mut pending, &mut counts)? {
+                changed.push(&rows[0].series_key);
+            }
         }
         for row in pending.chunks(1) {
             insert(&mut st.insert_one, row, now)?;
         }
-        counts
+        // The indicators on the changed series, for judging again (see `crate::statuses`).
+        let (kpis, own) = crate::statuses::series_owners(changed);
+        let mut marked = 0;
+        let mut by_kpi = tx.prepare(MARK_KPI)?;
+        for k in &kpis {
+            marked += by_kpi.execute(params![k])?;
+        }
+        let mut by_id = tx.prepare(MARK_OWN)?;
+        for id in &own {
+            marked += by_id.execute(params![id])?;
+        }
+        (counts, marked > 0)
     };
     tx.commit()?;
     Ok(counts)
 }
 
+/// Marks a KPI's indicators, and an indicator with values of its own, for judging again.
+const MARK_KPI: &str = "INSERT INTO status_stale (indicator_id) SELECT id FROM indicator WHERE kpi_id = ?1 \
+     ON CONFLICT (indicator_id) DO NOTHING";
+const MARK_OWN: &str = "INSERT INTO status_stale (indicator_id) SELECT id FROM indicator WHERE kpi_id IS NULL AND id = ?1 \
+     ON CONFLICT (indicator_id) DO NOTHING";
+
 /// One series: its rows of the batch (`rows`, sorted by period) against its stored rows.
+/// Returns whether its digest changed.
 fn write_series<'r>(
     st: &mut Statements<'_>,
     rows: &'r [Staged<'r>],
     now: &str,
     pending: &mut Vec<&'r Staged<'r>>,
     counts: &mut WriteCounts,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<bool> {
     let head = &rows[0];
     let (key, area, gender) = (head.series_key.as_str(), head.o.area.as_str(), head.o.gender.code());
     let mut stored = Vec::with_capacity(rows.len());
@@ -175,7 +197,7 @@ fn write_series<'r>(
         },
     )?;
     match digest {
-        Digest::Unchanged => {}
+        Digest::Unchanged => return Ok(false),
         Digest::Drop => {
             st.digest_drop.execute(params![key, area, gender])?;
         }
@@ -194,7 +216,7 @@ fn write_series<'r>(
             ])?;
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Runs `stmt`, an [`insert_sql`] of `rows.len()` rows.

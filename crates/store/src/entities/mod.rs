@@ -18,6 +18,7 @@ pub mod governance_model;
 pub mod indicator;
 pub mod indicator_goal;
 pub mod indicator_quality_factor;
+pub mod indicator_status;
 pub mod ingest_run;
 pub mod kpi;
 pub mod observation;
