@@ -34,8 +34,10 @@ def main():
         text = urllib.request.urlopen(f"{base}/api/v1/export/{table}.csv").read().decode()
         rows = list(csv.reader(io.StringIO(text)))
         header, body = rows[0], rows[1:]
-        # The key: the first column of every table but the two link tables, keyed by both.
-        key = header[:2] if table in ("goal_edges", "goal_indicators") else header[:1]
+        # The key: the first column of every table but the two link tables, keyed by both,
+        # and the statuses, keyed by indicator, area and period.
+        width = {"goal_edges": 2, "goal_indicators": 2, "statuses": 3}.get(table, 1)
+        key = header[:width]
         expected = sorted(tuple(r[header.index(k)] for k in key) for r in body)
         got = sorted(tuple(str(getattr(e, k)) for k in key) for e in service.query(entity))
         status = "ok" if got == expected else "DIFFERENT"
