@@ -43,6 +43,10 @@ impl MigrationTrait for Migration {
                 // `on_target`, `not_on_target` or `no_data`.
                 text("status"),
                 double_null("value"),
+                // The judged value's source (`kolada`, `manual` …) and the source's status
+                // flag for it, so that a read of the latest verdict also has the latest value.
+                text("source"),
+                text_null("value_status"),
                 big_null("target_id"),
                 // `improving`, `worsening`, `stable`, `changing` or `insufficient`.
                 text("trend"),

@@ -87,6 +87,15 @@ fn value(period: i32, v: f64) -> NewObservation {
     }
 }
 
+/// The explanation of an indicator's status for its municipality, through GraphQL.
+async fn explanation(app: &TestApp, id: i64) -> String {
+    let q = format!("{{ indicator(id: {id}) {{ status {{ explanation }} }} }}");
+    app.graphql_data(&q, json!({})).await["indicator"]["status"]["explanation"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// Alingsås's indicator on sick leave (N00090).
 async fn sick_leave_indicator(app: &TestApp) -> i64 {
     let ind: Value = app
@@ -176,5 +185,35 @@ both! {
         assert!(row["explanation_sv"].as_str().unwrap().contains("10 under snittet för Bara Ale"), "{row:#}");
         assert_eq!(row["status"], "on_target");
         graphql_agrees(&app, std::slice::from_ref(&row)).await;
+    }
+
+    async fn reads_take_the_kept_verdict_unless_a_write_has_marked_it_to_be_judged_again(db: TestDb) {
+        let app = TestApp::spawn(db).await.with_demo().await;
+        let id = sick_leave_indicator(&app).await;
+        let run = |sql: String| {
+            let c = app.store.connection().clone();
+            async move {
+                use sea_orm::ConnectionTrait;
+                c.execute_unprepared(&sql).await.unwrap();
+            }
+        };
+        let judged = explanation(&app, id).await;
+        // A kept verdict is what a read answers: one changed behind the writers' back shows.
+        run(format!("UPDATE indicator_status SET explanation = 'kept' WHERE indicator_id = {id} AND latest = true")).await;
+        assert_eq!(explanation(&app, id).await, "kept");
+        // Marked to be judged again (a bulk write committed, its judging not yet done): the
+        // read judges the series itself.
+        run(format!("INSERT INTO status_stale (indicator_id) VALUES ({id})")).await;
+        assert_eq!(explanation(&app, id).await, judged);
+        // Judging the marks puts the verdict back as the rule gives it.
+        assert_eq!(app.store.judge_stale_statuses().await.unwrap(), 1);
+        assert_eq!(explanation(&app, id).await, judged);
+        let row = stored(&app, &format!("indicator_id eq {id} and area eq '1489' and latest eq true")).await;
+        assert_eq!(row[0]["explanation"], judged.as_str());
+        // An area the hub keeps no verdict for is judged from its series.
+        let q = format!("{{ indicator(id: {id}) {{ status(area: \"1440\") {{ status value }} }} }}");
+        let other = app.graphql_data(&q, json!({})).await;
+        assert!(other["indicator"]["status"]["value"].is_number(), "{other:#}");
+        assert!(stored(&app, &format!("indicator_id eq {id} and area eq '1440'")).await.is_empty());
     }
 }

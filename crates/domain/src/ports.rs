@@ -21,6 +21,7 @@ use crate::observation::{SeriesRef, WriteCounts};
 use crate::org_unit::{OrgUnit, OrgUnitKind};
 use crate::package::ValidPackage;
 use crate::page::{Page, PageRequest};
+use crate::rules::status::Kept;
 use crate::rules::validate::Finding;
 use crate::series::{KpiSeriesView, ReferencedDigest, SeriesDigest};
 use crate::target::Target;
@@ -142,6 +143,11 @@ pub trait SeriesReader: Send + Sync {
     /// indicators against the national value and needs no more of it. The reference areas
     /// are found by the statement itself, so that it need not wait for the targets.
     async fn digests_with_references(&self, series: &[SeriesRef], area: &AreaCode) -> Result<Vec<ReferencedDigest>, RepoError>;
+    /// The latest verdicts the writers kept for these indicators and `area` (each indicator
+    /// once, in no particular order), in one round trip: a goal tree's verdicts without
+    /// reading or judging a series. [`Kept::NotKept`] where the hub keeps none for the area,
+    /// or a write has marked the indicator to be judged again and it has not been yet.
+    async fn kept_statuses(&self, indicators: &[IndicatorId], area: &AreaCode) -> Result<Vec<(IndicatorId, Kept)>, RepoError>;
     /// One key figure's series for these areas and genders, with its title, the first
     /// indicator sourced from it and the names of the areas among `areas` (stored areas, then
     /// the hub's own municipalities): everything a series answer

@@ -8,11 +8,12 @@ use sea_orm::{
 use styrhub_domain::area_group::AreaGroup;
 use styrhub_domain::compact::{decode, value_at};
 use styrhub_domain::goal::text_matches;
-use styrhub_domain::ids::{AreaCode, Gender, KpiId};
+use styrhub_domain::ids::{AreaCode, Gender, IndicatorId, KpiId};
 use styrhub_domain::kpi::{Area, AreaFilter, GroupFigure, GroupRank, GroupSpec, Kpi, KpiFilter, Membership};
 use styrhub_domain::observation::SeriesRef;
 use styrhub_domain::page::{Page, PageRequest};
 use styrhub_domain::ports::SeriesReader;
+use styrhub_domain::rules::status::Kept;
 use styrhub_domain::series::{KpiSeriesView, ReferencedDigest, SeriesDigest};
 use styrhub_domain::RepoError;
 
@@ -57,6 +58,10 @@ impl SeriesReader for Store {
             }
         }
         Ok(out)
+    }
+
+    async fn kept_statuses(&self, indicators: &[IndicatorId], area: &AreaCode) -> Result<Vec<(IndicatorId, Kept)>, RepoError> {
+        crate::statuses::kept(self, indicators, area).await
     }
 
     async fn digests_with_references(&self, series: &[SeriesRef], area: &AreaCode) -> Result<Vec<ReferencedDigest>, RepoError> {

@@ -18,13 +18,17 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, Statement, TransactionTrait, Value};
+use styrhub_domain::ids::IndicatorId;
 use styrhub_domain::ids::{AreaCode, Gender};
 use styrhub_domain::indicator::Indicator;
 use styrhub_domain::kpi::GroupSpec;
 use styrhub_domain::observation::SeriesRef;
+use styrhub_domain::observation::ValueSource;
 use styrhub_domain::rules::evaluate::Reference;
-use styrhub_domain::rules::status::indicator_status;
-use styrhub_domain::series::SeriesDigest;
+use styrhub_domain::rules::evaluate::TargetStatus;
+use styrhub_domain::rules::status::{indicator_status, IndicatorStatus, Kept};
+use styrhub_domain::rules::trend::{Trend, TrendKind};
+use styrhub_domain::series::{Point, SeriesDigest};
 use styrhub_domain::target::{Target, TargetRule};
 use styrhub_domain::RepoError;
 
@@ -160,7 +164,9 @@ struct Row {
     area: AreaCode,
     period: i32,
     latest: bool,
-    status: styrhub_domain::rules::status::IndicatorStatus,
+    /// The judged point.
+    point: Point,
+    status: IndicatorStatus,
 }
 
 /// Judges `ids` and replaces their stored statuses.
@@ -272,19 +278,20 @@ async fn judge<C: ConnectionTrait>(c: &C, ids: &[i64], now: DateTime<Utc>) -> Re
             let Some(own) = digests.get(&(key.clone(), area.clone())) else {
                 continue;
             };
-            let periods: Vec<i32> = own.points.iter().filter(|p| p.value.is_some()).map(|p| p.period).collect();
-            for (n, period) in periods.iter().enumerate() {
-                // The series as it stood in `period`: its latest value, the previous one and
-                // the trend are that year's.
+            let judged: Vec<&Point> = own.points.iter().filter(|p| p.value.is_some()).collect();
+            for (n, point) in judged.iter().enumerate() {
+                // The series as it stood in the point's period: its latest value, the
+                // previous one and the trend are that year's.
                 let cut = SeriesDigest {
-                    points: own.points.iter().filter(|p| p.period <= *period).cloned().collect(),
+                    points: own.points.iter().filter(|p| p.period <= point.period).cloned().collect(),
                     ..own.clone()
                 };
                 rows.push(Row {
                     indicator_id: i.id,
                     area: area.clone(),
-                    period: *period,
-                    latest: n + 1 == periods.len(),
+                    period: point.period,
+                    latest: n + 1 == judged.len(),
+                    point: (*point).clone(),
                     status: indicator_status(i.direction, targets, &area, Some(&cut), reference),
                 });
             }
@@ -303,6 +310,8 @@ impl Row {
             period: self.period,
             status: s.status.as_str().to_owned(),
             value: s.value,
+            source: self.point.source.as_str().to_owned(),
+            value_status: self.point.status.clone(),
             target_id: s.target_id,
             trend: s.trend.kind.as_str().to_owned(),
             trend_since: s.trend.since,
@@ -354,6 +363,8 @@ async fn write<C: ConnectionTrait>(c: &C, ids: &[i64], rows: Vec<Row>, now: Date
                     .update_columns([
                         S::Status,
                         S::Value,
+                        S::Source,
+                        S::ValueStatus,
                         S::TargetId,
                         S::Trend,
                         S::TrendSince,
@@ -370,6 +381,90 @@ async fn write<C: ConnectionTrait>(c: &C, ids: &[i64], rows: Vec<Row>, now: Date
             .map_err(repo_err)?;
     }
     Ok(())
+}
+
+/// The latest verdicts kept for `indicators` and `area` ([`SeriesReader::kept_statuses`]): one
+/// statement, the indicators' list bound as one value (see `crate::any_of`), each verdict one
+/// look-up of the statuses' key.
+///
+/// [`SeriesReader::kept_statuses`]: styrhub_domain::ports::SeriesReader::kept_statuses
+pub(crate) async fn kept(store: &Store, indicators: &[IndicatorId], area: &AreaCode) -> Result<Vec<(IndicatorId, Kept)>, RepoError> {
+    if indicators.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = store.backend();
+    let (ids, code) = match backend {
+        DatabaseBackend::Postgres => ("SELECT unnest(CAST($1 AS int8[]))", "$2"),
+        _ => ("SELECT value FROM json_each(?1)", "?2"),
+    };
+    let list = match backend {
+        DatabaseBackend::Postgres => {
+            let texts: Vec<String> = indicators.iter().map(|i| i.0.to_string()).collect();
+            Value::from(format!("{{{}}}", texts.join(",")))
+        }
+        _ => Value::from(format!(
+            "[{}]",
+            indicators.iter().map(|i| i.0.to_string()).collect::<Vec<_>>().join(",")
+        )),
+    };
+    // Kept (1) for the municipality and the areas of the indicator's targets, unless a mark
+    // says a write has yet to be judged: then the caller judges the series, as it stands.
+    let sql = format!(
+        "SELECT i.id, CASE WHEN EXISTS (SELECT 1 FROM status_stale x WHERE x.indicator_id = i.id) THEN 0 \
+           WHEN m.municipality_code = {code} THEN 1 \
+           WHEN EXISTS (SELECT 1 FROM target t WHERE t.indicator_id = i.id AND t.area_code = {code}) THEN 1 ELSE 0 END, \
+           s.period, s.status, s.value, s.source, s.value_status, s.target_id, s.trend, s.trend_since, s.trend_change, \
+           s.explanation, s.explanation_sv \
+         FROM indicator i JOIN org_unit m ON m.id = i.municipality_id \
+         LEFT JOIN indicator_status s ON s.indicator_id = i.id AND s.area_code = {code} AND s.latest = true \
+         WHERE i.id IN ({ids})"
+    );
+    let stmt = Statement::from_sql_and_values(backend, sql, [list, Value::from(area.as_str())]);
+    let rows = store
+        .fetch_warm(&stmt, crate::warm::Plan::for_list(indicators.len()))
+        .await
+        .map_err(repo_err)?;
+    let corrupt = |what: &str, id: i64| RepoError::Internal(format!("indicator_status ({id}, {area}) holds {what} the code cannot read"));
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let get = |e| repo_err(e);
+        let id: i64 = r.try_get_by_index(0).map_err(get)?;
+        let kept: i32 = r.try_get_by_index(1).map_err(get)?;
+        let period: Option<i32> = r.try_get_by_index(2).map_err(get)?;
+        let kept = match (kept, period) {
+            (0, _) => Kept::NotKept,
+            (_, None) => Kept::NoValue,
+            (_, Some(period)) => {
+                let status: String = r.try_get_by_index(3).map_err(get)?;
+                let value: Option<f64> = r.try_get_by_index(4).map_err(get)?;
+                let source: String = r.try_get_by_index(5).map_err(get)?;
+                let trend: String = r.try_get_by_index(8).map_err(get)?;
+                Kept::Judged {
+                    status: IndicatorStatus {
+                        status: TargetStatus::parse(&status).ok_or_else(|| corrupt("a verdict", id))?,
+                        explanation: r.try_get_by_index(11).map_err(get)?,
+                        explanation_sv: r.try_get_by_index(12).map_err(get)?,
+                        period: Some(period),
+                        value,
+                        target_id: r.try_get_by_index(7).map_err(get)?,
+                        trend: Trend {
+                            kind: TrendKind::parse(&trend).ok_or_else(|| corrupt("a trend", id))?,
+                            since: r.try_get_by_index(9).map_err(get)?,
+                            change: r.try_get_by_index(10).map_err(get)?,
+                        },
+                    },
+                    latest: Point {
+                        period,
+                        value,
+                        status: r.try_get_by_index(6).map_err(get)?,
+                        source: ValueSource::parse(&source).map_err(|_| corrupt("a source", id))?,
+                    },
+                }
+            }
+        };
+        out.push((IndicatorId(id), kept));
+    }
+    Ok(out)
 }
 
 impl Store {

@@ -10,7 +10,7 @@ use styrhub_domain::indicator::Indicator;
 use styrhub_domain::kpi::GroupSpec;
 use styrhub_domain::observation::SeriesRef;
 use styrhub_domain::rules::evaluate::Reference;
-use styrhub_domain::rules::status::{indicator_status, IndicatorStatus};
+use styrhub_domain::rules::status::{indicator_status, IndicatorStatus, Kept};
 use styrhub_domain::series::{Point, ReferencedDigest, SeriesDigest};
 use styrhub_domain::target::{Target, TargetRule};
 
@@ -98,24 +98,66 @@ pub async fn judge(
         .collect())
 }
 
-/// [`judge`] of the latest values when every key is at hand: the series for `area` with the
-/// reference areas' values for their latest periods, in one statement, instead of the
-/// reference areas' whole series (half of what a goal tree read). That statement finds the
-/// reference areas itself, so it runs while `targets` are read: a tree waits for the longer
-/// of the two, not for both.
+/// [`judge`] of the latest values when every key is at hand: the verdicts the writers kept
+/// (one statement, read while the targets are), and for the indicators not kept for `area`, or
+/// marked to be judged again by a write not yet judged, their series judged here.
 async fn judge_latest(
     l: &Loaders,
     indicators: &[Indicator],
     area: &AreaCode,
     targets: impl std::future::Future<Output = Result<HashMap<IndicatorId, Vec<Target>>, LoadError>>,
 ) -> Result<Vec<Judged>, LoadError> {
+    let ids: Vec<IndicatorId> = indicators.iter().map(|i| IndicatorId(i.id)).collect();
+    let series = &l.digest.loader().0.series;
+    let kept = async { series.kept_statuses(&ids, area).await.map_err(Arc::new) };
+    let (targets, kept) = futures_util::future::try_join(targets, kept).await?;
+    let mut kept: HashMap<IndicatorId, Kept> = kept.into_iter().collect();
+    let rest: Vec<Indicator> = indicators
+        .iter()
+        .filter(|i| matches!(kept.get(&IndicatorId(i.id)), None | Some(Kept::NotKept)))
+        .cloned()
+        .collect();
+    let mut judged: HashMap<IndicatorId, Judged> = judge_series(l, &rest, area, &targets).await?.into_iter().collect();
+    Ok(indicators
+        .iter()
+        .map(|i| {
+            let id = IndicatorId(i.id);
+            let targets = targets.get(&id).cloned().unwrap_or_default();
+            match kept.remove(&id) {
+                Some(Kept::Judged { status, latest }) => Judged {
+                    status,
+                    targets,
+                    latest: Some(latest),
+                },
+                // No value for the area: as the rule judges a series without one.
+                Some(Kept::NoValue) => Judged {
+                    status: indicator_status(i.direction, &targets, area, None, |_, _| None),
+                    targets,
+                    latest: None,
+                },
+                _ => judged.remove(&id).expect("every indicator not kept is judged"),
+            }
+        })
+        .collect())
+}
+
+/// `indicators` judged from their series for `area` as they stand: each series with the
+/// reference areas' values for its latest period, in one statement.
+async fn judge_series(
+    l: &Loaders,
+    indicators: &[Indicator],
+    area: &AreaCode,
+    targets: &HashMap<IndicatorId, Vec<Target>>,
+) -> Result<Vec<(IndicatorId, Judged)>, LoadError> {
+    if indicators.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut keys: Vec<SeriesRef> = indicators.iter().map(Indicator::series).collect();
     keys.sort_unstable();
     keys.dedup();
     let series = &l.digest.loader().0.series;
-    let digests = async { series.digests_with_references(&keys, area).await.map_err(Arc::new) };
-    let (targets, found) = futures_util::future::try_join(targets, digests).await?;
-    let groups = group_references(l, indicators, &targets, area).await?;
+    let found = series.digests_with_references(&keys, area).await.map_err(Arc::new)?;
+    let groups = group_references(l, indicators, targets, area).await?;
     let by_key: HashMap<&SeriesRef, &ReferencedDigest> = found.iter().map(|d| (&d.digest.series, d)).collect();
     Ok(indicators
         .iter()
@@ -129,11 +171,12 @@ async fn judge_latest(
                 }
                 own.and_then(|d| d.reference_at(a, p)).map(Reference::area)
             });
-            Judged {
+            let judged = Judged {
                 status,
                 targets,
                 latest: own.and_then(|d| d.digest.latest()).cloned(),
-            }
+            };
+            (IndicatorId(i.id), judged)
         })
         .collect())
 }

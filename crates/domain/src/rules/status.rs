@@ -8,7 +8,7 @@ use crate::ids::AreaCode;
 use crate::indicator::Direction;
 use crate::rules::evaluate::{evaluate, evaluate_direction, Context, Reference, TargetStatus};
 use crate::rules::trend::{Trend, TrendKind};
-use crate::series::SeriesDigest;
+use crate::series::{Point, SeriesDigest};
 use crate::target::{Target, TargetRule};
 
 /// The verdict on an indicator for one area.
@@ -29,6 +29,25 @@ pub struct IndicatorStatus {
     pub target_id: Option<i64>,
     /// Which way the series is moving.
     pub trend: Trend,
+}
+
+/// An indicator's latest verdict for an area, as the writers kept it when its values, targets
+/// or comparison groups last changed: each indicator is kept for its municipality and for every
+/// area one of its targets names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kept {
+    /// None kept for the area, or one a write has since marked to be judged again: judge the
+    /// series.
+    NotKept,
+    /// Kept: the series has no value for the area.
+    NoValue,
+    /// Kept: the latest verdict and the value it judged.
+    Judged {
+        /// The verdict.
+        status: IndicatorStatus,
+        /// The value judged, with its source and the source's flag.
+        latest: Point,
+    },
 }
 
 /// The target that holds for `area` and `period`: of several, the one set most recently

@@ -14,6 +14,8 @@ pub struct Model {
     pub period: i32,
     pub status: String,
     pub value: Option<f64>,
+    pub source: String,
+    pub value_status: Option<String>,
     pub target_id: Option<i64>,
     pub trend: String,
     pub trend_since: Option<i32>,
