@@ -28,9 +28,10 @@ pub struct Judged {
 }
 
 /// Judges each indicator for `area`, in the order given: its latest value (up to `as_of`, when
-/// given) against the target that holds for that period, or its desired direction. Two batched
-/// reads through the loaders whatever the number of indicators: their targets, then their
-/// series for `area` and for their relative targets' reference areas. Concurrent callers (one
+/// given) against the target that holds for that period, or its desired direction. The latest
+/// verdicts are those the writers kept ([`judge_latest`]); as of a year, two batched reads
+/// through the loaders whatever the number of indicators: their targets, then their series
+/// for `area` and for their relative targets' reference areas. Concurrent callers (one
 /// GraphQL field per indicator) share those batches.
 pub async fn judge(
     l: &Loaders,
