@@ -64,13 +64,20 @@ impl MigrationTrait for Migration {
         m.create_index(index("indicator_status", &["indicator_id", "area_code", "period"], true))
             .await?;
         m.create_index(index("indicator_status", &["area_code", "period"], false)).await?;
+        // The latest verdicts alone, by area and indicator: what a goal tree reads (one entry
+        // per indicator, where the table holds one per period). Partial on both databases.
+        let c = m.get_connection();
+        c.execute_raw(Statement::from_string(
+            c.get_database_backend(),
+            "CREATE INDEX ix_indicator_status_latest ON indicator_status (area_code, indicator_id) WHERE latest = true",
+        ))
+        .await?;
         m.create_table(table(
             "status_stale",
             vec![ColumnDef::new(n("indicator_id")).big_integer().not_null().primary_key().to_owned()],
             vec![fk("status_stale", "indicator_id", "indicator", CASCADE)],
         ))
         .await?;
-        let c = m.get_connection();
         c.execute_raw(Statement::from_string(
             c.get_database_backend(),
             "INSERT INTO status_stale (indicator_id) SELECT id FROM indicator",
