@@ -20,7 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::helpers::{both, mint_token, styrhub_command, summary_count, DbProxy, TestApp, TestDb};
 
 /// Starts the binary with these arguments on `db`, its output captured.
-fn spawn(db: &str, args: &[String]) -> Child {
+pub(crate) fn spawn(db: &str, args: &[String]) -> Child {
     styrhub_command(db)
         .args(args)
         .stdout(Stdio::piped())
@@ -29,7 +29,7 @@ fn spawn(db: &str, args: &[String]) -> Child {
         .expect("the binary starts")
 }
 
-fn signal(child: &Child, name: &str) {
+pub(crate) fn signal(child: &Child, name: &str) {
     let ok = Command::new("kill")
         .arg(format!("-{name}"))
         .arg(child.id().to_string())
@@ -39,7 +39,7 @@ fn signal(child: &Child, name: &str) {
 }
 
 /// Waits for the process to end (at most `limit`, generous), without blocking the runtime.
-async fn exit(child: &mut Child, limit: Duration) -> (ExitStatus, String, String) {
+pub(crate) async fn exit(child: &mut Child, limit: Duration) -> (ExitStatus, String, String) {
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -57,7 +57,7 @@ async fn exit(child: &mut Child, limit: Duration) -> (ExitStatus, String, String
 
 /// Polls `check` until it holds (at most 20 s, generous): a condition to wait for, never a
 /// fixed sleep.
-async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+pub(crate) async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
     let start = Instant::now();
     while !check().await {
         assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting until {what}");
@@ -79,7 +79,7 @@ async fn observations(store: &Store) -> i64 {
 }
 
 /// `ingest kolada` of the sample KPIs for three areas against `server`.
-fn sync_args(server: &TestServer, areas: &str) -> Vec<String> {
+pub(crate) fn sync_args(server: &TestServer, areas: &str) -> Vec<String> {
     let kpis: Vec<&str> = SAMPLE_DATA_KPIS.iter().map(|(k, _)| *k).collect();
     let args = [
         "ingest",

@@ -176,9 +176,15 @@ impl TestApp {
     }
 
     async fn serve_with(db: TestDb, store: Store, http: HttpOptions) -> Self {
+        let state = AppState::new(store.clone()).with_http(http);
+        Self::serve_state(db, store, state).await
+    }
+
+    /// Serves the router with this state (read replicas, say) over `store`'s database.
+    pub async fn serve_state(db: TestDb, store: Store, state: AppState) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
         let addr = listener.local_addr().expect("local address");
-        let app = router(AppState::new(store.clone()).with_http(http));
+        let app = router(state);
         // With the peer address, as `styrhub serve` does: the per-address rate limit keys on it.
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
@@ -369,6 +375,7 @@ pub fn styrhub_command(db: &str) -> std::process::Command {
         .arg(db)
         .env_remove("STYRHUB_DATABASE_URL")
         .env_remove("STYRHUB_KOLADA_URL")
+        .env_remove("STYRHUB_READ_DATABASE_URLS")
         .env("RUST_LOG", "warn");
     c
 }

@@ -10,6 +10,7 @@
 //!   setting.
 //! - [`architecture`]: crate boundaries (the domain crate depends on no framework).
 //! - [`chain`]: the GraphQL API over the whole chain, hierarchies, status, statement counts.
+//! - [`cluster`]: a PostgreSQL primary and a streaming replica, made by the test (`pg_basebackup -R`).
 //! - [`cli`]: the `styrhub` binary end to end: migrate, demo twice, bad URLs, tokens.
 //! - [`dashboard`]: the page at `/` in headless Chromium: the tree, a chart, the CSV download;
 //!   and its files' media types and ETags.
@@ -22,6 +23,7 @@
 //!   series, rankings and relative targets, judged as the group was in each year.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`ingest`]: Kolada syncs and file imports through the binary against a local Kolada server.
+//! - [`instances`]: two `styrhub serve` processes and an ingest at once, on one database.
 //! - [`kept_answers`]: kept answers off by default; on, forgotten by a committed mutation only.
 //! - [`limits`]: hostile filter values, query depth and complexity, malformed and oversized
 //!   bodies, timeouts, rate limits, introspection; property tests of REST parameters and CSV.
@@ -31,6 +33,9 @@
 //! - [`odata`]: the OData v4 service: `$metadata`, every entity set through its next links,
 //!   each `$filter` operator, pages stable while values are written, errors naming the option.
 //! - [`package`]: package loads upsert, keep approved follow-ups locked, and are all or nothing.
+//! - [`replicas`]: reads on a real streaming replica ([`cluster`] starts one): a writer reads its
+//!   own write, a replica behind the bound or stopped while serving is skipped, `/readyz` and
+//!   `/metrics` report it, and `serve --read-database-url` through the binary.
 //! - [`readme`]: every GraphQL and REST example of the README, run on the demo.
 //! - [`rest`]: the REST API over HTTP: pages and cursors, JSON, CSV and JSON-stat answers read
 //!   back by parsing them, problems naming the bad parameter, ETags, compression, CORS, and the
@@ -47,6 +52,7 @@ mod access;
 mod architecture;
 mod chain;
 mod cli;
+mod cluster;
 mod dashboard;
 mod demo;
 mod export;
@@ -55,6 +61,7 @@ mod graphql;
 mod groups;
 mod health;
 mod ingest;
+mod instances;
 mod kept_answers;
 mod limits;
 mod migrations;
@@ -63,6 +70,7 @@ mod observations;
 mod odata;
 mod package;
 mod readme;
+mod replicas;
 mod rest;
 mod snapshots;
 mod statuses;

@@ -228,7 +228,7 @@ mod tests {
         cache.put(1, before, HeaderMap::new(), bytes("one"));
         assert_eq!(cache.get(&1).map(|a| a.body), Some(bytes("one")));
         // A commit: what was kept goes, and an answer begun before it is not kept.
-        commits.committed();
+        commits.committed(None);
         assert!(cache.get(&1).is_none());
         cache.put(2, before, HeaderMap::new(), bytes("two"));
         assert!(cache.get(&2).is_none());
@@ -247,7 +247,7 @@ mod tests {
             headers: HeaderMap::new(),
             body: bytes("stale"),
         };
-        commits.committed();
+        commits.committed(None);
         cache.current();
         kept.insert(1, stale);
         assert!(cache.get(&1).is_none());

@@ -12,6 +12,7 @@ use axum::routing::get;
 use axum::Router;
 use styrhub_domain::access::{Actor, AuditReader, TokenStore};
 use styrhub_domain::ports::{HealthCheck, RunLog};
+use styrhub_store::replicas::ReplicaSet;
 use styrhub_store::Store;
 use tower::ServiceBuilder;
 use tower_http::compression::{CompressionLayer, Predicate};
@@ -33,8 +34,14 @@ use crate::read::Loaders;
 pub struct Ports {
     /// Database liveness.
     pub health: Arc<dyn HealthCheck>,
-    /// Every read, by capability: what [`crate::read`] reads through.
+    /// Every read, by capability: what [`crate::read`] reads through. With read replicas,
+    /// they answer these (see [`Ports::reads_for`]).
     pub read: crate::read::Ports,
+    /// The same reads on the primary: for a caller that has just written, and for a GraphQL
+    /// mutation's own reads. The same as `read` without replicas.
+    pub read_primary: crate::read::Ports,
+    /// The read replicas, when there are any.
+    pub replicas: Option<Arc<ReplicaSet>>,
     /// Every write, behind the gateway.
     pub gateway: Gateway,
     /// The log of ingest runs.
@@ -49,18 +56,47 @@ impl Ports {
     /// Every port backed by the store.
     pub fn from_store(store: Store) -> Self {
         let store = Arc::new(store);
+        let read = crate::read::Ports::new(crate::read::Readers {
+            governance: store.clone(),
+            indicators: store.clone(),
+            series: store.clone(),
+            tables: store.clone(),
+        });
         Self {
             health: store.clone(),
-            read: crate::read::Ports::new(crate::read::Readers {
-                governance: store.clone(),
-                indicators: store.clone(),
-                series: store.clone(),
-                tables: store.clone(),
-            }),
+            read_primary: read.clone(),
+            read,
+            replicas: None,
             gateway: Gateway::new(store.clone()),
             runs: store.clone(),
             tokens: store.clone(),
             audit: store,
+        }
+    }
+
+    /// Every port backed by the store, the reads by its replicas.
+    pub fn with_replicas(store: Store, replicas: Arc<ReplicaSet>) -> Self {
+        let mut ports = Self::from_store(store);
+        ports.read = crate::read::Ports::new(crate::read::Readers {
+            governance: replicas.clone(),
+            indicators: replicas.clone(),
+            series: replicas.clone(),
+            tables: replicas.clone(),
+        });
+        ports.replicas = Some(replicas);
+        ports
+    }
+
+    /// The reads for `actor`: on the primary when its token committed a write in this process
+    /// more recently than every usable replica is sure to hold (`ReplicaSet::settled_after`),
+    /// so that a caller always reads its own writes; otherwise through the replicas.
+    pub fn reads_for(&self, actor: Option<&Actor>) -> &crate::read::Ports {
+        let Some(replicas) = &self.replicas else {
+            return &self.read;
+        };
+        match actor.and_then(Actor::principal) {
+            Some(p) if self.gateway.commits().wrote_within(p.token_id, replicas.settled_after()) => &self.read_primary,
+            _ => &self.read,
         }
     }
 }
@@ -120,8 +156,16 @@ pub struct Shared {
 impl AppState {
     /// State backed by the store.
     pub fn new(store: Store) -> Self {
+        Self::of_ports(Ports::from_store(store))
+    }
+
+    /// State backed by the store, its reads by these replicas.
+    pub fn with_replicas(store: Store, replicas: Arc<ReplicaSet>) -> Self {
+        Self::of_ports(Ports::with_replicas(store, replicas))
+    }
+
+    fn of_ports(ports: Ports) -> Self {
         let http = HttpOptions::default();
-        let ports = Ports::from_store(store);
         Self(Arc::new(Shared {
             schema: build_schema(&http.limits),
             metrics: Metrics::new(),
@@ -251,10 +295,19 @@ async fn graphql(
         answers::Operation::Other
     };
     let generation = cache.generation();
+    // With replicas, a query reads where its caller should (see `Ports::reads_for`), and a
+    // mutation reads the primary: what it returns must show what it wrote.
+    let mut ports = state.ports.clone();
+    if ports.replicas.is_some() {
+        ports.read = match answers::operation(&req) {
+            answers::Operation::Query => ports.reads_for(Some(&actor)).clone(),
+            _ => ports.read_primary.clone(),
+        };
+    }
     let req = req
-        .data(Loaders::new(&state.ports.read))
+        .data(Loaders::new(&ports.read))
         .data(crate::graphql::context::GoalIndicators::default())
-        .data(state.ports.clone())
+        .data(ports)
         .data(actor);
     let mut res = state.schema.execute(req).await;
     crate::error::label_request_errors(&mut res);

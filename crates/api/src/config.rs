@@ -287,6 +287,47 @@ pub struct ServeArgs {
     /// Request size, time and rate limits.
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Read replicas (PostgreSQL streaming replicas of --database-url).
+    #[command(flatten)]
+    pub replicas: ReplicaArgs,
+}
+
+/// Read replicas of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ReplicaArgs {
+    /// A read replica of the primary (--database-url), e.g. postgres://app@replica1/styrhub:
+    /// repeat it, or give several comma-separated. Reads go to the replicas in turn; writes,
+    /// and the reads of a caller whose token wrote moments ago, to the primary. A replica that
+    /// is down or further behind than --replica-max-lag-ms is skipped, and the primary serves.
+    #[arg(
+        long = "read-database-url",
+        env = "STYRHUB_READ_DATABASE_URLS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub read_database_urls: Vec<DatabaseUrl>,
+    /// How far behind the primary, in milliseconds, a replica may be and still be read.
+    #[arg(long, env = "STYRHUB_REPLICA_MAX_LAG_MS", default_value_t = styrhub_store::replicas::DEFAULT_MAX_LAG.as_millis() as u64)]
+    pub replica_max_lag_ms: u64,
+    /// How often, in milliseconds, each replica's lag is checked.
+    #[arg(long, env = "STYRHUB_REPLICA_CHECK_INTERVAL_MS", default_value_t = styrhub_store::replicas::DEFAULT_CHECK_INTERVAL.as_millis() as u64)]
+    pub replica_check_interval_ms: u64,
+}
+
+impl ReplicaArgs {
+    /// The URLs, for connecting.
+    pub fn urls(&self) -> Vec<String> {
+        self.read_database_urls.iter().map(|u| u.expose().to_owned()).collect()
+    }
+
+    /// How the replicas are used, each read waiting at most `acquire_timeout` for a connection.
+    pub fn options(&self, acquire_timeout: std::time::Duration) -> styrhub_store::replicas::ReplicaOptions {
+        styrhub_store::replicas::ReplicaOptions {
+            max_lag: std::time::Duration::from_millis(self.replica_max_lag_ms),
+            interval: std::time::Duration::from_millis(self.replica_check_interval_ms.max(10)),
+            acquire_timeout,
+        }
+    }
 }
 
 impl ServeArgs {

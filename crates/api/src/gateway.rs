@@ -14,9 +14,11 @@
 //! every committed write forgets them, whichever mutation made it, and nobody can flush them by
 //! sending a mutation that is then refused.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use styrhub_domain::access::{decided_by_role, Command};
@@ -33,21 +35,44 @@ use styrhub_domain::goal::Goal;
 use styrhub_domain::target::Target;
 use styrhub_domain::RepoError;
 
-/// How many writes the gateway's writers have committed in this process. Whatever was read at
-/// one count may be stale at the next; ingests in other processes are not counted (nothing here
-/// can hear them).
+/// How many writes the gateway's writers have committed in this process, and when each token
+/// last wrote. Whatever was read at one count may be stale at the next; ingests in other
+/// processes are not counted (nothing here can hear them).
 #[derive(Debug, Default)]
-pub struct Commits(AtomicU64);
+pub struct Commits {
+    count: AtomicU64,
+    /// When each token last committed: its reads go to the primary for a while after (see
+    /// `app::Ports::reads_for`), so that it reads its own writes past the replicas' lag.
+    last_by_token: Mutex<HashMap<i64, Instant>>,
+}
+
+/// Tokens remembered at most before the oldest are forgotten; and the age past which they may be.
+const TOKENS_REMEMBERED: usize = 1024;
+const REMEMBERED_FOR: Duration = Duration::from_secs(3600);
 
 impl Commits {
     /// The writes committed so far.
     pub fn count(&self) -> u64 {
-        self.0.load(Ordering::Acquire)
+        self.count.load(Ordering::Acquire)
     }
 
-    /// One more write committed.
-    pub(crate) fn committed(&self) {
-        self.0.fetch_add(1, Ordering::AcqRel);
+    /// One more write committed, by `token_id` when a token wrote it.
+    pub(crate) fn committed(&self, token_id: Option<i64>) {
+        self.count.fetch_add(1, Ordering::AcqRel);
+        if let Some(token_id) = token_id {
+            let now = Instant::now();
+            let mut last = self.last_by_token.lock().unwrap_or_else(|p| p.into_inner());
+            if last.len() >= TOKENS_REMEMBERED {
+                last.retain(|_, at| now.duration_since(*at) < REMEMBERED_FOR);
+            }
+            last.insert(token_id, now);
+        }
+    }
+
+    /// Whether `token_id` committed a write in this process within the last `window`.
+    pub fn wrote_within(&self, token_id: i64, window: Duration) -> bool {
+        let last = self.last_by_token.lock().unwrap_or_else(|p| p.into_inner());
+        last.get(&token_id).is_some_and(|at| at.elapsed() < window)
     }
 }
 
@@ -116,7 +141,7 @@ impl Writer<'_> {
             Err(WriteError::Repo(e)) => !matches!(e, RepoError::Invalid(_) | RepoError::NotFound(_) | RepoError::Conflict(_)),
         };
         if may_have_committed {
-            self.commits.committed();
+            self.commits.committed(token_id);
         }
         r
     }

@@ -18,18 +18,38 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
 }
 
-/// `/readyz`: the database answers; 503 when it does not.
+/// `/readyz`: the database answers; 503 when it does not. With read replicas, each one's state
+/// from its last check (up, lag, whether it is read) is listed too; a replica down does not make
+/// the server unready, since the primary serves its reads.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.ports.health.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready", "database": "ok" }))),
+    let (status, mut body) = match state.ports.health.ping().await {
+        Ok(()) => (StatusCode::OK, json!({ "status": "ready", "database": "ok" })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "database": "unreachable" })),
+                json!({ "status": "unavailable", "database": "unreachable" }),
             )
         }
+    };
+    if let Some(replicas) = &state.ports.replicas {
+        body["replicas"] = replicas
+            .statuses()
+            .into_iter()
+            .map(|r| {
+                json!({
+                    "url": r.url,
+                    "up": r.up,
+                    "inRecovery": r.in_recovery,
+                    "lagSeconds": r.lag.map(|l| l.as_secs_f64()),
+                    "lagBytes": r.lag_bytes,
+                    "usable": r.usable,
+                    "reads": r.reads,
+                })
+            })
+            .collect();
     }
+    (status, Json(body))
 }
 
 /// `styrhub healthcheck`: GET `/healthz` on a running server, so that a container health check

@@ -45,6 +45,7 @@ pub mod limits;
 pub mod metrics;
 pub mod odata;
 pub mod read;
+pub mod reads;
 pub mod rest;
 pub mod shutdown;
 pub mod synthetic;

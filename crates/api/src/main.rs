@@ -99,7 +99,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "styrhub listening; GraphiQL at http://{0}/graphql, REST docs at http://{0}/api/docs",
                 args.addr
             );
-            let app = router(AppState::new(store).with_http(args.http()));
+            let state = if args.replicas.read_database_urls.is_empty() {
+                AppState::new(store)
+            } else {
+                let acquire = std::time::Duration::from_millis(cli.db_acquire_timeout_ms);
+                let replicas =
+                    styrhub_store::replicas::ReplicaSet::connect(store.clone(), &args.replicas.urls(), args.replicas.options(acquire))
+                        .await?;
+                replicas.watch();
+                for r in replicas.statuses() {
+                    tracing::info!(replica = %r.url, up = r.up, lag_ms = ?r.lag.map(|l| l.as_millis()), "read replica");
+                }
+                AppState::with_replicas(store, replicas)
+            };
+            let app = router(state.with_http(args.http()));
             // The peer address keys the per-address rate limit. On SIGTERM or SIGINT the
             // listener closes and the requests in flight are answered before the process exits.
             axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())

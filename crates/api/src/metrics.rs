@@ -1,4 +1,5 @@
-//! `/metrics` in the Prometheus text format: requests and latency per route, and ingest runs.
+//! `/metrics` in the Prometheus text format: requests and latency per route, ingest runs, and
+//! the read replicas (up, lag, reads each answered).
 //!
 //! The route label is axum's matched path (`/api/v1/kpis/{kpi}`), never the raw URL, so that a
 //! scan of random URLs cannot grow the label set without bound.
@@ -57,6 +58,20 @@ pub struct RefusedLabels {
     pub reason: &'static str,
 }
 
+/// Labels of a read replica.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReplicaLabels {
+    /// The replica's URL, password hidden.
+    pub replica: String,
+}
+
+/// Labels of where reads went.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReadLabels {
+    /// `primary`, or a replica's URL (password hidden).
+    pub database: String,
+}
+
 /// The registry and its metrics.
 pub struct Metrics {
     registry: Registry,
@@ -64,6 +79,10 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram>,
     runs: Family<RunLabels, Gauge>,
     refused: Family<RefusedLabels, Counter>,
+    replica_up: Family<ReplicaLabels, Gauge>,
+    replica_lag: Family<ReplicaLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    replica_lag_bytes: Family<ReplicaLabels, Gauge>,
+    reads: Family<ReadLabels, Counter>,
 }
 
 impl Metrics {
@@ -94,13 +113,60 @@ impl Metrics {
             "Ingest runs among the latest 1,000, by source and status",
             runs.clone(),
         );
+        let replica_up = Family::<ReplicaLabels, Gauge>::default();
+        let replica_lag = Family::<ReplicaLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        let replica_lag_bytes = Family::<ReplicaLabels, Gauge>::default();
+        let reads = Family::<ReadLabels, Counter>::default();
+        registry.register(
+            "replica_up",
+            "Whether each read replica answered its last check and is read (1) or not (0)",
+            replica_up.clone(),
+        );
+        registry.register(
+            "replica_lag_seconds",
+            "How far behind the primary each read replica was at its last check (-1: unknown)",
+            replica_lag.clone(),
+        );
+        registry.register(
+            "replica_lag_bytes",
+            "WAL bytes each read replica had still to replay at its last check (-1: unknown)",
+            replica_lag_bytes.clone(),
+        );
+        registry.register(
+            "database_reads",
+            "Reads answered through the read replicas' router, by database (primary or a replica)",
+            reads.clone(),
+        );
         Arc::new(Self {
             registry,
             requests,
             latency,
             runs,
             refused,
+            replica_up,
+            replica_lag,
+            replica_lag_bytes,
+            reads,
         })
+    }
+
+    /// Sets the replicas' figures from their last check (at scrape time: the checks run in the
+    /// background, the counts are the router's).
+    fn replicas(&self, replicas: &styrhub_store::replicas::ReplicaSet) {
+        let counted = |family: &Family<ReadLabels, Counter>, database: String, now: u64| {
+            let c = family.get_or_create(&ReadLabels { database });
+            c.inc_by(now.saturating_sub(c.get()));
+        };
+        counted(&self.reads, "primary".into(), replicas.primary_reads());
+        for r in replicas.statuses() {
+            let labels = ReplicaLabels { replica: r.url.clone() };
+            self.replica_up.get_or_create(&labels).set(i64::from(r.usable));
+            self.replica_lag.get_or_create(&labels).set(r.lag.map_or(-1.0, |l| l.as_secs_f64()));
+            self.replica_lag_bytes
+                .get_or_create(&labels)
+                .set(r.lag_bytes.map_or(-1, |b| i64::try_from(b).unwrap_or(i64::MAX)));
+            counted(&self.reads, r.url, r.reads);
+        }
     }
 
     /// Counts a request refused by a limit.
@@ -168,6 +234,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
                     .set(n);
             }
         }
+    }
+    if let Some(replicas) = &state.ports.replicas {
+        state.metrics.replicas(replicas);
     }
     let mut body = String::new();
     match encode(&mut body, &state.metrics.registry) {

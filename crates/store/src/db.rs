@@ -168,6 +168,36 @@ impl Store {
         })
     }
 
+    /// A read replica's pool at `url` (PostgreSQL only), for [`crate::replicas::ReplicaSet`]:
+    /// made without connecting, so that a replica that is down when the server starts is no
+    /// error (it is read once a check finds it answering), and never migrated (a replica
+    /// receives the primary's schema with its WAL).
+    pub(crate) async fn connect_replica(url: &str, acquire_timeout: Duration) -> Result<Self, StoreError> {
+        let shown = redact(url);
+        let scheme = url.split("://").next().unwrap_or_default();
+        if !url.contains("://") || !matches!(scheme, "postgres" | "postgresql") {
+            return Err(StoreError::BadUrl {
+                url: shown,
+                reason: "a read replica is a PostgreSQL server: expected postgres://USER@HOST/DATABASE".into(),
+            });
+        }
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.connect_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(acquire_timeout)
+            .sqlx_logging(false)
+            .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
+            .max_connections(16)
+            .min_connections(0)
+            .connect_lazy(true);
+        // A lazy pool only parses the URL here; a bad one fails now, an unreachable server later.
+        let db = Database::connect(opts).await.map_err(|e| classify(&shown, e))?;
+        Ok(Self {
+            warm: Arc::new(Warm::of(&db)),
+            db,
+            observer: None,
+        })
+    }
+
     /// Applies every pending migration, then refreshes the planner's statistics when there
     /// were any: a migration may add an index (which has no statistics yet) or rewrite a table.
     /// Every command migrates when it opens the database, so an up-to-date one is left alone.

@@ -18,6 +18,8 @@
 //! - `statuses`: indicator statuses kept at write time, judged again for what a writer marked.
 //! - [`series`]: implements `styrhub_domain::ports::SeriesReader` (series digests, KPI metadata, areas).
 //! - [`package`]: implements `styrhub_domain::ports::PackageWriter`, upserting on natural keys.
+//! - [`replicas`]: the read ports served by streaming replicas, the primary standing in for any
+//!   that is down or behind.
 //! - `permit`: a governance write's permission check, inside its transaction, on facts it locks.
 //! - `warm`: connections kept for the busiest reads, without sqlx's ping on every release.
 //! - [`writes`]: implements `styrhub_domain::ports::GovernanceWriter`: one transaction per
@@ -40,6 +42,7 @@ mod lists;
 mod org_units;
 pub mod package;
 mod permit;
+pub mod replicas;
 pub mod series;
 mod statistics;
 mod statuses;

@@ -19,6 +19,7 @@ use styrhub_domain::export::{Cell, ColumnKind, Literal, PageQuery, Table};
 use styrhub_domain::RepoError;
 
 use crate::app::AppState;
+use crate::reads::Reads;
 
 /// Rows per page unless `--odata-page-size` says otherwise.
 pub const PAGE_SIZE: u64 = 5000;
@@ -281,6 +282,7 @@ fn parse_token(table: Table, key: &[&str], raw: &str) -> Result<Token, ODataErro
 /// One page of an entity set.
 async fn entity_set(
     State(state): State<AppState>,
+    reads: Reads,
     Path(set): Path<String>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
@@ -392,7 +394,7 @@ async fn entity_set(
     }
     let limit = top.map_or(page_size, |t| t.min(page_size));
     query.limit = Some(limit);
-    let tables = &state.ports.read.tables;
+    let tables = &reads.tables;
     let rows = tables.page(table, &query).await?;
     let total = if count {
         let counted = PageQuery {

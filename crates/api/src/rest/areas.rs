@@ -19,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::read::Ports;
+use crate::reads::Reads;
 use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{csv, json, Format, ListFormatParam, Negotiated};
 use crate::rest::page::{cursor_problem, link_next, Page, PageParams};
@@ -156,6 +157,7 @@ pub async fn complete(ports: &Ports, codes: &[AreaCode], stored: Vec<Area>) -> R
 )]
 pub async fn list(
     State(state): State<AppState>,
+    reads: Reads,
     uri: Uri,
     negotiated: Negotiated,
     Params(p): Params<AreaParams>,
@@ -186,11 +188,9 @@ pub async fn list(
             .map(str::to_owned),
         text: p.q,
     };
-    let found = state
-        .ports
-        .read
+    let found = reads
         .series
-        .areas_page(&filter, &fallbacks(&state.ports.read).await?, &page)
+        .areas_page(&filter, &fallbacks(&reads).await?, &page)
         .await
         .map_err(cursor_problem)?;
     let page = Page::keyset(found, limit).map(AreaOut::from);

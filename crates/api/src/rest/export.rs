@@ -4,7 +4,7 @@
 //! a client that goes away stops the read.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use flate2::write::GzEncoder;
@@ -15,7 +15,7 @@ use styrhub_domain::RepoError;
 use tokio::sync::mpsc;
 use utoipa::IntoParams;
 
-use crate::app::AppState;
+use crate::reads::Reads;
 use crate::rest::csv::{Cell, RowWriter};
 use crate::rest::params::{parse_area, parse_id, parse_municipality_code, parse_year, AreaCodeParam, MunicipalityCodeParam, Params};
 use crate::rest::problem::Problem;
@@ -99,7 +99,7 @@ fn table_of(file: &str) -> Result<(Table, bool), Problem> {
         (status = 404, description = "No such table, or a municipality or indicator the hub does not hold.", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn export(State(state): State<AppState>, Path(file): Path<String>, Params(p): Params<ExportParams>) -> Result<Response, Problem> {
+pub async fn export(reads: Reads, Path(file): Path<String>, Params(p): Params<ExportParams>) -> Result<Response, Problem> {
     let (table, gz) = table_of(&file)?;
     let excel = match p.format.as_deref() {
         None | Some("csv") => false,
@@ -129,7 +129,7 @@ pub async fn export(State(state): State<AppState>, Path(file): Path<String>, Par
     };
     filter.check(table).map_err(|e| Problem::invalid(&e.field, e.message))?;
     // A municipality or an indicator that does not exist names nothing: a 404, not an empty file.
-    let ports = &state.ports.read;
+    let ports = &reads;
     if let Some(code) = &filter.municipality {
         if ports.governance.municipality_by_code(code).await?.is_none() {
             return Err(Problem::names_nothing(

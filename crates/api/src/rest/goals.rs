@@ -20,6 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::AppState;
 use crate::read::status::judge;
 use crate::read::{Batch, Loaders};
+use crate::reads::Reads;
 use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{answer, csv, json, DataFormatParam, Format, ListFormatParam, Negotiated};
 use crate::rest::gender_label;
@@ -232,6 +233,7 @@ pub struct GoalParams {
 )]
 pub async fn list(
     State(state): State<AppState>,
+    reads: Reads,
     uri: Uri,
     negotiated: Negotiated,
     Params(p): Params<GoalParams>,
@@ -240,7 +242,7 @@ pub async fn list(
     let format = negotiated.pick(Format::LIST)?;
     let page = page.keyset(state.http.limits.max_page_size)?;
     let municipality_id = match &p.municipality {
-        Some(code) => Some(municipality_id(&state.ports.read, "municipality", code).await?),
+        Some(code) => Some(municipality_id(&reads, "municipality", code).await?),
         None => None,
     };
     let filter = GoalFilter {
@@ -265,15 +267,9 @@ pub async fn list(
             .unwrap_or(false),
     };
     let limit = page.size();
-    let found = state
-        .ports
-        .read
-        .governance
-        .goals_page(&filter, &page)
-        .await
-        .map_err(cursor_problem)?;
+    let found = reads.governance.goals_page(&filter, &page).await.map_err(cursor_problem)?;
     let page = Page::keyset(found, limit);
-    let loaders = Loaders::new(&state.ports.read);
+    let loaders = Loaders::new(&reads);
     let codes = municipality_codes(&loaders, page.items.iter().map(|g| g.municipality_id)).await?;
     let page = page.map(|g| GoalOut::new(&g, &codes));
     let res = match format {
@@ -336,8 +332,8 @@ async fn graph(l: &Loaders, g: &Goal) -> Result<Arc<Hierarchy>, Problem> {
         (status = 404, description = "No such goal.", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
-    let l = Loaders::new(&state.ports.read);
+pub async fn one(reads: Reads, Path(id): Path<String>) -> Result<Response, Problem> {
+    let l = Loaders::new(&reads);
     let g = goal(&l, &id).await?;
     let graph = graph(&l, &g).await?;
     let (parents, children) = (graph.parents(g.id).to_vec(), graph.children(g.id).to_vec());
@@ -378,7 +374,7 @@ pub struct TreeParams {
         (status = 404, description = "No such goal.", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn tree(State(state): State<AppState>, Path(id): Path<String>, Params(p): Params<TreeParams>) -> Result<Response, Problem> {
+pub async fn tree(reads: Reads, Path(id): Path<String>, Params(p): Params<TreeParams>) -> Result<Response, Problem> {
     let max_depth = p
         .max_depth
         .as_deref()
@@ -389,7 +385,7 @@ pub async fn tree(State(state): State<AppState>, Path(id): Path<String>, Params(
                 .ok_or_else(|| Problem::invalid("max_depth", format!("`{d}` is not a number of levels from 0 to {MAX_TREE_DEPTH}")))
         })
         .transpose()?;
-    let l = Loaders::new(&state.ports.read);
+    let l = Loaders::new(&reads);
     let root = goal(&l, &id).await?;
     let graph = graph(&l, &root).await?;
     // The whole tree in three batched reads: the goals, their indicators, the municipalities.
@@ -550,7 +546,7 @@ pub struct GoalStatus {
     )
 )]
 pub async fn status(
-    State(state): State<AppState>,
+    reads: Reads,
     Path(id): Path<String>,
     negotiated: Negotiated,
     Params(p): Params<StatusParams>,
@@ -558,7 +554,7 @@ pub async fn status(
     let format = negotiated.pick(Format::DATA)?;
     let period = p.period.as_deref().map(|y| parse_year("period", y)).transpose()?;
     let subtree = p.subtree.as_deref().map(|b| parse_bool("subtree", b)).transpose()?.unwrap_or(false);
-    let l = Loaders::new(&state.ports.read);
+    let l = Loaders::new(&reads);
     let g = goal(&l, &id).await?;
     let codes = municipality_codes(&l, [g.municipality_id]).await?;
     let area = match &p.area {

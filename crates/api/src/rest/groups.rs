@@ -2,7 +2,7 @@
 //! over a group year by year (mean, median, spread, and an area's rank and percentile), as
 //! JSON, CSV and JSON-stat.
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -12,9 +12,9 @@ use styrhub_domain::indicator::Direction;
 use styrhub_domain::kpi::{GroupFigure, GroupRank};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
 use crate::read::groups;
 use crate::read::loaders::Loaders;
+use crate::reads::Reads;
 use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{answer, csv, json, DataFormatParam, Format, ListFormatParam, Negotiated};
 use crate::rest::gender_label;
@@ -113,22 +113,14 @@ impl From<AreaGroup> for GroupOut {
         (status = 400, description = "A bad parameter: municipality or format.", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn list(State(state): State<AppState>, negotiated: Negotiated, Params(p): Params<GroupListParams>) -> Result<Response, Problem> {
+pub async fn list(reads: Reads, negotiated: Negotiated, Params(p): Params<GroupListParams>) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::LIST)?;
     let owner = p
         .municipality
         .as_deref()
         .map(|m| parse_municipality_code("municipality", m))
         .transpose()?;
-    let found: Vec<GroupOut> = state
-        .ports
-        .read
-        .series
-        .area_groups(owner)
-        .await?
-        .into_iter()
-        .map(GroupOut::from)
-        .collect();
+    let found: Vec<GroupOut> = reads.series.area_groups(owner).await?.into_iter().map(GroupOut::from).collect();
     Ok(match format {
         Format::Json => json(&found),
         _ => {
@@ -264,7 +256,7 @@ fn order(p: &GroupSeriesParams, direction: Option<Direction>) -> Result<(bool, &
 /// The group series of `about` (a KPI's or an indicator's series), ranked by `direction` when
 /// no order is asked for. `known`: whether the series exists though it has no value.
 pub async fn answer_for(
-    state: &AppState,
+    reads: &Reads,
     about: About,
     known: bool,
     direction: Option<Direction>,
@@ -277,7 +269,7 @@ pub async fn answer_for(
             "give the group: a stored group (G…, 1489:jamforelsekommuner) or areas, e.g. group=1440,1441,1482",
         ));
     };
-    let ports = &state.ports.read;
+    let ports: &crate::read::Ports = reads;
     let spec = groups::spec(ports, parse_areas("group", raw, MAX_GROUP)?)
         .await?
         .map_err(|g| unknown_group(&g))?;
@@ -466,13 +458,13 @@ fn cube(g: &GroupSeries, gender: Gender) -> Cube {
     )
 )]
 pub async fn indicator_group_series(
-    State(state): State<AppState>,
+    reads: Reads,
     Path(id): Path<String>,
     negotiated: Negotiated,
     Params(p): Params<GroupSeriesParams>,
 ) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::DATA)?;
-    let l = Loaders::new(&state.ports.read);
+    let l = Loaders::new(&reads);
     let i = crate::rest::indicators::indicator(&l, &id).await?;
     let about = About {
         series: i.series(),
@@ -481,5 +473,5 @@ pub async fn indicator_group_series(
         title: Some(i.title.clone()),
         unit: i.unit.clone(),
     };
-    answer_for(&state, about, true, Some(i.direction), p, format).await
+    answer_for(&reads, about, true, Some(i.direction), p, format).await
 }

@@ -20,6 +20,7 @@ use crate::app::AppState;
 use crate::read::loaders::Batch;
 use crate::read::loaders::Loaders;
 use crate::read::status::judge;
+use crate::reads::Reads;
 use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{answer, csv, json, DataFormatParam, Format, ListFormatParam, Negotiated};
 use crate::rest::page::{cursor_problem, link_next, Page, PageParams};
@@ -330,6 +331,7 @@ pub struct IndicatorParams {
 )]
 pub async fn list(
     State(state): State<AppState>,
+    reads: Reads,
     uri: Uri,
     negotiated: Negotiated,
     Params(p): Params<IndicatorParams>,
@@ -338,7 +340,7 @@ pub async fn list(
     let format = negotiated.pick(Format::LIST)?;
     let page = page.keyset(state.http.limits.max_page_size)?;
     let municipality_id = match &p.municipality {
-        Some(code) => Some(municipality_id(&state.ports.read, "municipality", code).await?),
+        Some(code) => Some(municipality_id(&reads, "municipality", code).await?),
         None => None,
     };
     let filter = IndicatorFilter {
@@ -354,15 +356,9 @@ pub async fn list(
         text: p.q,
     };
     let limit = page.size();
-    let found = state
-        .ports
-        .read
-        .indicators
-        .indicators_page(&filter, &page)
-        .await
-        .map_err(cursor_problem)?;
+    let found = reads.indicators.indicators_page(&filter, &page).await.map_err(cursor_problem)?;
     let page = Page::keyset(found, limit);
-    let loaders = Loaders::new(&state.ports.read);
+    let loaders = Loaders::new(&reads);
     let codes = municipality_codes(&loaders, page.items.iter().map(|i| i.municipality_id)).await?;
     let page = page.map(|i| IndicatorOut::new(&i, &codes));
     let res = match format {
@@ -412,8 +408,8 @@ pub async fn list(
         (status = 404, description = "No such indicator.", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
-    let l = Loaders::new(&state.ports.read);
+pub async fn one(reads: Reads, Path(id): Path<String>) -> Result<Response, Problem> {
+    let l = Loaders::new(&reads);
     let i = indicator(&l, &id).await?;
     let codes = municipality_codes(&l, [i.municipality_id]).await?;
     let area = home_area(&i, &codes)?;
@@ -469,13 +465,13 @@ fn home_area(i: &Indicator, codes: &HashMap<i64, String>) -> Result<AreaCode, Pr
     )
 )]
 pub async fn series(
-    State(state): State<AppState>,
+    reads: Reads,
     Path(id): Path<String>,
     negotiated: Negotiated,
     Params(p): Params<SeriesParams>,
 ) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::DATA)?;
-    let l = Loaders::new(&state.ports.read);
+    let l = Loaders::new(&reads);
     let i = indicator(&l, &id).await?;
     let codes = municipality_codes(&l, [i.municipality_id]).await?;
     let home = home_area(&i, &codes)?;
@@ -489,6 +485,6 @@ pub async fn series(
         title: Some(i.title.clone()),
         unit: i.unit.clone(),
     };
-    let set: SeriesSet = s::load(&state.ports.read, about, &req).await?;
+    let set: SeriesSet = s::load(&reads, about, &req).await?;
     Ok(answer(format, &s::file_name(&set), &set, || s::table(&set), || s::cube(&set)))
 }

@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::AppState;
 use crate::read::groups as group_members;
 use crate::read::loaders::Loaders;
+use crate::reads::Reads;
 use crate::rest::areas::{known, with_country};
 use crate::rest::csv::{Cell, Table};
 use crate::rest::formats::{answer, csv, json, DataFormatParam, Format, ListFormatParam, Negotiated};
@@ -151,6 +152,7 @@ async fn resolve(ports: &crate::read::Ports, raw: &str) -> Result<Known, Problem
 )]
 pub async fn list(
     State(state): State<AppState>,
+    reads: Reads,
     uri: Uri,
     negotiated: Negotiated,
     Params(p): Params<KpiParams>,
@@ -159,9 +161,7 @@ pub async fn list(
     let format = negotiated.pick(Format::LIST)?;
     let page = page.keyset(state.http.limits.max_page_size)?;
     let limit = page.size();
-    let found = state
-        .ports
-        .read
+    let found = reads
         .series
         .kpis_page(&KpiFilter { ids: None, text: p.q }, &page)
         .await
@@ -208,12 +208,12 @@ pub async fn list(
         (status = 404, description = "No such KPI.", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn one(State(state): State<AppState>, Path(kpi): Path<String>) -> Result<Response, Problem> {
-    let k = resolve(&state.ports.read, &kpi).await?;
+pub async fn one(reads: Reads, Path(kpi): Path<String>) -> Result<Response, Problem> {
+    let k = resolve(&reads, &kpi).await?;
     if !k.is_known() {
         return Err(Problem::not_found(format!("KPI {}", k.id)));
     }
-    let loaders = Loaders::new(&state.ports.read);
+    let loaders = Loaders::new(&reads);
     let codes = municipality_codes(&loaders, k.indicators.iter().map(|i| i.municipality_id)).await?;
     Ok(json(&KpiDetail {
         id: k.id.to_string(),
@@ -240,7 +240,7 @@ pub async fn one(State(state): State<AppState>, Path(kpi): Path<String>) -> Resu
     )
 )]
 pub async fn series(
-    State(state): State<AppState>,
+    reads: Reads,
     Path(kpi): Path<String>,
     negotiated: Negotiated,
     Params(p): Params<KpiSeriesParams>,
@@ -250,7 +250,7 @@ pub async fn series(
     let req = SeriesParams::from(p).parse(None)?;
     // The busiest read of the API: titles, areas and values come in one statement; the
     // indicators sourced from the KPI matter here only for the title and for knowing the KPI.
-    let view = state.ports.read.series.kpi_series(&id, &req.areas, &req.genders).await?;
+    let view = reads.series.kpi_series(&id, &req.areas, &req.genders).await?;
     let known_kpi = view.is_known();
     let about = About {
         series: SeriesRef::Kpi(id.clone()),
@@ -287,13 +287,13 @@ pub async fn series(
     )
 )]
 pub async fn group_series(
-    State(state): State<AppState>,
+    reads: Reads,
     Path(kpi): Path<String>,
     negotiated: Negotiated,
     Params(p): Params<GroupSeriesParams>,
 ) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::DATA)?;
-    let k = resolve(&state.ports.read, &kpi).await?;
+    let k = resolve(&reads, &kpi).await?;
     // The key figure's direction is known when the indicators sourced from it agree on one.
     let mut directions: Vec<Direction> = k.indicators.iter().map(|i| i.direction).filter(|d| *d != Direction::None).collect();
     directions.dedup();
@@ -301,7 +301,7 @@ pub async fn group_series(
         [one] => Some(one),
         _ => None,
     };
-    groups::answer_for(&state, k.about(), k.is_known(), direction, p, format).await
+    groups::answer_for(&reads, k.about(), k.is_known(), direction, p, format).await
 }
 
 /// Which areas to rank, for which year.
@@ -397,13 +397,13 @@ pub struct Ranking {
     )
 )]
 pub async fn ranking(
-    State(state): State<AppState>,
+    reads: Reads,
     Path(kpi): Path<String>,
     negotiated: Negotiated,
     Params(p): Params<RankingParams>,
 ) -> Result<Response, Problem> {
     let format = negotiated.pick(Format::DATA)?;
-    let k = resolve(&state.ports.read, &kpi).await?;
+    let k = resolve(&reads, &kpi).await?;
     let year = match &p.year {
         Some(y) => parse_year("year", y)?,
         None => return Err(Problem::invalid("year", "give the year to rank, e.g. year=2023")),
@@ -420,7 +420,7 @@ pub async fn ranking(
     // Areas named directly must be areas the hub knows; a group's members need not be (one
     // without a value is listed as missing).
     let named: Vec<AreaCode> = codes.iter().filter(|c| !c.is_group()).cloned().chain(highlight.clone()).collect();
-    let mut group = group_members::members(&state.ports.read, codes, year)
+    let mut group = group_members::members(&reads, codes, year)
         .await?
         .map_err(|g| groups::unknown_group(&g))?;
     if let Some(h) = &highlight {
@@ -438,16 +438,11 @@ pub async fn ranking(
         Some(other) => return Err(Problem::invalid("order", format!("`{other}` is not desc or asc"))),
     };
     let about = k.about();
-    let digests = state
-        .ports
-        .read
-        .series
-        .digests(std::slice::from_ref(&about.series), &group, &[gender])
-        .await?;
+    let digests = reads.series.digests(std::slice::from_ref(&about.series), &group, &[gender]).await?;
     if !k.is_known() && digests.is_empty() {
         return Err(Problem::not_found(format!("KPI {}", k.id)));
     }
-    let names = known(&state.ports.read, &group).await?;
+    let names = known(&reads, &group).await?;
     let values: HashMap<&str, (f64, &'static str)> = digests
         .iter()
         .filter_map(|d| {
