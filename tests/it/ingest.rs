@@ -376,6 +376,52 @@ both! {
         );
     }
 
+    async fn a_file_of_many_batches_lands_whole_or_not_at_all_and_a_rerun_changes_nothing(db: TestDb) {
+        let store = db.store().await;
+        let dir = tempfile::tempdir().unwrap();
+        // 10 KPIs × 1,000 areas × 12 years: more than two of the writer's batches (`FILE_BATCH`).
+        let rows = 120_000u64;
+        assert!(rows > 2 * styrhub_api::ingest_cmd::FILE_BATCH as u64);
+        let mut text = String::from("kpi,area,period,gender,value\n");
+        for kpi in 90..100 {
+            for area in 1000..2000 {
+                for year in 2012..2024 {
+                    text.push_str(&format!("N{kpi:05},{area},{year},T,{}\n", area % 89));
+                }
+            }
+        }
+        // The same rows and, last of all, one bad row: found by the first pass, nothing written.
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, format!("{text}N00090,1999,20x3,T,1\n")).unwrap();
+        let o = styrhub(&db.url, &["ingest", "file", &bad.display().to_string()]);
+        assert!(!o.status.success(), "{}", out(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(&format!("line {}: column period", rows + 2)), "{err}");
+        assert!(err.contains("nothing imported"), "{err}");
+        assert_eq!(observations(&store).await, 0, "nothing of the file was written");
+
+        let good = dir.path().join("good.csv");
+        std::fs::write(&good, &text).unwrap();
+        let o = styrhub(&db.url, &["ingest", "file", &good.display().to_string()]);
+        assert!(o.status.success(), "{}", out(&o));
+        assert_eq!(count(&o, "inserted"), rows, "{}", out(&o));
+        assert_eq!(observations(&store).await, rows as i64);
+        let o = styrhub(&db.url, &["ingest", "file", &good.display().to_string()]);
+        assert!(o.status.success(), "{}", out(&o));
+        assert_eq!((count(&o, "inserted"), count(&o, "updated"), count(&o, "unchanged")), (0, 0, rows), "{}", out(&o));
+
+        // Kolada's JSON, read as a stream: a row's line is where it starts.
+        let json = dir.path().join("kolada.json");
+        std::fs::write(
+            &json,
+            "{\"count\": 2,\n \"values\": [\n  {\"kpi\": \"N00090\", \"municipality\": \"1489\", \"period\": 2023,\n   \"values\": [{\"gender\": \"T\", \"value\": 7.9}]},\n  {\"kpi\": \"N00090\", \"municipality\": \"1489\", \"period\": \"x\", \"values\": []}\n]}\n",
+        )
+        .unwrap();
+        let o = styrhub(&db.url, &["ingest", "file", &json.display().to_string()]);
+        assert!(!o.status.success(), "{}", out(&o));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("line 5:"), "{}", out(&o));
+    }
+
     async fn an_import_that_writes_many_rows_refreshes_the_planners_statistics_and_a_small_one_does_not(db: TestDb) {
         let store = db.store().await;
         let dir = tempfile::tempdir().unwrap();
@@ -434,4 +480,19 @@ fn the_shipped_sync_file_is_valid() {
     let path = crate::helpers::repo_root().join("examples/sync.toml");
     let file = styrhub_ingest::sync_config::SyncFile::read(&path).unwrap();
     assert!(file.sync[0].kpis.contains(&"N00090".to_owned()));
+}
+
+/// The observations stored.
+async fn observations(store: &styrhub_store::Store) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = store.connection();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM observation",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get("", "n").unwrap()
 }

@@ -71,6 +71,33 @@ both! {
         assert_eq!(national.points[0].status.as_deref(), Some("Missing"));
     }
 
+    async fn batches_written_as_one_land_all_or_none(db: TestDb) {
+        use styrhub_domain::RepoError;
+        let store = db.store().await;
+        // A series split over two batches, the second also revising one of the first's values.
+        let all = batch();
+        let (first, second) = all.split_at(10);
+        let mut revised = second.to_vec();
+        revised.push(obs("1489", 2015, Gender::Total, Some(99.0)));
+        let failing: Vec<Result<Vec<NewObservation>, RepoError>> = vec![
+            Ok(first.to_vec()),
+            Ok(revised.clone()),
+            Err(RepoError::Internal("the reader failed".into())),
+        ];
+        let err = store.write_batches(&mut failing.into_iter()).await.expect_err("the error ends the write");
+        assert!(err.to_string().contains("the reader failed"), "{err}");
+        let none = store.digests(&[crate::helpers::n00090()], &crate::helpers::areas(&["1489", "0000"]), &[Gender::Total]).await.unwrap();
+        assert!(none.is_empty(), "nothing of the earlier batches stayed: {none:?}");
+
+        let written = store.write_batches(&mut vec![Ok(first.to_vec()), Ok(revised)].into_iter()).await.unwrap();
+        assert_eq!((written.inserted, written.updated, written.unchanged), (28, 1, 0));
+        let d = store.digests(&[crate::helpers::n00090()], &crate::helpers::areas(&["1489"]), &[Gender::Total]).await.unwrap();
+        assert_eq!(d[0].points.len(), 9, "the series is whole across batches");
+        assert_eq!(d[0].points[0].value, Some(99.0), "the later batch's value wins");
+        let again = store.write_batch(&batch()).await.unwrap();
+        assert_eq!((again.inserted, again.updated, again.unchanged), (0, 1, 27));
+    }
+
     async fn a_revised_value_keeps_the_earlier_one_and_a_tombstone_leaves_the_digest(db: TestDb) {
         let store = db.store().await;
         store.write_batch(&batch()).await.unwrap();

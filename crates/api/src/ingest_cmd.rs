@@ -11,8 +11,10 @@ use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use styrhub_domain::indicator::IndicatorFilter;
 use styrhub_domain::ingest::{RunCounts, RunStatus};
-use styrhub_domain::observation::SeriesRef;
+use styrhub_domain::observation::{NewObservation, SeriesRef};
 use styrhub_domain::ports::{GovernanceReader, IndicatorReader, ObservationWriter, RunLog};
+use styrhub_domain::RepoError;
+use styrhub_ingest::file::{read_rows, DataFormat, RowError};
 use styrhub_ingest::kolada::{KoladaClient, KoladaConfig};
 use styrhub_ingest::sync::{sync_kolada_until, Stop, SyncPorts, SyncSpec};
 use styrhub_ingest::sync_config::{parse_areas, parse_kpis, SyncFile};
@@ -163,75 +165,187 @@ pub async fn kolada(store: Store, args: KoladaArgs) -> anyhow::Result<()> {
     }
 }
 
-/// `styrhub ingest file`.
+/// `ingest file`: a CSV or Kolada JSON file in two passes over it, in memory that does not grow
+/// with the file. The first checks every row and reports the bad ones by line, writing
+/// nothing; the second reads the file again and writes it in batches of [`FILE_BATCH`] values,
+/// all in one transaction: the file lands whole or not at all. A file changed between the
+/// passes (a row count that differs, a row that no longer reads) is refused and nothing stays.
 pub async fn file(store: Store, args: FileArgs) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.path).with_context(|| format!("cannot read {}", args.path.display()))?;
-    let is_json = args.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || text.trim_start().starts_with('{');
-    let parsed = if is_json {
-        styrhub_ingest::file::parse_kolada_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.path.display()))?
-    } else {
-        // Indicator keys are per municipality: resolve them against every municipality's.
-        let mut series: HashMap<(String, String), SeriesRef> = HashMap::new();
-        for m in store.municipalities().await? {
-            let code = m.municipality_code.clone().unwrap_or_default();
-            for i in store
-                .indicators(&IndicatorFilter {
-                    municipality_id: Some(m.id),
-                    ..Default::default()
-                })
-                .await?
-            {
-                series.insert((code.clone(), i.key.clone()), i.series());
-            }
-        }
-        let series = Arc::new(series);
-        styrhub_ingest::file::parse_csv(&text, &|m, k| series.get(&(m.to_owned(), k.to_owned())).cloned())
-            .map_err(|e| anyhow::anyhow!("{}: {e}", args.path.display()))?
+    let path = args.path.clone();
+    let shown = path.display().to_string();
+    let format = DataFormat::of(&path).with_context(|| format!("cannot read {shown}"))?;
+    let resolver = Arc::new(indicator_series(&store, format).await?);
+
+    // The first pass: every row checked, nothing kept but the first errors and the counts.
+    let check = {
+        let (path, resolver) = (path.clone(), resolver.clone());
+        tokio::task::spawn_blocking(move || check_file(&path, format, &resolver))
     };
-    for e in parsed.errors.iter().take(50) {
-        eprintln!("{}: {e}", args.path.display());
+    let checked = check.await.context("checking the file")??;
+    for e in &checked.first_errors {
+        eprintln!("{shown}: {e}");
     }
-    if parsed.errors.len() > 50 {
-        eprintln!("{}: … and {} more errors", args.path.display(), parsed.errors.len() - 50);
+    if checked.invalid > checked.first_errors.len() as u64 {
+        eprintln!("{shown}: … and {} more errors", checked.invalid - checked.first_errors.len() as u64);
     }
-    if !parsed.errors.is_empty() && !args.skip_invalid {
+    if checked.invalid > 0 && !args.skip_invalid {
         anyhow::bail!(
-            "{}: {} invalid row(s); nothing imported (fix them, or pass --skip-invalid to import the {} valid rows)",
-            args.path.display(),
-            parsed.errors.len(),
-            parsed.observations.len()
+            "{shown}: {} invalid row(s); nothing imported (fix them, or pass --skip-invalid to import the {} valid rows)",
+            checked.invalid,
+            checked.valid
         );
     }
     let mut counts = RunCounts {
-        fetched: parsed.observations.len() as u64,
-        failed: parsed.errors.len() as u64,
+        fetched: checked.valid,
+        failed: checked.invalid,
         ..Default::default()
     };
     if args.dry_run {
         println!(
-            "{}: {} valid row(s), {} invalid [dry run: nothing written]",
-            args.path.display(),
-            parsed.observations.len(),
-            parsed.errors.len()
+            "{shown}: {} valid row(s), {} invalid [dry run: nothing written]",
+            checked.valid, checked.invalid
         );
         return Ok(());
     }
-    let parameters = serde_json::json!({ "path": args.path.display().to_string(), "skip_invalid": args.skip_invalid }).to_string();
+    let parameters = serde_json::json!({ "path": shown, "skip_invalid": args.skip_invalid }).to_string();
     let run = store.start_run("file", &parameters, Utc::now()).await?;
-    // One batch, one transaction: a file lands whole or not at all.
-    match styrhub_ingest::heartbeat::beating(&store, run, store.write_batch(&parsed.observations)).await {
+    // The second pass: a reader thread hands batches over a channel two deep, so that at most
+    // a few batches are in memory while the store writes them in its one transaction.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<NewObservation>, RepoError>>(2);
+    let reader = {
+        let resolver = resolver.clone();
+        let expected = checked.valid;
+        std::thread::spawn(move || feed_file(&path, format, &resolver, expected, &tx))
+    };
+    let mut batches = rx.into_iter();
+    let written = styrhub_ingest::heartbeat::beating(&store, run, store.write_batches(&mut batches)).await;
+    drop(batches);
+    let _ = reader.join();
+    match written {
         Ok(w) => {
             counts.written = w;
             store.finish_run(run, RunStatus::Succeeded, &counts, None, Utc::now()).await?;
             styrhub_ingest::statistics::refresh_after(&store, &w).await;
-            println!("{}: {}", args.path.display(), summary(&counts));
+            println!("{shown}: {}", summary(&counts));
             Ok(())
         }
         Err(e) => {
             store
                 .finish_run(run, RunStatus::Failed, &counts, Some(&e.to_string()), Utc::now())
                 .await?;
-            Err(anyhow::anyhow!("{}: writing failed: {e}", args.path.display()))
+            Err(anyhow::anyhow!("{shown}: writing failed: {e}; nothing imported"))
         }
     }
+}
+
+/// Values per batch of `ingest file`'s second pass: large enough that a batch's statements
+/// cost little per value, small enough that memory stays a few megabytes.
+pub const FILE_BATCH: usize = 50_000;
+
+/// The errors reported in full; the rest are counted.
+const ERRORS_SHOWN: usize = 50;
+
+/// What the first pass found.
+struct Checked {
+    valid: u64,
+    invalid: u64,
+    first_errors: Vec<RowError>,
+}
+
+/// Indicator keys are per municipality: a CSV's are resolved against every municipality's.
+/// A Kolada JSON file names KPIs only.
+async fn indicator_series(store: &Store, format: DataFormat) -> anyhow::Result<HashMap<(String, String), SeriesRef>> {
+    let mut series = HashMap::new();
+    if format == DataFormat::KoladaJson {
+        return Ok(series);
+    }
+    for m in store.municipalities().await? {
+        let code = m.municipality_code.clone().unwrap_or_default();
+        for i in store
+            .indicators(&IndicatorFilter {
+                municipality_id: Some(m.id),
+                ..Default::default()
+            })
+            .await?
+        {
+            series.insert((code.clone(), i.key.clone()), i.series());
+        }
+    }
+    Ok(series)
+}
+
+fn open(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// The first pass.
+fn check_file(path: &std::path::Path, format: DataFormat, series: &HashMap<(String, String), SeriesRef>) -> anyhow::Result<Checked> {
+    let mut checked = Checked {
+        valid: 0,
+        invalid: 0,
+        first_errors: Vec::new(),
+    };
+    let resolve = |m: &str, k: &str| series.get(&(m.to_owned(), k.to_owned())).cloned();
+    // A bad row is one error, whatever the values it would have given.
+    read_rows(open(path)?, format, &resolve, &mut |line, row| match row {
+        Ok(_) => checked.valid += 1,
+        Err(message) => {
+            checked.invalid += 1;
+            if checked.first_errors.len() < ERRORS_SHOWN {
+                checked.first_errors.push(RowError { line, message });
+            }
+        }
+    })
+    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(checked)
+}
+
+/// The second pass: the valid rows, in batches, into `tx`; an error (the file changed since the
+/// first pass) is sent instead, and ends the write.
+fn feed_file(
+    path: &std::path::Path,
+    format: DataFormat,
+    series: &HashMap<(String, String), SeriesRef>,
+    expected: u64,
+    tx: &std::sync::mpsc::SyncSender<Result<Vec<NewObservation>, RepoError>>,
+) {
+    let changed = |what: String| {
+        RepoError::Invalid(styrhub_domain::DomainError::new(
+            "file",
+            format!("{} changed while it was imported: {what}", path.display()),
+        ))
+    };
+    let resolve = |m: &str, k: &str| series.get(&(m.to_owned(), k.to_owned())).cloned();
+    let mut batch = Vec::with_capacity(FILE_BATCH);
+    let mut sent = 0u64;
+    // Once the writer has gone (it failed), reading on is of no use.
+    let mut gone = false;
+    let file = match open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = tx.send(Err(changed(e.to_string())));
+            return;
+        }
+    };
+    let read = read_rows(file, format, &resolve, &mut |_, row| {
+        if gone {
+            return;
+        }
+        if let Ok(o) = row {
+            batch.push(o);
+            sent += 1;
+            if batch.len() == FILE_BATCH {
+                gone = tx.send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(FILE_BATCH)))).is_err();
+            }
+        }
+    });
+    if gone {
+        return;
+    }
+    let last = match read {
+        Err(e) => Err(changed(e.to_string())),
+        Ok(()) if sent != expected => Err(changed(format!("{expected} valid values when checked, {sent} now"))),
+        Ok(()) => Ok(batch),
+    };
+    let _ = tx.send(last);
 }

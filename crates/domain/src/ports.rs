@@ -285,6 +285,20 @@ pub trait ObservationWriter: Send + Sync {
     /// everything unchanged the second time.
     async fn write_batch(&self, batch: &[crate::observation::NewObservation]) -> Result<crate::observation::WriteCounts, RepoError>;
 
+    /// Writes every batch `batches` gives in one transaction, all of them or none, holding one
+    /// batch at a time (a file of any size in bounded memory). An error from `batches` ends it
+    /// and nothing stays. By default, the batches gathered and written as one.
+    async fn write_batches(
+        &self,
+        batches: &mut (dyn Iterator<Item = Result<Vec<crate::observation::NewObservation>, RepoError>> + Send),
+    ) -> Result<crate::observation::WriteCounts, RepoError> {
+        let mut all = Vec::new();
+        for batch in batches {
+            all.extend(batch?);
+        }
+        self.write_batch(&all).await
+    }
+
     /// The values `source` holds and has not deleted for these KPIs and areas (and years; all
     /// when empty), as (KPI, area, period, gender): what a full sync compares with what the
     /// source serves now, to find what it removed.

@@ -29,6 +29,9 @@
 //! it); both give what `MetadataWriter::upsert_kpis` stores.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
 
 use styrhub_domain::ids::{AreaCode, Gender, KpiId, Year};
 use styrhub_domain::kpi::Kpi;
@@ -74,14 +77,71 @@ pub struct Parsed {
 /// Parses a CSV file. `indicator` resolves (municipality code, indicator key) to the series
 /// the indicator's values are stored under; `None` when there is no such indicator.
 pub fn parse_csv(text: &str, indicator: &dyn Fn(&str, &str) -> Option<SeriesRef>) -> Result<Parsed, RowError> {
-    let text = text.trim_start_matches('\u{feff}');
-    let first = text.lines().next().unwrap_or_default();
-    let semicolon = first.contains(';');
+    let mut out = Parsed::default();
+    read_csv(text.as_bytes(), indicator, &mut |line, row| out.push(line, row))?;
+    Ok(out)
+}
+
+/// What a data file is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFormat {
+    /// The CSV layout (module doc).
+    Csv,
+    /// JSON in Kolada's data format.
+    KoladaJson,
+}
+
+impl DataFormat {
+    /// The format of the file at `path`: JSON when it is named `.json` or starts with `{`.
+    pub fn of(path: &Path) -> std::io::Result<Self> {
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            return Ok(Self::KoladaJson);
+        }
+        let mut head = [0u8; 64];
+        let n = File::open(path)?.read(&mut head)?;
+        let first = head[..n].iter().find(|b| !b.is_ascii_whitespace());
+        Ok(if first == Some(&b'{') { Self::KoladaJson } else { Self::Csv })
+    }
+}
+
+/// Reads the rows of a data file one at a time, in memory that does not grow with the file,
+/// and hands each value to `each` with its line (the line a JSON row starts on): the value, or
+/// what is wrong with its row. A Kolada row gives one value per gender. Fails only when the
+/// file as a whole cannot be read: a header without the required columns, text that is not
+/// JSON in Kolada's format.
+pub fn read_rows(
+    reader: impl Read,
+    format: DataFormat,
+    indicator: &dyn Fn(&str, &str) -> Option<SeriesRef>,
+    each: &mut dyn FnMut(usize, Result<NewObservation, String>),
+) -> Result<(), RowError> {
+    match format {
+        DataFormat::Csv => read_csv(reader, indicator, each),
+        DataFormat::KoladaJson => read_kolada_json(reader, each),
+    }
+}
+
+fn read_csv(
+    reader: impl Read,
+    indicator: &dyn Fn(&str, &str) -> Option<SeriesRef>,
+    each: &mut dyn FnMut(usize, Result<NewObservation, String>),
+) -> Result<(), RowError> {
+    let unreadable = |e: std::io::Error| RowError {
+        line: 1,
+        message: format!("cannot read the file: {e}"),
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    if reader.fill_buf().map_err(unreadable)?.starts_with("\u{feff}".as_bytes()) {
+        reader.consume(3);
+    }
+    let head = reader.fill_buf().map_err(unreadable)?;
+    let first = &head[..head.iter().position(|b| *b == b'\n').unwrap_or(head.len())];
+    let semicolon = first.contains(&b';');
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(if semicolon { b';' } else { b',' })
         .trim(csv::Trim::All)
         .flexible(false)
-        .from_reader(text.as_bytes());
+        .from_reader(reader);
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| RowError {
@@ -120,32 +180,43 @@ pub fn parse_csv(text: &str, indicator: &dyn Fn(&str, &str) -> Option<SeriesRef>
             message: "an `indicator` column needs a `municipality` column (indicator keys are per municipality)".into(),
         });
     }
-    let mut out = Parsed::default();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let record = match record {
-            Ok(r) => r,
+    let mut record = csv::StringRecord::new();
+    let mut line = 1;
+    loop {
+        line += 1;
+        match reader.read_record(&mut record) {
+            Ok(false) => return Ok(()),
+            Ok(true) => each(
+                line,
+                row(
+                    &Fields {
+                        col: &col,
+                        record: &record,
+                    },
+                    semicolon,
+                    indicator,
+                ),
+            ),
+            // A record the CSV reader cannot split (a wrong number of fields, bad UTF-8) is the
+            // row's error; the reader goes on with the next one.
+            Err(e) if !matches!(e.kind(), csv::ErrorKind::Io(_)) => each(line, Err(e.to_string())),
             Err(e) => {
-                out.errors.push(RowError {
+                return Err(RowError {
                     line,
                     message: e.to_string(),
-                });
-                continue;
+                })
             }
-        };
-        match row(
-            &Fields {
-                col: &col,
-                record: &record,
-            },
-            semicolon,
-            indicator,
-        ) {
-            Ok(o) => out.observations.push(o),
-            Err(message) => out.errors.push(RowError { line, message }),
         }
     }
-    Ok(out)
+}
+
+impl Parsed {
+    fn push(&mut self, line: usize, row: Result<NewObservation, String>) {
+        match row {
+            Ok(o) => self.observations.push(o),
+            Err(message) => self.errors.push(RowError { line, message }),
+        }
+    }
 }
 
 /// One record's fields by column name; empty fields are absent.
@@ -215,34 +286,122 @@ fn row(f: &Fields<'_>, decimal_comma: bool, indicator: &dyn Fn(&str, &str) -> Op
 /// "values": [{"gender", "value", …}]}]}`, as Kolada's `/data` and `/oudata` answer and as dumps
 /// keep it. Each row is checked on its own; errors carry the line the row starts on.
 pub fn parse_kolada_json(text: &str) -> Result<Parsed, RowError> {
-    #[derive(serde::Deserialize)]
-    struct Envelope<'a> {
-        #[serde(borrow)]
-        values: Vec<&'a serde_json::value::RawValue>,
-    }
-    let env: Envelope<'_> = serde_json::from_str(text).map_err(|e| RowError {
-        line: e.line(),
-        message: format!("not JSON in Kolada's data format: {e}"),
-    })?;
     let mut out = Parsed::default();
-    for raw in env.values {
-        let row = raw.get();
-        // The row is a slice of `text`: its offset gives the line it starts on.
-        let offset = (row.as_ptr() as usize).saturating_sub(text.as_ptr() as usize).min(text.len());
-        let line = text[..offset].matches('\n').count() + 1;
-        let ou = serde_json::from_str::<serde_json::Value>(row)
-            .ok()
-            .is_some_and(|v| v.get("ou").is_some());
-        let mut obs = Vec::new();
-        match crate::kolada::parse_data_row(row, ou, &mut obs) {
-            Ok(()) => out.observations.extend(obs.into_iter().map(|o| NewObservation {
-                source: ValueSource::File,
-                ..o
-            })),
-            Err(message) => out.errors.push(RowError { line, message }),
+    read_kolada_json(text.as_bytes(), &mut |line, row| out.push(line, row))?;
+    Ok(out)
+}
+
+/// [`read_rows`] of JSON in Kolada's data format: the `values` array is read one row at a time
+/// (serde's visitor over the stream), never whole.
+fn read_kolada_json(reader: impl Read, each: &mut dyn FnMut(usize, Result<NewObservation, String>)) -> Result<(), RowError> {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+    /// Counts the lines read so far: serde_json reads a stream a byte at a time, so when a row
+    /// has been read the count is the line it ends on.
+    struct Counting<R> {
+        inner: R,
+        lines: Rc<Cell<usize>>,
+    }
+    impl<R: Read> Read for Counting<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            let newlines = buf[..n].iter().filter(|b| **b == b'\n').count();
+            if newlines > 0 {
+                self.lines.set(self.lines.get() + newlines);
+            }
+            Ok(n)
         }
     }
-    Ok(out)
+
+    struct Envelope<'f> {
+        lines: Rc<Cell<usize>>,
+        each: &'f mut dyn FnMut(usize, Result<NewObservation, String>),
+    }
+    impl<'de> Visitor<'de> for Envelope<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object with a `values` array")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = false;
+            while let Some(key) = map.next_key::<String>()? {
+                if key == "values" {
+                    map.next_value_seed(Rows {
+                        lines: self.lines.clone(),
+                        each: &mut *self.each,
+                    })?;
+                    seen = true;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            if seen {
+                Ok(())
+            } else {
+                Err(serde::de::Error::missing_field("values"))
+            }
+        }
+    }
+
+    struct Rows<'f> {
+        lines: Rc<Cell<usize>>,
+        each: &'f mut dyn FnMut(usize, Result<NewObservation, String>),
+    }
+    impl<'de> DeserializeSeed<'de> for Rows<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Rows<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of rows")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut obs = Vec::new();
+            while let Some(raw) = seq.next_element::<Box<serde_json::value::RawValue>>()? {
+                let row = raw.get();
+                // Read up to its end: the line it starts on is that less its own line breaks.
+                let line = self.lines.get() + 1 - row.matches('\n').count();
+                let ou = serde_json::from_str::<serde_json::Value>(row)
+                    .ok()
+                    .is_some_and(|v| v.get("ou").is_some());
+                obs.clear();
+                match crate::kolada::parse_data_row(row, ou, &mut obs) {
+                    Ok(()) => {
+                        for o in obs.drain(..) {
+                            (self.each)(
+                                line,
+                                Ok(NewObservation {
+                                    source: ValueSource::File,
+                                    ..o
+                                }),
+                            );
+                        }
+                    }
+                    Err(message) => (self.each)(line, Err(message)),
+                }
+            }
+            Ok(())
+        }
+    }
+
+    let lines = Rc::new(Cell::new(0));
+    let reader = Counting {
+        inner: BufReader::with_capacity(1 << 16, reader),
+        lines: lines.clone(),
+    };
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let bad = |e: serde_json::Error| RowError {
+        line: e.line().max(1),
+        message: format!("not JSON in Kolada's data format: {e}"),
+    };
+    serde::Deserializer::deserialize_map(&mut de, Envelope { lines, each }).map_err(bad)?;
+    de.end().map_err(bad)
 }
 
 /// Parses KPI metadata in Kolada's format: `{"count", "values": [{"id", "title", …}]}`, as

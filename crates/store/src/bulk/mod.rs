@@ -236,6 +236,13 @@ impl styrhub_domain::ports::ObservationWriter for crate::Store {
         write_batch(self.connection(), batch, Utc::now()).await
     }
 
+    async fn write_batches(
+        &self,
+        batches: &mut (dyn Iterator<Item = Result<Vec<NewObservation>, RepoError>> + Send),
+    ) -> Result<WriteCounts, RepoError> {
+        write_batches(self.connection(), batches, Utc::now()).await
+    }
+
     async fn refresh_statistics(&self) -> Result<(), RepoError> {
         crate::Store::refresh_statistics(self).await
     }
@@ -309,6 +316,45 @@ pub async fn write_batch(db: &sea_orm::DatabaseConnection, batch: &[NewObservati
             Ok(counts)
         }
     }
+}
+
+/// Batches for [`write_batches`], pulled one at a time inside its transaction: a file's rows
+/// read as they are written, say. An error ends the write, and nothing of it stays.
+pub type Batches<'a> = dyn Iterator<Item = Result<Vec<NewObservation>, RepoError>> + Send + 'a;
+
+/// The next batch of `batches`. A source that blocks (a reader on another thread) is waited for
+/// off the runtime's worker where the runtime can spare one.
+fn next_batch(batches: &mut Batches<'_>) -> Option<Result<Vec<NewObservation>, RepoError>> {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(|| batches.next()),
+        _ => batches.next(),
+    }
+}
+
+/// Writes every batch of `batches` in one transaction, the fastest way the database allows,
+/// holding one batch at a time: a file of any size lands whole or not at all, in memory bounded
+/// by its batch size. A key in two batches is written twice, the later value over the earlier.
+pub async fn write_batches(
+    db: &sea_orm::DatabaseConnection,
+    batches: &mut Batches<'_>,
+    now: DateTime<Utc>,
+) -> Result<WriteCounts, RepoError> {
+    let (counts, marked) = match db.get_database_backend() {
+        DatabaseBackend::Postgres => postgres::write_many(db.get_postgres_connection_pool(), batches, now).await?,
+        DatabaseBackend::Sqlite => sqlite::write_many(db.get_sqlite_connection_pool(), batches, now).await?,
+        _ => {
+            let txn = db.begin().await.map_err(repo_err)?;
+            let mut counts = WriteCounts::default();
+            while let Some(batch) = next_batch(batches) {
+                counts.add(write_observations(&txn, &batch?, now).await?);
+            }
+            crate::statuses::judge_marked(&txn, now).await?;
+            txn.commit().await.map_err(repo_err)?;
+            return Ok(counts);
+        }
+    };
+    judge_after(db, marked, now).await?;
+    Ok(counts)
 }
 
 /// Judges the statuses the batch's commit marked stale, in a transaction of their own (the

@@ -92,19 +92,57 @@ const MARK: &str = "INSERT INTO status_stale (indicator_id) SELECT i.id FROM ind
 /// Writes `staged` (deduplicated and sorted) in its own transaction; returns what changed and
 /// whether it marked indicators whose statuses must be judged again.
 pub(super) async fn write(pool: &sqlx::PgPool, staged: &[Staged<'_>], now: DateTime<Utc>) -> Result<(WriteCounts, bool), RepoError> {
+    let mut conn = pool.acquire().await.map_err(|e| RepoError::Unavailable(e.to_string()))?;
+    let mut tx = conn.begin().await.map_err(driver_err)?;
+    lock(&mut tx).await?;
+    let written = write_in(&mut tx, staged, now).await?;
+    tx.commit().await.map_err(driver_err)?;
+    Ok(written)
+}
+
+/// Writes every batch `batches` gives, one after the other, in one transaction: all of them or
+/// none. Only one batch is held at a time. Returns what changed and whether indicators were
+/// marked for judging again.
+pub(super) async fn write_many(
+    pool: &sqlx::PgPool,
+    batches: &mut super::Batches<'_>,
+    now: DateTime<Utc>,
+) -> Result<(WriteCounts, bool), RepoError> {
+    let mut conn = pool.acquire().await.map_err(|e| RepoError::Unavailable(e.to_string()))?;
+    let mut tx = conn.begin().await.map_err(driver_err)?;
+    lock(&mut tx).await?;
+    let (mut counts, mut marked) = (WriteCounts::default(), false);
+    while let Some(batch) = super::next_batch(batches) {
+        let batch = batch?;
+        let staged = super::dedup(&batch);
+        if staged.is_empty() {
+            continue;
+        }
+        let (c, m) = write_in(&mut tx, &staged, now).await?;
+        counts.add(c);
+        marked |= m;
+    }
+    tx.commit().await.map_err(driver_err)?;
+    Ok((counts, marked))
+}
+
+/// Takes the writers' lock for the rest of the transaction.
+async fn lock(tx: &mut sqlx::PgConnection) -> Result<(), RepoError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(WRITER_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map(drop)
+        .map_err(driver_err)
+}
+
+/// Writes `staged` on `tx`, a transaction holding the writers' lock.
+async fn write_in(tx: &mut sqlx::PgConnection, staged: &[Staged<'_>], now: DateTime<Utc>) -> Result<(WriteCounts, bool), RepoError> {
     let db = driver_err;
     let runs: Vec<&[Staged<'_>]> = series_runs(staged).collect();
     let keys: Vec<&str> = runs.iter().map(|r| r[0].series_key.as_str()).collect();
     let areas: Vec<&str> = runs.iter().map(|r| r[0].o.area.as_str()).collect();
     let genders: Vec<&str> = runs.iter().map(|r| r[0].o.gender.code()).collect();
-
-    let mut conn = pool.acquire().await.map_err(|e| RepoError::Unavailable(e.to_string()))?;
-    let mut tx = conn.begin().await.map_err(db)?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(WRITER_LOCK)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
     let found = sqlx::query(READ)
         .bind(&keys)
         .bind(&areas)
@@ -208,7 +246,6 @@ pub(super) async fn write(pool: &sqlx::PgPool, staged: &[Staged<'_>], now: DateT
         let done = sqlx::query(MARK).bind(&kpis).bind(&own).execute(&mut *tx).await.map_err(db)?;
         done.rows_affected() > 0
     };
-    tx.commit().await.map_err(db)?;
     Ok((counts, marked))
 }
 

@@ -79,6 +79,44 @@ pub(super) async fn write(pool: &sqlx::SqlitePool, staged: &[Staged<'_>], now: D
     counts.map_err(driver_err)
 }
 
+/// Writes every batch `batches` gives, one after the other, in one transaction: all of them or
+/// none. Only one batch is held at a time. Returns what changed and whether indicators were
+/// marked for judging again.
+pub(super) async fn write_many(
+    pool: &sqlx::SqlitePool,
+    batches: &mut super::Batches<'_>,
+    now: DateTime<Utc>,
+) -> Result<(WriteCounts, bool), RepoError> {
+    let mut conn = pool.acquire().await.map_err(|e| RepoError::Unavailable(e.to_string()))?;
+    let mut handle = conn.lock_handle().await.map_err(driver_err)?;
+    let raw = handle.as_raw_handle().as_ptr();
+    let now = now.to_rfc3339_opts(SecondsFormat::AutoSi, false);
+    let mut run = || -> Result<(WriteCounts, bool), RepoError> {
+        // SAFETY: as in `write`: `handle` keeps sqlx off the connection until after this
+        // closure, and the rusqlite `Connection` neither owns nor outlives it.
+        #[allow(unsafe_code)]
+        let mut conn = unsafe { Connection::from_handle(raw) }.map_err(driver_err)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(driver_err)?;
+        let (mut counts, mut marked) = (WriteCounts::default(), false);
+        // Pulled here, on this thread: the batches may come from a reader that blocks.
+        for batch in &mut *batches {
+            let batch = batch?;
+            let staged = super::dedup(&batch);
+            let (c, m) = write_in(&tx, &staged, &now).map_err(driver_err)?;
+            counts.add(c);
+            marked |= m;
+        }
+        tx.commit().map_err(driver_err)?;
+        Ok((counts, marked))
+    };
+    let written = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
+        _ => run(),
+    };
+    drop(handle);
+    written
+}
+
 struct Statements<'c> {
     probe: Statement<'c>,
     /// [`INSERT_ROWS`] rows at once, and one row for what is left at the end.
@@ -94,6 +132,13 @@ struct Statements<'c> {
 /// `SQLITE_BUSY_SNAPSHOT` when it reads first and writes later.
 fn write_locked(conn: &mut Connection, staged: &[Staged<'_>], now: &str) -> rusqlite::Result<(WriteCounts, bool)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let counts = write_in(&tx, staged, now)?;
+    tx.commit()?;
+    Ok(counts)
+}
+
+/// Writes `staged` in `tx`, a transaction that holds SQLite's write lock.
+fn write_in(tx: &rusqlite::Transaction<'_>, staged: &[Staged<'_>], now: &str) -> rusqlite::Result<(WriteCounts, bool)> {
     let counts = {
         let mut st = Statements {
             probe: tx.prepare(PROBE)?,
@@ -129,7 +174,6 @@ fn write_locked(conn: &mut Connection, staged: &[Staged<'_>], now: &str) -> rusq
         }
         (counts, marked > 0)
     };
-    tx.commit()?;
     Ok(counts)
 }
 
