@@ -10,7 +10,6 @@
 //!   setting.
 //! - [`architecture`]: crate boundaries (the domain crate depends on no framework).
 //! - [`chain`]: the GraphQL API over the whole chain, hierarchies, status, statement counts.
-//! - [`cluster`]: a PostgreSQL primary and a streaming replica, made by the test (`pg_basebackup -R`).
 //! - [`cli`]: the `styrhub` binary end to end: migrate, demo twice, bad URLs, tokens.
 //! - [`dashboard`]: the page at `/` in headless Chromium: the tree, a chart, the CSV download;
 //!   and its files' media types and ETags.
@@ -33,7 +32,7 @@
 //! - [`odata`]: the OData v4 service: `$metadata`, every entity set through its next links,
 //!   each `$filter` operator, pages stable while values are written, errors naming the option.
 //! - [`package`]: package loads upsert, keep approved follow-ups locked, and are all or nothing.
-//! - [`replicas`]: reads on a real streaming replica ([`cluster`] starts one): a writer reads its
+//! - [`replicas`]: reads on a real streaming replica (`styrhub_store::testcluster` starts one): a writer reads its
 //!   own write, a replica behind the bound or stopped while serving is skipped, `/readyz` and
 //!   `/metrics` report it, and `serve --read-database-url` through the binary.
 //! - [`readme`]: every GraphQL and REST example of the README, run on the demo.
@@ -52,7 +51,6 @@ mod access;
 mod architecture;
 mod chain;
 mod cli;
-mod cluster;
 mod dashboard;
 mod demo;
 mod export;

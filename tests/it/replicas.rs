@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 use styrhub_api::app::{AppState, HttpOptions};
 use styrhub_domain::access::Role;
 use styrhub_store::replicas::{ReplicaOptions, ReplicaSet};
+use styrhub_store::testcluster::Cluster;
 
-use crate::cluster::Cluster;
 use crate::helpers::{TestApp, TestDb};
 
 const MAX_LAG: Duration = Duration::from_millis(600);

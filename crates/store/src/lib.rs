@@ -46,6 +46,8 @@ pub mod replicas;
 pub mod series;
 mod statistics;
 mod statuses;
+#[cfg(feature = "testcluster")]
+pub mod testcluster;
 mod warm;
 pub mod writes;
 

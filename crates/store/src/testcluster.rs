@@ -1,8 +1,9 @@
-//! A PostgreSQL primary and a streaming replica of it, made and started by the test itself
-//! (`initdb`, then `pg_basebackup -R`), on ports of their own, in a temporary folder removed when
+//! A PostgreSQL primary and a streaming replica of it, made and started by a test or a bench
+//! itself (`initdb`, then `pg_basebackup -R`), on ports of their own, in a temporary folder removed when
 //! the cluster is dropped. The binaries are PostgreSQL's own (`pg_config --bindir`, or
 //! `STYRHUB_TEST_PG_BINDIR`); as root (CI) they run as the `postgres` user, since PostgreSQL
-//! refuses to run as root.
+//! refuses to run as root. Behind the `testcluster` feature: never in the binary. The servers
+//! run with `fsync = off`, as a test needs no durability.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -53,7 +54,7 @@ impl Cluster {
         );
         let conf = format!(
             "port = {}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\nfsync = off\n\
-             max_wal_senders = 4\nwal_level = replica\nhot_standby = on\nshared_buffers = 32MB\n",
+             max_wal_senders = 4\nwal_level = replica\nhot_standby = on\n",
             cluster.primary_port,
             cluster.dir.path().display()
         );
@@ -101,6 +102,16 @@ impl Cluster {
         self.replica_running = false;
     }
 
+    /// The primary's postmaster process id (its children are the primary's backends).
+    pub fn primary_pid(&self) -> u32 {
+        postmaster_pid(&self.path("primary"))
+    }
+
+    /// The replica's postmaster process id.
+    pub fn replica_pid(&self) -> u32 {
+        postmaster_pid(&self.path("replica"))
+    }
+
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -136,6 +147,12 @@ impl Drop for Cluster {
         let primary = self.path("primary");
         self.pg_ctl_stop(&primary);
     }
+}
+
+/// The first line of a data folder's `postmaster.pid`.
+fn postmaster_pid(data: &Path) -> u32 {
+    let text = std::fs::read_to_string(data.join("postmaster.pid")).expect("postmaster.pid of a running server");
+    text.lines().next().and_then(|l| l.trim().parse().ok()).expect("a process id")
 }
 
 fn s(path: &Path) -> &str {
