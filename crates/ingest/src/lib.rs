@@ -14,9 +14,10 @@
 //!   `Retry-After`), `rate` (the shared request-rate limiter), `model` (wire types and their
 //!   conversion to metadata structs and `NewObservation`s), `stats` (counts).
 //! - [`sync`]: a Kolada sync: metadata, then data page by page, recorded as a run; incremental.
+//! - `served`: what a full sync was served, one bit a value of its scope, to find removals.
 //! - [`statistics`]: the planner's statistics refreshed at the end of a run that wrote many rows.
 //! - [`sync_config`]: `sync.toml`, a standing sync of several blocks.
-//! - [`file`]: CSV and Kolada-format JSON files, checked row by row; KPI metadata files
+//! - [`file`]: CSV and Kolada-format JSON files, read as streams and checked row by row; KPI metadata files
 //!   (Kolada's `/kpi` JSON, a catalogue CSV).
 //! - `testserver` (feature `testserver`): a local Kolada look-alike serving the v3 and v2 shapes
 //!   from the shared samples, with scripted faults, for tests here and end-to-end tests of the
@@ -26,6 +27,7 @@ pub mod error;
 pub mod file;
 pub mod heartbeat;
 pub mod kolada;
+mod served;
 pub mod statistics;
 pub mod sync;
 pub mod sync_config;

@@ -3,7 +3,6 @@
 //! parameters (or `--since`) becomes Kolada's `from_date`; `full` re-reads everything. A
 //! [`Stop`] ends a sync between two pages ([`sync_kolada_until`]), recorded as failed with where.
 
-use std::collections::HashSet;
 use std::sync::Mutex;
 
 use chrono::{NaiveDate, Utc};
@@ -16,6 +15,7 @@ use styrhub_domain::ports::{MetadataWriter, ObservationWriter, RunLog};
 
 use crate::error::IngestError;
 use crate::kolada::{DataQuery, KoladaClient};
+use crate::served::Served;
 
 /// The source name runs are recorded under.
 pub const SOURCE: &str = "kolada";
@@ -316,9 +316,14 @@ async fn run(
         from_date,
     };
     // A full sync reads the whole scope, so whatever of it is stored and was not served has
-    // been removed at the source: what was served is remembered to find it afterwards.
+    // been removed at the source: what was served is remembered to find it afterwards, one bit
+    // a value of the scope (`Served`), whatever the number of values.
     let remember = spec.full && !spec.dry_run;
-    let served: Mutex<HashSet<ObservationKey>> = Mutex::new(HashSet::new());
+    let served = Mutex::new(if remember {
+        Served::new(&spec.kpis, &areas, &spec.years)
+    } else {
+        Served::new(&[], &[], &[])
+    });
     let served = &served;
     // A page is written while `writing` is held; a stop takes it, so it waits for the page
     // being written to commit and no later page starts. What is left is dropped.
@@ -330,10 +335,10 @@ async fn run(
         let n = page.observations.len() as u64;
         counts.lock().expect("counts lock").fetched += n;
         if remember {
-            served
-                .lock()
-                .expect("served lock")
-                .extend(page.observations.iter().filter_map(key_of));
+            let mut served = served.lock().expect("served lock");
+            for key in page.observations.iter().filter_map(key_of) {
+                served.insert(key);
+            }
         }
         if !spec.dry_run {
             match ports.observations.write_batch(&page.observations).await {
@@ -360,7 +365,7 @@ async fn run(
         }
     }
     if remember {
-        let served = std::mem::take(&mut *served.lock().expect("served lock"));
+        let served = std::mem::replace(&mut *served.lock().expect("served lock"), Served::new(&[], &[], &[]));
         let removed = remove_unserved(ports, spec, &areas, &served).await?;
         counts.lock().expect("counts lock").removed += removed;
         progress(&counts.lock().expect("counts lock"));
@@ -386,38 +391,36 @@ const REMOVAL_BATCH: usize = 5_000;
 
 /// Marks deleted the values Kolada holds in the sync's scope (its KPIs, areas and years) that
 /// it no longer serves: as a value Kolada itself flags deleted is written, so the value's
-/// revisions are kept and reads stop showing it. Returns how many were marked.
-async fn remove_unserved(
-    ports: SyncPorts<'_>,
-    spec: &SyncSpec,
-    areas: &[String],
-    served: &HashSet<ObservationKey>,
-) -> Result<u64, IngestError> {
+/// revisions are kept and reads stop showing it. One KPI's stored keys at a time, so that
+/// memory stays that of one KPI's values. Returns how many were marked.
+async fn remove_unserved(ports: SyncPorts<'_>, spec: &SyncSpec, areas: &[String], served: &Served) -> Result<u64, IngestError> {
     let write = |e: styrhub_domain::RepoError| IngestError::Write(e.to_string());
-    let stored = ports
-        .observations
-        .current_keys(ValueSource::Kolada, &spec.kpis, areas, &spec.years)
-        .await
-        .map_err(write)?;
-    let gone: Vec<NewObservation> = stored
-        .into_iter()
-        .filter(|k| !served.contains(k))
-        .map(|k| NewObservation {
-            series: SeriesRef::Kpi(k.kpi),
-            area: k.area,
-            period: k.period,
-            gender: k.gender,
-            value: None,
-            status: None,
-            count: None,
-            source: ValueSource::Kolada,
-            deleted: true,
-        })
-        .collect();
     let mut removed = 0;
-    for batch in gone.chunks(REMOVAL_BATCH) {
-        let w = ports.observations.write_batch(batch).await.map_err(write)?;
-        removed += w.updated;
+    for kpi in &spec.kpis {
+        let stored = ports
+            .observations
+            .current_keys(ValueSource::Kolada, std::slice::from_ref(kpi), areas, &spec.years)
+            .await
+            .map_err(write)?;
+        let gone: Vec<NewObservation> = stored
+            .into_iter()
+            .filter(|k| !served.contains(k))
+            .map(|k| NewObservation {
+                series: SeriesRef::Kpi(k.kpi),
+                area: k.area,
+                period: k.period,
+                gender: k.gender,
+                value: None,
+                status: None,
+                count: None,
+                source: ValueSource::Kolada,
+                deleted: true,
+            })
+            .collect();
+        for batch in gone.chunks(REMOVAL_BATCH) {
+            let w = ports.observations.write_batch(batch).await.map_err(write)?;
+            removed += w.updated;
+        }
     }
     Ok(removed)
 }
