@@ -232,7 +232,13 @@ async fn main() -> Result<()> {
     };
     let replica_db = Database::connect(replica.as_str()).await?;
     let start = Instant::now();
-    while scalar(&replica_db, &format!("SELECT CASE WHEN pg_last_wal_replay_lsn() >= '{lsn}'::pg_lsn THEN 1::int8 ELSE 0::int8 END")).await? == 0 {
+    while scalar(
+        &replica_db,
+        &format!("SELECT CASE WHEN pg_last_wal_replay_lsn() >= '{lsn}'::pg_lsn THEN 1::int8 ELSE 0::int8 END"),
+    )
+    .await?
+        == 0
+    {
         ensure!(start.elapsed() < Duration::from_secs(300), "the replica did not catch up");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
