@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    Set,
 };
 use serde::Serialize;
 use styrhub_domain::access::{ApiToken, AuditEntry, AuditFilter, AuditReader, Author, NewToken, Principal, Role, TokenStore};
@@ -142,7 +142,7 @@ fn token_state(t: &ApiToken) -> serde_json::Value {
 impl TokenStore for Store {
     async fn create_token(&self, by: &Author, token: &NewToken) -> Result<ApiToken, RepoError> {
         token.validate()?;
-        let txn = self.connection().begin().await.map_err(repo_err)?;
+        let txn = crate::db::begin_write(self.connection()).await?;
         if let Some(unit) = token.scope_unit_id {
             org_unit::Entity::find_by_id(unit)
                 .one(&txn)
@@ -181,7 +181,7 @@ impl TokenStore for Store {
     }
 
     async fn revoke_token(&self, by: &Author, id: i64, at: DateTime<Utc>) -> Result<ApiToken, RepoError> {
-        let txn = self.connection().begin().await.map_err(repo_err)?;
+        let txn = crate::db::begin_write(self.connection()).await?;
         let before: ApiToken = api_token::Entity::find_by_id(id)
             .one(&txn)
             .await

@@ -292,6 +292,20 @@ fn classify(url: &str, e: DbErr) -> StoreError {
     }
 }
 
+/// Opens a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
+/// deferred transaction that reads first and writes later fails at once with `SQLITE_BUSY`
+/// ("database is locked", without waiting out the busy timeout) when another connection or
+/// process committed in between, as happens with several processes on one file. Taken at the
+/// start, the lock is waited for instead. PostgreSQL begins as usual.
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, RepoError> {
+    use sea_orm::TransactionTrait;
+    let options = sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..sea_orm::TransactionOptions::default()
+    };
+    db.begin_with_options(options).await.map_err(repo_err)
+}
+
 /// Maps a database error to the port error: connection trouble is `Unavailable` (503 at the
 /// edge), a violated unique key a `Conflict`, anything else `Internal`.
 pub fn repo_err(e: DbErr) -> RepoError {

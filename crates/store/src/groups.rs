@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 use styrhub_domain::access::{Author, Permit};
 use styrhub_domain::area_group::{AreaGroup, GroupDefinition, GroupSource};
@@ -179,7 +179,7 @@ pub(crate) async fn save(txn: &sea_orm::DatabaseTransaction, p: &Permit<&GroupDe
 impl Store {
     /// [`styrhub_domain::ports::MetadataWriter::define_group`].
     pub(crate) async fn define_group_as(&self, by: &Author, def: &GroupDefinition) -> Result<AreaGroup, RepoError> {
-        let txn = self.connection().begin().await.map_err(repo_err)?;
+        let txn = crate::db::begin_write(self.connection()).await?;
         let saved = write(&txn, Some((by, "defineComparisonGroup")), def).await?;
         crate::statuses::judge_marked(&txn, Utc::now()).await?;
         txn.commit().await.map_err(repo_err)?;
@@ -192,7 +192,7 @@ impl Store {
         if groups.is_empty() {
             return Ok(counts);
         }
-        let txn = self.connection().begin().await.map_err(repo_err)?;
+        let txn = crate::db::begin_write(self.connection()).await?;
         let stored: BTreeMap<String, area_group::Model> = area_group::Entity::find()
             .filter(area_group::Column::Code.is_in(groups.iter().map(|(c, _)| c.as_str())))
             .all(&txn)

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement, TransactionTrait,
+    QuerySelect, Set, Statement,
 };
 use styrhub_domain::access::Author;
 use styrhub_domain::ingest::{IngestRun, RunCounts, RunStatus};
@@ -85,7 +85,7 @@ enum Overwrite {
 /// loads it in every test that loads the demo.
 async fn write_kpis(store: &Store, kpis: &[Kpi], overwrite: Overwrite) -> Result<WriteCounts, RepoError> {
     let wanted: BTreeMap<String, kpi::Model> = kpis.iter().map(|k| (k.id.clone(), kpi_row(k))).collect();
-    let txn = store.connection().begin().await.map_err(repo_err)?;
+    let txn = crate::db::begin_write(store.connection()).await?;
     let ids: Vec<&String> = wanted.keys().collect();
     let mut stored = BTreeMap::new();
     if ids.len() > CATALOGUE {
@@ -173,7 +173,7 @@ impl MetadataWriter for Store {
 
     async fn upsert_areas(&self, areas: &[Area]) -> Result<WriteCounts, RepoError> {
         let wanted: BTreeMap<String, area::Model> = areas.iter().map(|a| (a.code.clone(), area_row(a))).collect();
-        let txn = self.connection().begin().await.map_err(repo_err)?;
+        let txn = crate::db::begin_write(self.connection()).await?;
         let codes: Vec<&String> = wanted.keys().collect();
         let mut stored = BTreeMap::new();
         for chunk in codes.chunks(MAX_IN) {
@@ -225,7 +225,7 @@ impl MetadataWriter for Store {
     }
 
     async fn sync_group_members(&self, group: &str, members: &[String], year: i32) -> Result<WriteCounts, RepoError> {
-        let txn = self.connection().begin().await.map_err(repo_err)?;
+        let txn = crate::db::begin_write(self.connection()).await?;
         let rows = area_group_member::Entity::find()
             .filter(area_group_member::Column::GroupCode.eq(group))
             .all(&txn)
@@ -305,7 +305,7 @@ fn run_from_row(r: ingest_run::Model) -> Result<IngestRun, RepoError> {
 #[async_trait]
 impl RunLog for Store {
     async fn start_run(&self, source: &str, parameters: &str, at: DateTime<Utc>) -> Result<i64, RepoError> {
-        let txn = self.connection().begin().await.map_err(repo_err)?;
+        let txn = crate::db::begin_write(self.connection()).await?;
         // Only runs whose process has gone quiet: no heartbeat within the lease (or, recorded
         // before heartbeats were, started before it). A live run in another process stays.
         let quiet_since = at - chrono::Duration::from_std(RUN_LEASE).map_err(|e| RepoError::Internal(e.to_string()))?;
@@ -376,7 +376,7 @@ impl RunLog for Store {
         // The run's end and its audit entry commit together: one entry per run (as the system,
         // with the run's id and counts), not one per value it wrote. Its pages committed as
         // they went, each with the run's id on its revisions.
-        let txn = self.connection().begin().await.map_err(repo_err)?;
+        let txn = crate::db::begin_write(self.connection()).await?;
         let row = ingest_run::Entity::find_by_id(id)
             .one(&txn)
             .await

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, Iterable,
-    PaginatorTrait, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter, TransactionTrait,
+    PaginatorTrait, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter,
 };
 use styrhub_domain::access::Author;
 use styrhub_domain::ids::AreaCode;
@@ -92,7 +92,7 @@ where
 impl PackageWriter for Store {
     async fn load_package(&self, vp: &ValidPackage) -> Result<LoadReport, RepoError> {
         let p = &vp.package;
-        let txn = self.connection().begin().await.map_err(repo_err)?;
+        let txn = crate::db::begin_write(self.connection()).await?;
         let code = p.municipality.code.as_str().to_owned();
 
         // The municipality: the root of its organisation tree.

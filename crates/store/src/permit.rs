@@ -14,9 +14,7 @@
 //!   read: no other write commits between the check and this write's commit.
 
 use sea_orm::sea_query::{LockType, Query};
-use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, SqliteTransactionMode, TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect};
 use styrhub_domain::access::{authorize, decided_by_role, Action, Actor, Command, Facts, Lineage, Permit};
 use styrhub_domain::commands::WriteError;
 use styrhub_domain::RepoError;
@@ -30,11 +28,7 @@ const MAX_DEPTH: usize = 64;
 
 /// Opens a governance write's transaction: on SQLite with the write lock taken at once.
 pub(crate) async fn begin_write(store: &Store) -> Result<DatabaseTransaction, RepoError> {
-    let options = TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    };
-    store.connection().begin_with_options(options).await.map_err(repo_err)
+    crate::db::begin_write(store.connection()).await
 }
 
 /// The leave for `actor` to perform `command`, judged on facts read (and locked) in `txn`.

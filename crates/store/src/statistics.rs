@@ -6,7 +6,7 @@
 //! past its own thresholds), SQLite for ever, since it never analyses on its own. The benches
 //! call the same method after loading, so what they measure is what production runs.
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use styrhub_domain::RepoError;
 
 use crate::db::repo_err;
@@ -30,7 +30,7 @@ impl Store {
             DatabaseBackend::Postgres => db.execute_unprepared("ANALYZE").await.map(drop).map_err(repo_err),
             DatabaseBackend::Sqlite => {
                 // One connection for the pragma and the statement it limits: a transaction pins it.
-                let txn = db.begin().await.map_err(repo_err)?;
+                let txn = crate::db::begin_write(db).await?;
                 let exists = |sql: &str| {
                     let sql = Statement::from_string(DatabaseBackend::Sqlite, sql);
                     async { txn.query_one_raw(sql).await.map(|row| row.is_some()).map_err(repo_err) }

@@ -17,7 +17,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, Statement, TransactionTrait, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, Statement, Value};
 use styrhub_domain::ids::IndicatorId;
 use styrhub_domain::ids::{AreaCode, Gender};
 use styrhub_domain::indicator::Indicator;
@@ -476,7 +476,7 @@ impl Store {
         if c.query_one_raw(any).await.map_err(repo_err)?.is_none() {
             return Ok(0);
         }
-        let txn = self.connection().begin().await.map_err(repo_err)?;
+        let txn = crate::db::begin_write(self.connection()).await?;
         let judged = judge_marked(&txn, Utc::now()).await?;
         txn.commit().await.map_err(repo_err)?;
         Ok(judged)

@@ -23,7 +23,7 @@
 //! through sea-orm ([`write_observations`]), one plain statement per series and per written row.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 use styrhub_domain::ids::{AreaCode, Gender, KpiId, Year};
 use styrhub_domain::observation::{NewObservation, ObservationKey, SeriesRef, ValueSource, WriteCounts};
 use styrhub_domain::RepoError;
@@ -309,7 +309,7 @@ pub async fn write_batch(db: &sea_orm::DatabaseConnection, batch: &[NewObservati
             Ok(counts)
         }
         _ => {
-            let txn = db.begin().await.map_err(repo_err)?;
+            let txn = crate::db::begin_write(db).await?;
             let counts = write_observations(&txn, batch, now).await?;
             crate::statuses::judge_marked(&txn, now).await?;
             txn.commit().await.map_err(repo_err)?;
@@ -343,7 +343,7 @@ pub async fn write_batches(
         DatabaseBackend::Postgres => postgres::write_many(db.get_postgres_connection_pool(), batches, now).await?,
         DatabaseBackend::Sqlite => sqlite::write_many(db.get_sqlite_connection_pool(), batches, now).await?,
         _ => {
-            let txn = db.begin().await.map_err(repo_err)?;
+            let txn = crate::db::begin_write(db).await?;
             let mut counts = WriteCounts::default();
             while let Some(batch) = next_batch(batches) {
                 counts.add(write_observations(&txn, &batch?, now).await?);
@@ -364,7 +364,7 @@ async fn judge_after(db: &sea_orm::DatabaseConnection, marked: bool, now: DateTi
     if !marked {
         return Ok(());
     }
-    let txn = db.begin().await.map_err(repo_err)?;
+    let txn = crate::db::begin_write(db).await?;
     crate::statuses::judge_marked(&txn, now).await?;
     txn.commit().await.map_err(repo_err)
 }
