@@ -138,3 +138,26 @@ fn proc_status(field: &str) -> f64 {
 pub fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
+
+/// The 312 real Kolada areas the test server knows (the country, 21 regions, 290
+/// municipalities), by code: the areas of every synthetic national data set.
+pub fn kolada_areas() -> Vec<String> {
+    styrhub_ingest::testserver::Fixture::sample()
+        .municipalities
+        .iter()
+        .filter_map(|m| m["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A small deterministic random sequence (xorshift): the same requests in every run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next number below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}

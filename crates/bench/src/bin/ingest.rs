@@ -85,11 +85,7 @@ struct DataSet {
 
 impl DataSet {
     fn new(n: usize) -> Self {
-        let areas = Fixture::sample()
-            .municipalities
-            .iter()
-            .filter_map(|m| m["id"].as_str().map(str::to_owned))
-            .collect();
+        let areas = styrhub_bench::kolada_areas();
         Self { areas, n }
     }
 

@@ -26,8 +26,7 @@ use anyhow::{bail, ensure, Context, Result};
 use clap::Parser;
 use sea_orm::sqlx::Connection as _;
 use sea_orm::{ConnectionTrait, Statement};
-use styrhub_bench::{backend_name, fresh_store, Latency};
-use styrhub_ingest::testserver::Fixture;
+use styrhub_bench::{backend_name, fresh_store, kolada_areas, Latency, Rng};
 use styrhub_store::Store;
 
 #[derive(Parser, Debug)]
@@ -66,18 +65,9 @@ struct Args {
 
 const GENDERS: [&str; 3] = ["T", "K", "M"];
 
-/// The 312 real Kolada areas: the country, 21 regions, 290 municipalities.
-fn areas() -> Vec<String> {
-    Fixture::sample()
-        .municipalities
-        .iter()
-        .filter_map(|m| m["id"].as_str().map(str::to_owned))
-        .collect()
-}
-
 /// Writes the import's CSV and the twin's rows (in `observation`'s columns); returns both paths.
 fn write_files(dir: &Path, n: usize, years: usize) -> Result<(PathBuf, PathBuf)> {
-    let areas = areas();
+    let areas = kolada_areas();
     let data = dir.join(format!("national-{n}.csv"));
     let twin = dir.join(format!("national-{n}.twin.csv"));
     if data.exists() && twin.exists() {
@@ -290,7 +280,7 @@ async fn main() -> Result<()> {
     }
     if args.reads {
         // Only KPIs whose every area the file holds: the last one may be cut short.
-        let kpis = (args.observations / (areas().len() * args.years * GENDERS.len())).max(1);
+        let kpis = (args.observations / (kolada_areas().len() * args.years * GENDERS.len())).max(1);
         read_figures(&args, &url, kpis).await?;
     }
     drop(store);
@@ -301,18 +291,6 @@ async fn main() -> Result<()> {
             .await?;
     }
     Ok(())
-}
-
-/// A small deterministic random sequence (xorshift): the same requests in every run.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
 }
 
 /// Times `requests` (method, path, body) against `base`, `connections` at a time.
@@ -374,7 +352,7 @@ async fn read_figures(args: &Args, url: &str, kpis: usize) -> Result<()> {
         ensure!(started.elapsed() < Duration::from_secs(60), "serve did not answer");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let areas = areas();
+    let areas = kolada_areas();
     let municipalities: Vec<&String> = areas.iter().filter(|a| !a.starts_with("00")).collect();
     let kpi = |k: usize| format!("N{:05}", 10_000 + k);
     let mut rng = Rng(0x5eed_1234_abcd_ef01);

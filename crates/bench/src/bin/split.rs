@@ -29,11 +29,11 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Context, Result};
 use clap::Parser;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use styrhub_bench::{kolada_areas, Rng};
 use styrhub_domain::ids::{AreaCode, Gender, KpiId, Year};
 use styrhub_domain::observation::{NewObservation, SeriesRef, ValueSource};
 use styrhub_domain::ports::ObservationWriter;
 use styrhub_domain::RepoError;
-use styrhub_ingest::testserver::Fixture;
 use styrhub_store::testcluster::Cluster;
 use styrhub_store::Store;
 
@@ -185,11 +185,7 @@ async fn main() -> Result<()> {
     store.migrate().await?;
 
     // Kolada-shaped values: KPIs × the 312 areas × 25 years × T, K, M.
-    let areas: Vec<String> = Fixture::sample()
-        .municipalities
-        .iter()
-        .filter_map(|m| m["id"].as_str().map(str::to_owned))
-        .collect();
+    let areas = kolada_areas();
     let per_kpi = areas.len() * YEARS.count() * GENDERS.len();
     let kpis = args.observations.div_ceil(per_kpi);
     let t = Instant::now();
@@ -246,18 +242,12 @@ async fn main() -> Result<()> {
     drop(store);
 
     let municipalities: Vec<&String> = areas.iter().filter(|a| !a.starts_with("00")).collect();
-    let mut seed = 0x5eed_1234_abcd_ef01u64;
-    let mut below = |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n as u64) as usize
-    };
+    let mut rng = Rng(0x5eed_1234_abcd_ef01);
     let mut paths = || -> Vec<String> {
         (0..args.requests)
             .map(|_| {
-                let k = below(kpis);
-                let a = below(municipalities.len());
+                let k = rng.below(kpis);
+                let a = rng.below(municipalities.len());
                 format!("/api/v1/kpis/N{:05}/series?area={}", 10_000 + k, municipalities[a])
             })
             .collect()

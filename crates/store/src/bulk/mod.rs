@@ -325,9 +325,16 @@ pub type Batches<'a> = dyn Iterator<Item = Result<Vec<NewObservation>, RepoError
 /// The next batch of `batches`. A source that blocks (a reader on another thread) is waited for
 /// off the runtime's worker where the runtime can spare one.
 fn next_batch(batches: &mut Batches<'_>) -> Option<Result<Vec<NewObservation>, RepoError>> {
+    off_runtime(|| batches.next())
+}
+
+/// Runs `work`, which blocks, off the runtime's worker on a multi-threaded runtime (the
+/// runtime hands the worker's other tasks to another thread meanwhile); in place on a
+/// current-thread runtime, which has no other worker, or outside any.
+fn off_runtime<T>(work: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(|| batches.next()),
-        _ => batches.next(),
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
     }
 }
 

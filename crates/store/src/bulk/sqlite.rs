@@ -55,28 +55,8 @@ fn insert_sql(rows: usize) -> String {
 /// Writes `staged` (deduplicated and sorted) in its own transaction on a connection of `pool`.
 /// Returns what changed and whether it marked indicators whose statuses must be judged again.
 pub(super) async fn write(pool: &sqlx::SqlitePool, staged: &[Staged<'_>], now: DateTime<Utc>) -> Result<(WriteCounts, bool), RepoError> {
-    let mut conn = pool.acquire().await.map_err(|e| RepoError::Unavailable(e.to_string()))?;
-    let mut handle = conn.lock_handle().await.map_err(driver_err)?;
-    let raw = handle.as_raw_handle().as_ptr();
-    // The timestamp as sqlx writes a `DateTime<Utc>` on SQLite, so that rows read back alike.
-    let now = now.to_rfc3339_opts(SecondsFormat::AutoSi, false);
-    let run = || {
-        // SAFETY: `handle` keeps sqlx's worker thread off this connection until it is dropped,
-        // after this closure; the rusqlite `Connection` made here does not own the handle (it
-        // is not closed when dropped) and is dropped, its statements finalized, before the
-        // closure returns.
-        #[allow(unsafe_code)]
-        let mut conn = unsafe { Connection::from_handle(raw) }?;
-        write_locked(&mut conn, staged, &now)
-    };
-    // A batch is tens of milliseconds of CPU: off the runtime's worker where the runtime can
-    // spare one, so that fetching the next pages goes on meanwhile.
-    let counts = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
-        _ => run(),
-    };
-    drop(handle);
-    counts.map_err(driver_err)
+    let now = stamp(now);
+    on_handle(pool, |conn| write_locked(conn, staged, &now).map_err(driver_err)).await
 }
 
 /// Writes every batch `batches` gives, one after the other, in one transaction: all of them or
@@ -87,15 +67,8 @@ pub(super) async fn write_many(
     batches: &mut super::Batches<'_>,
     now: DateTime<Utc>,
 ) -> Result<(WriteCounts, bool), RepoError> {
-    let mut conn = pool.acquire().await.map_err(|e| RepoError::Unavailable(e.to_string()))?;
-    let mut handle = conn.lock_handle().await.map_err(driver_err)?;
-    let raw = handle.as_raw_handle().as_ptr();
-    let now = now.to_rfc3339_opts(SecondsFormat::AutoSi, false);
-    let mut run = || -> Result<(WriteCounts, bool), RepoError> {
-        // SAFETY: as in `write`: `handle` keeps sqlx off the connection until after this
-        // closure, and the rusqlite `Connection` neither owns nor outlives it.
-        #[allow(unsafe_code)]
-        let mut conn = unsafe { Connection::from_handle(raw) }.map_err(driver_err)?;
+    let now = stamp(now);
+    on_handle(pool, |conn| {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(driver_err)?;
         let (mut counts, mut marked) = (WriteCounts::default(), false);
         // Pulled here, on this thread: the batches may come from a reader that blocks.
@@ -108,13 +81,33 @@ pub(super) async fn write_many(
         }
         tx.commit().map_err(driver_err)?;
         Ok((counts, marked))
-    };
-    let written = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
-        _ => run(),
-    };
+    })
+    .await
+}
+
+/// The timestamp as sqlx writes a `DateTime<Utc>` on SQLite, so that rows read back alike.
+fn stamp(now: DateTime<Utc>) -> String {
+    now.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+/// Runs `work` with rusqlite on the handle of a connection of `pool`, off the runtime's worker
+/// where the runtime can spare one (a batch is tens of milliseconds of CPU, and fetching the
+/// next pages goes on meanwhile).
+async fn on_handle<T>(pool: &sqlx::SqlitePool, work: impl FnOnce(&mut Connection) -> Result<T, RepoError>) -> Result<T, RepoError> {
+    let mut conn = pool.acquire().await.map_err(|e| RepoError::Unavailable(e.to_string()))?;
+    let mut handle = conn.lock_handle().await.map_err(driver_err)?;
+    let raw = handle.as_raw_handle().as_ptr();
+    let done = super::off_runtime(|| {
+        // SAFETY: `handle` keeps sqlx's worker thread off this connection until it is dropped,
+        // after this closure; the rusqlite `Connection` made here does not own the handle (it
+        // is not closed when dropped) and is dropped, its statements finalized, before the
+        // closure returns.
+        #[allow(unsafe_code)]
+        let mut conn = unsafe { Connection::from_handle(raw) }.map_err(driver_err)?;
+        work(&mut conn)
+    });
     drop(handle);
-    written
+    done
 }
 
 struct Statements<'c> {
